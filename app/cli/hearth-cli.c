@@ -1,0 +1,94 @@
+/* hearth-cli.c: entry point and subcommand dispatch of hearth-cli
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "hearth-config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hearth-cli.h"
+
+static const HearthCliCommand commands[] = {
+  { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
+};
+
+int
+hearth_cli_fail (const GError *error)
+{
+  g_autofree char *one_line = g_strdup (error->message);
+
+  g_strdelimit (one_line, "\n", ' ');
+  fprintf (stderr, "hearth-cli: %s\n", one_line);
+  return 1;
+}
+
+int
+hearth_cli_failf (const char *format,
+                  ...)
+{
+  g_autofree char *msg = NULL;
+  va_list args;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "hearth-cli: %s\n", msg);
+  return 1;
+}
+
+gboolean
+hearth_cli_parse (GOptionContext *context,
+                  int            *argc,
+                  char         ***argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      hearth_cli_fail (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: hearth-cli COMMAND [OPTION...]\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'hearth-cli COMMAND --help' for a command's options.\n");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return 2;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)
+    {
+      print_usage (stdout);
+      return 0;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("hearth-cli %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      if (strcmp (argv[1], commands[i].name) == 0)
+        return commands[i].func (argc - 1, argv + 1);
+    }
+  fprintf (stderr, "hearth-cli: unknown command '%s'\n", argv[1]);
+  print_usage (stderr);
+  return 2;
+}

@@ -1,0 +1,30 @@
+/* hearth-cli.h: shared helpers of the hearth-cli subcommands
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A subcommand gets argv with argv[0] = its own name and returns the exit status. */
+typedef int (*HearthCliCommandFunc) (int argc, char **argv);
+
+typedef struct
+{
+  const char          *name;
+  const char          *summary;
+  HearthCliCommandFunc func;
+} HearthCliCommand;
+
+/* Prints "hearth-cli: <message>" on stderr as one line and returns 1. */
+int hearth_cli_fail (const GError *error);
+int hearth_cli_failf (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* Parses @context's options over argc/argv; prints the error and returns FALSE. */
+gboolean hearth_cli_parse (GOptionContext *context, int *argc, char ***argv);
+
+int hearth_cli_inspect (int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,14 @@
+/* hearth-engine.h: the public interface of libhearth-engine
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * This umbrella header is the only way into the engine. It depends on GLib
+ * and nothing of GTK.
+ */
+#pragma once
+
+#define HEARTH_ENGINE_INSIDE
+#include "hearth-engine-error.h"
+#include "hearth-ggml-type.h"
+#include "hearth-gguf.h"
+#undef HEARTH_ENGINE_INSIDE

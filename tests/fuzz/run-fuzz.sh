@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Runs a libFuzzer harness for a bounded time on a seed corpus made from the
+# GGUF files in the shared test data. Any finding fails the test.
+#   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS
+set -euo pipefail
+fuzzer=$1 shared=$2 work=$3 seconds=$4
+
+corpus=$work/corpus
+rm -rf "$work"
+mkdir -p "$corpus" "$work/artifacts"
+
+n=0
+for f in "$shared"/models/*/*.gguf "$shared"/tokenizers/*.gguf; do
+    [ -f "$f" ] || continue
+    base=$(basename "$f" .gguf)
+    size=$(stat -c %s "$f")
+    if [ "$size" -le 400000 ]; then
+        cp "$f" "$corpus/$base"             # whole file: the accepting paths
+    fi
+    head -c 16384 "$f" > "$corpus/$base.head"  # header and first metadata
+    n=$((n + 1))
+done
+if [ "$n" -eq 0 ]; then
+    echo "no GGUF seeds under $shared: test data missing" >&2
+    exit 1
+fi
+
+status=0
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=400000 \
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$corpus" >"$work/fuzz.log" 2>&1 || status=$?
+tail -n 25 "$work/fuzz.log"
+grep -E '^#[0-9]+ +DONE' "$work/fuzz.log" || true
+if ls "$work"/artifacts/* >/dev/null 2>&1; then
+    echo "fuzzer found crashing inputs:" "$work"/artifacts/* >&2
+    exit 1
+fi
+# Never pass the fuzzer's own code through: meson reads 77 as "skipped".
+[ "$status" -eq 0 ] || exit 1

@@ -1,0 +1,42 @@
+/* hearth-test.h: helpers shared by the Check suites
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <check.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The test data folder: $HEARTH_SHARED_DIR, else the build's configured
+ * default (../shared beside the source tree). */
+const char *hearth_test_shared_dir (void);
+
+/* A path under the shared folder, e.g. ("models", "stories260K", "x.gguf", NULL).
+ * Missing data fails the test with a message naming the path: test data is
+ * never optional, so nothing is skipped. */
+char *hearth_test_data_path (const char *first_element, ...) G_GNUC_NULL_TERMINATED;
+
+/* Reads a whole shared file into memory, failing the test if it cannot. */
+GBytes *hearth_test_load_data (const char *first_element, ...) G_GNUC_NULL_TERMINATED;
+
+/* Lists the files in a shared subfolder whose names end in @suffix, sorted. */
+GPtrArray *hearth_test_list_data (const char *subdir, const char *suffix);
+
+/* Asserts that @error is set in HEARTH_ENGINE_ERROR with @code. */
+#define hearth_assert_error(err, want) \
+  G_STMT_START { \
+    ck_assert_msg ((err) != NULL, "expected error code %d, got success", (int) (want)); \
+    ck_assert_msg ((err)->domain == HEARTH_ENGINE_ERROR && (err)->code == (int) (want), \
+                   "expected error code %d, got %s:%d: %s", (int) (want), \
+                   g_quark_to_string ((err)->domain), (err)->code, (err)->message); \
+  } G_STMT_END
+
+#define hearth_assert_no_error(error) \
+  ck_assert_msg ((error) == NULL, "unexpected error: %s", (error) ? (error)->message : "")
+
+/* Runs @suite with CK_NORMAL output; returns the process exit status. */
+int hearth_test_run (Suite *suite);
+
+G_END_DECLS
