@@ -12,6 +12,7 @@
 
 static const HearthCliCommand commands[] = {
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
+  { "logits", "Write the logits of every position of a token sequence", hearth_cli_logits },
 };
 
 int
@@ -36,6 +37,24 @@ hearth_cli_failf (const char *format,
   va_end (args);
   fprintf (stderr, "hearth-cli: %s\n", msg);
   return 1;
+}
+
+gboolean
+hearth_cli_parse_backend (const char        *name,
+                          HearthBackendKind *out,
+                          GError           **error)
+{
+  if (name == NULL || g_ascii_strcasecmp (name, "cpu") == 0)
+    *out = HEARTH_BACKEND_CPU;
+  else if (g_ascii_strcasecmp (name, "vulkan") == 0)
+    *out = HEARTH_BACKEND_VULKAN;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "unknown backend '%s' (cpu or vulkan)", name);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

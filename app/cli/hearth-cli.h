@@ -25,6 +25,13 @@ int hearth_cli_failf (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* Parses @context's options over argc/argv; prints the error and returns FALSE. */
 gboolean hearth_cli_parse (GOptionContext *context, int *argc, char ***argv);
 
+/* "cpu" or "vulkan" (NULL: cpu). */
+#include "hearth-engine.h"
+gboolean hearth_cli_parse_backend (const char *name, HearthBackendKind *out, GError **error);
+/* "1 2 3" -> ids (gint32). */
+gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);
+
 int hearth_cli_inspect (int argc, char **argv);
+int hearth_cli_logits (int argc, char **argv);
 
 G_END_DECLS

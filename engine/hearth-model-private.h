@@ -1,0 +1,98 @@
+/* hearth-model-private.h: what the backends see of a model
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "hearth-model.h"
+#include "cpu/hearth-cpu.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  HEARTH_ROPE_NORM, /* rotate pairs (2i, 2i+1) */
+  HEARTH_ROPE_NEOX, /* rotate pairs (i, i + n_rot/2) */
+} HearthRopeType;
+
+typedef enum
+{
+  HEARTH_ROPE_SCALING_NONE,
+  HEARTH_ROPE_SCALING_LINEAR,
+  HEARTH_ROPE_SCALING_YARN,
+} HearthRopeScaling;
+
+/* A weight matrix in the mapping: n_rows rows of n_cols elements of @type. */
+typedef struct
+{
+  HearthGgmlType type;
+  const void    *data;
+  gint64         n_cols;   /* ne[0] */
+  gint64         n_rows;   /* ne[1] */
+  gsize          row_bytes;
+} HearthWeight;
+
+typedef struct
+{
+  HearthWeight attn_norm;   /* [n_embd] */
+  HearthWeight wq, wk, wv;  /* [n_embd] -> n_head*head_dim, n_head_kv*head_dim, n_head_kv*head_dim_v */
+  HearthWeight bq, bk, bv;  /* biases (qwen2); data NULL when absent */
+  HearthWeight q_norm, k_norm; /* [head_dim] per-head RMS norms (qwen3); data NULL when absent */
+  HearthWeight wo;          /* n_head*head_dim_v -> n_embd */
+  HearthWeight ffn_norm;    /* [n_embd] */
+  HearthWeight w_gate, w_up;/* n_embd -> n_ff */
+  HearthWeight w_down;      /* n_ff -> n_embd */
+} HearthLayer;
+
+typedef struct
+{
+  guint32 n_vocab;
+  guint32 n_ctx_train;
+  guint32 n_embd;
+  guint32 n_layer;
+  guint32 n_ff;
+  guint32 n_head;
+  guint32 n_head_kv;
+  guint32 head_dim;      /* key length */
+  guint32 head_dim_v;    /* value length */
+  guint32 n_rot;         /* rotated dimensions of each head */
+  float   rms_eps;
+  float   rope_freq_base;
+  HearthRopeType    rope_type;
+  HearthRopeScaling rope_scaling;
+  float   rope_freq_scale;      /* 1 / scaling factor */
+  guint32 rope_orig_ctx;        /* YaRN: original training context */
+  float   yarn_ext_factor;
+  float   yarn_attn_factor;
+  float   yarn_beta_fast;
+  float   yarn_beta_slow;
+} HearthHParams;
+
+struct _HearthModel
+{
+  gatomicrefcount   ref_count;
+  HearthGguf       *gguf;
+  char             *architecture;
+  HearthHParams     hp;
+  HearthWeight      tok_embd;   /* n_vocab rows of n_embd */
+  HearthWeight      output_norm;
+  HearthWeight      output;     /* == tok_embd when tied */
+  const float      *rope_freqs; /* [n_rot/2] frequency divisors, or NULL */
+  HearthLayer      *layers;
+  guint64           n_params;
+  guint64           bytes_per_token;
+
+  HearthModelParams params;
+  HearthThreadPool *pool;
+  char             *backend_description;
+};
+
+/* Rope frequency of dimension pair @i (0 <= i < n_rot/2) at position @pos,
+ * with the model's scaling; also returns the magnitude scale YaRN applies. */
+void hearth_model_rope_angle (const HearthModel *model,
+                              guint32            i,
+                              guint32            pos,
+                              float             *theta,
+                              float             *mscale);
+
+G_END_DECLS

@@ -1,0 +1,510 @@
+/* hearth-model.c: loading llama-family decoders from GGUF
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Loading checks the architecture, the hyper-parameters and every tensor the
+ * forward pass will touch (name, type, shape) before anything runs, so a
+ * model that loads can be decoded without further checks.
+ */
+#include "hearth-config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "hearth-engine-error.h"
+#include "hearth-model-private.h"
+
+typedef struct
+{
+  const char    *name;
+  HearthRopeType rope_type;
+} ArchInfo;
+
+/* The decoders this engine runs, with the rope layout each uses. */
+static const ArchInfo supported_archs[] = {
+  { "llama", HEARTH_ROPE_NORM },
+  { "qwen2", HEARTH_ROPE_NEOX },
+  { "qwen3", HEARTH_ROPE_NEOX },
+};
+
+void
+hearth_model_params_init (HearthModelParams *params)
+{
+  memset (params, 0, sizeof *params);
+  params->backend = HEARTH_BACKEND_CPU;
+  params->n_threads = 0;
+}
+
+static gboolean
+get_arch_u32 (HearthModel *m,
+              const char  *suffix,
+              gboolean     required,
+              guint32      fallback,
+              guint32     *out,
+              GError     **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s.%s", m->architecture, suffix);
+
+  if (!required)
+    return hearth_gguf_get_uint32_or (m->gguf, key, fallback, out, error);
+  return hearth_gguf_get_uint32 (m->gguf, key, out, error);
+}
+
+static gboolean
+get_arch_float (HearthModel *m,
+                const char  *suffix,
+                double       fallback,
+                float       *out,
+                GError     **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s.%s", m->architecture, suffix);
+  double d;
+
+  if (!hearth_gguf_get_float_or (m->gguf, key, fallback, &d, error))
+    return FALSE;
+  *out = (float) d;
+  return TRUE;
+}
+
+static gboolean
+read_rope_scaling (HearthModel *m,
+                   GError     **error)
+{
+  HearthHParams *hp = &m->hp;
+  g_autofree char *type_key = g_strdup_printf ("%s.rope.scaling.type", m->architecture);
+  g_autofree char *type = NULL;
+  float factor = 0.0f;
+  guint32 orig_ctx;
+
+  hp->rope_scaling = HEARTH_ROPE_SCALING_NONE;
+  hp->rope_freq_scale = 1.0f;
+  hp->yarn_ext_factor = 0.0f;
+  hp->yarn_attn_factor = 1.0f;
+  hp->yarn_beta_fast = 32.0f;
+  hp->yarn_beta_slow = 1.0f;
+
+  if (hearth_gguf_find (m->gguf, type_key) != NULL)
+    {
+      type = hearth_gguf_dup_string (m->gguf, type_key, error);
+      if (type == NULL)
+        return FALSE;
+    }
+  if (!get_arch_float (m, "rope.scaling.factor", 0.0, &factor, error))
+    return FALSE;
+  if (type == NULL || strcmp (type, "none") == 0)
+    {
+      /* Older files state a linear factor without a type. */
+      if (factor > 0.0f && factor != 1.0f)
+        {
+          hp->rope_scaling = HEARTH_ROPE_SCALING_LINEAR;
+          hp->rope_freq_scale = 1.0f / factor;
+        }
+      return TRUE;
+    }
+  if (!(factor > 0.0f))
+    factor = 1.0f;
+  if (strcmp (type, "linear") == 0)
+    {
+      hp->rope_scaling = HEARTH_ROPE_SCALING_LINEAR;
+      hp->rope_freq_scale = 1.0f / factor;
+      return TRUE;
+    }
+  if (strcmp (type, "yarn") == 0)
+    {
+      hp->rope_scaling = HEARTH_ROPE_SCALING_YARN;
+      hp->rope_freq_scale = 1.0f / factor;
+      hp->yarn_ext_factor = 1.0f;
+      if (!get_arch_u32 (m, "rope.scaling.original_context_length", FALSE, hp->n_ctx_train, &orig_ctx, error) ||
+          !get_arch_float (m, "rope.scaling.yarn_beta_fast", 32.0, &hp->yarn_beta_fast, error) ||
+          !get_arch_float (m, "rope.scaling.yarn_beta_slow", 1.0, &hp->yarn_beta_slow, error) ||
+          !get_arch_float (m, "rope.scaling.attn_factor", 1.0, &hp->yarn_attn_factor, error))
+        return FALSE;
+      hp->rope_orig_ctx = orig_ctx;
+      return TRUE;
+    }
+  g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+               "rope scaling type '%s' is not supported (none, linear and yarn are)", type);
+  return FALSE;
+}
+
+static gboolean
+read_hparams (HearthModel *m,
+              GError     **error)
+{
+  HearthHParams *hp = &m->hp;
+  guint32 key_len, value_len;
+
+  if (!get_arch_u32 (m, "context_length", TRUE, 0, &hp->n_ctx_train, error) ||
+      !get_arch_u32 (m, "embedding_length", TRUE, 0, &hp->n_embd, error) ||
+      !get_arch_u32 (m, "block_count", TRUE, 0, &hp->n_layer, error) ||
+      !get_arch_u32 (m, "feed_forward_length", TRUE, 0, &hp->n_ff, error) ||
+      !get_arch_u32 (m, "attention.head_count", TRUE, 0, &hp->n_head, error))
+    return FALSE;
+  if (!get_arch_u32 (m, "attention.head_count_kv", FALSE, hp->n_head, &hp->n_head_kv, error))
+    return FALSE;
+  if (hp->n_embd == 0 || hp->n_layer == 0 || hp->n_ff == 0 || hp->n_head == 0 ||
+      hp->n_head_kv == 0 || hp->n_head % hp->n_head_kv != 0 || hp->n_layer > 4096 ||
+      hp->n_embd > (1u << 20) || hp->n_ff > (1u << 22) || hp->n_head > 4096)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "implausible hyper-parameters: n_embd %u, n_layer %u, n_ff %u, n_head %u, n_head_kv %u",
+                   hp->n_embd, hp->n_layer, hp->n_ff, hp->n_head, hp->n_head_kv);
+      return FALSE;
+    }
+  if (!get_arch_u32 (m, "attention.key_length", FALSE, hp->n_embd / hp->n_head, &key_len, error) ||
+      !get_arch_u32 (m, "attention.value_length", FALSE, key_len, &value_len, error))
+    return FALSE;
+  hp->head_dim = key_len;
+  hp->head_dim_v = value_len;
+  if (!get_arch_u32 (m, "rope.dimension_count", FALSE, hp->head_dim, &hp->n_rot, error))
+    return FALSE;
+  if (hp->head_dim == 0 || hp->head_dim_v == 0 || hp->n_rot > hp->head_dim || hp->n_rot % 2 != 0)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "implausible head sizes: key %u, value %u, rotated %u",
+                   hp->head_dim, hp->head_dim_v, hp->n_rot);
+      return FALSE;
+    }
+  if (!get_arch_float (m, "attention.layer_norm_rms_epsilon", 1e-5, &hp->rms_eps, error) ||
+      !get_arch_float (m, "rope.freq_base", 10000.0, &hp->rope_freq_base, error))
+    return FALSE;
+  return read_rope_scaling (m, error);
+}
+
+/* Looks a tensor up and checks its shape; @ne1 = 0 for a 1-D tensor. */
+static gboolean
+bind_weight (HearthModel  *m,
+             HearthWeight *w,
+             const char   *name,
+             guint64       ne0,
+             guint64       ne1,
+             gboolean      required,
+             GError      **error)
+{
+  const HearthGgufTensor *t = hearth_gguf_find_tensor (m->gguf, name);
+  guint64 row_bytes;
+  guint expect_dims = ne1 ? 2 : 1;
+
+  memset (w, 0, sizeof *w);
+  if (t == NULL)
+    {
+      if (!required)
+        return TRUE;
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_NOT_FOUND,
+                   "tensor '%s' is missing", name);
+      return FALSE;
+    }
+  if (t->ne[0] != ne0 || t->ne[1] != (ne1 ? ne1 : 1) || t->ne[2] != 1 || t->ne[3] != 1 ||
+      (t->n_dims != expect_dims && !(t->n_dims == 2 && ne1 == 1)))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_SHAPE,
+                   "tensor '%s' has shape [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                   "], expected [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "]",
+                   name, t->ne[0], t->ne[1], t->ne[2], ne0, ne1 ? ne1 : 1);
+      return FALSE;
+    }
+  if (!hearth_cpu_type_supported (t->type))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "tensor '%s' has type %s, which this engine does not compute",
+                   name, hearth_ggml_type_name (t->type));
+      return FALSE;
+    }
+  /* Norms and biases are read as plain floats. */
+  if (ne1 == 0 && t->type != HEARTH_GGML_TYPE_F32)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "tensor '%s' has type %s; 1-D tensors must be F32",
+                   name, hearth_ggml_type_name (t->type));
+      return FALSE;
+    }
+  hearth_ggml_row_size (t->type, t->ne[0], &row_bytes);
+  w->type = t->type;
+  w->data = t->data;
+  w->n_cols = (gint64) t->ne[0];
+  w->n_rows = (gint64) t->ne[1];
+  w->row_bytes = row_bytes;
+  m->n_params += t->n_elements;
+  return TRUE;
+}
+
+static gboolean
+bind_weights (HearthModel *m,
+              GError     **error)
+{
+  const HearthHParams *hp = &m->hp;
+  const HearthGgufTensor *embd = hearth_gguf_find_tensor (m->gguf, "token_embd.weight");
+  const HearthGgufTensor *freqs;
+  guint64 q_dim = (guint64) hp->n_head * hp->head_dim;
+  guint64 k_dim = (guint64) hp->n_head_kv * hp->head_dim;
+  guint64 v_dim = (guint64) hp->n_head_kv * hp->head_dim_v;
+  guint64 o_dim = (guint64) hp->n_head * hp->head_dim_v;
+
+  if (embd == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_NOT_FOUND,
+                   "tensor 'token_embd.weight' is missing");
+      return FALSE;
+    }
+  if (embd->ne[1] == 0 || embd->ne[1] > G_MAXINT32)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_SHAPE,
+                   "token_embd.weight has an implausible vocabulary of %" G_GUINT64_FORMAT, embd->ne[1]);
+      return FALSE;
+    }
+  m->hp.n_vocab = (guint32) embd->ne[1];
+  if (!bind_weight (m, &m->tok_embd, "token_embd.weight", hp->n_embd, hp->n_vocab, TRUE, error) ||
+      !bind_weight (m, &m->output_norm, "output_norm.weight", hp->n_embd, 0, TRUE, error) ||
+      !bind_weight (m, &m->output, "output.weight", hp->n_embd, hp->n_vocab, FALSE, error))
+    return FALSE;
+  if (m->output.data == NULL)
+    m->output = m->tok_embd;  /* tied embeddings */
+
+  freqs = hearth_gguf_find_tensor (m->gguf, "rope_freqs.weight");
+  if (freqs != NULL)
+    {
+      if (freqs->type != HEARTH_GGML_TYPE_F32 || freqs->n_elements != hp->n_rot / 2)
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_SHAPE,
+                       "rope_freqs.weight must be %u F32 values", hp->n_rot / 2);
+          return FALSE;
+        }
+      m->rope_freqs = (const float *) freqs->data;
+    }
+
+  m->layers = g_new0 (HearthLayer, hp->n_layer);
+  for (guint32 il = 0; il < hp->n_layer; il++)
+    {
+      HearthLayer *l = &m->layers[il];
+      char name[HEARTH_GGUF_MAX_NAME + 16];
+
+#define BIND(field, suffix, ne0, ne1, required) \
+      (g_snprintf (name, sizeof name, "blk.%u." suffix, il), \
+       bind_weight (m, &l->field, name, ne0, ne1, required, error))
+
+      if (!BIND (attn_norm, "attn_norm.weight", hp->n_embd, 0, TRUE) ||
+          !BIND (wq, "attn_q.weight", hp->n_embd, q_dim, TRUE) ||
+          !BIND (wk, "attn_k.weight", hp->n_embd, k_dim, TRUE) ||
+          !BIND (wv, "attn_v.weight", hp->n_embd, v_dim, TRUE) ||
+          !BIND (bq, "attn_q.bias", q_dim, 0, FALSE) ||
+          !BIND (bk, "attn_k.bias", k_dim, 0, FALSE) ||
+          !BIND (bv, "attn_v.bias", v_dim, 0, FALSE) ||
+          !BIND (q_norm, "attn_q_norm.weight", hp->head_dim, 0, strcmp (m->architecture, "qwen3") == 0) ||
+          !BIND (k_norm, "attn_k_norm.weight", hp->head_dim, 0, strcmp (m->architecture, "qwen3") == 0) ||
+          !BIND (wo, "attn_output.weight", o_dim, hp->n_embd, TRUE) ||
+          !BIND (ffn_norm, "ffn_norm.weight", hp->n_embd, 0, TRUE) ||
+          !BIND (w_gate, "ffn_gate.weight", hp->n_embd, hp->n_ff, TRUE) ||
+          !BIND (w_up, "ffn_up.weight", hp->n_embd, hp->n_ff, TRUE) ||
+          !BIND (w_down, "ffn_down.weight", hp->n_ff, hp->n_embd, TRUE))
+        return FALSE;
+#undef BIND
+      if ((l->q_norm.data == NULL) != (l->k_norm.data == NULL))
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_NOT_FOUND,
+                       "layer %u has only one of attn_q_norm and attn_k_norm", il);
+          return FALSE;
+        }
+
+      m->bytes_per_token += l->wq.row_bytes * l->wq.n_rows + l->wk.row_bytes * l->wk.n_rows +
+                            l->wv.row_bytes * l->wv.n_rows + l->wo.row_bytes * l->wo.n_rows +
+                            l->w_gate.row_bytes * l->w_gate.n_rows + l->w_up.row_bytes * l->w_up.n_rows +
+                            l->w_down.row_bytes * l->w_down.n_rows;
+    }
+  m->bytes_per_token += m->output.row_bytes * m->output.n_rows + m->tok_embd.row_bytes;
+  return TRUE;
+}
+
+HearthModel *
+hearth_model_load (const char              *path,
+                   const HearthModelParams *params,
+                   GError                 **error)
+{
+  g_autoptr(HearthModel) m = g_new0 (HearthModel, 1);
+  g_autoptr(GError) local_error = NULL;
+  const ArchInfo *arch = NULL;
+  g_autofree char *base = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  g_atomic_ref_count_init (&m->ref_count);
+  if (params != NULL)
+    m->params = *params;
+  else
+    hearth_model_params_init (&m->params);
+
+  if (m->params.backend != HEARTH_BACKEND_CPU)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "the Vulkan backend is not available in this build");
+      return NULL;
+    }
+
+  m->gguf = hearth_gguf_open (path, error);
+  if (m->gguf == NULL)
+    return NULL;
+
+  base = g_path_get_basename (path);
+  m->architecture = hearth_gguf_dup_string (m->gguf, "general.architecture", &local_error);
+  if (m->architecture == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, local_error->code, "%s", local_error->message);
+      return NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (supported_archs); i++)
+    {
+      if (strcmp (supported_archs[i].name, m->architecture) == 0)
+        arch = &supported_archs[i];
+    }
+  if (arch == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "%s: architecture '%s' is not supported yet (supported: llama, qwen2, qwen3)",
+                   base, m->architecture);
+      return NULL;
+    }
+  m->hp.rope_type = arch->rope_type;
+
+  if (!read_hparams (m, &local_error) || !bind_weights (m, &local_error))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, local_error->code, "%s: %s", base, local_error->message);
+      return NULL;
+    }
+
+  m->pool = hearth_thread_pool_new (m->params.n_threads);
+  m->backend_description = g_strdup_printf ("CPU (%s, %d thread%s)",
+                                            m->params.reference ? "scalar reference" : hearth_cpu_features (),
+                                            hearth_thread_pool_get_n_threads (m->pool),
+                                            hearth_thread_pool_get_n_threads (m->pool) == 1 ? "" : "s");
+  return g_steal_pointer (&m);
+}
+
+HearthModel *
+hearth_model_ref (HearthModel *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+hearth_model_unref (HearthModel *self)
+{
+  if (self == NULL || !g_atomic_ref_count_dec (&self->ref_count))
+    return;
+  g_clear_pointer (&self->pool, hearth_thread_pool_free);
+  g_free (self->layers);
+  g_free (self->architecture);
+  g_free (self->backend_description);
+  g_clear_pointer (&self->gguf, hearth_gguf_unref);
+  g_free (self);
+}
+
+HearthGguf *
+hearth_model_get_gguf (HearthModel *self)
+{
+  return self->gguf;
+}
+
+const char *
+hearth_model_get_architecture (HearthModel *self)
+{
+  return self->architecture;
+}
+
+guint32
+hearth_model_get_n_vocab (HearthModel *self)
+{
+  return self->hp.n_vocab;
+}
+
+guint32
+hearth_model_get_n_ctx_train (HearthModel *self)
+{
+  return self->hp.n_ctx_train;
+}
+
+guint32
+hearth_model_get_n_embd (HearthModel *self)
+{
+  return self->hp.n_embd;
+}
+
+guint32
+hearth_model_get_n_layer (HearthModel *self)
+{
+  return self->hp.n_layer;
+}
+
+guint64
+hearth_model_get_n_params (HearthModel *self)
+{
+  return self->n_params;
+}
+
+guint64
+hearth_model_get_bytes_per_token (HearthModel *self)
+{
+  return self->bytes_per_token;
+}
+
+const char *
+hearth_model_get_backend_description (HearthModel *self)
+{
+  return self->backend_description;
+}
+
+/* YaRN blends interpolated and extrapolated angles per dimension: the
+ * dimensions that turn fewer than beta_slow times over the original context
+ * are interpolated, those turning more than beta_fast times are kept. */
+static float
+yarn_corr_dim (float n_rot,
+               float n_ctx_orig,
+               float n_turns,
+               float base)
+{
+  return n_rot * logf (n_ctx_orig / (n_turns * 2.0f * (float) G_PI)) / (2.0f * logf (base));
+}
+
+void
+hearth_model_rope_angle (const HearthModel *model,
+                         guint32            i,
+                         guint32            pos,
+                         float             *theta,
+                         float             *mscale)
+{
+  const HearthHParams *hp = &model->hp;
+  float theta_extrap = (float) pos * powf (hp->rope_freq_base, -2.0f * (float) i / (float) hp->n_rot);
+
+  if (model->rope_freqs != NULL)
+    theta_extrap /= model->rope_freqs[i];
+
+  *mscale = 1.0f;
+  switch (hp->rope_scaling)
+    {
+    case HEARTH_ROPE_SCALING_NONE:
+      *theta = theta_extrap;
+      break;
+    case HEARTH_ROPE_SCALING_LINEAR:
+      *theta = theta_extrap * hp->rope_freq_scale;
+      break;
+    case HEARTH_ROPE_SCALING_YARN:
+      {
+        float n_rot = (float) hp->n_rot;
+        float orig = (float) (hp->rope_orig_ctx ? hp->rope_orig_ctx : hp->n_ctx_train);
+        float lo = floorf (yarn_corr_dim (n_rot, orig, hp->yarn_beta_fast, hp->rope_freq_base));
+        float hi = ceilf (yarn_corr_dim (n_rot, orig, hp->yarn_beta_slow, hp->rope_freq_base));
+        float y, ramp;
+
+        lo = MAX (lo, 0.0f);
+        hi = MIN (hi, n_rot - 1.0f);
+        y = ((float) i - lo) / MAX (0.001f, hi - lo);
+        ramp = (1.0f - CLAMP (y, 0.0f, 1.0f)) * hp->yarn_ext_factor;
+        *theta = theta_extrap * hp->rope_freq_scale * (1.0f - ramp) + theta_extrap * ramp;
+        *mscale = hp->yarn_attn_factor;
+        if (hp->yarn_ext_factor != 0.0f)
+          *mscale *= 1.0f + 0.1f * logf (1.0f / hp->rope_freq_scale);
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}

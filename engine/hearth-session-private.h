@@ -1,0 +1,52 @@
+/* hearth-session-private.h: session state shared with the backends
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "hearth-model-private.h"
+
+G_BEGIN_DECLS
+
+struct _HearthSession
+{
+  HearthModel *model;
+  guint32      n_ctx;
+  guint32      n_batch;
+  gboolean     kv_f32;
+
+  guint32      n_past;
+  gint32      *tokens;      /* [n_ctx] ids in the cache */
+
+  /* KV cache, per layer: k[il] is [n_ctx][n_head_kv * head_dim], v[il] is
+   * [n_ctx][n_head_kv * head_dim_v], in f16 (or f32 with kv_f32). */
+  void       **k;
+  void       **v;
+
+  /* Logits of the last decode: [n_logits][n_vocab]. */
+  float       *logits;
+  guint32      n_logits;
+  guint32      logits_capacity;
+
+  /* Scratch for one chunk of up to n_batch tokens. */
+  float       *x;        /* [n_batch][n_embd] residual stream */
+  float       *xn;       /* [n_batch][n_embd] normalised */
+  float       *q;        /* [n_batch][n_head * head_dim] */
+  float       *kc;       /* [n_batch][n_head_kv * head_dim] */
+  float       *vc;       /* [n_batch][n_head_kv * head_dim_v] */
+  float       *attn;     /* [n_batch][n_head * head_dim_v] */
+  float       *gate;     /* [n_batch][n_ff] */
+  float       *up;       /* [n_batch][n_ff] */
+  float       *rope_cs;  /* [n_batch][n_rot/2][2] cos, sin */
+  float       *scores;   /* [n_threads][n_ctx] */
+  int          n_threads;
+};
+
+/* Runs @n tokens at positions n_past.. through the CPU backend, writing the
+ * K/V of each layer into the cache; leaves the final normalised hidden
+ * states of the tokens in self->xn. */
+void hearth_cpu_forward (HearthSession *self,
+                         const gint32  *tokens,
+                         guint32        n);
+
+G_END_DECLS
