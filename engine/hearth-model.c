@@ -508,3 +508,14 @@ hearth_model_rope_angle (const HearthModel *model,
       g_assert_not_reached ();
     }
 }
+
+double
+hearth_measure_read_bandwidth (int   n_threads,
+                               gsize bytes)
+{
+  HearthThreadPool *pool = hearth_thread_pool_new (n_threads);
+  double bw = hearth_cpu_measure_read_bandwidth (pool, bytes, 5);
+
+  hearth_thread_pool_free (pool);
+  return bw;
+}

@@ -12,6 +12,7 @@
 
 static const HearthCliCommand commands[] = {
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
+  { "bench", "Measure prompt and generation speed of a model", hearth_cli_bench },
   { "logits", "Write the logits of every position of a token sequence", hearth_cli_logits },
 };
 

@@ -80,6 +80,12 @@ void hearth_cpu_matmul (HearthThreadPool *pool,
                         gint64            n_tokens,
                         float            *y);
 
+/* Best read bandwidth in bytes/s over @repeats passes of a @bytes buffer,
+ * read by the pool's threads (the bound for decode speed). */
+double hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,
+                                          gsize             bytes,
+                                          int               repeats);
+
 /* Which fast kernels this CPU runs: "avx2+fma+f16c" or "scalar". */
 const char *hearth_cpu_features (void);
 

@@ -92,6 +92,11 @@ const float   *hearth_session_get_logits (HearthSession *self,
 void           hearth_session_truncate (HearthSession *self,
                                         guint32        n_past);
 
+/* This machine's memory read bandwidth in bytes/s with @n_threads threads
+ * (<= 0: one per core), over a buffer of @bytes: the bound for decode speed. */
+double         hearth_measure_read_bandwidth (int   n_threads,
+                                              gsize bytes);
+
 /* ---- sampling ---- */
 
 typedef struct

@@ -1,0 +1,172 @@
+/* hearth-cli-bench.c: `hearth-cli bench`, prompt and generation speed of a model
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Prints prompt tokens/s, generated tokens/s, time to first token, load
+ * time and peak RSS (medians over --reps runs), and states the generation
+ * throughput as weight bytes streamed per second against this machine's
+ * read bandwidth measured in the same run.
+ */
+#include "hearth-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "hearth-cli.h"
+#include "hearth-engine.h"
+
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (double *v,
+        int     n)
+{
+  qsort (v, (size_t) n, sizeof (double), compare_doubles);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double
+now (void)
+{
+  return (double) g_get_monotonic_time () / G_USEC_PER_SEC;
+}
+
+int
+hearth_cli_bench (int    argc,
+                  char **argv)
+{
+  g_autofree char *model_path = NULL;
+  g_autofree char *backend = NULL;
+  int n_prompt = 128;
+  int n_gen = 64;
+  int threads = 0;
+  int reps = 3;
+  gboolean json = FALSE;
+  gboolean no_bandwidth = FALSE;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "GGUF model", "FILE" },
+    { "prompt", 'p', 0, G_OPTION_ARG_INT, &n_prompt, "Prompt tokens (default 128)", "N" },
+    { "gen", 'n', 0, G_OPTION_ARG_INT, &n_gen, "Generated tokens (default 64)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
+    { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Repetitions; medians are reported (default 3)", "N" },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "cpu (default) or vulkan", "NAME" },
+    { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bandwidth, "Skip the memory bandwidth probe", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- measure prompt and generation speed");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
+  g_autofree gint32 *prompt = NULL;
+  g_autofree double *pp = NULL, *tg = NULL, *ttft = NULL;
+  HearthModelParams mp;
+  HearthSessionParams sp;
+  GRand *rand;
+  double t0, load_s, bw = 0.0, pp_med, tg_med, ttft_med, gbs;
+  struct rusage ru;
+  guint32 n_vocab;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!hearth_cli_parse (context, &argc, &argv))
+    return 2;
+  if (model_path == NULL)
+    return hearth_cli_failf ("bench needs -m FILE");
+  if (n_prompt < 1 || n_gen < 1 || reps < 1)
+    return hearth_cli_failf ("--prompt, --gen and --reps must be at least 1");
+
+  hearth_model_params_init (&mp);
+  mp.n_threads = threads;
+  if (!hearth_cli_parse_backend (backend, &mp.backend, &error))
+    return hearth_cli_fail (error);
+  t0 = now ();
+  model = hearth_model_load (model_path, &mp, &error);
+  if (model == NULL)
+    return hearth_cli_fail (error);
+  load_s = now () - t0;
+
+  hearth_session_params_init (&sp);
+  sp.n_ctx = (guint32) (n_prompt + n_gen);
+  sp.n_batch = (guint32) n_prompt;
+  session = hearth_session_new (model, &sp, &error);
+  if (session == NULL)
+    return hearth_cli_fail (error);
+
+  n_vocab = hearth_model_get_n_vocab (model);
+  rand = g_rand_new_with_seed (1234);
+  prompt = g_new (gint32, n_prompt);
+  for (int i = 0; i < n_prompt; i++)
+    prompt[i] = g_rand_int_range (rand, 0, (gint32) n_vocab);
+  g_rand_free (rand);
+
+  pp = g_new (double, reps);
+  tg = g_new (double, reps);
+  ttft = g_new (double, reps);
+  for (int r = 0; r < reps; r++)
+    {
+      double start, t_prompt;
+      gint32 next;
+
+      hearth_session_truncate (session, 0);
+      start = now ();
+      if (!hearth_session_decode (session, prompt, (gsize) n_prompt, FALSE, NULL, &error))
+        return hearth_cli_fail (error);
+      next = hearth_sampler_sample (sampler, hearth_session_get_logits (session, -1), n_vocab, NULL, 0);
+      t_prompt = now () - start;
+      pp[r] = n_prompt / t_prompt;
+      ttft[r] = t_prompt;
+
+      start = now ();
+      for (int i = 0; i < n_gen; i++)
+        {
+          if (!hearth_session_decode (session, &next, 1, FALSE, NULL, &error))
+            return hearth_cli_fail (error);
+          next = hearth_sampler_sample (sampler, hearth_session_get_logits (session, -1), n_vocab, NULL, 0);
+        }
+      tg[r] = n_gen / (now () - start);
+    }
+
+  /* Peak RSS of the model work, before the probe's buffer. */
+  getrusage (RUSAGE_SELF, &ru);
+  if (!no_bandwidth)
+    bw = hearth_measure_read_bandwidth (threads, (gsize) 512 << 20);
+  pp_med = median (pp, reps);
+  tg_med = median (tg, reps);
+  ttft_med = median (ttft, reps);
+  gbs = (double) hearth_model_get_bytes_per_token (model) * tg_med;
+
+  if (json)
+    {
+      printf ("{\"model\": \"%s\", \"backend\": \"%s\", \"n_params\": %" G_GUINT64_FORMAT
+              ", \"weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"prompt_tokens\": %d, \"gen_tokens\": %d, "
+              "\"reps\": %d, \"load_s\": %.4f, \"prompt_tok_s\": %.2f, \"gen_tok_s\": %.2f, \"ttft_s\": %.4f, "
+              "\"gen_weight_gb_s\": %.3f, \"read_bandwidth_gb_s\": %.3f, \"bandwidth_fraction\": %.3f, "
+              "\"peak_rss_mib\": %.1f}\n",
+              model_path, hearth_model_get_backend_description (model), hearth_model_get_n_params (model),
+              hearth_model_get_bytes_per_token (model), n_prompt, n_gen, reps, load_s, pp_med, tg_med,
+              ttft_med, gbs / 1e9, bw / 1e9, bw > 0 ? gbs / bw : 0.0, ru.ru_maxrss / 1024.0);
+      return 0;
+    }
+  printf ("model:            %s\n", model_path);
+  printf ("backend:          %s\n", hearth_model_get_backend_description (model));
+  printf ("parameters:       %" G_GUINT64_FORMAT " (%.1f MiB of weights read per token)\n",
+          hearth_model_get_n_params (model), hearth_model_get_bytes_per_token (model) / 1048576.0);
+  printf ("load:             %.3f s\n", load_s);
+  printf ("prompt:           %.2f tokens/s (%d tokens, median of %d)\n", pp_med, n_prompt, reps);
+  printf ("generation:       %.2f tokens/s (%d tokens, median of %d)\n", tg_med, n_gen, reps);
+  printf ("time to first:    %.3f s\n", ttft_med);
+  if (bw > 0)
+    printf ("weights streamed: %.2f GB/s = %.0f%% of measured read bandwidth %.2f GB/s\n",
+            gbs / 1e9, 100.0 * gbs / bw, bw / 1e9);
+  printf ("peak RSS:         %.1f MiB\n", ru.ru_maxrss / 1024.0);
+  return 0;
+}

@@ -1,0 +1,372 @@
+/* test-model.c: the CPU engine against the exact-arithmetic references
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every decoder model in shared/ is run teacher-forced over its 64 reference
+ * positions and compared with <stem>.exact.logits.f32 under that model's
+ * bounds in reference/tolerances.json: largest absolute difference, RMS
+ * difference, and the argmax wherever the exact top-1 margin exceeds the
+ * bound (reference/README.md).
+ */
+#include "hearth-config.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "hearth-engine.h"
+#include "hearth-test.h"
+
+typedef struct
+{
+  double max_abs;
+  double rms;
+  double top1_margin;
+} Bounds;
+
+typedef struct
+{
+  double max_abs;
+  double rms;
+  guint  top1_checked;
+  guint  top1_mismatches;
+} Deviation;
+
+static JsonObject *
+load_json_object (JsonParser *parser,
+                  const char *rel)
+{
+  g_autofree char *path = hearth_test_data_path ("reference", rel, NULL);
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (json_parser_load_from_file (parser, path, &error), "%s: %s", path,
+                 error ? error->message : "");
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static Bounds
+bounds_for (const char *stem)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *all = load_json_object (parser, "tolerances.json");
+  JsonObject *t;
+  Bounds b;
+
+  ck_assert_msg (json_object_has_member (all, stem), "no tolerances for %s", stem);
+  t = json_object_get_object_member (all, stem);
+  b.max_abs = json_object_get_double_member (t, "max_abs");
+  b.rms = json_object_get_double_member (t, "rms");
+  b.top1_margin = json_object_get_double_member (t, "top1_margin");
+  return b;
+}
+
+static GArray *
+all_ids_for (const char *stem,
+             char      **model_rel)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *name = g_strconcat (stem, ".json", NULL);
+  JsonObject *o = load_json_object (parser, name);
+  JsonArray *a = json_object_get_array_member (o, "all_ids");
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  const char *rel = json_object_has_member (o, "model_file_decompressed") &&
+                    !json_object_get_null_member (o, "model_file_decompressed")
+                      ? json_object_get_string_member (o, "model_file_decompressed")
+                      : json_object_get_string_member (o, "model_file");
+
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      gint32 id = (gint32) json_array_get_int_element (a, i);
+      g_array_append_val (ids, id);
+    }
+  *model_rel = g_strdup (rel);
+  return ids;
+}
+
+static Deviation
+compare_logits (const float *got,
+                const float *exact,
+                guint        n_pos,
+                guint        n_vocab,
+                double       top1_margin)
+{
+  Deviation d = { 0 };
+  double sq = 0.0;
+
+  for (guint p = 0; p < n_pos; p++)
+    {
+      const float *g = got + (gsize) p * n_vocab;
+      const float *e = exact + (gsize) p * n_vocab;
+      guint ebest = 0, esecond = 1, gbest = 0;
+
+      for (guint v = 0; v < n_vocab; v++)
+        {
+          double diff = fabs ((double) g[v] - e[v]);
+
+          ck_assert_msg (isfinite (g[v]), "non-finite logit at position %u, id %u", p, v);
+          d.max_abs = MAX (d.max_abs, diff);
+          sq += diff * diff;
+          if (g[v] > g[gbest])
+            gbest = v;
+        }
+      if (e[1] > e[0])
+        {
+          ebest = 1;
+          esecond = 0;
+        }
+      for (guint v = 2; v < n_vocab; v++)
+        {
+          if (e[v] > e[ebest])
+            {
+              esecond = ebest;
+              ebest = v;
+            }
+          else if (e[v] > e[esecond])
+            esecond = v;
+        }
+      if (e[ebest] - e[esecond] > top1_margin)
+        {
+          d.top1_checked++;
+          d.top1_mismatches += gbest != ebest;
+        }
+    }
+  d.rms = sqrt (sq / ((double) n_pos * n_vocab));
+  return d;
+}
+
+static const char *const decoder_stems[] = {
+  "stories260K-f32", "stories260K-f16", "stories260K-mixed-Q8_0-Q5_0-F16",
+  "synth-llama-F32", "synth-llama-F16", "synth-llama-BF16",
+  "synth-llama-Q8_0-pure", "synth-llama-Q4_0-pure", "synth-llama-Q4_1-pure",
+  "synth-llama-Q5_0-pure", "synth-llama-Q5_1-pure", "synth-llama-Q2_K-pure",
+  "synth-llama-Q3_K_S-pure", "synth-llama-Q4_K_M-pure", "synth-llama-Q5_K_M-pure",
+  "synth-llama-Q6_K-pure", "synth-llama-Q4_K_M", "synth-llama-Q4_K_S",
+  "synth-qwen2-F32", "synth-qwen2-Q8_0", "synth-qwen2-Q4_K_M",
+  "synth-qwen3-F32", "synth-qwen3-Q8_0", "synth-qwen3-Q4_K_M",
+};
+
+/* Runs one model teacher-forced and checks it against the exact logits. */
+static void
+check_model (const char *stem,
+             gboolean    reference,
+             int         n_threads,
+             guint32     n_batch,
+             gboolean    kv_f32)
+{
+  g_autofree char *model_rel = NULL;
+  g_autoptr(GArray) ids = all_ids_for (stem, &model_rel);
+  g_autofree char *model_path = hearth_test_data_path (model_rel, NULL);
+  g_autofree char *exact_name = g_strconcat (stem, ".exact.logits.f32", NULL);
+  g_autoptr(GBytes) exact = hearth_test_load_data ("reference", exact_name, NULL);
+  Bounds b = bounds_for (stem);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  g_autofree float *got = NULL;
+  HearthModelParams mp;
+  HearthSessionParams sp;
+  guint n_vocab;
+  Deviation d;
+
+  hearth_model_params_init (&mp);
+  mp.reference = reference;
+  mp.n_threads = n_threads;
+  model = hearth_model_load (model_path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s: %s", stem, error ? error->message : "");
+  n_vocab = hearth_model_get_n_vocab (model);
+  ck_assert_uint_eq (g_bytes_get_size (exact), (gsize) ids->len * n_vocab * sizeof (float));
+
+  hearth_session_params_init (&sp);
+  sp.n_ctx = 128;
+  sp.n_batch = n_batch;
+  sp.kv_f32 = kv_f32;
+  session = hearth_session_new (model, &sp, &error);
+  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (hearth_session_decode (session, (const gint32 *) ids->data, ids->len, TRUE, NULL, &error),
+                 "%s", error ? error->message : "");
+  ck_assert_uint_eq (hearth_session_get_n_past (session), ids->len);
+
+  got = g_new (float, (gsize) ids->len * n_vocab);
+  for (guint p = 0; p < ids->len; p++)
+    memcpy (got + (gsize) p * n_vocab, hearth_session_get_logits (session, (int) p), n_vocab * sizeof (float));
+
+  d = compare_logits (got, g_bytes_get_data (exact, NULL), ids->len, n_vocab, b.top1_margin);
+  /* Printed so the figures can be read from the test log. */
+  g_print ("%-34s %s t=%d batch=%-2u kv=%s  max_abs %.5f (bound %.3g)  rms %.6f (bound %.3g)  top1 %u/%u\n",
+           stem, reference ? "reference" : "fast     ", n_threads, n_batch, kv_f32 ? "f32" : "f16",
+           d.max_abs, b.max_abs, d.rms, b.rms, d.top1_checked - d.top1_mismatches, d.top1_checked);
+  ck_assert_msg (d.max_abs <= b.max_abs, "%s: max abs %.5f > %.5f", stem, d.max_abs, b.max_abs);
+  ck_assert_msg (d.rms <= b.rms, "%s: rms %.6f > %.6f", stem, d.rms, b.rms);
+  ck_assert_msg (d.top1_mismatches == 0, "%s: argmax differs at %u of %u checked positions",
+                 stem, d.top1_mismatches, d.top1_checked);
+}
+
+START_TEST (test_exact_logits_fast)
+{
+  check_model (decoder_stems[_i], FALSE, 2, 64, FALSE);
+}
+END_TEST
+
+START_TEST (test_exact_logits_reference)
+{
+  check_model (decoder_stems[_i], TRUE, 1, 64, TRUE);
+}
+END_TEST
+
+/* Token-by-token decoding (one token per pass, the generation path) and odd
+ * batch sizes must meet the same bounds. */
+START_TEST (test_exact_logits_chunked)
+{
+  static const char *const stems[] = { "stories260K-f32", "synth-llama-Q4_K_M", "synth-qwen2-Q8_0", "synth-qwen3-F32" };
+
+  check_model (stems[_i], FALSE, 3, _i % 2 ? 1 : 7, _i >= 2);
+}
+END_TEST
+
+/* stories260K-f32: greedy continuation of "Once upon a time" equals the
+ * reference token for token. */
+START_TEST (test_stories_greedy)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o = load_json_object (parser, "stories260K-f32.json");
+  JsonArray *prompt = json_object_get_array_member (o, "prompt_ids");
+  JsonArray *expected = json_object_get_array_member (o, "generated_ids");
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  session = hearth_session_new (model, NULL, &error);
+  ck_assert_ptr_nonnull (session);
+  ck_assert_uint_eq (hearth_session_get_n_ctx (session), 128);  /* the model's own context */
+  for (guint i = 0; i < json_array_get_length (prompt); i++)
+    {
+      gint32 id = (gint32) json_array_get_int_element (prompt, i);
+      g_array_append_val (ids, id);
+    }
+  ck_assert (hearth_session_decode (session, (gint32 *) ids->data, ids->len, FALSE, NULL, &error));
+  for (guint i = 0; i < json_array_get_length (expected); i++)
+    {
+      gint32 next = hearth_sampler_sample (sampler, hearth_session_get_logits (session, -1),
+                                           hearth_model_get_n_vocab (model), NULL, 0);
+
+      ck_assert_msg (next == json_array_get_int_element (expected, i),
+                     "token %u: got %d, reference %" G_GINT64_FORMAT, i, next,
+                     json_array_get_int_element (expected, i));
+      ck_assert (hearth_session_decode (session, &next, 1, FALSE, NULL, &error));
+    }
+}
+END_TEST
+
+/* Rewinding and decoding the same tokens again gives the same logits. */
+START_TEST (test_truncate_redecode)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-llama-Q8_0-pure.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  g_autoptr(HearthSession) session = hearth_session_new (model, NULL, &error);
+  const gint32 a[] = { 1, 302, 458, 27, 390, 14 };
+  const gint32 b[] = { 77, 421, 8 };
+  guint n_vocab = hearth_model_get_n_vocab (model);
+  g_autofree float *first = g_new (float, n_vocab);
+
+  ck_assert (hearth_session_decode (session, a, G_N_ELEMENTS (a), FALSE, NULL, &error));
+  ck_assert (hearth_session_decode (session, b, G_N_ELEMENTS (b), FALSE, NULL, &error));
+  memcpy (first, hearth_session_get_logits (session, -1), n_vocab * sizeof (float));
+  hearth_session_truncate (session, G_N_ELEMENTS (a));
+  ck_assert_uint_eq (hearth_session_get_n_past (session), G_N_ELEMENTS (a));
+  ck_assert (hearth_session_decode (session, b, G_N_ELEMENTS (b), FALSE, NULL, &error));
+  ck_assert (memcmp (first, hearth_session_get_logits (session, -1), n_vocab * sizeof (float)) == 0);
+  ck_assert_int_eq (hearth_session_get_tokens (session)[7], 421);
+}
+END_TEST
+
+START_TEST (test_bad_input)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f16.gguf", NULL);
+  g_autofree char *bert = hearth_test_data_path ("models", "synthetic", "synth-bert-Q8_0.gguf", NULL);
+  g_autofree char *vocab = hearth_test_data_path ("tokenizers", "ggml-vocab-llama-spm.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  g_autoptr(HearthSession) session = NULL;
+  HearthSessionParams sp;
+  gint32 ids[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+  gint32 bad = 512;
+
+  hearth_session_params_init (&sp);
+  sp.n_ctx = 8;
+  session = hearth_session_new (model, &sp, &error);
+  ck_assert (hearth_session_decode (session, ids, 6, FALSE, NULL, &error));
+  /* 3 more do not fit in 8: refused, and the session is unchanged. */
+  ck_assert (!hearth_session_decode (session, ids, 3, FALSE, NULL, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_CONTEXT_FULL);
+  g_clear_error (&error);
+  ck_assert_uint_eq (hearth_session_get_n_past (session), 6);
+  ck_assert (!hearth_session_decode (session, &bad, 1, FALSE, NULL, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ck_assert (hearth_session_decode (session, ids, 2, FALSE, NULL, &error));
+  ck_assert_uint_eq (hearth_session_get_n_past (session), 8);
+
+  /* An encoder is refused with its architecture named. */
+  ck_assert_ptr_null (hearth_model_load (bert, NULL, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_UNSUPPORTED);
+  ck_assert_msg (strstr (error->message, "'bert'") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  /* A vocabulary-only file has no weights. */
+  ck_assert_ptr_null (hearth_model_load (vocab, NULL, &error));
+  ck_assert (error != NULL);
+}
+END_TEST
+
+START_TEST (test_cancel)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  g_autoptr(HearthSession) session = hearth_session_new (model, NULL, &error);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gint32 ids[4] = { 1, 403, 407, 261 };
+
+  g_cancellable_cancel (cancellable);
+  ck_assert (!hearth_session_decode (session, ids, 4, FALSE, cancellable, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  ck_assert_uint_eq (hearth_session_get_n_past (session), 0);
+}
+END_TEST
+
+static Suite *
+model_suite (void)
+{
+  Suite *s = suite_create ("model");
+  TCase *tc;
+
+  tc = tcase_create ("exact-fast");
+  tcase_set_timeout (tc, 60);
+  tcase_add_loop_test (tc, test_exact_logits_fast, 0, G_N_ELEMENTS (decoder_stems));
+  tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("exact-reference");
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_exact_logits_reference, 0, G_N_ELEMENTS (decoder_stems));
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("session");
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_stories_greedy);
+  tcase_add_test (tc, test_truncate_redecode);
+  tcase_add_test (tc, test_bad_input);
+  tcase_add_test (tc, test_cancel);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return hearth_test_run (model_suite ());
+}
