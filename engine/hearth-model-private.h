@@ -5,6 +5,7 @@
 #pragma once
 
 #include "hearth-model.h"
+#include "hearth-tokenizer.h"
 #include "cpu/hearth-cpu.h"
 
 G_BEGIN_DECLS
@@ -72,6 +73,7 @@ struct _HearthModel
 {
   gatomicrefcount   ref_count;
   HearthGguf       *gguf;
+  HearthTokenizer  *tokenizer;
   char             *architecture;
   HearthHParams     hp;
   HearthWeight      tok_embd;   /* n_vocab rows of n_embd */

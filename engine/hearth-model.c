@@ -370,6 +370,13 @@ hearth_model_load (const char              *path,
       return NULL;
     }
 
+  m->tokenizer = hearth_tokenizer_new_from_gguf (m->gguf, &local_error);
+  if (m->tokenizer == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, local_error->code, "%s: %s", base, local_error->message);
+      return NULL;
+    }
+
   m->pool = hearth_thread_pool_new (m->params.n_threads);
   m->backend_description = g_strdup_printf ("CPU (%s, %d thread%s)",
                                             m->params.reference ? "scalar reference" : hearth_cpu_features (),
@@ -391,6 +398,7 @@ hearth_model_unref (HearthModel *self)
   if (self == NULL || !g_atomic_ref_count_dec (&self->ref_count))
     return;
   g_clear_pointer (&self->pool, hearth_thread_pool_free);
+  g_clear_pointer (&self->tokenizer, hearth_tokenizer_unref);
   g_free (self->layers);
   g_free (self->architecture);
   g_free (self->backend_description);
@@ -402,6 +410,12 @@ HearthGguf *
 hearth_model_get_gguf (HearthModel *self)
 {
   return self->gguf;
+}
+
+HearthTokenizer *
+hearth_model_get_tokenizer (HearthModel *self)
+{
+  return self->tokenizer;
 }
 
 const char *

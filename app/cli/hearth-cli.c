@@ -11,6 +11,7 @@
 #include "hearth-cli.h"
 
 static const HearthCliCommand commands[] = {
+  { "generate", "Continue a prompt, streaming the text", hearth_cli_generate },
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
   { "bench", "Measure prompt and generation speed of a model", hearth_cli_bench },
   { "logits", "Write the logits of every position of a token sequence", hearth_cli_logits },

@@ -34,5 +34,6 @@ gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);
 int hearth_cli_inspect (int argc, char **argv);
 int hearth_cli_logits (int argc, char **argv);
 int hearth_cli_bench (int argc, char **argv);
+int hearth_cli_generate (int argc, char **argv);
 
 G_END_DECLS

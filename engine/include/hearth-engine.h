@@ -12,4 +12,5 @@
 #include "hearth-ggml-type.h"
 #include "hearth-gguf.h"
 #include "hearth-model.h"
+#include "hearth-generate.h"
 #undef HEARTH_ENGINE_INSIDE
