@@ -12,6 +12,7 @@
 
 static const HearthCliCommand commands[] = {
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
+  { "quantize", "Convert an F32/F16/BF16 model to a quantized type or recipe", hearth_cli_quantize },
 };
 
 int

@@ -12,4 +12,5 @@
 #include "hearth-ggml-type.h"
 #include "hearth-gguf.h"
 #include "hearth-gguf-writer.h"
+#include "hearth-model-quantize.h"
 #undef HEARTH_ENGINE_INSIDE
