@@ -28,5 +28,6 @@ gboolean hearth_cli_parse (GOptionContext *context, int *argc, char ***argv);
 int hearth_cli_inspect (int argc, char **argv);
 int hearth_cli_quantize (int argc, char **argv);
 int hearth_cli_synth_model (int argc, char **argv);
+int hearth_cli_bench_matmul (int argc, char **argv);
 
 G_END_DECLS
