@@ -504,6 +504,37 @@ hearth_avx2_dot_q3_k (const void *wv,
   return sum;
 }
 
+/* The 8 scales and 8 mins of a Q4_K/Q5_K block, unpacked as bytes with
+ * 32-bit word operations: groups 0..3 sit in the low 6 bits of words 0 (scales)
+ * and 1 (mins); groups 4..7 take their low nibbles from word 2 and their top
+ * two bits from the spare bits 6..7 of words 0 and 1. */
+static inline void
+k4_scales_mins (const guint8 *packed,
+                guint64      *scales,
+                guint64      *mins)
+{
+  guint32 a, b, c;
+
+  memcpy (&a, packed, 4);
+  memcpy (&b, packed + 4, 4);
+  memcpy (&c, packed + 8, 4);
+  *scales = (guint64) (a & 0x3F3F3F3Fu) |
+            (guint64) ((c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4)) << 32;
+  *mins = (guint64) (b & 0x3F3F3F3Fu) |
+          (guint64) (((c >> 4) & 0x0F0F0F0Fu) | (((b >> 6) & 0x03030303u) << 4)) << 32;
+}
+
+/* sum over the 8 groups of 32 of min_j * (bsums[2j] + bsums[2j+1]), as 8 int32 lanes */
+static inline __m256i
+k4_min_products (const HearthBlockQ8_K *x,
+                 guint64                mins)
+{
+  __m256i pair_sums = _mm256_madd_epi16 (_mm256_loadu_si256 ((const __m256i *) x->bsums),
+                                         _mm256_set1_epi16 (1));
+
+  return _mm256_mullo_epi32 (pair_sums, _mm256_cvtepu8_epi32 (_mm_cvtsi64_si128 ((gint64) mins)));
+}
+
 float
 hearth_avx2_dot_q4_k (const void *wv,
                       const void *xv,
@@ -512,32 +543,33 @@ hearth_avx2_dot_q4_k (const void *wv,
   const HearthBlockQ4_K *w = wv;
   const HearthBlockQ8_K *x = xv;
   const __m256i m4 = _mm256_set1_epi8 (0x0F);
-  float sum = 0.0f;
+  __m256 acc = _mm256_setzero_ps ();
+  __m256 acc_m = _mm256_setzero_ps ();
 
+  /* sum_j d sc_j sum q y - dmin m_j sum y, both parts kept as float vectors */
   for (gint64 i = 0; i < n / HEARTH_QK_K; i++)
     {
-      __m256i acc = _mm256_setzero_si256 ();
-      int msum = 0;
+      __m256i sum = _mm256_setzero_si256 ();
+      guint64 sc, mn;
 
+      k4_scales_mins (w[i].scales, &sc, &mn);
       for (int k = 0; k < 4; k++)
         {
           __m256i bits = _mm256_loadu_si256 ((const __m256i *) (w[i].qs + 32 * k));
           __m256i ylo = _mm256_loadu_si256 ((const __m256i *) (x[i].qs + 64 * k));
           __m256i yhi = _mm256_loadu_si256 ((const __m256i *) (x[i].qs + 64 * k + 32));
-          guint8 sc1, m1, sc2, m2;
+          __m256i plo = _mm256_maddubs_epi16 (_mm256_and_si256 (bits, m4), ylo);
+          __m256i phi = _mm256_maddubs_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (bits, 4), m4), yhi);
 
-          hearth_k4_scale_min (2 * k, w[i].scales, &sc1, &m1);
-          hearth_k4_scale_min (2 * k + 1, w[i].scales, &sc2, &m2);
-          msum += m1 * (x[i].bsums[4 * k] + x[i].bsums[4 * k + 1]) +
-                  m2 * (x[i].bsums[4 * k + 2] + x[i].bsums[4 * k + 3]);
-          acc = _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_and_si256 (bits, m4), ylo),
-                                                          _mm256_set1_epi16 (sc1)));
-          acc = _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (bits, 4), m4), yhi),
-                                                          _mm256_set1_epi16 (sc2)));
+          plo = _mm256_madd_epi16 (plo, _mm256_set1_epi16 ((short) ((sc >> (16 * k)) & 0xFF)));
+          phi = _mm256_madd_epi16 (phi, _mm256_set1_epi16 ((short) ((sc >> (16 * k + 8)) & 0xFF)));
+          sum = _mm256_add_epi32 (sum, _mm256_add_epi32 (plo, phi));
         }
-      sum += x[i].d * (h2f (w[i].d) * (float) hsum_epi32 (acc) - h2f (w[i].dmin) * (float) msum);
+      acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (sum), _mm256_set1_ps (h2f (w[i].d) * x[i].d), acc);
+      acc_m = _mm256_fmadd_ps (_mm256_cvtepi32_ps (k4_min_products (&x[i], mn)),
+                               _mm256_set1_ps (h2f (w[i].dmin) * x[i].d), acc_m);
     }
-  return sum;
+  return hsum_ps (acc) - hsum_ps (acc_m);
 }
 
 float
@@ -549,14 +581,16 @@ hearth_avx2_dot_q5_k (const void *wv,
   const HearthBlockQ8_K *x = xv;
   const __m256i m4 = _mm256_set1_epi8 (0x0F);
   const __m256i m1 = _mm256_set1_epi8 (1);
-  float sum = 0.0f;
+  __m256 acc = _mm256_setzero_ps ();
+  __m256 acc_m = _mm256_setzero_ps ();
 
   for (gint64 i = 0; i < n / HEARTH_QK_K; i++)
     {
-      __m256i acc = _mm256_setzero_si256 ();
+      __m256i sum = _mm256_setzero_si256 ();
       __m256i hbits = _mm256_loadu_si256 ((const __m256i *) w[i].qh);
-      int msum = 0;
+      guint64 sc, mn;
 
+      k4_scales_mins (w[i].scales, &sc, &mn);
       for (int k = 0; k < 4; k++)
         {
           __m256i bits = _mm256_loadu_si256 ((const __m256i *) (w[i].qs + 32 * k));
@@ -567,18 +601,18 @@ hearth_avx2_dot_q5_k (const void *wv,
           __m256i hhi = _mm256_slli_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (hbits, 2 * k + 1), m1), 4);
           __m256i qlo = _mm256_or_si256 (_mm256_and_si256 (bits, m4), hlo);
           __m256i qhi = _mm256_or_si256 (_mm256_and_si256 (_mm256_srli_epi16 (bits, 4), m4), hhi);
-          guint8 sc1, mn1, sc2, mn2;
+          __m256i plo = _mm256_madd_epi16 (_mm256_maddubs_epi16 (qlo, ylo),
+                                           _mm256_set1_epi16 ((short) ((sc >> (16 * k)) & 0xFF)));
+          __m256i phi = _mm256_madd_epi16 (_mm256_maddubs_epi16 (qhi, yhi),
+                                           _mm256_set1_epi16 ((short) ((sc >> (16 * k + 8)) & 0xFF)));
 
-          hearth_k4_scale_min (2 * k, w[i].scales, &sc1, &mn1);
-          hearth_k4_scale_min (2 * k + 1, w[i].scales, &sc2, &mn2);
-          msum += mn1 * (x[i].bsums[4 * k] + x[i].bsums[4 * k + 1]) +
-                  mn2 * (x[i].bsums[4 * k + 2] + x[i].bsums[4 * k + 3]);
-          acc = _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16 (qlo, ylo), _mm256_set1_epi16 (sc1)));
-          acc = _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16 (qhi, yhi), _mm256_set1_epi16 (sc2)));
+          sum = _mm256_add_epi32 (sum, _mm256_add_epi32 (plo, phi));
         }
-      sum += x[i].d * (h2f (w[i].d) * (float) hsum_epi32 (acc) - h2f (w[i].dmin) * (float) msum);
+      acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (sum), _mm256_set1_ps (h2f (w[i].d) * x[i].d), acc);
+      acc_m = _mm256_fmadd_ps (_mm256_cvtepi32_ps (k4_min_products (&x[i], mn)),
+                               _mm256_set1_ps (h2f (w[i].dmin) * x[i].d), acc_m);
     }
-  return sum;
+  return hsum_ps (acc) - hsum_ps (acc_m);
 }
 
 float
@@ -590,22 +624,34 @@ hearth_avx2_dot_q6_k (const void *wv,
   const HearthBlockQ8_K *x = xv;
   const __m256i m4 = _mm256_set1_epi8 (0x0F);
   const __m256i m3 = _mm256_set1_epi8 (3);
-  float sum = 0.0f;
+  /* shuffles that put 16-bit scale 2j in the low lane and 2j + 1 in the high lane */
+  const __m256i pick[4] = {
+    _mm256_setr_epi8 (0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                      2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3),
+    _mm256_setr_epi8 (4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5,
+                      6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7),
+    _mm256_setr_epi8 (8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9,
+                      10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11),
+    _mm256_setr_epi8 (12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13,
+                      14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15),
+  };
+  __m256 acc = _mm256_setzero_ps ();
 
   /* q6 - 32: sum_g sc_g (sum q y - 32 bsum_g) */
   for (gint64 i = 0; i < n / HEARTH_QK_K; i++)
     {
-      const gint8 *sc = w[i].scales;
-      __m256i acc = _mm256_setzero_si256 ();
-      int off = 0;
+      __m256i scales16 = _mm256_cvtepi8_epi16 (_mm_loadu_si128 ((const __m128i *) w[i].scales));
+      __m256i sum = _mm256_slli_epi32 (
+        _mm256_madd_epi16 (scales16, _mm256_loadu_si256 ((const __m256i *) x[i].bsums)), 5);
 
-      for (int g = 0; g < 16; g++)
-        off += sc[g] * x[i].bsums[g];
+      sum = _mm256_sub_epi32 (_mm256_setzero_si256 (), sum);
       for (int h = 0; h < 2; h++)
         {
           __m256i l0 = _mm256_loadu_si256 ((const __m256i *) (w[i].ql + 64 * h));
           __m256i l1 = _mm256_loadu_si256 ((const __m256i *) (w[i].ql + 64 * h + 32));
           __m256i hb = _mm256_loadu_si256 ((const __m256i *) (w[i].qh + 32 * h));
+          __m256i sc = _mm256_broadcastsi128_si256 (h == 0 ? _mm256_castsi256_si128 (scales16)
+                                                           : _mm256_extracti128_si256 (scales16, 1));
           __m256i q[4];
 
           q[0] = _mm256_or_si256 (_mm256_and_si256 (l0, m4),
@@ -619,13 +665,12 @@ hearth_avx2_dot_q6_k (const void *wv,
           for (int j = 0; j < 4; j++)
             {
               __m256i y = _mm256_loadu_si256 ((const __m256i *) (x[i].qs + 128 * h + 32 * j));
-              int g = 8 * h + 2 * j;
 
-              acc = _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16 (q[j], y),
-                                                              scale_pair (sc[g], sc[g + 1])));
+              sum = _mm256_add_epi32 (sum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (q[j], y),
+                                                              _mm256_shuffle_epi8 (sc, pick[j])));
             }
         }
-      sum += x[i].d * h2f (w[i].d) * (float) (hsum_epi32 (acc) - 32 * off);
+      acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (sum), _mm256_set1_ps (h2f (w[i].d) * x[i].d), acc);
     }
-  return sum;
+  return hsum_ps (acc);
 }
