@@ -15,20 +15,29 @@
  */
 #include "hearth-cpu-private.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
+/* CPUID directly (clang's __builtin_cpu_supports knows no "f16c"): AVX2 in
+ * leaf 7, FMA/F16C/AVX/OSXSAVE in leaf 1, and the OS must save YMM state. */
 gboolean
 hearth_cpu_has_avx2 (void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init ();
-  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
-         __builtin_cpu_supports ("f16c");
-#else
-  return FALSE;
-#endif
+  unsigned int a, b, c, d;
+  unsigned int xcr0_lo, xcr0_hi;
+
+  if (!__get_cpuid (1, &a, &b, &c, &d))
+    return FALSE;
+  if (!(c & bit_FMA) || !(c & bit_F16C) || !(c & bit_AVX) || !(c & bit_OSXSAVE))
+    return FALSE;
+  __asm__ ("xgetbv" : "=a" (xcr0_lo), "=d" (xcr0_hi) : "c" (0));
+  if ((xcr0_lo & 6) != 6) /* XMM and YMM state enabled */
+    return FALSE;
+  if (!__get_cpuid_count (7, 0, &a, &b, &c, &d))
+    return FALSE;
+  return (b & bit_AVX2) != 0;
 }
 
 static inline float
