@@ -53,6 +53,12 @@ float hearth_avx2_dot_q4_k (const void *w, const void *x, gint64 n);
 float hearth_avx2_dot_q5_k (const void *w, const void *x, gint64 n);
 float hearth_avx2_dot_q6_k (const void *w, const void *x, gint64 n);
 
+/* One weight row times four activation rows, @xs bytes apart; results in
+ * out[0..3]. Only Q6_K has one (see hearth-cpu-avx2.c). */
+typedef void (*HearthVecDot4Func) (const void *w, const void *x, gsize xs, gint64 n, float *out);
+
+void hearth_avx2_dot4_q6_k (const void *w, const void *x, gsize xs, gint64 n, float *out);
+
 /* Sums a float buffer with SIMD (the memory bandwidth probe). */
 float hearth_avx2_sum_f32 (const float *x, gint64 n);
 

@@ -31,8 +31,9 @@ typedef enum
 
 typedef struct
 {
-  HearthVecDotFunc dot;
-  ActKind          act;
+  HearthVecDotFunc  dot;
+  ActKind           act;
+  HearthVecDot4Func dot4; /* optional: four tokens per weight pass */
 } FastKernel;
 
 static FastKernel avx2_kernels[HEARTH_GGML_TYPE_COUNT_];
@@ -49,7 +50,7 @@ init_kernels (void)
   have_avx2 = hearth_cpu_has_avx2 ();
   if (have_avx2)
     {
-#define K(t, f, a) avx2_kernels[HEARTH_GGML_TYPE_##t] = (FastKernel) { f, a }
+#define K(t, f, a) avx2_kernels[HEARTH_GGML_TYPE_##t] = (FastKernel) { f, a, NULL }
       K (F32, hearth_avx2_dot_f32, ACT_F32);
       K (F16, hearth_avx2_dot_f16, ACT_F32);
       K (BF16, hearth_avx2_dot_bf16, ACT_F32);
@@ -64,6 +65,7 @@ init_kernels (void)
       K (Q5_K, hearth_avx2_dot_q5_k, ACT_Q8K);
       K (Q6_K, hearth_avx2_dot_q6_k, ACT_Q8K);
 #undef K
+      avx2_kernels[HEARTH_GGML_TYPE_Q6_K].dot4 = hearth_avx2_dot4_q6_k;
     }
 #endif
   g_once_init_leave (&initialized, 1);
@@ -179,8 +181,24 @@ matmul_simd_task (void *data,
   for (gint64 r0 = r_begin; r0 < r_end; r0 += ROW_TILE)
     {
       gint64 r1 = MIN (r0 + ROW_TILE, r_end);
+      gint64 t = 0;
 
-      for (gint64 t = 0; t < m->n_tokens; t++)
+      if (m->kernel.dot4 != NULL)
+        {
+          gsize xs = m->xq ? m->xq_row_bytes : (gsize) m->n_cols * sizeof (float);
+          const guint8 *x0 = m->xq ? (const guint8 *) m->xq : (const guint8 *) m->x;
+
+          for (; t + 4 <= m->n_tokens; t += 4)
+            for (gint64 r = r0; r < r1; r++)
+              {
+                float out[4];
+
+                m->kernel.dot4 (m->w + r * m->row_bytes, x0 + t * xs, xs, m->n_cols, out);
+                for (int k = 0; k < 4; k++)
+                  m->y[(t + k) * m->n_rows + r] = out[k];
+              }
+        }
+      for (; t < m->n_tokens; t++)
         {
           const void *xt = m->xq ? (const void *) ((const guint8 *) m->xq + t * m->xq_row_bytes)
                                  : (const void *) (m->x + t * m->n_cols);
