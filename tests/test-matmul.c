@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "hearth-cpu-private.h"
 #include "hearth-cpu.h"
 #include "hearth-engine.h"
 #include "hearth-test.h"
@@ -261,9 +262,11 @@ check_fast_against_reference (HearthThreadPool **pools,
   return worst;
 }
 
+/* Loop index: type, and SIMD on (even) or off (odd: the portable fast path). */
 START_TEST (test_fast_vs_reference)
 {
-  HearthGgmlType type = all_types[_i];
+  HearthGgmlType type = all_types[_i / 2];
+  gboolean simd = _i % 2 == 0;
   const HearthGgmlTypeInfo *info = hearth_ggml_type_info (type);
   /* Block multiples: 1 block, a few, and a long row; float types get odd lengths too. */
   const gint64 k_blocks[] = { 1, 3, 8 };
@@ -276,6 +279,10 @@ START_TEST (test_fast_vs_reference)
   g_autoptr(GRand) rand = g_rand_new_with_seed (100 + type);
   guint n_cols_cases = info->quantized ? G_N_ELEMENTS (k_blocks) : G_N_ELEMENTS (float_cols);
   double worst = 0.0;
+
+  hearth_cpu_set_simd_enabled (simd);
+  if (!simd)
+    ck_assert_str_eq (hearth_cpu_features (), "scalar");
 
   for (guint ic = 0; ic < n_cols_cases; ic++)
     for (guint ir = 0; ir < G_N_ELEMENTS (rows); ir++)
@@ -367,6 +374,22 @@ START_TEST (test_reference_on_models)
 }
 END_TEST
 
+/* Turning SIMD back on after a portable run restores the SIMD kernels
+ * (Check may run every test in one process). */
+START_TEST (test_simd_switch)
+{
+  hearth_cpu_set_simd_enabled (FALSE);
+  ck_assert_str_eq (hearth_cpu_features (), "scalar");
+  hearth_cpu_set_simd_enabled (TRUE);
+  ck_assert (strcmp (hearth_cpu_features (), "scalar") == 0 ||
+             strcmp (hearth_cpu_features (), "avx2+fma+f16c") == 0);
+#if defined(__x86_64__)
+  if (hearth_cpu_has_avx2 ())
+    ck_assert_str_eq (hearth_cpu_features (), "avx2+fma+f16c");
+#endif
+}
+END_TEST
+
 static Suite *
 matmul_suite (void)
 {
@@ -379,8 +402,9 @@ matmul_suite (void)
 
   tc = tcase_create ("matmul");
   tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_fast_vs_reference, 0, G_N_ELEMENTS (all_types));
+  tcase_add_loop_test (tc, test_fast_vs_reference, 0, 2 * G_N_ELEMENTS (all_types));
   tcase_add_test (tc, test_reference_on_models);
+  tcase_add_test (tc, test_simd_switch);
   suite_add_tcase (s, tc);
   return s;
 }

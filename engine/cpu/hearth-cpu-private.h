@@ -23,6 +23,10 @@ typedef struct
 
 G_STATIC_ASSERT (sizeof (HearthBlockQ8X) == 40);
 
+/* FALSE makes the fast path use the portable kernels even where AVX2 is
+ * available (tests; HEARTH_CPU_NO_SIMD=1 in the environment does the same). */
+void hearth_cpu_set_simd_enabled (gboolean enabled);
+
 /* A grow-only buffer owned by @pool, reused by successive kernel calls. */
 void *hearth_thread_pool_scratch (HearthThreadPool *pool,
                                   gsize             size);

@@ -38,6 +38,7 @@ typedef struct
 
 static FastKernel avx2_kernels[HEARTH_GGML_TYPE_COUNT_];
 static gboolean   have_avx2;
+static gboolean   simd_disabled; /* tests and benchmarks of the portable path */
 
 static void
 init_kernels (void)
@@ -46,6 +47,8 @@ init_kernels (void)
 
   if (!g_once_init_enter (&initialized))
     return;
+  if (g_getenv ("HEARTH_CPU_NO_SIMD") != NULL)
+    simd_disabled = TRUE;
 #ifdef HEARTH_HAVE_AVX2_KERNELS
   have_avx2 = hearth_cpu_has_avx2 ();
   if (have_avx2)
@@ -71,11 +74,24 @@ init_kernels (void)
   g_once_init_leave (&initialized, 1);
 }
 
+static gboolean
+use_avx2 (void)
+{
+  init_kernels ();
+  return have_avx2 && !g_atomic_int_get (&simd_disabled);
+}
+
+void
+hearth_cpu_set_simd_enabled (gboolean enabled)
+{
+  init_kernels ();
+  g_atomic_int_set (&simd_disabled, !enabled);
+}
+
 const char *
 hearth_cpu_features (void)
 {
-  init_kernels ();
-  return have_avx2 ? "avx2+fma+f16c" : "scalar";
+  return use_avx2 () ? "avx2+fma+f16c" : "scalar";
 }
 
 static gsize
@@ -274,8 +290,7 @@ hearth_cpu_matmul (HearthThreadPool *pool,
       return;
     }
 
-  init_kernels ();
-  if (!have_avx2)
+  if (!use_avx2 ())
     {
       hearth_thread_pool_run (pool, matmul_generic_task, &m);
       return;
