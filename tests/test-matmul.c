@@ -326,6 +326,8 @@ START_TEST (test_reference_on_models)
   HearthThreadPool *pool = hearth_thread_pool_new (2);
   g_autoptr(GRand) rand = g_rand_new_with_seed (5);
 
+  hearth_cpu_set_simd_enabled (TRUE);
+
   for (guint f = 0; f < G_N_ELEMENTS (files); f++)
     {
       g_autoptr(GError) error = NULL;
