@@ -5,11 +5,11 @@
  * Recipes (mixes) follow the layer rules that the common llama.cpp file
  * types use, so a Hearth Q4_K_M is what users know as Q4_K_M:
  *   - the output matrix (output.weight, or token_embd.weight when the
- *     embeddings are tied) gets Q6_K in every K recipe and in the 32-block
- *     types below 8 bits;
+ *     embeddings are tied) gets Q6_K in every mix;
  *   - "more bits" layers are the first and last eighth of the layers plus
  *     every third layer in between: i < n/8, i >= 7n/8, (i - n/8) % 3 == 2.
- * A type whose block does not divide a tensor's rows falls back: Q6_K ->
+ * A plain type name (or any name with params->pure) gives every 2-D weight
+ * that one type. A type whose block does not divide a tensor's rows falls back: Q6_K ->
  * Q8_0, Q5_K -> Q5_1, Q4_K -> Q5_0, Q3_K/Q2_K -> Q4_0, and to F16 when even
  * 32 does not divide the rows.
  */
@@ -49,10 +49,10 @@ static const Recipe recipes[] = {
   { "F16", RECIPE_PURE, HEARTH_GGML_TYPE_F16, 1, "all 2-D weights F16" },
   { "BF16", RECIPE_PURE, HEARTH_GGML_TYPE_BF16, 32, "all 2-D weights BF16" },
   { "Q8_0", RECIPE_PURE, HEARTH_GGML_TYPE_Q8_0, 7, "all 2-D weights Q8_0" },
-  { "Q4_0", RECIPE_PURE, HEARTH_GGML_TYPE_Q4_0, 2, "all 2-D weights Q4_0 (output Q6_K)" },
-  { "Q4_1", RECIPE_PURE, HEARTH_GGML_TYPE_Q4_1, 3, "all 2-D weights Q4_1 (output Q6_K)" },
-  { "Q5_0", RECIPE_PURE, HEARTH_GGML_TYPE_Q5_0, 8, "all 2-D weights Q5_0 (output Q6_K)" },
-  { "Q5_1", RECIPE_PURE, HEARTH_GGML_TYPE_Q5_1, 9, "all 2-D weights Q5_1 (output Q6_K)" },
+  { "Q4_0", RECIPE_PURE, HEARTH_GGML_TYPE_Q4_0, 2, "all 2-D weights Q4_0" },
+  { "Q4_1", RECIPE_PURE, HEARTH_GGML_TYPE_Q4_1, 3, "all 2-D weights Q4_1" },
+  { "Q5_0", RECIPE_PURE, HEARTH_GGML_TYPE_Q5_0, 8, "all 2-D weights Q5_0" },
+  { "Q5_1", RECIPE_PURE, HEARTH_GGML_TYPE_Q5_1, 9, "all 2-D weights Q5_1" },
   { "Q6_K", RECIPE_PURE, HEARTH_GGML_TYPE_Q6_K, 18, "all 2-D weights Q6_K" },
   { "Q5_K", RECIPE_PURE, HEARTH_GGML_TYPE_Q5_K, 16, "all 2-D weights Q5_K, nothing promoted" },
   { "Q4_K", RECIPE_PURE, HEARTH_GGML_TYPE_Q4_K, 14, "all 2-D weights Q4_K, nothing promoted" },
@@ -136,21 +136,10 @@ recipe_type (const Recipe *r,
   gboolean ffn_down = in_layer && strcmp (rest, "ffn_down.weight") == 0;
   gboolean attn_out = in_layer && strcmp (rest, "attn_output.weight") == 0;
 
+  if (r->kind == RECIPE_PURE)
+    return r->base;
   if (is_output)
-    {
-      switch (r->base)
-        {
-        case HEARTH_GGML_TYPE_F32:
-        case HEARTH_GGML_TYPE_F16:
-        case HEARTH_GGML_TYPE_BF16:
-        case HEARTH_GGML_TYPE_Q8_0:
-          return r->base;
-        default:
-          return r->kind == RECIPE_PURE && hearth_ggml_type_info (r->base)->block_size == 256
-                   ? r->base
-                   : HEARTH_GGML_TYPE_Q6_K;
-        }
-    }
+    return HEARTH_GGML_TYPE_Q6_K;
   switch (r->kind)
     {
     case RECIPE_PURE:
@@ -319,6 +308,8 @@ hearth_quantize_file (const char                 *in_path,
         }
       if (!is_weight)
         want = HEARTH_GGML_TYPE_F32;
+      else if (params->pure)
+        want = recipe->base;
       else
         want = recipe_type (recipe, t->name, is_output, (int) n_layer,
                             n_head_kv > 0 && n_head / n_head_kv >= 4);

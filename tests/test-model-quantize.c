@@ -120,6 +120,7 @@ compare_with_reference (const char *out_path,
 typedef struct
 {
   const char *src_dir, *src_file, *type, *ref_file;
+  gboolean    pure;
 } CliCase;
 
 /* The Q8_0, Q4_K_M and Q4_K_S recipes give llama-quantize's tensor types
@@ -132,6 +133,13 @@ static const CliCase cli_cases[] = {
   { "synthetic", "synth-qwen2-F32.gguf", "Q8_0", "synth-qwen2-Q8_0.gguf" },
   { "stories260K", "stories260K-f32.gguf", "Q4_K_M", "stories260K-mixed-Q8_0-Q5_0-F16.gguf" },
   { "stories260K", "stories260K-f32.gguf", "F16", "stories260K-f16.gguf" },
+  /* plain type names, and --pure for the mixes' names, give llama-quantize --pure's files */
+  { "synthetic", "synth-llama-F32.gguf", "Q4_0", "synth-llama-Q4_0-pure.gguf" },
+  { "synthetic", "synth-llama-F32.gguf", "Q5_1", "synth-llama-Q5_1-pure.gguf" },
+  { "synthetic", "synth-llama-F32.gguf", "Q6_K", "synth-llama-Q6_K-pure.gguf" },
+  { "synthetic", "synth-llama-F32.gguf", "Q4_K_M", "synth-llama-Q4_K_M-pure.gguf", TRUE },
+  { "synthetic", "synth-llama-F32.gguf", "Q2_K", "synth-llama-Q2_K-pure.gguf", TRUE },
+  { "synthetic", "synth-llama-F32.gguf", "Q3_K_S", "synth-llama-Q3_K_S-pure.gguf", TRUE },
 };
 
 START_TEST (test_cli_matches_llama_quantize)
@@ -141,7 +149,7 @@ START_TEST (test_cli_matches_llama_quantize)
   g_autofree char *out = g_build_filename (dir, "out.gguf", NULL);
   g_autofree char *src = hearth_test_data_path ("models", c->src_dir, c->src_file, NULL);
   g_autofree char *text = NULL;
-  const char *args[] = { "quantize", "--threads", "2", src, out, c->type, NULL };
+  const char *args[] = { "quantize", "--threads", "2", src, out, c->type, c->pure ? "--pure" : NULL, NULL };
 
   run_cli (args, 0, &text);
   /* The log names each tensor once. */

@@ -25,9 +25,10 @@ hearth_cli_quantize (int    argc,
     "Q4_K", "Q3_K", "Q5_1", "Q5_0", "Q4_1", "Q4_0", "BF16", "F16", "F32",
   };
   int n_threads = 0;
-  gboolean quiet = FALSE, list = FALSE;
+  gboolean quiet = FALSE, list = FALSE, pure = FALSE;
   const GOptionEntry entries[] = {
     { "threads", 't', 0, G_OPTION_ARG_INT, &n_threads, "Threads (default: one per core)", "N" },
+    { "pure", 0, 0, G_OPTION_ARG_NONE, &pure, "Every 2-D weight gets the type's base type (no mix)", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not list the tensors", NULL },
     { "list", 0, 0, G_OPTION_ARG_NONE, &list, "List the types and recipes", NULL },
     { NULL }
@@ -55,12 +56,14 @@ hearth_cli_quantize (int    argc,
   hearth_quantize_params_init (&params);
   params.type = argv[3];
   params.n_threads = n_threads;
+  params.pure = pure;
   if (!quiet)
     params.log = print_line;
   t0 = g_get_monotonic_time ();
   if (!hearth_quantize_file (argv[1], argv[2], &params, &error))
     return hearth_cli_fail (error);
-  printf ("wrote %s (%s: %s) in %.1f s\n", argv[2], argv[3], hearth_quantize_describe_recipe (argv[3]),
+  printf ("wrote %s (%s%s: %s) in %.1f s\n", argv[2], argv[3], pure ? " --pure" : "",
+          pure ? "every 2-D weight one type" : hearth_quantize_describe_recipe (argv[3]),
           (g_get_monotonic_time () - t0) / 1e6);
   return 0;
 }

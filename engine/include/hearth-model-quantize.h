@@ -17,6 +17,7 @@ typedef struct
    * "Q3_K_S", "Q2_K"): a base type with more bits where they matter most.
    * See hearth_quantize_describe_recipe(). */
   const char *type;
+  gboolean    pure;        /* every 2-D weight gets the recipe's base type */
   int         n_threads;   /* <= 0: one per core */
   /* Called with one line per tensor (what it became and why). */
   void      (*log) (const char *line, gpointer user_data);
