@@ -281,6 +281,7 @@ hearth_cpu_matmul (HearthThreadPool *pool,
   g_autofree void *own_scratch = NULL;
 
   g_return_if_fail (hearth_cpu_type_supported (type));
+  g_return_if_fail (n_cols > 0 && m.row_bytes > 0); /* n_cols a multiple of the block */
   if (n_rows <= 0 || n_tokens <= 0)
     return;
 
