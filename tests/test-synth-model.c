@@ -220,6 +220,17 @@ START_TEST (test_seed_and_type)
     s = hearth_gguf_array_get_string (tok, 299, &len);
     ck_assert (len == 10 && memcmp (s, "<unused40>", 10) == 0);
   }
+  /* The output matrix scales with 1/sqrt (dim) (0.3 at 256): 4.8 / sqrt (128) here. */
+  {
+    const HearthGgufTensor *t = hearth_gguf_find_tensor (ga, "output.weight");
+    double s2 = 0.0, want = 4.8 / sqrt (128.0);
+
+    ck_assert (t != NULL);
+    for (guint64 j = 0; j < t->n_elements; j++)
+      s2 += (double) ((const float *) t->data)[j] * ((const float *) t->data)[j];
+    ck_assert_msg (fabs (sqrt (s2 / t->n_elements) / want - 1.0) < 5 / sqrt (2.0 * t->n_elements) + 0.004,
+                   "output.weight std %g, expected %g", sqrt (s2 / t->n_elements), want);
+  }
   for (guint64 i = 0; i < hearth_gguf_get_n_tensors (ga); i++)
     {
       const HearthGgufTensor *tf = hearth_gguf_get_tensor (ga, i);

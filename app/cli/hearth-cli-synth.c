@@ -6,8 +6,8 @@
  * tests at sizes the test kit does not ship. Weights are standard normal
  * times a per-tensor standard deviation chosen so activations keep their
  * scale through the layers (the reference kit's recipe: 1/sqrt(fan-in) for
- * the projections, 1.5x for q/k so attention is not uniform, 0.3 for the
- * output matrix), then rounded to bfloat16 values as in a model converted
+ * the projections, 1.5x for q/k so attention is not uniform, 4.8/sqrt(dim)
+ * for the output matrix, i.e. the kit's 0.3 at its width 256), then rounded to bfloat16 values as in a model converted
  * from a BF16 checkpoint. Each tensor draws from its own generator seeded
  * by (seed, tensor index), so the file does not depend on anything but the
  * options.
@@ -314,7 +314,9 @@ write_model (const char         *path,
 
   add_tensor (tensors, g_strdup ("token_embd.weight"), o->dim, o->vocab, o->type, 1.0);
   add_tensor (tensors, g_strdup ("output_norm.weight"), o->dim, 0, o->type, 0.0);
-  add_tensor (tensors, g_strdup ("output.weight"), o->dim, o->vocab, o->type, 0.3);
+  /* The kit's 0.3 at dim 256 gives logits of std ~4.8 over the vocabulary
+   * (0.3 * sqrt (256)); scaling with 1/sqrt (dim) keeps that at any width. */
+  add_tensor (tensors, g_strdup ("output.weight"), o->dim, o->vocab, o->type, 4.8 * s_dim);
   for (int l = 0; l < o->layers; l++)
     {
       add_tensor (tensors, g_strdup_printf ("blk.%d.attn_norm.weight", l), o->dim, 0, o->type, 0.0);
