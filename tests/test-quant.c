@@ -251,6 +251,162 @@ START_TEST (test_dequant_reference)
 }
 END_TEST
 
+/* ---- quantization against llama-quantize's files ---- */
+
+typedef struct
+{
+  const char    *file;        /* synth-llama-<T>-pure.gguf */
+  HearthGgmlType type;
+  double         refkit_rms;  /* REFKIT.md: relative rms error of the shipped file */
+  double         min_identical; /* asserted fraction of byte-identical blocks (all are) */
+} QuantCase;
+
+static const QuantCase quant_cases[] = {
+  { "synth-llama-Q8_0-pure.gguf", HEARTH_GGML_TYPE_Q8_0, 0.005, 1.0 },
+  { "synth-llama-Q4_0-pure.gguf", HEARTH_GGML_TYPE_Q4_0, 0.086, 1.0 },
+  { "synth-llama-Q4_1-pure.gguf", HEARTH_GGML_TYPE_Q4_1, 0.079, 1.0 },
+  { "synth-llama-Q5_0-pure.gguf", HEARTH_GGML_TYPE_Q5_0, 0.043, 1.0 },
+  { "synth-llama-Q5_1-pure.gguf", HEARTH_GGML_TYPE_Q5_1, 0.038, 1.0 },
+  { "synth-llama-Q2_K-pure.gguf", HEARTH_GGML_TYPE_Q2_K, 0.30, 1.0 },
+  { "synth-llama-Q3_K_S-pure.gguf", HEARTH_GGML_TYPE_Q3_K, 0.15, 1.0 },
+  { "synth-llama-Q4_K_M-pure.gguf", HEARTH_GGML_TYPE_Q4_K, 0.072, 1.0 },
+  { "synth-llama-Q5_K_M-pure.gguf", HEARTH_GGML_TYPE_Q5_K, 0.036, 1.0 },
+  { "synth-llama-Q6_K-pure.gguf", HEARTH_GGML_TYPE_Q6_K, 0.018, 1.0 },
+};
+
+START_TEST (test_quantize_against_llama_quantize)
+{
+  const QuantCase *qc = &quant_cases[_i];
+  g_autoptr(HearthGguf) master = open_model ("synth-llama-F32.gguf");
+  g_autoptr(HearthGguf) ref = open_model (qc->file);
+  const HearthGgufTensor *tm = must_find_tensor (master, "blk.0.ffn_down.weight");
+  const HearthGgufTensor *tr = must_find_tensor (ref, "blk.0.ffn_down.weight");
+  const HearthGgmlTypeInfo *info = hearth_ggml_type_info (qc->type);
+  gint64 n_cols = tm->ne[0], n_rows = tm->ne[1];
+  guint64 row_bytes;
+  g_autofree guint8 *q = NULL;
+  g_autofree float *deq = g_new (float, n_cols);
+  g_autofree float *deq_ref = g_new (float, n_cols);
+  gint64 n_blocks, n_same = 0;
+  double err2 = 0.0, err2_ref = 0.0, sig2 = 0.0, rms, rms_ref, identical;
+
+  ck_assert (tm->type == HEARTH_GGML_TYPE_F32);
+  ck_assert (tr->type == qc->type);
+  ck_assert (hearth_ggml_row_size (qc->type, n_cols, &row_bytes));
+  ck_assert_uint_eq (row_bytes * n_rows, tr->n_bytes);
+  q = g_malloc (tr->n_bytes);
+  for (gint64 r = 0; r < n_rows; r++)
+    {
+      const float *x = (const float *) tm->data + r * n_cols;
+
+      ck_assert (hearth_quantize_row (qc->type, x, q + r * row_bytes, n_cols));
+      hearth_dequantize_row (qc->type, q + r * row_bytes, deq, n_cols);
+      hearth_dequantize_row (qc->type, tr->data + r * row_bytes, deq_ref, n_cols);
+      for (gint64 c = 0; c < n_cols; c++)
+        {
+          err2 += ((double) deq[c] - x[c]) * ((double) deq[c] - x[c]);
+          err2_ref += ((double) deq_ref[c] - x[c]) * ((double) deq_ref[c] - x[c]);
+          sig2 += (double) x[c] * x[c];
+        }
+    }
+  n_blocks = (gint64) (tr->n_bytes / info->type_size);
+  for (gint64 b = 0; b < n_blocks; b++)
+    n_same += memcmp (q + b * info->type_size, tr->data + b * info->type_size, info->type_size) == 0;
+  rms = sqrt (err2 / sig2);
+  rms_ref = sqrt (err2_ref / sig2);
+  identical = (double) n_same / n_blocks;
+  g_print ("%-5s relative rms error %.5f (llama-quantize %.5f, REFKIT %.3f); "
+           "byte-identical blocks %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " = %.4f\n",
+           info->name, rms, rms_ref, qc->refkit_rms, n_same, n_blocks, identical);
+  /* REFKIT's figures are llama-quantize's rms errors rounded (Q8_0's 0.005
+   * is 0.00538 rounded to one digit), so the bound uses the unrounded
+   * figure of the shipped file where it is the larger. */
+  ck_assert_msg (rms <= MAX (qc->refkit_rms, rms_ref) * 1.05, "%s: rms error %.5f above %.5f",
+                 info->name, rms, MAX (qc->refkit_rms, rms_ref) * 1.05);
+  ck_assert_msg (identical >= qc->min_identical, "%s: only %.4f of the blocks are byte-identical",
+                 info->name, identical);
+}
+END_TEST
+
+/* Every 2-D tensor of the master, quantized to each pure type, equals the
+ * tensor llama-quantize wrote (all tensors of those files have the type). */
+START_TEST (test_quantize_whole_models)
+{
+  const QuantCase *qc = &quant_cases[_i];
+  g_autoptr(HearthGguf) master = open_model ("synth-llama-F32.gguf");
+  g_autoptr(HearthGguf) ref = open_model (qc->file);
+  guint n_checked = 0;
+
+  for (guint64 i = 0; i < hearth_gguf_get_n_tensors (master); i++)
+    {
+      const HearthGgufTensor *tm = hearth_gguf_get_tensor (master, i);
+      const HearthGgufTensor *tr = must_find_tensor (ref, tm->name);
+      g_autofree guint8 *q = NULL;
+      guint64 row_bytes;
+
+      if (tm->n_dims != 2)
+        continue;
+      ck_assert_msg (tr->type == qc->type, "%s in %s is %s", tm->name, qc->file,
+                     hearth_ggml_type_name (tr->type));
+      ck_assert (hearth_ggml_row_size (qc->type, tm->ne[0], &row_bytes));
+      q = g_malloc (tr->n_bytes);
+      for (guint64 r = 0; r < tm->ne[1]; r++)
+        ck_assert (hearth_quantize_row (qc->type, (const float *) tm->data + r * tm->ne[0],
+                                        q + r * row_bytes, tm->ne[0]));
+      ck_assert_msg (memcmp (q, tr->data, tr->n_bytes) == 0, "%s differs in %s", tm->name, qc->file);
+      n_checked++;
+    }
+  ck_assert_uint_eq (n_checked, 30);
+}
+END_TEST
+
+/* F16/BF16 through hearth_quantize_row, and types it cannot produce. */
+START_TEST (test_quantize_plain_types)
+{
+  const float x[4] = { 1.0f, -0.5f, 65504.0f, 1e-8f };
+  guint16 h[4];
+  float back[4];
+  guint8 buf[64];
+
+  ck_assert (hearth_quantize_row (HEARTH_GGML_TYPE_F16, x, h, 4));
+  ck_assert_uint_eq (h[0], 0x3C00);
+  ck_assert_uint_eq (h[1], 0xB800);
+  ck_assert_uint_eq (h[2], 0x7BFF);
+  ck_assert_uint_eq (h[3], 0x0000);
+  ck_assert (hearth_quantize_row (HEARTH_GGML_TYPE_BF16, x, h, 4));
+  ck_assert_uint_eq (h[0], 0x3F80);
+  ck_assert (hearth_quantize_row (HEARTH_GGML_TYPE_F32, x, back, 4));
+  ck_assert (memcmp (back, x, sizeof x) == 0);
+  ck_assert (!hearth_quantize_row (HEARTH_GGML_TYPE_IQ4_NL, x, buf, 32));
+  ck_assert (!hearth_quantize_row (HEARTH_GGML_TYPE_Q8_K, x, buf, 256));
+}
+END_TEST
+
+/* All-zero and constant blocks must not produce NaN or garbage. */
+START_TEST (test_quantize_degenerate)
+{
+  const HearthGgmlType types[] = {
+    HEARTH_GGML_TYPE_Q4_0, HEARTH_GGML_TYPE_Q4_1, HEARTH_GGML_TYPE_Q5_0, HEARTH_GGML_TYPE_Q5_1,
+    HEARTH_GGML_TYPE_Q8_0, HEARTH_GGML_TYPE_Q2_K, HEARTH_GGML_TYPE_Q3_K, HEARTH_GGML_TYPE_Q4_K,
+    HEARTH_GGML_TYPE_Q5_K, HEARTH_GGML_TYPE_Q6_K,
+  };
+  float x[256], y[256];
+  guint8 q[512];
+
+  for (guint t = 0; t < G_N_ELEMENTS (types); t++)
+    for (int pattern = 0; pattern < 2; pattern++)
+      {
+        for (int i = 0; i < 256; i++)
+          x[i] = pattern == 0 ? 0.0f : 0.75f;
+        ck_assert (hearth_quantize_row (types[t], x, q, 256));
+        hearth_dequantize_row (types[t], q, y, 256);
+        for (int i = 0; i < 256; i++)
+          ck_assert_msg (fabsf (y[i] - x[i]) <= 0.75f * 0.05f, "%s pattern %d: %g for %g",
+                         hearth_ggml_type_name (types[t]), pattern, (double) y[i], (double) x[i]);
+      }
+}
+END_TEST
+
 static Suite *
 quant_suite (void)
 {
@@ -269,6 +425,14 @@ quant_suite (void)
   tc = tcase_create ("dequant");
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_dequant_reference);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("quantize");
+  tcase_set_timeout (tc, 30);
+  tcase_add_loop_test (tc, test_quantize_against_llama_quantize, 0, G_N_ELEMENTS (quant_cases));
+  tcase_add_loop_test (tc, test_quantize_whole_models, 0, G_N_ELEMENTS (quant_cases));
+  tcase_add_test (tc, test_quantize_plain_types);
+  tcase_add_test (tc, test_quantize_degenerate);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -35,5 +35,8 @@ int hearth_cli_inspect (int argc, char **argv);
 int hearth_cli_logits (int argc, char **argv);
 int hearth_cli_bench (int argc, char **argv);
 int hearth_cli_generate (int argc, char **argv);
+int hearth_cli_quantize (int argc, char **argv);
+int hearth_cli_synth_model (int argc, char **argv);
+int hearth_cli_bench_matmul (int argc, char **argv);
 
 G_END_DECLS

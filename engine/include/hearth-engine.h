@@ -13,4 +13,6 @@
 #include "hearth-gguf.h"
 #include "hearth-model.h"
 #include "hearth-generate.h"
+#include "hearth-gguf-writer.h"
+#include "hearth-model-quantize.h"
 #undef HEARTH_ENGINE_INSIDE

@@ -1,0 +1,42 @@
+/* hearth-model-quantize.h: converting a GGUF model to a quantized type
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "hearth-ggml-type.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  /* A tensor type name ("Q8_0", "Q4_K", "F16", ...): every 2-D weight gets
+   * it; or a recipe name ("Q4_K_M", "Q4_K_S", "Q5_K_M", "Q5_K_S", "Q3_K_M",
+   * "Q3_K_S", "Q2_K"): a base type with more bits where they matter most.
+   * See hearth_quantize_describe_recipe(). */
+  const char *type;
+  gboolean    pure;        /* every 2-D weight gets the recipe's base type */
+  int         n_threads;   /* <= 0: one per core */
+  /* Called with one line per tensor (what it became and why). */
+  void      (*log) (const char *line, gpointer user_data);
+  gpointer    user_data;
+} HearthQuantizeParams;
+
+void hearth_quantize_params_init (HearthQuantizeParams *params);
+
+/* A one-paragraph description of what @type does; NULL for an unknown name. */
+const char *hearth_quantize_describe_recipe (const char *type);
+
+/* Reads the F32/F16/BF16 model @in_path and writes @out_path: metadata
+ * copied (general.file_type and general.quantization_version set), 1-D
+ * tensors stored as F32, 2-D+ weights quantized row by row as the recipe
+ * says; a weight whose rows do not fit its type's block falls back to a type
+ * whose block fits (and the log says so). */
+gboolean hearth_quantize_file (const char                 *in_path,
+                               const char                 *out_path,
+                               const HearthQuantizeParams *params,
+                               GError                    **error);
+
+G_END_DECLS
