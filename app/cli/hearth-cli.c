@@ -12,6 +12,8 @@
 
 static const HearthCliCommand commands[] = {
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
+  { "tokenize", "Turn text into token ids with a model's vocabulary", hearth_cli_tokenize },
+  { "detokenize", "Turn token ids back into text", hearth_cli_detokenize },
 };
 
 int

@@ -11,4 +11,5 @@
 #include "hearth-engine-error.h"
 #include "hearth-ggml-type.h"
 #include "hearth-gguf.h"
+#include "hearth-tokenizer.h"
 #undef HEARTH_ENGINE_INSIDE
