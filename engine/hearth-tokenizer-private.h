@@ -134,6 +134,7 @@ struct _HearthTokenizer
 
   /* SPM */
   gint32                 byte_token[256];
+  gboolean               spm_split_words; /* no entry has U+2581 after another character */
 
   /* BPE */
   HearthBpeMerge        *merges;     /* open addressing, [merge_mask + 1], key 0 = empty */

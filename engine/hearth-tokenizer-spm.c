@@ -113,42 +113,34 @@ utf8_lead_len (guint8 b)
   return by_high_nibble[b >> 4];
 }
 
-void
-hearth_spm_encode (HearthTokenizer *tok,
-                   const char      *text,
-                   gsize            len,
-                   gboolean         space_prefix,
-                   GArray          *ids)
+/* The merges of one segment of escaped text (no space prefix to add). */
+static void
+encode_segment (HearthTokenizer *tok,
+                const char      *str,
+                gsize            len,
+                GArray          *syms,
+                GArray          *heap,
+                GArray          *ids)
 {
-  g_autoptr(GString) s = g_string_sized_new (len + len / 2 + 4);
-  g_autoptr(GArray) syms = g_array_new (FALSE, FALSE, sizeof (Sym));
-  g_autoptr(GArray) heap = g_array_new (FALSE, FALSE, sizeof (Pair));
   Sym *sym;
 
-  if (space_prefix)
-    g_string_append (s, "\xe2\x96\x81");
-  for (gsize i = 0; i < len; i++)
-    {
-      if (text[i] == ' ')
-        g_string_append (s, "\xe2\x96\x81");
-      else
-        g_string_append_c (s, text[i]);
-    }
-  for (gsize i = 0; i < s->len;)
+  g_array_set_size (syms, 0);
+  g_array_set_size (heap, 0);
+  for (gsize i = 0; i < len;)
     {
       Sym y;
-      gsize n = MIN (utf8_lead_len ((guint8) s->str[i]), s->len - i);
+      gsize n = MIN (utf8_lead_len ((guint8) str[i]), len - i);
 
       y.start = (guint32) i;
       y.len = (guint32) n;
       y.prev = (gint32) syms->len - 1;
-      y.next = i + n < s->len ? (gint32) syms->len + 1 : -1;
+      y.next = i + n < len ? (gint32) syms->len + 1 : -1;
       g_array_append_val (syms, y);
       i += n;
     }
   sym = (Sym *) syms->data;
   for (guint i = 1; i < syms->len; i++)
-    try_pair (tok, s->str, sym, (gint32) i - 1, (gint32) i, heap);
+    try_pair (tok, str, sym, (gint32) i - 1, (gint32) i, heap);
 
   while (heap->len > 0)
     {
@@ -162,23 +154,106 @@ hearth_spm_encode (HearthTokenizer *tok,
       l->next = r->next;
       if (r->next >= 0)
         sym[r->next].prev = p.left;
-      try_pair (tok, s->str, sym, l->prev, p.left, heap);
-      try_pair (tok, s->str, sym, p.left, l->next, heap);
+      try_pair (tok, str, sym, l->prev, p.left, heap);
+      try_pair (tok, str, sym, p.left, l->next, heap);
     }
 
   for (gint32 i = syms->len > 0 ? 0 : -1; i >= 0; i = sym[i].next)
     {
       gint32 id = hearth_str_table_value (&tok->strings,
-                                          hearth_str_table_lookup (&tok->strings, s->str + sym[i].start, sym[i].len));
+                                          hearth_str_table_lookup (&tok->strings, str + sym[i].start, sym[i].len));
 
       if (id >= 0)
         g_array_append_val (ids, id);
       else
         for (guint32 k = 0; k < sym[i].len; k++)
           {
-            gint32 b = tok->byte_token[(guint8) s->str[sym[i].start + k]];
+            gint32 b = tok->byte_token[(guint8) str[sym[i].start + k]];
             if (b >= 0)
               g_array_append_val (ids, b);
           }
+    }
+}
+
+#define SEGMENT_CACHE_MAX 65536
+#define SEGMENT_CACHE_MAX_LEN 64
+
+static gboolean
+is_space_mark (const char *s,
+               gsize       i,
+               gsize       len)
+{
+  return i + 3 <= len && memcmp (s + i, "\xe2\x96\x81", 3) == 0;
+}
+
+void
+hearth_spm_encode (HearthTokenizer *tok,
+                   const char      *text,
+                   gsize            len,
+                   gboolean         space_prefix,
+                   GArray          *ids)
+{
+  g_autoptr(GString) s = g_string_sized_new (len + len / 2 + 4);
+  g_autoptr(GArray) syms = g_array_new (FALSE, FALSE, sizeof (Sym));
+  g_autoptr(GArray) heap = g_array_new (FALSE, FALSE, sizeof (Pair));
+  g_autoptr(GArray) seg_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  gsize seg = 0;
+
+  if (space_prefix)
+    g_string_append (s, "\xe2\x96\x81");
+  for (gsize i = 0; i < len; i++)
+    {
+      if (text[i] == ' ')
+        g_string_append (s, "\xe2\x96\x81");
+      else
+        g_string_append_c (s, text[i]);
+    }
+  if (!tok->spm_split_words)
+    {
+      encode_segment (tok, s->str, s->len, syms, heap, ids);
+      return;
+    }
+
+  /* No vocabulary entry joins a character to a following U+2581, so the text
+   * can be cut before each word's U+2581 and the parts merged separately
+   * with the same result; repeated words then come from a cache. */
+  for (gsize i = 0; i <= s->len; i++)
+    {
+      GArray *cached = NULL;
+      gsize n;
+      g_autoptr(GBytes) key = NULL;
+
+      if (i < s->len && !(i > seg && is_space_mark (s->str, i, s->len) && !(i >= 3 && is_space_mark (s->str, i - 3, s->len))))
+        continue;
+      n = i - seg;
+      if (n == 0)
+        continue;
+      if (n <= SEGMENT_CACHE_MAX_LEN)
+        {
+          key = g_bytes_new (s->str + seg, n);
+          g_mutex_lock (&tok->cache_lock);
+          cached = g_hash_table_lookup (tok->word_cache, key);
+          if (cached != NULL)
+            g_array_append_vals (ids, cached->data, cached->len);
+          g_mutex_unlock (&tok->cache_lock);
+        }
+      if (cached == NULL)
+        {
+          g_array_set_size (seg_ids, 0);
+          encode_segment (tok, s->str + seg, n, syms, heap, seg_ids);
+          g_array_append_vals (ids, seg_ids->data, seg_ids->len);
+          if (key != NULL)
+            {
+              GArray *copy = g_array_sized_new (FALSE, FALSE, sizeof (gint32), seg_ids->len);
+
+              g_array_append_vals (copy, seg_ids->data, seg_ids->len);
+              g_mutex_lock (&tok->cache_lock);
+              if (g_hash_table_size (tok->word_cache) >= SEGMENT_CACHE_MAX)
+                g_hash_table_remove_all (tok->word_cache);
+              g_hash_table_replace (tok->word_cache, g_steal_pointer (&key), copy);
+              g_mutex_unlock (&tok->cache_lock);
+            }
+        }
+      seg = i;
     }
 }

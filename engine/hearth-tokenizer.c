@@ -510,6 +510,21 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
             id = hearth_str_table_value (&self->strings, hearth_str_table_lookup (&self->strings, one, 1));
           self->byte_token[b] = id >= 0 ? id : self->unk;
         }
+      self->spm_split_words = TRUE;
+      for (guint32 id = 0; id < self->n_vocab && self->spm_split_words; id++)
+        {
+          gsize len;
+          const guint8 *s = token_text (self, (gint32) id, &len);
+
+          for (gsize i = 3; i + 3 <= len; i++)
+            if (memcmp (s + i, "\xe2\x96\x81", 3) == 0 && memcmp (s + i - 3, "\xe2\x96\x81", 3) != 0)
+              {
+                self->spm_split_words = FALSE;
+                break;
+              }
+        }
+      self->word_cache = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref,
+                                                (GDestroyNotify) g_array_unref);
       break;
     case HEARTH_TOKENIZER_BPE:
       if (!hearth_bpe_setup (self, gguf, error))
