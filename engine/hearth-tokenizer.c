@@ -73,7 +73,7 @@ static const char *const eog_texts[] = {
 /* Texts taken as the end-of-turn token when none is named. */
 static const char *const eot_texts[] = {
   "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
-  "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+  "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>", /* DeepSeek's, fullwidth bars */
 };
 /* Fill-in-the-middle markers: control tokens whatever the file says. */
 static const char *const fim_texts[] = {

@@ -29,6 +29,30 @@ open_tokenizer (const char *path,
   return hearth_tokenizer_new_from_gguf (gguf, error);
 }
 
+/* Prints @s with control characters and backslashes escaped, so that each
+ * piece stays on its line; other characters, non-ASCII included, as they are. */
+static void
+print_escaped (const char *s)
+{
+  for (; *s != '\0'; s++)
+    {
+      guint8 c = (guint8) *s;
+
+      if (c == '\n')
+        fputs ("\\n", stdout);
+      else if (c == '\t')
+        fputs ("\\t", stdout);
+      else if (c == '\r')
+        fputs ("\\r", stdout);
+      else if (c == '\\')
+        fputs ("\\\\", stdout);
+      else if (c < 0x20 || c == 0x7F)
+        printf ("\\x%02x", c);
+      else
+        putchar (c);
+    }
+}
+
 static int
 compare_double (gconstpointer a,
                 gconstpointer b)
@@ -137,9 +161,11 @@ hearth_cli_tokenize (int    argc,
           gint32 id = g_array_index (ids, gint32, i);
           gsize n;
           const char *p = hearth_tokenizer_get_piece (tok, id, &n);
-          g_autofree char *shown = g_strescape (g_utf8_make_valid (p, (gssize) n), "\xe2\x96\x81");
+          g_autofree char *valid = g_utf8_make_valid (p, (gssize) n);
 
-          printf ("%d\t%s\n", id, shown);
+          printf ("%d\t", id);
+          print_escaped (valid);
+          printf ("\n");
         }
       return 0;
     }
