@@ -138,6 +138,81 @@ hearth_str_table_intern (HearthStrTable *t,
   return (gint32) id;
 }
 
+/* ---- word cache ---- */
+
+#define WORD_CACHE_MAX_WORDS 65536
+
+void
+hearth_word_cache_init (HearthWordCache *c)
+{
+  g_mutex_init (&c->lock);
+  hearth_str_table_init (&c->words, 1024);
+  c->spans = g_array_new (FALSE, FALSE, sizeof (guint32));
+  c->ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+}
+
+void
+hearth_word_cache_clear (HearthWordCache *c)
+{
+  if (c->spans == NULL)
+    return;
+  g_mutex_clear (&c->lock);
+  hearth_str_table_clear (&c->words);
+  g_clear_pointer (&c->spans, g_array_unref);
+  g_clear_pointer (&c->ids, g_array_unref);
+}
+
+gboolean
+hearth_word_cache_get (HearthWordCache *c,
+                       const char      *word,
+                       gsize            len,
+                       GArray          *ids)
+{
+  gint32 k;
+
+  g_mutex_lock (&c->lock);
+  k = hearth_str_table_lookup (&c->words, word, len);
+  if (k >= 0)
+    {
+      guint32 span = (guint32) c->words.value[k];
+      guint32 off = g_array_index (c->spans, guint32, 2 * span);
+      guint32 n = g_array_index (c->spans, guint32, 2 * span + 1);
+
+      g_array_append_vals (ids, &g_array_index (c->ids, gint32, off), n);
+    }
+  g_mutex_unlock (&c->lock);
+  return k >= 0;
+}
+
+void
+hearth_word_cache_put (HearthWordCache *c,
+                       const char      *word,
+                       gsize            len,
+                       const gint32    *ids,
+                       guint            n)
+{
+  guint32 span[2];
+
+  g_mutex_lock (&c->lock);
+  if (c->words.n >= WORD_CACHE_MAX_WORDS)
+    {
+      /* full: start again rather than track use */
+      hearth_str_table_clear (&c->words);
+      hearth_str_table_init (&c->words, 1024);
+      g_array_set_size (c->spans, 0);
+      g_array_set_size (c->ids, 0);
+    }
+  if (hearth_str_table_lookup (&c->words, word, len) < 0)
+    {
+      span[0] = c->ids->len;
+      span[1] = n;
+      hearth_str_table_intern (&c->words, word, len, (gint32) (c->spans->len / 2));
+      g_array_append_vals (c->spans, span, 2);
+      g_array_append_vals (c->ids, ids, n);
+    }
+  g_mutex_unlock (&c->lock);
+}
+
 /* ---- UTF-8 ---- */
 
 int

@@ -14,7 +14,6 @@
 
 #include <string.h>
 
-#define WORD_CACHE_MAX 65536
 #define WORD_CACHE_MAX_LEN 64
 
 static guint64
@@ -118,8 +117,6 @@ hearth_bpe_setup (HearthTokenizer *tok,
       tok->merges[i].rank = (gint32) r;
       tok->merges[i].merged = merged;
     }
-  tok->word_cache = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref,
-                                           (GDestroyNotify) g_array_unref);
   return TRUE;
 }
 
@@ -362,40 +359,20 @@ hearth_bpe_encode (HearthTokenizer *tok,
   for (guint k = 0; k < ends->len; k++)
     {
       guint32 end = g_array_index (ends, guint32, k);
-      GArray *cached = NULL;
-
       /* the word's bytes, invalid input already replaced by U+FFFD */
       g_string_truncate (word, 0);
       for (guint32 i = start; i < end; i++)
         g_string_append_unichar (word, g_array_index (cps, gunichar, i));
       start = end;
 
-      if (word->len <= WORD_CACHE_MAX_LEN)
-        {
-          g_autoptr(GBytes) key = g_bytes_new_static (word->str, word->len);
-
-          g_mutex_lock (&tok->cache_lock);
-          cached = g_hash_table_lookup (tok->word_cache, key);
-          if (cached != NULL)
-            g_array_append_vals (ids, cached->data, cached->len);
-          g_mutex_unlock (&tok->cache_lock);
-          if (cached != NULL)
-            continue;
-        }
+      if (word->len <= WORD_CACHE_MAX_LEN
+          && hearth_word_cache_get (&tok->cache, word->str, word->len, ids))
+        continue;
       g_array_set_size (word_ids, 0);
       encode_word (tok, (const guint8 *) word->str, word->len, &sc, word_ids);
       g_array_append_vals (ids, word_ids->data, word_ids->len);
       if (word->len <= WORD_CACHE_MAX_LEN)
-        {
-          GArray *copy = g_array_sized_new (FALSE, FALSE, sizeof (gint32), word_ids->len);
-
-          g_array_append_vals (copy, word_ids->data, word_ids->len);
-          g_mutex_lock (&tok->cache_lock);
-          if (g_hash_table_size (tok->word_cache) >= WORD_CACHE_MAX)
-            g_hash_table_remove_all (tok->word_cache);
-          g_hash_table_replace (tok->word_cache, g_bytes_new (word->str, word->len), copy);
-          g_mutex_unlock (&tok->cache_lock);
-        }
+        hearth_word_cache_put (&tok->cache, word->str, word->len, (const gint32 *) word_ids->data, word_ids->len);
     }
   g_array_unref (sc.syms);
   g_array_unref (sc.heap);

@@ -48,6 +48,22 @@ hearth_str_table_value (const HearthStrTable *t, gint32 id)
   return id < 0 ? -1 : t->value[id];
 }
 
+/* ---- a cache of word -> ids, shared by the threads using one tokenizer ---- */
+
+typedef struct
+{
+  GMutex          lock;
+  HearthStrTable  words; /* value: index into spans */
+  GArray         *spans; /* guint32 pairs: offset into ids, count */
+  GArray         *ids;   /* gint32 */
+} HearthWordCache;
+
+void     hearth_word_cache_init (HearthWordCache *c);
+void     hearth_word_cache_clear (HearthWordCache *c);
+/* Appends the cached ids of @word to @ids and returns TRUE, or FALSE when absent. */
+gboolean hearth_word_cache_get (HearthWordCache *c, const char *word, gsize len, GArray *ids);
+void     hearth_word_cache_put (HearthWordCache *c, const char *word, gsize len, const gint32 *ids, guint n);
+
 /* ---- pre-tokenizers (byte-level BPE) ---- */
 
 typedef enum
@@ -128,9 +144,12 @@ struct _HearthTokenizer
   gint32                 bos, eos, eot, eom, unk, pad, sep, cls, mask;
   gboolean               add_bos, add_eos, add_space_prefix, ignore_merges;
 
-  gint32                *specials;   /* control/unknown/user-defined ids, longest text first */
+  /* control/unknown/user-defined ids grouped by their first byte, longest
+   * text first in each group: those starting with byte b are
+   * specials[special_start[b] .. special_start[b + 1]) */
+  gint32                *specials;
   guint                  n_specials;
-  guint32                special_first_byte[8]; /* bitmap: bytes that start a special text */
+  guint32                special_start[257];
 
   /* SPM */
   gint32                 byte_token[256];
@@ -141,8 +160,7 @@ struct _HearthTokenizer
   guint64                merge_mask;
   gint32                 byte_string[256]; /* interned id of each byte's mapped character */
   guint16                byte_to_cp[256];
-  GMutex                 cache_lock;
-  GHashTable            *word_cache; /* GBytes word -> GArray of gint32 */
+  HearthWordCache        cache;      /* BPE words, SPM segments */
 };
 
 const HearthBpeMerge *hearth_bpe_find_merge (const HearthTokenizer *tok, gint32 left, gint32 right);

@@ -175,7 +175,6 @@ encode_segment (HearthTokenizer *tok,
     }
 }
 
-#define SEGMENT_CACHE_MAX 65536
 #define SEGMENT_CACHE_MAX_LEN 64
 
 static gboolean
@@ -219,40 +218,20 @@ hearth_spm_encode (HearthTokenizer *tok,
    * with the same result; repeated words then come from a cache. */
   for (gsize i = 0; i <= s->len; i++)
     {
-      GArray *cached = NULL;
       gsize n;
-      g_autoptr(GBytes) key = NULL;
 
       if (i < s->len && !(i > seg && is_space_mark (s->str, i, s->len) && !(i >= 3 && is_space_mark (s->str, i - 3, s->len))))
         continue;
       n = i - seg;
       if (n == 0)
         continue;
-      if (n <= SEGMENT_CACHE_MAX_LEN)
-        {
-          key = g_bytes_new (s->str + seg, n);
-          g_mutex_lock (&tok->cache_lock);
-          cached = g_hash_table_lookup (tok->word_cache, key);
-          if (cached != NULL)
-            g_array_append_vals (ids, cached->data, cached->len);
-          g_mutex_unlock (&tok->cache_lock);
-        }
-      if (cached == NULL)
+      if (n > SEGMENT_CACHE_MAX_LEN || !hearth_word_cache_get (&tok->cache, s->str + seg, n, ids))
         {
           g_array_set_size (seg_ids, 0);
           encode_segment (tok, s->str + seg, n, syms, heap, seg_ids);
           g_array_append_vals (ids, seg_ids->data, seg_ids->len);
-          if (key != NULL)
-            {
-              GArray *copy = g_array_sized_new (FALSE, FALSE, sizeof (gint32), seg_ids->len);
-
-              g_array_append_vals (copy, seg_ids->data, seg_ids->len);
-              g_mutex_lock (&tok->cache_lock);
-              if (g_hash_table_size (tok->word_cache) >= SEGMENT_CACHE_MAX)
-                g_hash_table_remove_all (tok->word_cache);
-              g_hash_table_replace (tok->word_cache, g_steal_pointer (&key), copy);
-              g_mutex_unlock (&tok->cache_lock);
-            }
+          if (n <= SEGMENT_CACHE_MAX_LEN)
+            hearth_word_cache_put (&tok->cache, s->str + seg, n, (const gint32 *) seg_ids->data, seg_ids->len);
         }
       seg = i;
     }

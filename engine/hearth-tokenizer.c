@@ -129,9 +129,7 @@ hearth_tokenizer_unref (HearthTokenizer *self)
   g_free (self->piece_len);
   g_free (self->specials);
   g_free (self->merges);
-  g_mutex_clear (&self->cache_lock);
-  if (self->word_cache != NULL)
-    g_hash_table_unref (self->word_cache);
+  hearth_word_cache_clear (&self->cache);
   g_free (self);
 }
 
@@ -170,6 +168,10 @@ compare_specials (gconstpointer a,
   const HearthTokenizer *self = user_data;
   gint32 x = *(const gint32 *) a, y = *(const gint32 *) b;
 
+  guint8 fx = self->text->data[self->text_off[x]], fy = self->text->data[self->text_off[y]];
+
+  if (fx != fy)
+    return fx < fy ? -1 : 1;
   if (self->text_len[x] != self->text_len[y])
     return self->text_len[x] > self->text_len[y] ? -1 : 1;
   return x < y ? -1 : x > y;
@@ -264,7 +266,7 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
 
   self = g_new0 (HearthTokenizer, 1);
   g_atomic_ref_count_init (&self->ref_count);
-  g_mutex_init (&self->cache_lock);
+  hearth_word_cache_init (&self->cache);
   self->n_vocab = (guint32) tokens->v.arr.n;
   self->bos = self->eos = self->eot = self->eom = self->unk = -1;
   self->pad = self->sep = self->cls = self->mask = -1;
@@ -489,12 +491,16 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
       {
         gint32 x = (gint32) id;
         g_array_append_val (specials, x);
-        self->special_first_byte[self->text->data[self->text_off[id]] >> 5] |=
-          1u << (self->text->data[self->text_off[id]] & 31);
       }
   g_array_sort_with_data (specials, compare_specials, self);
   self->n_specials = specials->len;
   self->specials = (gint32 *) g_array_free (g_steal_pointer (&specials), FALSE);
+  for (guint b = 0, k = 0; b <= 256; b++)
+    {
+      while (b < 256 && k < self->n_specials && self->text->data[self->text_off[self->specials[k]]] < b)
+        k++;
+      self->special_start[b] = b < 256 ? k : self->n_specials;
+    }
 
   switch (self->family)
     {
@@ -523,8 +529,6 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
                 break;
               }
         }
-      self->word_cache = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref,
-                                                (GDestroyNotify) g_array_unref);
       break;
     case HEARTH_TOKENIZER_BPE:
       if (!hearth_bpe_setup (self, gguf, error))
@@ -554,7 +558,9 @@ is_ascii_space (guint8 c)
 }
 
 /* Cuts out special-token texts. Without parse_special only user-defined
- * tokens are taken. At each position the longest special text wins. */
+ * tokens are taken. At each position the longest special text wins (the
+ * reference takes the longest token's occurrences over the whole text first;
+ * the two differ only where two special texts overlap). */
 static void
 partition (HearthTokenizer *self,
            const char      *text,
@@ -569,16 +575,18 @@ partition (HearthTokenizer *self,
       guint8 c = (guint8) text[pos];
       gint32 hit = -1;
 
-      if (self->special_first_byte[c >> 5] & (1u << (c & 31)))
+      if (self->special_start[c] < self->special_start[c + 1])
         {
-          for (guint k = 0; k < self->n_specials; k++)
+          for (guint k = self->special_start[c]; k < self->special_start[c + 1]; k++)
             {
               gint32 id = self->specials[k];
               guint32 n = self->text_len[id];
 
               if (!parse_special && !(self->attr[id] & TOK_ATTR_USER_DEFINED))
                 continue;
-              if (n <= len - pos && memcmp (self->text->data + self->text_off[id], text + pos, n) == 0)
+              const guint8 *t = self->text->data + self->text_off[id];
+
+              if (n <= len - pos && (n < 2 || t[1] == (guint8) text[pos + 1]) && memcmp (t, text + pos, n) == 0)
                 {
                   hit = id;
                   break;

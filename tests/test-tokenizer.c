@@ -727,6 +727,13 @@ static const SplitCase split_cases[] = {
   { "qwen2", "x 2024", "x| |2|0|2|4" },
   /* gpt2: lowercase contractions only, digit runs whole */
   { "gpt-2", "12345 I'M", "12345| I|'|M" },
+  { "llama-bpe", "x!!\n\ny", "x|!!\n\n|y" },
+  /* Unicode classes, not ASCII ones: letters with diacritics, Arabic-Indic digits */
+  { "llama-bpe", "\303\234n\303\257c\303\266d\303\251 \331\243\331\244\331\245\331\246",
+    "\303\234n\303\257c\303\266d\303\251| |\331\243\331\244\331\245|\331\246" },
+  /* a combining mark is neither letter nor number; U+3000 is whitespace but
+   * only U+0020 may lead a word */
+  { "gpt-2", "e\314\201x\343\200\200\343\200\200y", "e|\314\201|x|\343\200\200|\343\200\200|y" },
   /* the default BPE pre-tokenizer */
   { "default", "ab 1234", "ab| |123|4" },
 };
@@ -762,11 +769,9 @@ START_TEST (test_pretokenizer_splits)
 
       for (const char *p = word; *p; p++)
         {
-          guint8 byte = (guint8) *p;
-          gunichar m = byte == ' ' ? 0x120 : byte == '\n' ? 0x10A : byte;
           g_autofree char *prev = g_strdup (mapped->str);
 
-          g_string_append_unichar (mapped, m);
+          g_string_append_unichar (mapped, byte_char ((guint8) *p));
           if (p != word)
             {
               g_ptr_array_add (merges, g_strdup_printf ("%s %s", prev, mapped->str + strlen (prev)));
