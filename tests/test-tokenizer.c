@@ -846,6 +846,19 @@ START_TEST (test_cli_tokenize)
       g_rmdir (dir);
     }
   {
+    /* non-ASCII through argv, in whatever locale the test runs */
+    const char *text = g_bytes_get_data (g_ptr_array_index (texts, 1), NULL);
+    g_autofree char *arg = g_strndup (text, g_bytes_get_size (g_ptr_array_index (texts, 1)));
+    g_autofree char *want = g_strdup_printf ("%s\n", (const char *) g_ptr_array_index (lines, 1) + 1);
+    const char *args[] = { "tokenize", "-m", gpt2, "--no-special", "--text", arg, NULL };
+
+    ck_assert (!g_str_is_ascii (arg));
+    ck_assert_int_eq (run_cli (args, &out, &err), 0);
+    ck_assert_str_eq (out, want);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
     const char *args[] = { "tokenize", "-m", stories, "--text", "Once upon a time", NULL };
     ck_assert_int_eq (run_cli (args, &out, &err), 0);
     ck_assert_str_eq (out, "1 403 407 261 378\n");

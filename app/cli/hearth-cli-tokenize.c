@@ -111,7 +111,8 @@ hearth_cli_tokenize (int    argc,
   int bench_runs = 0;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "GGUF file with the vocabulary", "FILE" },
-    { "text", 't', 0, G_OPTION_ARG_STRING, &text, "Text to tokenize (taken byte for byte)", "STR" },
+    /* FILENAME: the bytes as given, with no conversion from the locale charset */
+    { "text", 't', 0, G_OPTION_ARG_FILENAME, &text, "Text to tokenize (taken byte for byte)", "STR" },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME, &file, "Read the text from a file", "PATH" },
     { "no-special", 0, 0, G_OPTION_ARG_NONE, &no_special, "Do not add BOS/EOS (CLS/SEP)", NULL },
     { "parse-special", 0, 0, G_OPTION_ARG_NONE, &parse_special, "Turn special-token texts into their ids", NULL },
