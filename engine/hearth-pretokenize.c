@@ -82,7 +82,8 @@ hearth_str_table_lookup (const HearthStrTable *t,
       if (slot == 0)
         return -1;
       id = slot - 1;
-      if (t->hash[id] == h && t->len[id] == len && memcmp (t->bytes->data + t->off[id], s, len) == 0)
+      if (t->hash[id] == h && t->len[id] == len
+          && memcmp (t->bytes->data + t->off[id], s, len) == 0)
         return (gint32) id;
     }
 }
@@ -487,7 +488,9 @@ match_gpt2 (const Text *t,
   return match_trailing_space (t, pos, end, FALSE);
 }
 
-/* (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+/* The llama3 pattern (qwen2: D = 1, llama3: D = 3), in two lines:
+ *   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}
+ *   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
 static gsize
 match_llama3_digits (const Text *t,
                      gsize       pos,
@@ -726,7 +729,8 @@ match_deepseek_cjk (const Text *t,
 {
   gsize i = pos;
 
-  while (i < end && !IS (t, i, CP_WS) && in_ranges (t->cp[i], deepseek_cjk, G_N_ELEMENTS (deepseek_cjk)))
+  while (i < end && !IS (t, i, CP_WS)
+         && in_ranges (t->cp[i], deepseek_cjk, G_N_ELEMENTS (deepseek_cjk)))
     i++;
   return i - pos;
 }
@@ -860,18 +864,26 @@ hearth_pretokenize (HearthPreType   pre,
                     gsize           n,
                     GArray         *ends)
 {
-  static const MatchFunc p_default[] = { match_punct_default, match_gpt2, match_numbers, match_three_ascii_digits, NULL };
-  static const MatchFunc p_gpt2[] = { match_gpt2, NULL };
-  static const MatchFunc p_llama3[] = { match_llama3, NULL };
-  static const MatchFunc p_qwen2[] = { match_qwen2, NULL };
-  static const MatchFunc p_starcoder[] = { match_one_number, match_gpt2, NULL };
-  static const MatchFunc p_falcon[] = { match_punct_falcon, match_gpt2, match_three_ascii_digits, NULL };
-  static const MatchFunc p_deepseek_llm[] = { match_line_break, match_deepseek_letters, match_deepseek_punct,
-                                              MATCH_TRAILING_WS, match_deepseek_cjk, match_numbers };
-  static const MatchFunc p_deepseek_coder[] = { match_line_break, match_space_letters, match_space_punct,
-                                                match_deepseek_cjk, match_one_number, NULL };
-  static const MatchFunc p_bloom[] = { match_bloom, NULL };
-  static const MatchFunc p_viking[] = { match_bloom, match_one_number, NULL };
+  /* Each list holds exactly its stages (sized by G_N_ELEMENTS). */
+  static const MatchFunc p_default[] = {
+    match_punct_default, match_gpt2, match_numbers, match_three_ascii_digits,
+  };
+  static const MatchFunc p_gpt2[] = { match_gpt2 };
+  static const MatchFunc p_llama3[] = { match_llama3 };
+  static const MatchFunc p_qwen2[] = { match_qwen2 };
+  static const MatchFunc p_starcoder[] = { match_one_number, match_gpt2 };
+  static const MatchFunc p_falcon[] = {
+    match_punct_falcon, match_gpt2, match_three_ascii_digits,
+  };
+  static const MatchFunc p_deepseek_llm[] = {
+    match_line_break, match_deepseek_letters, match_deepseek_punct,
+    MATCH_TRAILING_WS, match_deepseek_cjk, match_numbers,
+  };
+  static const MatchFunc p_deepseek_coder[] = {
+    match_line_break, match_space_letters, match_space_punct, match_deepseek_cjk, match_one_number,
+  };
+  static const MatchFunc p_bloom[] = { match_bloom };
+  static const MatchFunc p_viking[] = { match_bloom, match_one_number };
   const MatchFunc *stages;
   gsize n_stages;
   Text t = { cps, flags };
@@ -894,11 +906,6 @@ hearth_pretokenize (HearthPreType   pre,
     default: STAGES (p_default); break;
     }
 #undef STAGES
-  /* the arrays above end in NULL only where the list is shorter than its
-   * declared size; deepseek-llm uses NULL (MATCH_TRAILING_WS) as a stage */
-  if (pre != HEARTH_PRE_DEEPSEEK_LLM)
-    while (n_stages > 0 && stages[n_stages - 1] == NULL)
-      n_stages--;
 
   g_array_set_size (ends, 0);
   if (n == 0)

@@ -66,7 +66,8 @@ hearth_bpe_setup (HearthTokenizer *tok,
                   HearthGguf      *gguf,
                   GError         **error)
 {
-  const HearthGgufValue *merges = hearth_gguf_get_array (gguf, "tokenizer.ggml.merges", HEARTH_GGUF_TYPE_STRING, error);
+  const HearthGgufValue *merges
+      = hearth_gguf_get_array (gguf, "tokenizer.ggml.merges", HEARTH_GGUF_TYPE_STRING, error);
   guint64 slots = 16;
   guint n = 0;
   g_autoptr(GByteArray) joined = g_byte_array_new ();
@@ -277,7 +278,8 @@ encode_word (const HearthTokenizer *tok,
       g_string_truncate (sc->mapped, 0);
       for (gsize i = 0; i < n; i++)
         g_string_append_unichar (sc->mapped, tok->byte_to_cp[w[i]]);
-      id = hearth_str_table_value (&tok->strings, hearth_str_table_lookup (&tok->strings, sc->mapped->str, sc->mapped->len));
+      id = hearth_str_table_value (
+          &tok->strings, hearth_str_table_lookup (&tok->strings, sc->mapped->str, sc->mapped->len));
       if (id >= 0)
         {
           g_array_append_val (ids, id);
@@ -329,7 +331,8 @@ encode_word (const HearthTokenizer *tok,
         g_string_append_unichar (sc->mapped, tok->byte_to_cp[w[sym[i].start + k]]);
       for (gsize k = 0; k < sc->mapped->len; k++)
         {
-          gint32 b = hearth_str_table_value (&tok->strings, hearth_str_table_lookup (&tok->strings, sc->mapped->str + k, 1));
+          gint32 b = hearth_str_table_value (
+              &tok->strings, hearth_str_table_lookup (&tok->strings, sc->mapped->str + k, 1));
           if (b >= 0)
             g_array_append_val (ids, b);
         }
@@ -351,7 +354,8 @@ hearth_bpe_encode (HearthTokenizer *tok,
   guint32 start = 0;
 
   hearth_utf8_decode_lossy (text, len, cps, flags);
-  hearth_pretokenize (tok->pre_type, (const gunichar *) cps->data, (const guint8 *) flags->data, cps->len, ends);
+  hearth_pretokenize (tok->pre_type, (const gunichar *) cps->data, (const guint8 *) flags->data,
+                      cps->len, ends);
 
   sc.syms = g_array_new (FALSE, FALSE, sizeof (Sym));
   sc.heap = g_array_new (FALSE, FALSE, sizeof (Pair));
@@ -372,7 +376,8 @@ hearth_bpe_encode (HearthTokenizer *tok,
       encode_word (tok, (const guint8 *) word->str, word->len, &sc, word_ids);
       g_array_append_vals (ids, word_ids->data, word_ids->len);
       if (word->len <= WORD_CACHE_MAX_LEN)
-        hearth_word_cache_put (&tok->cache, word->str, word->len, (const gint32 *) word_ids->data, word_ids->len);
+        hearth_word_cache_put (&tok->cache, word->str, word->len, (const gint32 *) word_ids->data,
+                               word_ids->len);
     }
   g_array_unref (sc.syms);
   g_array_unref (sc.heap);

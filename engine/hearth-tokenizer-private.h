@@ -62,7 +62,8 @@ void     hearth_word_cache_init (HearthWordCache *c);
 void     hearth_word_cache_clear (HearthWordCache *c);
 /* Appends the cached ids of @word to @ids and returns TRUE, or FALSE when absent. */
 gboolean hearth_word_cache_get (HearthWordCache *c, const char *word, gsize len, GArray *ids);
-void     hearth_word_cache_put (HearthWordCache *c, const char *word, gsize len, const gint32 *ids, guint n);
+void     hearth_word_cache_put (HearthWordCache *c, const char *word, gsize len,
+                                const gint32 *ids, guint n);
 
 /* ---- pre-tokenizers (byte-level BPE) ---- */
 
@@ -133,7 +134,7 @@ struct _HearthTokenizer
   float                 *scores;     /* [n_vocab], SPM */
   guint8                *attr;       /* [n_vocab] TOK_ATTR_* */
   guint8                *eog;        /* [n_vocab] */
-  HearthStrTable         strings;    /* token texts (value: id, later id wins) and merge parts (value -1) */
+  HearthStrTable         strings;    /* token texts (value: id, later id wins), merge parts (-1) */
   gsize                  max_token_len;
 
   /* decoded bytes of each token, render_special on */
@@ -166,9 +167,11 @@ struct _HearthTokenizer
 const HearthBpeMerge *hearth_bpe_find_merge (const HearthTokenizer *tok, gint32 left, gint32 right);
 gboolean hearth_bpe_setup (HearthTokenizer *tok, HearthGguf *gguf, GError **error);
 void     hearth_bpe_encode (HearthTokenizer *tok, const char *text, gsize len, GArray *ids);
-void     hearth_bpe_append_decoded (const HearthTokenizer *tok, const char *s, gsize len, GByteArray *out);
+void     hearth_bpe_append_decoded (const HearthTokenizer *tok, const char *s, gsize len,
+                                    GByteArray *out);
 
-void     hearth_spm_encode (HearthTokenizer *tok, const char *text, gsize len, gboolean space_prefix, GArray *ids);
+void     hearth_spm_encode (HearthTokenizer *tok, const char *text, gsize len,
+                            gboolean space_prefix, GArray *ids);
 void     hearth_wpm_encode (HearthTokenizer *tok, const char *text, gsize len, GArray *ids);
 
 G_END_DECLS

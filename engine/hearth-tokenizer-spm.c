@@ -160,8 +160,8 @@ encode_segment (HearthTokenizer *tok,
 
   for (gint32 i = syms->len > 0 ? 0 : -1; i >= 0; i = sym[i].next)
     {
-      gint32 id = hearth_str_table_value (&tok->strings,
-                                          hearth_str_table_lookup (&tok->strings, str + sym[i].start, sym[i].len));
+      gint32 id = hearth_str_table_value (
+          &tok->strings, hearth_str_table_lookup (&tok->strings, str + sym[i].start, sym[i].len));
 
       if (id >= 0)
         g_array_append_val (ids, id);
@@ -220,7 +220,9 @@ hearth_spm_encode (HearthTokenizer *tok,
     {
       gsize n;
 
-      if (i < s->len && !(i > seg && is_space_mark (s->str, i, s->len) && !(i >= 3 && is_space_mark (s->str, i - 3, s->len))))
+      if (i < s->len
+          && !(i > seg && is_space_mark (s->str, i, s->len)
+               && !(i >= 3 && is_space_mark (s->str, i - 3, s->len))))
         continue;
       n = i - seg;
       if (n == 0)
@@ -231,7 +233,8 @@ hearth_spm_encode (HearthTokenizer *tok,
           encode_segment (tok, s->str + seg, n, syms, heap, seg_ids);
           g_array_append_vals (ids, seg_ids->data, seg_ids->len);
           if (n <= SEGMENT_CACHE_MAX_LEN)
-            hearth_word_cache_put (&tok->cache, s->str + seg, n, (const gint32 *) seg_ids->data, seg_ids->len);
+            hearth_word_cache_put (&tok->cache, s->str + seg, n, (const gint32 *) seg_ids->data,
+                                   seg_ids->len);
         }
       seg = i;
     }

@@ -18,10 +18,10 @@ static gboolean
 is_cjk_ideograph (gunichar c)
 {
   /* the ranges BERT's basic tokenizer treats as Chinese characters */
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF)
-         || (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F)
-         || (c >= 0x2B920 && c <= 0x2CEAF) || (c >= 0xF900 && c <= 0xFAFF)
-         || (c >= 0x2F800 && c <= 0x2FA1F);
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF)
+         || (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F)
+         || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF)
+         || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
 static void
@@ -39,7 +39,8 @@ encode_word (HearthTokenizer *tok,
 
       for (j = MIN (n, i + tok->max_token_len); j > i; j--)
         {
-          id = hearth_str_table_value (&tok->strings, hearth_str_table_lookup (&tok->strings, word->str + i, j - i));
+          id = hearth_str_table_value (
+              &tok->strings, hearth_str_table_lookup (&tok->strings, word->str + i, j - i));
           if (id >= 0)
             break;
         }

@@ -73,7 +73,8 @@ static const char *const eog_texts[] = {
 /* Texts taken as the end-of-turn token when none is named. */
 static const char *const eot_texts[] = {
   "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
-  "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>", /* DeepSeek's, fullwidth bars */
+  /* DeepSeek's, with fullwidth bars */
+  "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
 };
 /* Fill-in-the-middle markers: control tokens whatever the file says. */
 static const char *const fim_texts[] = {
@@ -98,7 +99,8 @@ static gint32
 lookup_token (const HearthTokenizer *self,
               const char            *s)
 {
-  return hearth_str_table_value (&self->strings, hearth_str_table_lookup (&self->strings, s, strlen (s)));
+  return hearth_str_table_value (&self->strings,
+                                 hearth_str_table_lookup (&self->strings, s, strlen (s)));
 }
 
 HearthTokenizer *
@@ -274,7 +276,9 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
   if (strcmp (model, "llama") == 0)
     {
       self->family = HEARTH_TOKENIZER_SPM;
-      self->bos = 1, self->eos = 2, self->unk = 0;
+      self->bos = 1;
+      self->eos = 2;
+      self->unk = 0;
       self->add_space_prefix = TRUE;
       self->add_bos = TRUE;
     }
@@ -286,7 +290,11 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
   else if (strcmp (model, "bert") == 0)
     {
       self->family = HEARTH_TOKENIZER_WPM;
-      self->bos = 101, self->unk = 100, self->sep = 102, self->pad = 0, self->cls = 101, self->mask = 103;
+      self->bos = self->cls = 101;
+      self->unk = 100;
+      self->sep = 102;
+      self->pad = 0;
+      self->mask = 103;
       self->add_bos = TRUE;
     }
   else
@@ -328,7 +336,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
   /* token texts, types, scores */
   if (hearth_gguf_find (gguf, "tokenizer.ggml.token_type") != NULL)
     {
-      types = hearth_gguf_get_array (gguf, "tokenizer.ggml.token_type", HEARTH_GGUF_TYPE_INT32, error);
+      types = hearth_gguf_get_array (gguf, "tokenizer.ggml.token_type", HEARTH_GGUF_TYPE_INT32,
+                                     error);
       if (types == NULL)
         return NULL;
       if (types->v.arr.n != self->n_vocab)
@@ -341,7 +350,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
     }
   if (hearth_gguf_find (gguf, "tokenizer.ggml.scores") != NULL)
     {
-      scores = hearth_gguf_get_array (gguf, "tokenizer.ggml.scores", HEARTH_GGUF_TYPE_FLOAT32, error);
+      scores
+          = hearth_gguf_get_array (gguf, "tokenizer.ggml.scores", HEARTH_GGUF_TYPE_FLOAT32, error);
       if (scores == NULL)
         return NULL;
       if (scores->v.arr.n != self->n_vocab)
@@ -368,7 +378,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
 
       if (self->text->len + len > G_MAXUINT32 / 2)
         {
-          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LIMIT, "token texts are too large");
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_LIMIT,
+                       "token texts are too large");
           return NULL;
         }
       self->text_off[id] = self->text->len;
@@ -403,7 +414,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
       || !read_special_id (self, gguf, "cls", &self->cls, error)
       || !read_special_id (self, gguf, "mask", &self->mask, error))
     return NULL;
-  if (!hearth_gguf_get_bool_or (gguf, "tokenizer.ggml.add_space_prefix", self->add_space_prefix, &flag, error))
+  if (!hearth_gguf_get_bool_or (gguf, "tokenizer.ggml.add_space_prefix", self->add_space_prefix,
+                                &flag, error))
     return NULL;
   self->add_space_prefix = flag;
   if (!hearth_gguf_get_bool_or (gguf, "tokenizer.ggml.add_bos_token", self->add_bos, &flag, error))
@@ -428,7 +440,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
 
       if (len == 0)
         continue;
-      if (hearth_str_table_value (&self->strings, hearth_str_table_lookup (&self->strings, (const char *) s, len))
+      if (hearth_str_table_value (&self->strings,
+                                  hearth_str_table_lookup (&self->strings, (const char *) s, len))
           != (gint32) id)
         continue; /* a duplicate text: only the id that wins counts */
       if (self->eot < 0 && is_one_of (s, len, eot_texts, G_N_ELEMENTS (eot_texts)))
@@ -472,12 +485,14 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
           if ((id = lookup_token (self, "</s>")) >= 0)
             self->attr[id] |= TOK_ATTR_RSTRIP;
           for (guint i = 0; i < 3; i++)
-            if ((id = lookup_token (self, (const char *[]) { "<unk>", "<s>", "<|endoftext|>" }[i])) >= 0)
+            if ((id = lookup_token (self, (const char *[]){ "<unk>", "<s>", "<|endoftext|>" }[i]))
+                >= 0)
               self->attr[id] &= (guint8) ~TOK_ATTR_RSTRIP;
         }
     }
-  if (self->pre != NULL && (strcmp (self->pre, "jina-v2-de") == 0 || strcmp (self->pre, "jina-v2-es") == 0
-                            || strcmp (self->pre, "jina-v2-code") == 0))
+  if (self->pre != NULL
+      && (strcmp (self->pre, "jina-v2-de") == 0 || strcmp (self->pre, "jina-v2-es") == 0
+          || strcmp (self->pre, "jina-v2-code") == 0))
     {
       gint32 id = lookup_token (self, "<mask>");
       if (id >= 0)
@@ -487,7 +502,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
   /* tokens matched in the text before the model's algorithm runs */
   specials = g_array_new (FALSE, FALSE, sizeof (gint32));
   for (guint32 id = 0; id < self->n_vocab; id++)
-    if ((self->attr[id] & (TOK_ATTR_CONTROL | TOK_ATTR_UNKNOWN | TOK_ATTR_USER_DEFINED)) && self->text_len[id] > 0)
+    if ((self->attr[id] & (TOK_ATTR_CONTROL | TOK_ATTR_UNKNOWN | TOK_ATTR_USER_DEFINED))
+        && self->text_len[id] > 0)
       {
         gint32 x = (gint32) id;
         g_array_append_val (specials, x);
@@ -497,7 +513,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
   self->specials = (gint32 *) g_array_free (g_steal_pointer (&specials), FALSE);
   for (guint b = 0, k = 0; b <= 256; b++)
     {
-      while (b < 256 && k < self->n_specials && self->text->data[self->text_off[self->specials[k]]] < b)
+      while (b < 256 && k < self->n_specials
+             && self->text->data[self->text_off[self->specials[k]]] < b)
         k++;
       self->special_start[b] = b < 256 ? k : self->n_specials;
     }
@@ -513,7 +530,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
           g_snprintf (hex, sizeof hex, "<0x%02X>", b);
           id = lookup_token (self, hex);
           if (id < 0)
-            id = hearth_str_table_value (&self->strings, hearth_str_table_lookup (&self->strings, one, 1));
+            id = hearth_str_table_value (&self->strings,
+                                         hearth_str_table_lookup (&self->strings, one, 1));
           self->byte_token[b] = id >= 0 ? id : self->unk;
         }
       self->spm_split_words = TRUE;
@@ -523,7 +541,8 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
           const guint8 *s = token_text (self, (gint32) id, &len);
 
           for (gsize i = 3; i + 3 <= len; i++)
-            if (memcmp (s + i, "\xe2\x96\x81", 3) == 0 && memcmp (s + i - 3, "\xe2\x96\x81", 3) != 0)
+            if (memcmp (s + i, "\xe2\x96\x81", 3) == 0
+                && memcmp (s + i - 3, "\xe2\x96\x81", 3) != 0)
               {
                 self->spm_split_words = FALSE;
                 break;
@@ -586,7 +605,8 @@ partition (HearthTokenizer *self,
                 continue;
               const guint8 *t = self->text->data + self->text_off[id];
 
-              if (n <= len - pos && (n < 2 || t[1] == (guint8) text[pos + 1]) && memcmp (t, text + pos, n) == 0)
+              if (n <= len - pos && (n < 2 || t[1] == (guint8) text[pos + 1])
+                  && memcmp (t, text + pos, n) == 0)
                 {
                   hit = id;
                   break;
@@ -641,7 +661,8 @@ hearth_tokenizer_encode (HearthTokenizer    *self,
   g_return_val_if_fail (ids != NULL && g_array_get_element_size (ids) == sizeof (gint32), FALSE);
   if (text == NULL && len != 0)
     {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "no text to tokenize");
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "no text to tokenize");
       return FALSE;
     }
   if (len < 0)
@@ -673,7 +694,8 @@ hearth_tokenizer_encode (HearthTokenizer    *self,
       switch (self->family)
         {
         case HEARTH_TOKENIZER_SPM:
-          hearth_spm_encode (self, text + f->start, f->len, self->add_space_prefix && prev_special, ids);
+          hearth_spm_encode (self, text + f->start, f->len, self->add_space_prefix && prev_special,
+                             ids);
           break;
         case HEARTH_TOKENIZER_BPE:
           hearth_bpe_encode (self, text + f->start, f->len, ids);
@@ -717,7 +739,8 @@ hearth_tokenizer_append_token_bytes (HearthTokenizer *self,
     return;
   if (!render_special && (self->attr[id] & (TOK_ATTR_CONTROL | TOK_ATTR_UNKNOWN)))
     return;
-  g_string_append_len (out, (const char *) self->pieces->data + self->piece_off[id], self->piece_len[id]);
+  g_string_append_len (out, (const char *) self->pieces->data + self->piece_off[id],
+                       self->piece_len[id]);
 }
 
 /* Whether the text of @id starts after a space the encoder added. */

@@ -137,7 +137,8 @@ START_TEST (test_reference_ids)
         g_string_append_printf (failures, "\n  #%u: got '%s' want '%s'", i, got,
                                 (const char *) g_ptr_array_index (lines, i));
     }
-  ck_assert_msg (passed == texts->len, "%s: %u/%u texts match%s", name, passed, texts->len, failures->str);
+  ck_assert_msg (passed == texts->len, "%s: %u/%u texts match%s", name, passed, texts->len,
+                 failures->str);
 }
 END_TEST
 
@@ -149,13 +150,14 @@ assert_round_trip (HearthTokenizer *tok,
 {
   g_autoptr(GArray) ids = encode (tok, text, (gssize) len, 0);
   gsize out_len;
-  g_autofree char *out = hearth_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len, FALSE, &out_len);
+  g_autofree char *out
+      = hearth_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len, FALSE, &out_len);
   g_autofree char *t0 = len > 0 ? g_strndup (text, len) : g_strdup ("");
   g_autofree char *shown = g_strescape (t0, NULL);
   g_autofree char *got = g_strescape (out, NULL);
 
-  ck_assert_msg (out_len == len && (len == 0 || memcmp (out, text, len) == 0), "%s: round trip of '%s' gave '%s'",
-                 name, shown, got);
+  ck_assert_msg (out_len == len && (len == 0 || memcmp (out, text, len) == 0),
+                 "%s: round trip of '%s' gave '%s'", name, shown, got);
 }
 
 START_TEST (test_round_trip_cases)
@@ -220,13 +222,14 @@ random_text (GRand          *rand,
              GString        *s)
 {
   static const gunichar buckets[][2] = {
-    { 0x20, 0x7E }, { 0x20, 0x7E }, { 0x20, 0x7E }, { 0x61, 0x7A }, { 0x30, 0x39 },
-    { 0x00, 0x1F }, { 0x7F, 0x9F }, { 0xA0, 0xFF }, { 0x100, 0x24F }, { 0x300, 0x36F },
-    { 0x370, 0x3FF }, { 0x400, 0x4FF }, { 0x590, 0x5FF }, { 0x600, 0x6FF }, { 0x900, 0x97F },
-    { 0xE00, 0xE7F }, { 0x1100, 0x11FF }, { 0x2000, 0x206F }, { 0x20A0, 0x20CF }, { 0x2190, 0x22FF },
-    { 0x3000, 0x303F }, { 0x3040, 0x30FF }, { 0x4E00, 0x9FFF }, { 0xAC00, 0xD7A3 }, { 0xE000, 0xE0FF },
-    { 0xFE00, 0xFE0F }, { 0xFF00, 0xFFEF }, { 0x1F300, 0x1F64F }, { 0x1F900, 0x1F9FF },
-    { 0x1D400, 0x1D7FF }, { 0x20000, 0x2A6DF }, { 0x10000, 0x10FFFF },
+    { 0x20, 0x7E },       { 0x20, 0x7E },       { 0x20, 0x7E },       { 0x61, 0x7A },
+    { 0x30, 0x39 },       { 0x00, 0x1F },       { 0x7F, 0x9F },       { 0xA0, 0xFF },
+    { 0x100, 0x24F },     { 0x300, 0x36F },     { 0x370, 0x3FF },     { 0x400, 0x4FF },
+    { 0x590, 0x5FF },     { 0x600, 0x6FF },     { 0x900, 0x97F },     { 0xE00, 0xE7F },
+    { 0x1100, 0x11FF },   { 0x2000, 0x206F },   { 0x20A0, 0x20CF },   { 0x2190, 0x22FF },
+    { 0x3000, 0x303F },   { 0x3040, 0x30FF },   { 0x4E00, 0x9FFF },   { 0xAC00, 0xD7A3 },
+    { 0xE000, 0xE0FF },   { 0xFE00, 0xFE0F },   { 0xFF00, 0xFFEF },   { 0x1F300, 0x1F64F },
+    { 0x1F900, 0x1F9FF }, { 0x1D400, 0x1D7FF }, { 0x20000, 0x2A6DF }, { 0x10000, 0x10FFFF },
   };
   guint n = (guint) g_rand_int_range (rand, 0, 40);
 
@@ -234,7 +237,8 @@ random_text (GRand          *rand,
   for (guint i = 0; i < n; i++)
     {
       guint b = (guint) g_rand_int_range (rand, 0, G_N_ELEMENTS (buckets));
-      gunichar c = (gunichar) g_rand_int_range (rand, (gint32) buckets[b][0], (gint32) buckets[b][1] + 1);
+      gunichar c
+          = (gunichar) g_rand_int_range (rand, (gint32) buckets[b][0], (gint32) buckets[b][1] + 1);
 
       if (c >= 0xD800 && c <= 0xDFFF)
         c = 0x200D; /* surrogates are not characters: a zero-width joiner instead */
@@ -308,7 +312,8 @@ assert_streaming (HearthTokenizer *tok,
   g_autoptr(GString) all = g_string_new (NULL);
   g_autoptr(GString) chunk = g_string_new (NULL);
   gsize len;
-  g_autofree char *full = hearth_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len, render_special, &len);
+  g_autofree char *full
+      = hearth_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len, render_special, &len);
 
   for (guint i = 0; i <= ids->len; i++)
     {
@@ -328,8 +333,8 @@ assert_streaming (HearthTokenizer *tok,
       g_string_append_len (all, chunk->str, (gssize) chunk->len);
     }
   if (utf8_valid (full, len))
-    ck_assert_msg (all->len == len && memcmp (all->str, full, len) == 0, "stream '%s' != decode '%s'",
-                   all->str, full);
+    ck_assert_msg (all->len == len && memcmp (all->str, full, len) == 0,
+                   "stream '%s' != decode '%s'", all->str, full);
 }
 
 START_TEST (test_streaming)
@@ -401,7 +406,8 @@ END_TEST
 
 START_TEST (test_stories260k)
 {
-  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *path
+      = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthGguf) gguf = hearth_gguf_open (path, &error);
   g_autoptr(HearthTokenizer) tok = NULL;
@@ -538,8 +544,10 @@ START_TEST (test_invalid_utf8)
   g_autoptr(HearthTokenizer) wpm = load_vocab ("bert-bge");
   const char bad[] = "a\xff\xc3 b\xed\xa0\x80 \xf0\x9f\x98";
   g_autoptr(GArray) b1 = encode (bpe, bad, -1, 0);
-  g_autoptr(GArray) b2 = encode (bpe, "a\xef\xbf\xbd\xef\xbf\xbd b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
-                                      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", -1, 0);
+  g_autoptr (GArray) b2 = encode (bpe,
+                                  "a\xef\xbf\xbd\xef\xbf\xbd b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                                  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+                                  -1, 0);
   g_autoptr(GArray) w1 = encode (wpm, bad, -1, 0);
   g_autoptr(GArray) w2 = encode (wpm, "a b", -1, 0);
   g_autoptr(GRand) rand = g_rand_new_with_seed (7);
@@ -565,8 +573,9 @@ START_TEST (test_invalid_utf8)
         buf[i] = (guint8) g_rand_int_range (rand, 0, 256);
       for (guint t = 0; t < G_N_ELEMENTS (all); t++)
         {
-          g_autoptr(GArray) ids = encode (all[t], (const char *) buf, n,
-                                          HEARTH_TOKENIZE_ADD_SPECIAL | HEARTH_TOKENIZE_PARSE_SPECIAL);
+          g_autoptr (GArray) ids
+              = encode (all[t], (const char *) buf, n,
+                        HEARTH_TOKENIZE_ADD_SPECIAL | HEARTH_TOKENIZE_PARSE_SPECIAL);
           assert_streaming (all[t], ids, TRUE);
         }
     }
@@ -689,7 +698,8 @@ START_TEST (test_unknown_pre)
 
   ck_assert_ptr_null (tok);
   hearth_assert_error (error, HEARTH_ENGINE_ERROR_UNSUPPORTED);
-  ck_assert_msg (strstr (error->message, "no-such-pre") != NULL, "'%s' does not name the value", error->message);
+  ck_assert_msg (strstr (error->message, "no-such-pre") != NULL, "'%s' does not name the value",
+                 error->message);
   g_clear_error (&error);
 
   tok = make_bpe ("t5", NULL, none, none, &error);
@@ -774,14 +784,16 @@ START_TEST (test_pretokenizer_splits)
           g_string_append_unichar (mapped, byte_char ((guint8) *p));
           if (p != word)
             {
-              g_ptr_array_add (merges, g_strdup_printf ("%s %s", prev, mapped->str + strlen (prev)));
+              g_ptr_array_add (merges,
+                               g_strdup_printf ("%s %s", prev, mapped->str + strlen (prev)));
               g_ptr_array_add (extra, g_strdup (mapped->str));
             }
         }
     }
   g_ptr_array_add (extra, NULL);
   g_ptr_array_add (merges, NULL);
-  tok = make_bpe ("gpt2", c->pre, (const char *const *) extra->pdata, (const char *const *) merges->pdata, &error);
+  tok = make_bpe ("gpt2", c->pre, (const char *const *) extra->pdata,
+                  (const char *const *) merges->pdata, &error);
   hearth_assert_no_error (error);
   ids = encode (tok, c->text, -1, 0);
   for (guint i = 0; i < ids->len; i++)
@@ -791,8 +803,8 @@ START_TEST (test_pretokenizer_splits)
       hearth_tokenizer_append_token_bytes (tok, g_array_index (ids, gint32, i), FALSE, piece);
       g_string_append_printf (got, "%s%s", i ? "|" : "", piece->str);
     }
-  ck_assert_msg (strcmp (got->str, c->words) == 0, "%s on '%s': got '%s' want '%s'", c->pre, c->text,
-                 got->str, c->words);
+  ck_assert_msg (strcmp (got->str, c->words) == 0, "%s on '%s': got '%s' want '%s'", c->pre,
+                 c->text, got->str, c->words);
 }
 END_TEST
 
@@ -813,7 +825,8 @@ run_cli (const char *const *args,
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  ck_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error));
+  ck_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                           &status, &error));
   hearth_assert_no_error (error);
   return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
 }
@@ -822,7 +835,8 @@ START_TEST (test_cli_tokenize)
 {
   g_autofree char *gpt2 = hearth_test_data_path ("tokenizers", "ggml-vocab-gpt-2.gguf", NULL);
   g_autofree char *qwen = hearth_test_data_path ("tokenizers", "ggml-vocab-qwen3.gguf", NULL);
-  g_autofree char *stories = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *stories
+      = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
   g_autoptr(GPtrArray) texts = NULL;
   g_autoptr(GPtrArray) lines = NULL;
   char *out = NULL, *err = NULL;
@@ -835,9 +849,11 @@ START_TEST (test_cli_tokenize)
       g_autofree char *path = g_build_filename (dir, "text", NULL);
       GBytes *t = g_ptr_array_index (texts, i);
       const char *args[] = { "tokenize", "-m", gpt2, "--no-special", "--file", path, NULL };
-      g_autofree char *want = g_strdup_printf ("%s\n", (const char *) g_ptr_array_index (lines, i) + 1);
+      g_autofree char *want
+          = g_strdup_printf ("%s\n", (const char *) g_ptr_array_index (lines, i) + 1);
 
-      ck_assert (g_file_set_contents (path, g_bytes_get_data (t, NULL), (gssize) g_bytes_get_size (t), NULL));
+      ck_assert (g_file_set_contents (path, g_bytes_get_data (t, NULL),
+                                      (gssize) g_bytes_get_size (t), NULL));
       ck_assert_int_eq (run_cli (args, &out, &err), 0);
       ck_assert_str_eq (out, i == 2 ? "\n" : want); /* case 2 is the empty text */
       g_clear_pointer (&out, g_free);
@@ -849,7 +865,8 @@ START_TEST (test_cli_tokenize)
     /* non-ASCII through argv, in whatever locale the test runs */
     const char *text = g_bytes_get_data (g_ptr_array_index (texts, 1), NULL);
     g_autofree char *arg = g_strndup (text, g_bytes_get_size (g_ptr_array_index (texts, 1)));
-    g_autofree char *want = g_strdup_printf ("%s\n", (const char *) g_ptr_array_index (lines, 1) + 1);
+    g_autofree char *want
+        = g_strdup_printf ("%s\n", (const char *) g_ptr_array_index (lines, 1) + 1);
     const char *args[] = { "tokenize", "-m", gpt2, "--no-special", "--text", arg, NULL };
 
     ck_assert (!g_str_is_ascii (arg));
@@ -866,14 +883,18 @@ START_TEST (test_cli_tokenize)
     g_clear_pointer (&err, g_free);
   }
   {
-    const char *args[] = { "tokenize", "-m", qwen, "--no-special", "--parse-special", "--text", "<|im_start|><|im_end|>", NULL };
+    const char *args[] = {
+      "tokenize", "-m", qwen, "--no-special", "--parse-special", "--text", "<|im_start|><|im_end|>",
+      NULL
+    };
     ck_assert_int_eq (run_cli (args, &out, &err), 0);
     ck_assert_str_eq (out, "151644 151645\n");
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
   {
-    const char *args[] = { "tokenize", "-m", stories, "--pieces", "--text", "Once upon a time", NULL };
+    const char *args[]
+        = { "tokenize", "-m", stories, "--pieces", "--text", "Once upon a time", NULL };
     ck_assert_int_eq (run_cli (args, &out, &err), 0);
     ck_assert (g_str_has_prefix (out, "1\t<s>\n403\t"));
     g_clear_pointer (&out, g_free);
@@ -891,7 +912,8 @@ END_TEST
 
 START_TEST (test_cli_detokenize)
 {
-  g_autofree char *stories = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *stories
+      = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
   g_autofree char *qwen = hearth_test_data_path ("tokenizers", "ggml-vocab-qwen3.gguf", NULL);
   char *out = NULL, *err = NULL;
 

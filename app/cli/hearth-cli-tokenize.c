@@ -94,8 +94,8 @@ bench (HearthTokenizer    *tok,
   printf ("%s: %s (pre %s), %zu bytes -> %u tokens, %d runs: median %.4f s = %.2f MB/s "
           "(min %.4f s, max %.4f s; first run, with an empty word cache: %.4f s = %.2f MB/s)\n",
           model, hearth_tokenizer_get_family_name (tok),
-          hearth_tokenizer_get_pre (tok) ? hearth_tokenizer_get_pre (tok) : "-", len, ids->len, runs,
-          median, (double) len / 1e6 / median, g_array_index (times, double, 0),
+          hearth_tokenizer_get_pre (tok) ? hearth_tokenizer_get_pre (tok) : "-", len, ids->len,
+          runs, median, (double) len / 1e6 / median, g_array_index (times, double, 0),
           g_array_index (times, double, times->len - 1), first, (double) len / 1e6 / first);
   return 0;
 }
@@ -112,12 +112,15 @@ hearth_cli_tokenize (int    argc,
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "GGUF file with the vocabulary", "FILE" },
     /* FILENAME: the bytes as given, with no conversion from the locale charset */
-    { "text", 't', 0, G_OPTION_ARG_FILENAME, &text, "Text to tokenize (taken byte for byte)", "STR" },
+    { "text", 't', 0, G_OPTION_ARG_FILENAME, &text, "Text to tokenize (taken byte for byte)",
+      "STR" },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME, &file, "Read the text from a file", "PATH" },
     { "no-special", 0, 0, G_OPTION_ARG_NONE, &no_special, "Do not add BOS/EOS (CLS/SEP)", NULL },
-    { "parse-special", 0, 0, G_OPTION_ARG_NONE, &parse_special, "Turn special-token texts into their ids", NULL },
+    { "parse-special", 0, 0, G_OPTION_ARG_NONE, &parse_special,
+      "Turn special-token texts into their ids", NULL },
     { "pieces", 0, 0, G_OPTION_ARG_NONE, &pieces, "Print id and piece, one per line", NULL },
-    { "bench", 0, 0, G_OPTION_ARG_INT, &bench_runs, "Encode N times and print the median MB/s", "N" },
+    { "bench", 0, 0, G_OPTION_ARG_INT, &bench_runs, "Encode N times and print the median MB/s",
+      "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- turn text into token ids");
@@ -209,7 +212,8 @@ hearth_cli_detokenize (int    argc,
       gint64 v;
       gint32 id;
 
-      if (!g_ascii_string_to_signed (argv[i], 10, 0, (gint64) hearth_tokenizer_get_n_vocab (tok) - 1, &v, &error))
+      if (!g_ascii_string_to_signed (argv[i], 10, 0, (gint64) hearth_tokenizer_get_n_vocab (tok) - 1,
+                                     &v, &error))
         return hearth_cli_failf ("detokenize: bad token id '%s': %s", argv[i], error->message);
       id = (gint32) v;
       g_array_append_val (ids, id);
