@@ -638,6 +638,15 @@ in_ranges (gunichar     c,
 {
   gsize a = 0, b = n;
 
+  if (c < 0x80)
+    {
+      /* most text is ASCII: the first few ranges decide it */
+      for (gsize i = 0; i < n && r[i].lo <= c; i++)
+        if (c <= r[i].hi)
+          return TRUE;
+      return FALSE;
+    }
+
   while (a < b)
     {
       gsize mid = (a + b) / 2;
@@ -862,7 +871,8 @@ hearth_pretokenize (HearthPreType   pre,
                     const gunichar *cps,
                     const guint8   *flags,
                     gsize           n,
-                    GArray         *ends)
+                    GArray         *ends,
+                    GArray         *tmp)
 {
   /* Each list holds exactly its stages (sized by G_N_ELEMENTS). */
   static const MatchFunc p_default[] = {
@@ -887,7 +897,6 @@ hearth_pretokenize (HearthPreType   pre,
   const MatchFunc *stages;
   gsize n_stages;
   Text t = { cps, flags };
-  g_autoptr(GArray) tmp = NULL;
   guint32 e = (guint32) n;
 
 #define STAGES(a) (stages = (a), n_stages = G_N_ELEMENTS (a))
@@ -910,7 +919,7 @@ hearth_pretokenize (HearthPreType   pre,
   g_array_set_size (ends, 0);
   if (n == 0)
     return;
-  tmp = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_array_set_size (tmp, 0);
   g_array_append_val (tmp, e);
   for (gsize s = 0; s < n_stages; s++)
     {

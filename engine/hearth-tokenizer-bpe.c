@@ -255,11 +255,50 @@ try_pair (const HearthTokenizer *tok,
   heap_push (heap, p);
 }
 
-typedef struct
+/* Working memory of one encode call, reused across its fragments and words. */
+struct _HearthBpeScratch
 {
-  GArray *syms, *heap;
+  GArray  *cps, *flags, *ends, *tmp; /* the fragment's code points, classes, word ends */
+  GString *word;
+  GArray  *word_ids;
+  GArray  *syms, *heap;
   GString *mapped;
-} Scratch;
+};
+typedef HearthBpeScratch Scratch;
+
+HearthBpeScratch *
+hearth_bpe_scratch_new (void)
+{
+  HearthBpeScratch *sc = g_new0 (HearthBpeScratch, 1);
+
+  sc->cps = g_array_new (FALSE, FALSE, sizeof (gunichar));
+  sc->flags = g_array_new (FALSE, FALSE, sizeof (guint8));
+  sc->ends = g_array_new (FALSE, FALSE, sizeof (guint32));
+  sc->tmp = g_array_new (FALSE, FALSE, sizeof (guint32));
+  sc->word = g_string_new (NULL);
+  sc->word_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  sc->syms = g_array_new (FALSE, FALSE, sizeof (Sym));
+  sc->heap = g_array_new (FALSE, FALSE, sizeof (Pair));
+  sc->mapped = g_string_new (NULL);
+  return sc;
+}
+
+void
+hearth_bpe_scratch_free (HearthBpeScratch *sc)
+{
+  if (sc == NULL)
+    return;
+  g_array_unref (sc->cps);
+  g_array_unref (sc->flags);
+  g_array_unref (sc->ends);
+  g_array_unref (sc->tmp);
+  g_string_free (sc->word, TRUE);
+  g_array_unref (sc->word_ids);
+  g_array_unref (sc->syms);
+  g_array_unref (sc->heap);
+  g_string_free (sc->mapped, TRUE);
+  g_free (sc);
+}
 
 /* The ids of one word (raw bytes). */
 static void
@@ -340,29 +379,26 @@ encode_word (const HearthTokenizer *tok,
 }
 
 void
-hearth_bpe_encode (HearthTokenizer *tok,
-                   const char      *text,
-                   gsize            len,
-                   GArray          *ids)
+hearth_bpe_encode (HearthTokenizer  *tok,
+                   HearthBpeScratch *sc,
+                   const char       *text,
+                   gsize             len,
+                   GArray           *ids)
 {
-  g_autoptr(GArray) cps = g_array_new (FALSE, FALSE, sizeof (gunichar));
-  g_autoptr(GArray) flags = g_array_new (FALSE, FALSE, sizeof (guint8));
-  g_autoptr(GArray) ends = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr(GString) word = g_string_new (NULL);
-  g_autoptr(GArray) word_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-  Scratch sc;
+  GArray *cps = sc->cps, *ends = sc->ends, *word_ids = sc->word_ids;
+  GString *word = sc->word;
   guint32 start = 0;
 
-  hearth_utf8_decode_lossy (text, len, cps, flags);
-  hearth_pretokenize (tok->pre_type, (const gunichar *) cps->data, (const guint8 *) flags->data,
-                      cps->len, ends);
+  g_array_set_size (cps, 0);
+  g_array_set_size (sc->flags, 0);
+  hearth_utf8_decode_lossy (text, len, cps, sc->flags);
+  hearth_pretokenize (tok->pre_type, (const gunichar *) cps->data, (const guint8 *) sc->flags->data,
+                      cps->len, ends, sc->tmp);
 
-  sc.syms = g_array_new (FALSE, FALSE, sizeof (Sym));
-  sc.heap = g_array_new (FALSE, FALSE, sizeof (Pair));
-  sc.mapped = g_string_new (NULL);
   for (guint k = 0; k < ends->len; k++)
     {
       guint32 end = g_array_index (ends, guint32, k);
+
       /* the word's bytes, invalid input already replaced by U+FFFD */
       g_string_truncate (word, 0);
       for (guint32 i = start; i < end; i++)
@@ -373,13 +409,10 @@ hearth_bpe_encode (HearthTokenizer *tok,
           && hearth_word_cache_get (&tok->cache, word->str, word->len, ids))
         continue;
       g_array_set_size (word_ids, 0);
-      encode_word (tok, (const guint8 *) word->str, word->len, &sc, word_ids);
+      encode_word (tok, (const guint8 *) word->str, word->len, sc, word_ids);
       g_array_append_vals (ids, word_ids->data, word_ids->len);
       if (word->len <= WORD_CACHE_MAX_LEN)
         hearth_word_cache_put (&tok->cache, word->str, word->len, (const gint32 *) word_ids->data,
                                word_ids->len);
     }
-  g_array_unref (sc.syms);
-  g_array_unref (sc.heap);
-  g_string_free (sc.mapped, TRUE);
 }

@@ -99,12 +99,14 @@ guint8 hearth_cp_flags (gunichar c);
  * sequence becomes U+FFFD. @cps gets the code points, @flags their classes. */
 void hearth_utf8_decode_lossy (const char *text, gsize len, GArray *cps, GArray *flags);
 
-/* Splits cps[0..n) into words; @ends receives each word's end index (guint32). */
-void hearth_pretokenize (HearthPreType  pre,
+/* Splits cps[0..n) into words; @ends receives each word's end index (guint32);
+ * @tmp is working space of the same element type. */
+void hearth_pretokenize (HearthPreType   pre,
                          const gunichar *cps,
-                         const guint8  *flags,
-                         gsize          n,
-                         GArray        *ends);
+                         const guint8   *flags,
+                         gsize           n,
+                         GArray         *ends,
+                         GArray         *tmp);
 
 /* Checks a UTF-8 sequence at @p (@n bytes available): its length when it is a
  * whole valid character, 0 when it is a valid but incomplete start, -1 when
@@ -166,7 +168,11 @@ struct _HearthTokenizer
 
 const HearthBpeMerge *hearth_bpe_find_merge (const HearthTokenizer *tok, gint32 left, gint32 right);
 gboolean hearth_bpe_setup (HearthTokenizer *tok, HearthGguf *gguf, GError **error);
-void     hearth_bpe_encode (HearthTokenizer *tok, const char *text, gsize len, GArray *ids);
+typedef struct _HearthBpeScratch HearthBpeScratch;
+HearthBpeScratch *hearth_bpe_scratch_new (void);
+void     hearth_bpe_scratch_free (HearthBpeScratch *sc);
+void     hearth_bpe_encode (HearthTokenizer *tok, HearthBpeScratch *sc, const char *text, gsize len,
+                            GArray *ids);
 void     hearth_bpe_append_decoded (const HearthTokenizer *tok, const char *s, gsize len,
                                     GByteArray *out);
 

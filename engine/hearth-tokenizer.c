@@ -654,6 +654,7 @@ hearth_tokenizer_encode (HearthTokenizer    *self,
                          GError            **error)
 {
   g_autoptr(GArray) frags = NULL;
+  HearthBpeScratch *scratch = NULL;
   gboolean add_special = (flags & HEARTH_TOKENIZE_ADD_SPECIAL) != 0;
   gboolean prev_special = TRUE;
 
@@ -698,7 +699,9 @@ hearth_tokenizer_encode (HearthTokenizer    *self,
                              ids);
           break;
         case HEARTH_TOKENIZER_BPE:
-          hearth_bpe_encode (self, text + f->start, f->len, ids);
+          if (scratch == NULL)
+            scratch = hearth_bpe_scratch_new ();
+          hearth_bpe_encode (self, scratch, text + f->start, f->len, ids);
           break;
         case HEARTH_TOKENIZER_WPM:
         default:
@@ -717,6 +720,7 @@ hearth_tokenizer_encode (HearthTokenizer    *self,
       else if (self->add_eos)
         g_array_append_val (ids, self->eos);
     }
+  hearth_bpe_scratch_free (scratch);
   return TRUE;
 }
 
