@@ -6,6 +6,7 @@
 #include "hearth-config.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "hearth-engine.h"
@@ -404,10 +405,17 @@ START_TEST (test_streaming_byte_fallback)
 }
 END_TEST
 
+/* stories260K's vocabulary, which the synthetic models copy */
+static const char *const stories_vocab_files[][2] = {
+  { "stories260K", "stories260K-f32.gguf" },
+  { "synthetic", "synth-llama-F32.gguf" },
+  { "synthetic", "synth-qwen2-F32.gguf" },
+};
+
 START_TEST (test_stories260k)
 {
-  g_autofree char *path
-      = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *path = hearth_test_data_path ("models", stories_vocab_files[_i][0],
+                                                 stories_vocab_files[_i][1], NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthGguf) gguf = hearth_gguf_open (path, &error);
   g_autoptr(HearthTokenizer) tok = NULL;
@@ -433,6 +441,42 @@ START_TEST (test_stories260k)
   ck_assert_int_eq (hearth_tokenizer_get_pad (tok), -1);
   ck_assert (hearth_tokenizer_is_eog (tok, 2));
   ck_assert (!hearth_tokenizer_is_eog (tok, 1));
+}
+END_TEST
+
+/* WordPiece with [CLS] ... [SEP]: the sentences of the synthetic BERT
+ * reference, tokenized by llama.cpp with add_special. */
+START_TEST (test_bert_add_special)
+{
+  g_autofree char *json_path = hearth_test_data_path ("reference", "synth-bert-F32.embeddings.json", NULL);
+  g_autofree char *model = hearth_test_data_path ("models", "synthetic", "synth-bert-F32.gguf", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthGguf) gguf = NULL;
+  g_autoptr(HearthTokenizer) tok = NULL;
+  JsonObject *root;
+  JsonArray *sentences, *token_ids;
+
+  ck_assert (json_parser_load_from_file (parser, json_path, &error));
+  root = json_node_get_object (json_parser_get_root (parser));
+  sentences = json_object_get_array_member (root, "sentences");
+  token_ids = json_object_get_array_member (root, "token_ids");
+  ck_assert_uint_eq (json_array_get_length (sentences), 5);
+  ck_assert_uint_eq (json_array_get_length (token_ids), 5);
+  gguf = hearth_gguf_open (model, &error);
+  hearth_assert_no_error (error);
+  tok = hearth_tokenizer_new_from_gguf (gguf, &error);
+  hearth_assert_no_error (error);
+  for (guint i = 0; i < 5; i++)
+    {
+      const char *text = json_array_get_string_element (sentences, i);
+      JsonArray *want = json_array_get_array_element (token_ids, i);
+      g_autoptr(GArray) ids = encode (tok, text, -1, HEARTH_TOKENIZE_ADD_SPECIAL);
+
+      ck_assert_uint_eq (ids->len, json_array_get_length (want));
+      for (guint k = 0; k < ids->len; k++)
+        ck_assert_int_eq (g_array_index (ids, gint32, k), json_array_get_int_element (want, k));
+    }
 }
 END_TEST
 
@@ -951,8 +995,9 @@ tokenizer_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_vocab_list);
   tcase_add_loop_test (tc, test_reference_ids, 0, G_N_ELEMENTS (vocabs));
-  tcase_add_test (tc, test_stories260k);
+  tcase_add_loop_test (tc, test_stories260k, 0, G_N_ELEMENTS (stories_vocab_files));
   tcase_add_test (tc, test_special_ids);
+  tcase_add_test (tc, test_bert_add_special);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("round-trip");
