@@ -248,7 +248,11 @@ hearth_cpu_forward (HearthSession *s,
         }
 
       store_kv (s, il, n);
-      hearth_thread_pool_run (m->pool, attention_worker, &job);
+      /* Short attention runs on this thread: waking the pool costs more. */
+      if ((gsize) n * hp->n_head * (s->n_past + n) * hp->head_dim < (1u << 16))
+        attention_worker (&job, 0, 1);
+      else
+        hearth_thread_pool_run (m->pool, attention_worker, &job);
 
       /* x += Wo a; xn is free until the next norm */
       matmul (s, &l->wo, s->attn, n, s->xn);

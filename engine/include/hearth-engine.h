@@ -15,4 +15,5 @@
 #include "hearth-generate.h"
 #include "hearth-gguf-writer.h"
 #include "hearth-model-quantize.h"
+#include "hearth-tokenizer.h"
 #undef HEARTH_ENGINE_INSIDE

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "hearth-gguf.h"
+#include "hearth-tokenizer.h"
 
 G_BEGIN_DECLS
 
@@ -43,7 +44,7 @@ void         hearth_model_unref (HearthModel *self);
 
 HearthGguf  *hearth_model_get_gguf (HearthModel *self);
 /* The model's own tokenizer (borrowed). */
-struct _HearthTokenizer *hearth_model_get_tokenizer (HearthModel *self);
+HearthTokenizer *hearth_model_get_tokenizer (HearthModel *self);
 const char  *hearth_model_get_architecture (HearthModel *self);
 guint32      hearth_model_get_n_vocab (HearthModel *self);
 guint32      hearth_model_get_n_ctx_train (HearthModel *self);
