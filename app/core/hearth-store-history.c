@@ -453,7 +453,7 @@ hearth_store_append_message (HearthStore              *self,
                              const HearthMessageExtra *extra,
                              GError                  **error)
 {
-  gint64 id;
+  gint64 id, leaf;
 
   g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
   g_return_val_if_fail (content != NULL, NULL);
@@ -461,12 +461,12 @@ hearth_store_append_message (HearthStore              *self,
   if (!check_role (role, error) || !_hearth_store_begin (self, error))
     return NULL;
 
+  /* Also how a missing conversation is told apart from a bad parent. */
+  leaf = current_leaf (self, conversation_id, error);
+  if (leaf < 0)
+    goto fail;
   if (parent_id == HEARTH_STORE_CURRENT_LEAF)
-    {
-      parent_id = current_leaf (self, conversation_id, error);
-      if (parent_id < 0)
-        goto fail;
-    }
+    parent_id = leaf;
   else if (parent_id > 0)
     {
       g_autoptr(GError) local_error = NULL;
