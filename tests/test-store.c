@@ -1510,6 +1510,169 @@ START_TEST (test_keyring_gone_for_keyring_database)
 }
 END_TEST
 
+/* ---- hearth-cli history ---- */
+
+/* Runs hearth-cli with @argv (NULL-terminated, without the program) and
+ * returns its exit status; stdout and stderr in @out and @err. */
+static int
+run_cli (const char * const *env_extra,
+         char              **out,
+         char              **err,
+         const char         *first,
+         ...)
+{
+  const char *cli = g_getenv ("HEARTH_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  va_list args;
+  int status = -1;
+
+  ck_assert_msg (cli != NULL, "HEARTH_CLI is not set (meson test sets it)");
+  g_ptr_array_add (argv, (gpointer) cli);
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  for (guint i = 0; env_extra != NULL && env_extra[i] != NULL; i += 2)
+    envp = g_environ_setenv (envp, env_extra[i], env_extra[i + 1], TRUE);
+
+  /* stdin is /dev/null: the CLI must never wait on a prompt here. */
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
+                     out, err, &status, &error))
+    ck_abort_msg ("cannot run %s: %s", cli, error->message);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+START_TEST (test_cli_history)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autofree char *pf = g_build_filename (t->root, "pass", NULL);
+  g_autofree char *wrong_pf = g_build_filename (t->root, "wrong", NULL);
+  g_autofree char *export_path = g_build_filename (t->root, "export.json", NULL);
+  g_autofree char *api_md = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 conv;
+  int rc;
+
+  ck_assert (g_file_set_contents (pf, PASSPHRASE "\n", -1, &error));
+  ck_assert (g_file_set_contents (wrong_pf, "nope\n", -1, &error));
+  {
+    g_autoptr(HearthStore) store = open_ok (t->data_dir);
+
+    conv = new_conversation (store, "About kestrels");
+    add_message (store, conv, 0, HEARTH_MESSAGE_ROLE_USER, "Where do kestrels nest?");
+    add_message (store, conv, HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_ASSISTANT, "On ledges and in old crow nests.");
+    new_conversation (store, "Empty one");
+    api_md = hearth_store_export_markdown (store, conv, &error);
+    hearth_assert_no_error (error);
+  }
+
+#define CLI(...) run_cli (NULL, &out, &err, __VA_ARGS__, "--data-dir", t->data_dir, "--passphrase-file", pf, NULL)
+  rc = CLI ("history", "list");
+  ck_assert_msg (rc == 0, "list: %s", err);
+  ck_assert_msg (g_regex_match_simple ("^ +2  .*  --      0  Empty one\n +1  .*  --      2  About kestrels\n$", out, 0, 0),
+                 "list printed:\n%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("history", "show", "1");
+  ck_assert_msg (rc == 0, "show: %s", err);
+  ck_assert_str_eq (out, "# About kestrels\nmodel: test-model\n\n[user #1]\nWhere do kestrels nest?\n\n"
+                         "[assistant #2]\nOn ledges and in old crow nests.\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("history", "search", "crow", "nests");
+  ck_assert_msg (rc == 0, "search: %s", err);
+  ck_assert_msg (g_str_has_prefix (out, "1:2  ") && strstr (out, "About kestrels: On ledges and in old [crow] [nests].\n"),
+                 "search printed:\n%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("history", "export", "1", "--format", "md");
+  ck_assert_msg (rc == 0, "export: %s", err);
+  ck_assert_str_eq (out, api_md);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("history", "export", "1", "--format", "json", "--output", export_path);
+  ck_assert_msg (rc == 0, "export json: %s", err);
+  ck_assert_uint_eq (file_mode (export_path), 0600);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI ("history", "import", export_path);
+  ck_assert_msg (rc == 0, "import: %s", err);
+  ck_assert_str_eq (out, "Imported conversation 3 (2 messages): About kestrels\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI ("history", "export", "3", "--format", "md");
+  ck_assert_str_eq (out, api_md);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Errors: one clear line, a failing status. */
+  rc = CLI ("history", "show", "99");
+  ck_assert_int_eq (rc, 1);
+  ck_assert_str_eq (err, "hearth-cli: No conversation with id 99\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI ("history", "export", "1", "--format", "pdf");
+  ck_assert_int_eq (rc, 1);
+  ck_assert_msg (strstr (err, "unknown --format 'pdf'") != NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = run_cli (NULL, &out, &err, "history", "list", "--data-dir", t->data_dir, "--passphrase-file", wrong_pf, NULL);
+  ck_assert_int_eq (rc, 1);
+  ck_assert_str_eq (err, "hearth-cli: Wrong passphrase for the history database\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = run_cli (NULL, &out, &err, "history", "list", "--data-dir", t->data_dir, NULL);
+  ck_assert_int_eq (rc, 1);
+  ck_assert_msg (strstr (err, "--passphrase-file") != NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+#undef CLI
+}
+END_TEST
+
+START_TEST (test_cli_default_dir_and_keyring)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autofree char *xdg = g_build_filename (t->root, "xdg", NULL);
+  g_autofree char *db = g_build_filename (xdg, "hearth", "history.db", NULL);
+  g_autofree char *json = g_build_filename (t->root, "c.json", NULL);
+  const char *env[] = { "XDG_DATA_HOME", xdg, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  require_test_keyring ();
+  ck_assert (g_file_set_contents (json, "{\"format\": \"hearth-conversation\", \"version\": 1, \"title\": \"T\","
+                                  " \"messages\": [{\"id\": 1, \"role\": \"user\", \"content\": \"hi\"}]}", -1, &error));
+  /* No --data-dir, no passphrase: $XDG_DATA_HOME/hearth and the keyring. */
+  rc = run_cli (env, &out, &err, "history", "import", json, NULL);
+  ck_assert_msg (rc == 0, "import: %s", err);
+  ck_assert (g_file_test (db, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = run_cli (env, &out, &err, "history", "list", NULL);
+  ck_assert_msg (rc == 0, "list: %s", err);
+  ck_assert_msg (g_regex_match_simple ("^ +1  .*  --      1  T\n$", out, 0, 0), "list printed:\n%s", out);
+  {
+    g_autofree char *source = NULL;
+    g_autofree char *dir = g_build_filename (xdg, "hearth", NULL);
+
+    source = params_value (dir, "Store", "key-source");
+    ck_assert_str_eq (source, "keyring");
+  }
+}
+END_TEST
+
 Suite *store_suite (void);
 
 Suite *
@@ -1548,6 +1711,12 @@ store_suite (void)
   tcase_add_test (tc, test_keyring_wrong_key);
   tcase_add_test (tc, test_no_secret_service);
   tcase_add_test (tc, test_keyring_gone_for_keyring_database);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("cli");
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_cli_history);
+  tcase_add_test (tc, test_cli_default_dir_and_keyring);
   suite_add_tcase (s, tc);
 
   return s;

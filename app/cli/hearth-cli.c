@@ -12,6 +12,7 @@
 
 static const HearthCliCommand commands[] = {
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
+  { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },
 };
 
 int
