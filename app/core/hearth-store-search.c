@@ -131,6 +131,57 @@ build_match (const char *text)
   return g_string_free (g_steal_pointer (&query), FALSE);
 }
 
+/* Snippets of the results on this page.  The unary + keeps the docid test
+ * out of the FTS table's index choice (it would otherwise look the rows up
+ * by docid and refuse MATCH); it filters before snippet() is evaluated. */
+static gboolean
+fill_snippets (HearthStore *self,
+               const char  *match,
+               GPtrArray   *results,
+               GError     **error)
+{
+  g_autoptr(GString) sql = g_string_new ("SELECT docid, snippet(messages_fts, '[', ']', '…', -1, 12)"
+                                         " FROM messages_fts WHERE messages_fts MATCH ?1 AND +docid IN (");
+  g_autoptr(GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      HearthSearchResult *r = g_ptr_array_index (results, i);
+
+      g_string_append_printf (sql, "%s%" G_GINT64_FORMAT, i > 0 ? ", " : "", r->message_id);
+      g_hash_table_insert (by_id, &r->message_id, r);
+    }
+  g_string_append_c (sql, ')');
+
+  stmt = _hearth_store_prepare (self, sql->str, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, match, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+      HearthSearchResult *r = g_hash_table_lookup (by_id, &id);
+
+      if (r != NULL && r->snippet == NULL)
+        r->snippet = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _hearth_store_set_sql_error (self, error, rc, "search snippets");
+      return FALSE;
+    }
+  for (guint i = 0; i < results->len; i++)
+    {
+      HearthSearchResult *r = g_ptr_array_index (results, i);
+
+      if (r->snippet == NULL)
+        r->snippet = g_strdup ("");
+    }
+  return TRUE;
+}
+
 GPtrArray *
 hearth_store_search (HearthStore *self,
                      const char  *text,
@@ -154,12 +205,13 @@ hearth_store_search (HearthStore *self,
       return NULL;
     }
 
-  /* matchinfo() and snippet() only work where the FTS table drives the
-   * query, so rank there and join the conversation after. */
+  /* matchinfo() only works where the FTS table drives the query, so rank
+   * there and join the conversation after.  snippet() is left for a second
+   * pass over the page of results alone: on a common word it would
+   * otherwise be built for every match and cost most of the time. */
   stmt = _hearth_store_prepare (self,
-                                "SELECT f.docid, m.conversation_id, c.title, f.snip, f.score FROM ("
-                                "  SELECT docid, snippet(messages_fts, '[', ']', '…', -1, 12) AS snip,"
-                                "    hearth_bm25(matchinfo(messages_fts, 'pcnalx')) AS score"
+                                "SELECT f.docid, m.conversation_id, c.title, f.score FROM ("
+                                "  SELECT docid, hearth_bm25(matchinfo(messages_fts, 'pcnalx')) AS score"
                                 "  FROM messages_fts WHERE messages_fts MATCH ?1"
                                 "  ORDER BY score DESC, docid DESC LIMIT ?2 OFFSET ?3) f"
                                 " JOIN messages m ON m.id = f.docid"
@@ -177,8 +229,7 @@ hearth_store_search (HearthStore *self,
       r->message_id = sqlite3_column_int64 (stmt, 0);
       r->conversation_id = sqlite3_column_int64 (stmt, 1);
       r->conversation_title = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      r->snippet = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
-      r->score = sqlite3_column_double (stmt, 4);
+      r->score = sqlite3_column_double (stmt, 3);
       g_ptr_array_add (results, r);
     }
   if (rc != SQLITE_DONE)
@@ -186,5 +237,7 @@ hearth_store_search (HearthStore *self,
       _hearth_store_set_sql_error (self, error, rc, "search");
       return NULL;
     }
+  if (results->len > 0 && !fill_snippets (self, match, results, error))
+    return NULL;
   return g_steal_pointer (&results);
 }
