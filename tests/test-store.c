@@ -532,6 +532,41 @@ START_TEST (test_damaged_params_file)
 }
 END_TEST
 
+START_TEST (test_db_path_problems)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autofree char *db = store_file (t->data_dir, "history.db");
+  g_autofree char *wal = store_file (t->data_dir, "history.db-wal");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = NULL;
+
+  /* Not a file. */
+  ck_assert_int_eq (g_mkdir_with_parents (db, 0700), 0);
+  store = open_with_passphrase (t->data_dir, PASSPHRASE, &error);
+  ck_assert_ptr_null (store);
+  assert_store_error (error, HEARTH_STORE_ERROR_IO);
+  g_clear_error (&error);
+  ck_assert_int_eq (g_rmdir (db), 0);
+
+  /* A log with no database: not taken for "no history yet". */
+  ck_assert (g_file_set_contents (wal, "not empty", -1, NULL));
+  store = open_with_passphrase (t->data_dir, PASSPHRASE, &error);
+  ck_assert_ptr_null (store);
+  assert_store_error (error, HEARTH_STORE_ERROR_CORRUPT);
+  ck_assert (!g_file_test (db, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+  ck_assert_int_eq (g_remove (wal), 0);
+
+  /* An empty file (a first open that stopped early) becomes the database. */
+  ck_assert (g_file_set_contents (db, "", 0, NULL));
+  ck_assert_int_eq (g_chmod (db, 0644), 0);
+  store = open_with_passphrase (t->data_dir, PASSPHRASE, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (file_mode (db), 0600);
+  new_conversation (store, "fine");
+}
+END_TEST
+
 /* The settings that decide the file format are in the parameter file and
  * they are what it takes to read the database with SQLCipher directly: the
  * path a SQLCipher 4 build takes for a file made by SQLCipher 3. */
@@ -1690,6 +1725,7 @@ store_suite (void)
   tcase_add_test (tc, test_corrupt_first_page);
   tcase_add_test (tc, test_corrupt_later_page);
   tcase_add_test (tc, test_damaged_params_file);
+  tcase_add_test (tc, test_db_path_problems);
   tcase_add_test (tc, test_cipher_settings_pinned);
   tcase_add_test (tc, test_kill_during_writes);
   suite_add_tcase (s, tc);

@@ -709,13 +709,61 @@ prepare_dir (const char *dir,
   return TRUE;
 }
 
+typedef enum
+{
+  DB_ABSENT,   /* no file: create one */
+  DB_EMPTY,    /* an empty file, left by a first open that stopped early */
+  DB_EXISTING, /* a database: never replaced */
+} DbState;
+
+/* Anything that is not clearly "no database yet" counts as a database or
+ * an error, so that a new empty database never lands on top of a history. */
+static gboolean
+db_state (const char *path,
+          DbState    *state,
+          GError    **error)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+
+      if (saved != ENOENT)
+        {
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
+                       "Cannot look at %s: %s", path, g_strerror (saved));
+          return FALSE;
+        }
+      *state = DB_ABSENT;
+    }
+  else if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, "%s is not a file", path);
+      return FALSE;
+    }
+  else
+    *state = st.st_size > 0 ? DB_EXISTING : DB_EMPTY;
+
+  if (*state != DB_EXISTING && g_stat (wal, &st) == 0 && st.st_size > 0)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "%s is missing or empty but its write-ahead log is not", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* SQLite gives the WAL and journal files the mode of the main file, so a
  * main file created 0600 here keeps every file of the database private. */
 static gboolean
 create_empty_db_file (const char *path,
+                      DbState     state,
                       GError    **error)
 {
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (state == DB_ABSENT ? O_CREAT | O_EXCL : 0);
+  int fd = open (path, flags, 0600);
 
   if (fd < 0 || fchmod (fd, 0600) != 0)
     {
@@ -731,14 +779,6 @@ create_empty_db_file (const char *path,
   return TRUE;
 }
 
-static gboolean
-db_file_exists (const char *path)
-{
-  GStatBuf st;
-
-  return g_stat (path, &st) == 0 && st.st_size > 0;
-}
-
 HearthStore *
 hearth_store_open (const HearthStoreParams *params,
                    GError                 **error)
@@ -746,6 +786,7 @@ hearth_store_open (const HearthStoreParams *params,
   g_autoptr(HearthStore) self = g_object_new (HEARTH_TYPE_STORE, NULL);
   StoreParams p = { 0 };
   guint8 key[HEARTH_KEY_SIZE];
+  DbState state;
   gboolean existing;
   guint target;
   int rc;
@@ -769,7 +810,9 @@ hearth_store_open (const HearthStoreParams *params,
   if (!prepare_dir (self->data_dir, error))
     return NULL;
 
-  existing = db_file_exists (self->path);
+  if (!db_state (self->path, &state, error))
+    return NULL;
+  existing = state == DB_EXISTING;
   if (existing)
     {
       if (!store_params_load (&p, self->params_path, error) ||
@@ -792,7 +835,7 @@ hearth_store_open (const HearthStoreParams *params,
           return NULL;
         }
       hearth_key_check_value (key, p.key_check);
-      if (!create_empty_db_file (self->path, error))
+      if (!create_empty_db_file (self->path, state, error))
         goto fail;
     }
   self->key_source = p.key_source;
