@@ -274,9 +274,7 @@ START_TEST (test_existing_folder_made_private)
   g_autoptr(TestDir) t = test_dir_new ();
 
   ck_assert_int_eq (g_mkdir (t->data_dir, 0755), 0);
-  {
-    g_autoptr(HearthStore) store = open_ok (t->data_dir);
-  }
+  g_object_unref (open_ok (t->data_dir));
   ck_assert_uint_eq (file_mode (t->data_dir), 0700);
 }
 END_TEST
@@ -586,10 +584,17 @@ START_TEST (test_cipher_settings_pinned)
   ck_assert (g_key_file_load_from_file (kf, params_path, G_KEY_FILE_NONE, &error));
   ck_assert_int_eq (g_key_file_get_integer (kf, "Cipher", "page-size", NULL), 1024);
   ck_assert_int_eq (g_key_file_get_integer (kf, "Cipher", "kdf-iter", NULL), 64000);
-  ck_assert_str_eq (g_key_file_get_string (kf, "Cipher", "hmac-algorithm", NULL), "HMAC_SHA1");
-  ck_assert_str_eq (g_key_file_get_string (kf, "Cipher", "kdf-algorithm", NULL), "PBKDF2_HMAC_SHA1");
-  ck_assert_str_eq (g_key_file_get_string (kf, "Store", "key-source", NULL), "passphrase");
-  ck_assert (g_str_has_prefix (g_key_file_get_string (kf, "Store", "created-with", NULL), "SQLCipher "));
+  {
+    g_autofree char *hmac = g_key_file_get_string (kf, "Cipher", "hmac-algorithm", NULL);
+    g_autofree char *kdf = g_key_file_get_string (kf, "Cipher", "kdf-algorithm", NULL);
+    g_autofree char *source = g_key_file_get_string (kf, "Store", "key-source", NULL);
+    g_autofree char *created_with = g_key_file_get_string (kf, "Store", "created-with", NULL);
+
+    ck_assert_str_eq (hmac, "HMAC_SHA1");
+    ck_assert_str_eq (kdf, "PBKDF2_HMAC_SHA1");
+    ck_assert_str_eq (source, "passphrase");
+    ck_assert (g_str_has_prefix (created_with, "SQLCipher "));
+  }
   ck_assert_int_eq (g_key_file_get_integer (kf, "Passphrase", "iterations", NULL), TEST_ITERATIONS);
 
   /* The key from the passphrase and the stored salt, the same derivation by hand. */
