@@ -963,6 +963,15 @@ hearth_store_check_integrity (HearthStore *self,
       if (g_strcmp0 (line, "ok") != 0)
         g_string_append_printf (problems, "%s%s", problems->len ? "; " : "", line);
     }
+  if ((rc & 0xff) == SQLITE_ERROR)
+    {
+      /* SQLCipher reports a page that fails its HMAC to the pager as a
+       * plain SQLITE_ERROR; in a check that only reads, that is damage. */
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                   "The history database is damaged: a page cannot be read (%s)",
+                   sqlite3_errmsg (self->db));
+      return FALSE;
+    }
   if (rc != SQLITE_DONE)
     {
       _hearth_store_set_sql_error (self, error, rc, "integrity check");
