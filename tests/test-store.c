@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libsecret/secret.h>
+
 #include "hearth-keyring.h"
 #include "hearth-store-private.h"
 #include "hearth-test.h"
@@ -1481,6 +1483,88 @@ START_TEST (test_keyring_wrong_key)
 }
 END_TEST
 
+static void
+unlock_test_keyring (SecretService    *service,
+                     SecretCollection *collection)
+{
+  GDBusConnection *bus = g_dbus_proxy_get_connection (G_DBUS_PROXY (service));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) opened = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) output = NULL;
+  const char *session = NULL;
+  static const char password[] = "test-password";
+
+  opened = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                        "org.freedesktop.Secret.Service", "OpenSession",
+                                        g_variant_new ("(sv)", "plain", g_variant_new_string ("")),
+                                        G_VARIANT_TYPE ("(vo)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  hearth_assert_no_error (error);
+  g_variant_get (opened, "(v&o)", &output, &session);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                       "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
+                                       "UnlockWithMasterPassword",
+                                       g_variant_new ("(o(o@ay@ays))",
+                                                      g_dbus_proxy_get_object_path (G_DBUS_PROXY (collection)),
+                                                      session,
+                                                      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1),
+                                                      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, password,
+                                                                                 sizeof password - 1, 1),
+                                                      "text/plain"),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  hearth_assert_no_error (error);
+}
+
+START_TEST (test_keyring_locked)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SecretService) service = NULL;
+  g_autoptr(SecretCollection) collection = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  GList *objects;
+  int n_locked;
+
+  require_test_keyring ();
+  store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_KEYRING, NULL, &error);
+  hearth_assert_no_error (error);
+  g_clear_object (&store);
+  before = dir_fingerprint (t->data_dir);
+
+  /* Lock the collection; there is no display, so the unlock prompt fails,
+   * as when the user dismisses it. */
+  service = secret_service_get_sync (SECRET_SERVICE_LOAD_COLLECTIONS, NULL, &error);
+  hearth_assert_no_error (error);
+  collection = secret_collection_for_alias_sync (service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE,
+                                                 NULL, &error);
+  hearth_assert_no_error (error);
+  ck_assert_ptr_nonnull (collection);
+  objects = g_list_append (NULL, collection);
+  n_locked = secret_service_lock_sync (service, objects, NULL, NULL, &error);
+  g_list_free (objects);
+  hearth_assert_no_error (error);
+  ck_assert_int_eq (n_locked, 1);
+
+  store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_AUTO, PASSPHRASE, &error);
+  ck_assert_ptr_null (store);
+  assert_store_error (error, HEARTH_STORE_ERROR_KEYRING_UNAVAILABLE);
+  ck_assert_msg (strstr (error->message, "locked") != NULL, "unclear: %s", error->message);
+  g_clear_error (&error);
+  after = dir_fingerprint (t->data_dir);
+  ck_assert_str_eq (before, after);
+
+  /* Unlock it again for the tests after this one (the daemon outlives this
+   * test), with gnome-keyring's interface for unlocking without a prompt;
+   * then the same database opens with its key. */
+  unlock_test_keyring (service, collection);
+  store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_AUTO, NULL, &error);
+  hearth_assert_no_error (error);
+  ck_assert_int_eq (hearth_store_get_key_source (store), HEARTH_STORE_KEY_KEYRING);
+}
+END_TEST
+
 START_TEST (test_no_secret_service)
 {
   g_autoptr(TestDir) t = test_dir_new ();
@@ -1769,6 +1853,7 @@ store_suite (void)
   tcase_add_test (tc, test_keyring_key_made_and_reused);
   tcase_add_test (tc, test_keyring_entry_lost);
   tcase_add_test (tc, test_keyring_wrong_key);
+  tcase_add_test (tc, test_keyring_locked);
   tcase_add_test (tc, test_no_secret_service);
   tcase_add_test (tc, test_keyring_gone_for_keyring_database);
   suite_add_tcase (s, tc);

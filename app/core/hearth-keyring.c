@@ -137,6 +137,20 @@ hearth_keyring_lookup (const char *store_id,
     }
   if (hex == NULL)
     {
+      /* A locked keyring whose unlock prompt was refused (or could not be
+       * shown) also answers "nothing": look without unlocking to tell that
+       * apart from an entry that is really gone. */
+      GList *locked = secret_password_search_sync (hearth_key_schema (), SECRET_SEARCH_ALL, NULL, NULL,
+                                                   "store-id", store_id, NULL);
+      gboolean is_locked = locked != NULL;
+
+      g_list_free_full (locked, g_object_unref);
+      if (is_locked)
+        {
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYRING_UNAVAILABLE,
+                       "The keyring that holds the history's key is locked and was not unlocked");
+          return FALSE;
+        }
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEY_MISSING,
                    "The key of the history database (store id %s) is missing from the keyring; "
                    "without it the history cannot be decrypted. It was left untouched",
