@@ -267,6 +267,24 @@ START_TEST (test_create_and_reopen)
     ck_assert_str_eq (hearth_conversation_get_model (c), "test-model");
     ck_assert_int_eq (hearth_conversation_get_current_leaf_id (c), second);
     ck_assert_int_eq (hearth_conversation_get_n_messages (c), 2);
+
+    /* The properties list rows bind to carry the same values. */
+    {
+      g_autofree char *title = NULL;
+      g_autofree char *role = NULL;
+      g_autofree char *content = NULL;
+      gint64 n = 0, parent = 0;
+      gboolean pinned = TRUE;
+
+      g_object_get (c, "title", &title, "n-messages", &n, "pinned", &pinned, NULL);
+      ck_assert_str_eq (title, "First chat");
+      ck_assert_int_eq (n, 2);
+      ck_assert (!pinned);
+      g_object_get (g_ptr_array_index (thread, 1), "role", &role, "content", &content, "parent-id", &parent, NULL);
+      ck_assert_str_eq (role, "assistant");
+      ck_assert_str_eq (content, "Hi!");
+      ck_assert_int_eq (parent, first);
+    }
   }
 }
 END_TEST

@@ -23,6 +23,63 @@ struct _HearthConversation
 
 G_DEFINE_FINAL_TYPE (HearthConversation, hearth_conversation, G_TYPE_OBJECT)
 
+/* Read-only properties, so that list rows can bind to them with
+ * GtkPropertyExpression; the object is a snapshot and never notifies. */
+enum
+{
+  PROP_0,
+  PROP_ID,
+  PROP_TITLE,
+  PROP_CREATED,
+  PROP_UPDATED,
+  PROP_MODEL,
+  PROP_PINNED,
+  PROP_ARCHIVED,
+  PROP_N_MESSAGES,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+hearth_conversation_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  HearthConversation *self = HEARTH_CONVERSATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_int64 (value, self->id);
+      break;
+    case PROP_TITLE:
+      g_value_set_string (value, self->title);
+      break;
+    case PROP_CREATED:
+      g_value_set_int64 (value, self->created);
+      break;
+    case PROP_UPDATED:
+      g_value_set_int64 (value, self->updated);
+      break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
+    case PROP_PINNED:
+      g_value_set_boolean (value, self->pinned);
+      break;
+    case PROP_ARCHIVED:
+      g_value_set_boolean (value, self->archived);
+      break;
+    case PROP_N_MESSAGES:
+      g_value_set_int64 (value, self->n_messages);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 hearth_conversation_finalize (GObject *object)
 {
@@ -37,7 +94,21 @@ hearth_conversation_finalize (GObject *object)
 static void
 hearth_conversation_class_init (HearthConversationClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = hearth_conversation_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = hearth_conversation_finalize;
+  object_class->get_property = hearth_conversation_get_property;
+
+  properties[PROP_ID] = g_param_spec_int64 ("id", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, flags);
+  properties[PROP_CREATED] = g_param_spec_int64 ("created", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+  properties[PROP_UPDATED] = g_param_spec_int64 ("updated", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+  properties[PROP_MODEL] = g_param_spec_string ("model", NULL, NULL, NULL, flags);
+  properties[PROP_PINNED] = g_param_spec_boolean ("pinned", NULL, NULL, FALSE, flags);
+  properties[PROP_ARCHIVED] = g_param_spec_boolean ("archived", NULL, NULL, FALSE, flags);
+  properties[PROP_N_MESSAGES] = g_param_spec_int64 ("n-messages", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void

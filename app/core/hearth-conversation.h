@@ -12,7 +12,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (HearthConversation, hearth_conversation, HEARTH, CONVERSATION, GObject)
 
 /* A snapshot of the row when it was fetched, as GObjects so that a
- * GListModel of them can back the sidebar.  Times are microseconds since the
+ * GListModel of them can back the sidebar (read-only properties "id",
+ * "title", "created", "updated", "model", "pinned", "archived",
+ * "n-messages" for row bindings).  Times are microseconds since the
  * Unix epoch.  current_leaf_id is the last message of the branch on show
  * (0 when the conversation is empty). */
 gint64      hearth_conversation_get_id              (HearthConversation *self);

@@ -24,6 +24,21 @@ struct _HearthMessage
 
 G_DEFINE_FINAL_TYPE (HearthMessage, hearth_message, G_TYPE_OBJECT)
 
+/* Read-only properties for list rows (GtkPropertyExpression); a snapshot
+ * never notifies.  "role" is the role's name. */
+enum
+{
+  PROP_0,
+  PROP_ID,
+  PROP_PARENT_ID,
+  PROP_ROLE,
+  PROP_CONTENT,
+  PROP_CREATED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static const char * const role_names[] = { "system", "user", "assistant", "tool" };
 
 const char *
@@ -67,9 +82,50 @@ hearth_message_finalize (GObject *object)
 }
 
 static void
+hearth_message_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  HearthMessage *self = HEARTH_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_int64 (value, self->id);
+      break;
+    case PROP_PARENT_ID:
+      g_value_set_int64 (value, self->parent_id);
+      break;
+    case PROP_ROLE:
+      g_value_set_string (value, hearth_message_role_to_string (self->role));
+      break;
+    case PROP_CONTENT:
+      g_value_set_string (value, self->content);
+      break;
+    case PROP_CREATED:
+      g_value_set_int64 (value, self->created);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 hearth_message_class_init (HearthMessageClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = hearth_message_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = hearth_message_finalize;
+  object_class->get_property = hearth_message_get_property;
+
+  properties[PROP_ID] = g_param_spec_int64 ("id", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  properties[PROP_PARENT_ID] = g_param_spec_int64 ("parent-id", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  properties[PROP_ROLE] = g_param_spec_string ("role", NULL, NULL, NULL, flags);
+  properties[PROP_CONTENT] = g_param_spec_string ("content", NULL, NULL, NULL, flags);
+  properties[PROP_CREATED] = g_param_spec_int64 ("created", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void

@@ -37,7 +37,8 @@ void hearth_message_extra_init (HearthMessageExtra *extra);
 G_DECLARE_FINAL_TYPE (HearthMessage, hearth_message, HEARTH, MESSAGE, GObject)
 
 /* A message is a snapshot of its row, read when it was fetched; the store's
- * calls are what change it.  parent_id 0 means a first message.  Times are
+ * calls are what change it (read-only properties "id", "parent-id", "role"
+ * as its name, "content", "created" for row bindings).  parent_id 0 means a first message.  Times are
  * microseconds since the Unix epoch (g_get_real_time). */
 gint64             hearth_message_get_id                (HearthMessage *self);
 gint64             hearth_message_get_conversation_id   (HearthMessage *self);
