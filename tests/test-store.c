@@ -289,6 +289,27 @@ START_TEST (test_create_and_reopen)
 }
 END_TEST
 
+START_TEST (test_two_connections)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autoptr(HearthStore) app = open_ok (t->data_dir);
+  g_autoptr(HearthStore) cli = open_ok (t->data_dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) thread = NULL;
+  gint64 conv;
+
+  /* The app and hearth-cli on one history: each sees the other's commits. */
+  conv = new_conversation (app, "shared");
+  add_message (cli, conv, HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_USER, "from the cli");
+  add_message (app, conv, HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_ASSISTANT, "from the app");
+  thread = hearth_store_get_thread (cli, conv, 0, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (thread->len, 2);
+  ck_assert_str_eq (hearth_message_get_content (g_ptr_array_index (thread, 0)), "from the cli");
+  ck_assert_str_eq (hearth_message_get_content (g_ptr_array_index (thread, 1)), "from the app");
+}
+END_TEST
+
 START_TEST (test_existing_folder_made_private)
 {
   g_autoptr(TestDir) t = test_dir_new ();
@@ -1845,6 +1866,7 @@ store_suite (void)
   tcase_set_timeout (tc, 20);
   tcase_add_test (tc, test_create_and_reopen);
   tcase_add_test (tc, test_existing_folder_made_private);
+  tcase_add_test (tc, test_two_connections);
   tcase_add_test (tc, test_wrong_passphrase);
   tcase_add_test (tc, test_no_plaintext_on_disk);
   tcase_add_test (tc, test_corrupt_first_page);

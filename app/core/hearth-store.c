@@ -849,6 +849,9 @@ hearth_store_open (const HearthStoreParams *params,
       goto fail;
     }
   sqlite3_extended_result_codes (self->db, 1);
+  /* Another Hearth process (the app and hearth-cli) may hold the lock for
+   * a moment. */
+  sqlite3_busy_timeout (self->db, 5000);
   if (!apply_key (self->db, &p, key, error))
     goto fail;
   hearth_key_wipe (key, sizeof key);
@@ -889,7 +892,6 @@ hearth_store_open (const HearthStoreParams *params,
                 "PRAGMA secure_delete = ON;",
                 error))
     goto fail;
-  sqlite3_busy_timeout (self->db, 5000);
   rc = _hearth_store_register_rank (self->db);
   if (rc != SQLITE_OK)
     {
