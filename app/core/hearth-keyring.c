@@ -118,6 +118,34 @@ set_keyring_error (GError    **error,
                what, cause->message);
 }
 
+/* Asks the Secret Service directly (SearchItems answers with locked and
+ * unlocked items apart, without unlocking or prompting) whether the entry
+ * exists but is locked.  Where the service cannot be asked this way (the
+ * Flatpak's portal backend keeps a local file that is never locked), the
+ * answer is no. */
+static gboolean
+has_locked_entry (const char *store_id)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) locked = NULL;
+  GVariantBuilder attributes;
+
+  if (bus == NULL)
+    return FALSE;
+  g_variant_builder_init (&attributes, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&attributes, "{ss}", "xdg:schema", hearth_key_schema ()->name);
+  g_variant_builder_add (&attributes, "{ss}", "store-id", store_id);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                       "org.freedesktop.Secret.Service", "SearchItems",
+                                       g_variant_new ("(a{ss})", &attributes), G_VARIANT_TYPE ("(aoao)"),
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL);
+  if (reply == NULL)
+    return FALSE;
+  locked = g_variant_get_child_value (reply, 1);
+  return g_variant_n_children (locked) > 0;
+}
+
 gboolean
 hearth_keyring_lookup (const char *store_id,
                        guint8      key[HEARTH_KEY_SIZE],
@@ -140,12 +168,7 @@ hearth_keyring_lookup (const char *store_id,
       /* A locked keyring whose unlock prompt was refused (or could not be
        * shown) also answers "nothing": look without unlocking to tell that
        * apart from an entry that is really gone. */
-      GList *locked = secret_password_search_sync (hearth_key_schema (), SECRET_SEARCH_ALL, NULL, NULL,
-                                                   "store-id", store_id, NULL);
-      gboolean is_locked = locked != NULL;
-
-      g_list_free_full (locked, g_object_unref);
-      if (is_locked)
+      if (has_locked_entry (store_id))
         {
           g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYRING_UNAVAILABLE,
                        "The keyring that holds the history's key is locked and was not unlocked");
