@@ -227,6 +227,7 @@ START_TEST (test_create_and_reopen)
   g_autofree char *db = store_file (t->data_dir, "history.db");
   g_autofree char *params = store_file (t->data_dir, "history.db.params");
   g_autofree char *wal = store_file (t->data_dir, "history.db-wal");
+  g_autofree char *shm = store_file (t->data_dir, "history.db-shm");
   gint64 conv, first, second;
 
   {
@@ -248,6 +249,7 @@ START_TEST (test_create_and_reopen)
     ck_assert_uint_eq (file_mode (params), 0600);
     ck_assert_msg (g_file_test (wal, G_FILE_TEST_EXISTS), "the store is not in WAL mode");
     ck_assert_uint_eq (file_mode (wal), 0600);
+    ck_assert_uint_eq (file_mode (shm), 0600);
   }
 
   {
