@@ -20,6 +20,7 @@ static const HearthCliCommand commands[] = {
   { "bench-matmul", "Time the CPU matmul kernels and memory bandwidth", hearth_cli_bench_matmul },
   { "tokenize", "Turn text into token ids with a model's vocabulary", hearth_cli_tokenize },
   { "detokenize", "Turn token ids back into text", hearth_cli_detokenize },
+  { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },
 };
 
 int

@@ -40,5 +40,7 @@ int hearth_cli_synth_model (int argc, char **argv);
 int hearth_cli_bench_matmul (int argc, char **argv);
 int hearth_cli_tokenize (int argc, char **argv);
 int hearth_cli_detokenize (int argc, char **argv);
+int hearth_cli_history (int argc, char **argv);
+int hearth_cli_history_bench (int argc, char **argv);
 
 G_END_DECLS

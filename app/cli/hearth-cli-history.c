@@ -1,0 +1,434 @@
+/* hearth-cli-history.c: `hearth-cli history list|show|search|export|import|bench`
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "hearth-config.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "hearth-cli.h"
+#include "hearth-keyring.h"
+#include "hearth-store.h"
+
+/* Options every history subcommand takes. */
+typedef struct
+{
+  char *data_dir;
+  char *passphrase_file;
+} CommonOptions;
+
+static void
+common_options_clear (CommonOptions *o)
+{
+  g_free (o->data_dir);
+  g_free (o->passphrase_file);
+}
+
+static void
+add_common_entries (GOptionContext *context,
+                    CommonOptions  *o)
+{
+  const GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->data_dir,
+      "The history's folder (default: $XDG_DATA_HOME/hearth)", "DIR" },
+    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &o->passphrase_file,
+      "Read the passphrase from FILE (first line); a new history then uses a passphrase, not the keyring",
+      "FILE" },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
+static char *
+read_passphrase_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+  gsize len = 0;
+  char *nl;
+
+  if (!g_file_get_contents (path, &text, &len, &error))
+    {
+      fprintf (stderr, "hearth-cli: %s\n", error->message);
+      return NULL;
+    }
+  /* The first line; a trailing newline is not part of the passphrase. */
+  nl = strpbrk (text, "\r\n");
+  if (nl != NULL)
+    {
+      memset (nl, 0, len - (gsize) (nl - text));
+    }
+  return text;
+}
+
+static char *
+prompt_line (const char *prompt)
+{
+  FILE *tty = fopen ("/dev/tty", "r+");
+  struct termios saved, quiet;
+  char buf[1024];
+  char *line = NULL;
+
+  if (tty == NULL)
+    return NULL;
+  fputs (prompt, tty);
+  fflush (tty);
+  if (tcgetattr (fileno (tty), &saved) == 0)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
+    }
+  if (fgets (buf, sizeof buf, tty) != NULL)
+    {
+      buf[strcspn (buf, "\r\n")] = '\0';
+      line = g_strdup (buf);
+    }
+  hearth_key_wipe (buf, sizeof buf);
+  tcsetattr (fileno (tty), TCSAFLUSH, &saved);
+  fputc ('\n', tty);
+  fclose (tty);
+  return line;
+}
+
+static char *
+ask_passphrase (gboolean creating,
+                gpointer user_data)
+{
+  const CommonOptions *o = user_data;
+  char *first, *second;
+
+  if (o->passphrase_file != NULL)
+    return read_passphrase_file (o->passphrase_file);
+  if (!isatty (STDIN_FILENO))
+    return NULL;
+
+  if (!creating)
+    return prompt_line ("Passphrase for the Hearth history: ");
+  fprintf (stderr, "No keyring is available: the new history will be locked with a passphrase.\n");
+  first = prompt_line ("New passphrase: ");
+  if (first == NULL)
+    return NULL;
+  second = prompt_line ("Again: ");
+  if (second == NULL || strcmp (first, second) != 0)
+    {
+      fprintf (stderr, "hearth-cli: the passphrases differ\n");
+      hearth_key_wipe (first, strlen (first));
+      g_free (first);
+      if (second != NULL)
+        hearth_key_wipe (second, strlen (second));
+      g_free (second);
+      return NULL;
+    }
+  hearth_key_wipe (second, strlen (second));
+  g_free (second);
+  return first;
+}
+
+static HearthStore *
+open_store (CommonOptions *o,
+            GError       **error)
+{
+  HearthStoreParams params;
+  HearthStore *store;
+
+  hearth_store_params_init (&params);
+  params.data_dir = o->data_dir;
+  params.key_source = o->passphrase_file != NULL ? HEARTH_STORE_KEY_PASSPHRASE : HEARTH_STORE_KEY_AUTO;
+  params.passphrase_func = ask_passphrase;
+  params.passphrase_data = o;
+  store = hearth_store_open (&params, error);
+  if (store == NULL && g_error_matches (*error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE))
+    {
+      g_autofree char *msg = g_strdup ((*error)->message);
+
+      g_clear_error (error);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE,
+                   "%s (run it from a terminal or give --passphrase-file)", msg);
+    }
+  return store;
+}
+
+static gboolean
+parse_id (const char *text,
+          gint64     *id)
+{
+  guint64 v;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &v, NULL))
+    return FALSE;
+  *id = (gint64) v;
+  return TRUE;
+}
+
+static char *
+format_local_time (gint64 usec)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC);
+
+  return dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("?");
+}
+
+/* ---- list ---- */
+
+static int
+history_list (int    argc,
+              char **argv)
+{
+  CommonOptions o = { 0 };
+  gboolean archived = FALSE, all = FALSE;
+  int offset = 0, limit = 50;
+  const GOptionEntry entries[] = {
+    { "archived", 0, 0, G_OPTION_ARG_NONE, &archived, "Only archived conversations", NULL },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Archived ones too", NULL },
+    { "offset", 0, 0, G_OPTION_ARG_INT, &offset, "Skip N conversations", "N" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Show at most N (default 50, 0: all)", "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- list conversations, newest first");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  int status = 0;
+
+  add_common_entries (context, &o);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!hearth_cli_parse (context, &argc, &argv))
+    status = 2;
+  else if (argc != 1 || offset < 0 || limit < 0)
+    status = hearth_cli_failf ("list takes no arguments and non-negative --offset/--limit");
+  else if ((store = open_store (&o, &error)) == NULL ||
+           (list = hearth_store_list_conversations (store,
+                                                    all ? HEARTH_STORE_LIST_ALL
+                                                    : archived ? HEARTH_STORE_LIST_ARCHIVED
+                                                    : HEARTH_STORE_LIST_DEFAULT,
+                                                    (guint) offset, (guint) limit, &error)) == NULL)
+    status = hearth_cli_fail (error);
+  else
+    {
+      for (guint i = 0; i < list->len; i++)
+        {
+          HearthConversation *c = g_ptr_array_index (list, i);
+          g_autofree char *updated = format_local_time (hearth_conversation_get_updated (c));
+
+          printf ("%6" G_GINT64_FORMAT "  %s  %c%c  %5" G_GINT64_FORMAT "  %s\n",
+                  hearth_conversation_get_id (c), updated,
+                  hearth_conversation_get_pinned (c) ? 'P' : '-',
+                  hearth_conversation_get_archived (c) ? 'A' : '-',
+                  hearth_conversation_get_n_messages (c), hearth_conversation_get_title (c));
+        }
+    }
+  common_options_clear (&o);
+  return status;
+}
+
+/* ---- show ---- */
+
+static int
+history_show (int    argc,
+              char **argv)
+{
+  CommonOptions o = { 0 };
+  const GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GOptionContext) context = g_option_context_new ("ID - print a conversation's branch on show");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthConversation) conv = NULL;
+  g_autoptr(GPtrArray) thread = NULL;
+  gint64 id = 0;
+  int status = 0;
+
+  add_common_entries (context, &o);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!hearth_cli_parse (context, &argc, &argv))
+    status = 2;
+  else if (argc != 2 || !parse_id (argv[1], &id))
+    status = hearth_cli_failf ("show takes one conversation id");
+  else if ((store = open_store (&o, &error)) == NULL ||
+           (conv = hearth_store_get_conversation (store, id, &error)) == NULL ||
+           (thread = hearth_store_get_thread (store, id, 0, &error)) == NULL)
+    status = hearth_cli_fail (error);
+  else
+    {
+      printf ("# %s\n", hearth_conversation_get_title (conv));
+      if (hearth_conversation_get_model (conv) != NULL)
+        printf ("model: %s\n", hearth_conversation_get_model (conv));
+      for (guint i = 0; i < thread->len; i++)
+        {
+          HearthMessage *m = g_ptr_array_index (thread, i);
+
+          printf ("\n[%s #%" G_GINT64_FORMAT "]\n%s\n", hearth_message_role_to_string (hearth_message_get_role (m)),
+                  hearth_message_get_id (m), hearth_message_get_content (m));
+        }
+    }
+  common_options_clear (&o);
+  return status;
+}
+
+/* ---- search ---- */
+
+static int
+history_search (int    argc,
+                char **argv)
+{
+  CommonOptions o = { 0 };
+  int limit = 20;
+  const GOptionEntry entries[] = {
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Show at most N results (default 20)", "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("TEXT... - find messages with every word");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autofree char *text = NULL;
+  int status = 0;
+
+  add_common_entries (context, &o);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!hearth_cli_parse (context, &argc, &argv))
+    status = 2;
+  else if (argc < 2 || limit < 1)
+    status = hearth_cli_failf ("search takes the words to find");
+  else
+    {
+      text = g_strjoinv (" ", argv + 1);
+      if ((store = open_store (&o, &error)) == NULL ||
+          (hits = hearth_store_search (store, text, 0, (guint) limit, &error)) == NULL)
+        status = hearth_cli_fail (error);
+      else
+        {
+          for (guint i = 0; i < hits->len; i++)
+            {
+              HearthSearchResult *r = g_ptr_array_index (hits, i);
+              g_autofree char *snippet = g_strdup (r->snippet);
+
+              g_strdelimit (snippet, "\n", ' ');
+              printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT "  %.3f  %s: %s\n",
+                      r->conversation_id, r->message_id, r->score, r->conversation_title, snippet);
+            }
+          if (hits->len == 0)
+            fprintf (stderr, "No messages found\n");
+        }
+    }
+  common_options_clear (&o);
+  return status;
+}
+
+/* ---- export, import ---- */
+
+static int
+history_export (int    argc,
+                char **argv)
+{
+  CommonOptions o = { 0 };
+  g_autofree char *format = NULL;
+  g_autofree char *output = NULL;
+  const GOptionEntry entries[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "md or json (default md)", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (created 0600) instead of stdout", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("ID - export a conversation");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autofree char *text = NULL;
+  gint64 id = 0;
+  gboolean json;
+  int status = 0;
+
+  add_common_entries (context, &o);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!hearth_cli_parse (context, &argc, &argv))
+    {
+      common_options_clear (&o);
+      return 2;
+    }
+  json = g_strcmp0 (format, "json") == 0;
+  if (argc != 2 || !parse_id (argv[1], &id))
+    status = hearth_cli_failf ("export takes one conversation id");
+  else if (format != NULL && !json && strcmp (format, "md") != 0)
+    status = hearth_cli_failf ("unknown --format '%s' (md or json)", format);
+  else if ((store = open_store (&o, &error)) == NULL ||
+           (text = json ? hearth_store_export_json (store, id, &error)
+                        : hearth_store_export_markdown (store, id, &error)) == NULL)
+    status = hearth_cli_fail (error);
+  else if (output != NULL)
+    {
+      /* An export is the user's plaintext, written where they asked: at
+       * least it is not readable by others. */
+      if (!g_file_set_contents_full (output, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+        status = hearth_cli_fail (error);
+    }
+  else
+    {
+      fputs (text, stdout);
+      if (json)
+        fputc ('\n', stdout);
+    }
+  common_options_clear (&o);
+  return status;
+}
+
+static int
+history_import (int    argc,
+                char **argv)
+{
+  CommonOptions o = { 0 };
+  const GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.json - import an exported conversation");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthConversation) conv = NULL;
+  g_autofree char *json = NULL;
+  gsize len = 0;
+  int status = 0;
+
+  add_common_entries (context, &o);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!hearth_cli_parse (context, &argc, &argv))
+    status = 2;
+  else if (argc != 2)
+    status = hearth_cli_failf ("import takes one JSON file");
+  else if (!g_file_get_contents (argv[1], &json, &len, &error) ||
+           (store = open_store (&o, &error)) == NULL ||
+           (conv = hearth_store_import_json (store, json, (gssize) len, &error)) == NULL)
+    status = hearth_cli_fail (error);
+  else
+    printf ("Imported conversation %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " messages): %s\n",
+            hearth_conversation_get_id (conv), hearth_conversation_get_n_messages (conv),
+            hearth_conversation_get_title (conv));
+  common_options_clear (&o);
+  return status;
+}
+
+static const HearthCliCommand history_commands[] = {
+  { "list", "List conversations, pinned and newest first", history_list },
+  { "show", "Print a conversation (the branch on show)", history_show },
+  { "search", "Find messages by words, best first", history_search },
+  { "export", "Export a conversation as Markdown or JSON", history_export },
+  { "import", "Import a conversation exported as JSON", history_import },
+  { "bench", "Time appends, opening and search on a synthetic history", hearth_cli_history_bench },
+};
+
+int
+hearth_cli_history (int    argc,
+                    char **argv)
+{
+  if (argc >= 2)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (history_commands); i++)
+        if (strcmp (argv[1], history_commands[i].name) == 0)
+          return history_commands[i].func (argc - 1, argv + 1);
+    }
+  fprintf (stderr, "Usage: hearth-cli history COMMAND [OPTION...]\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (history_commands); i++)
+    fprintf (stderr, "  %-8s %s\n", history_commands[i].name, history_commands[i].summary);
+  fprintf (stderr, "\nAll take --data-dir DIR and --passphrase-file FILE.\n");
+  return argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) ? 0 : 2;
+}

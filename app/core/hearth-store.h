@@ -1,0 +1,222 @@
+/* hearth-store.h: the encrypted local store of conversations and settings
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "hearth-conversation.h"
+#include "hearth-message.h"
+#include "hearth-store-error.h"
+
+G_BEGIN_DECLS
+
+/* Where a new database's key comes from.  An existing database always uses
+ * the source it was created with (its parameter file says which). */
+typedef enum
+{
+  HEARTH_STORE_KEY_AUTO,       /* the keyring; a passphrase where there is no keyring */
+  HEARTH_STORE_KEY_KEYRING,    /* the keyring or fail */
+  HEARTH_STORE_KEY_PASSPHRASE, /* a passphrase, keyring untouched */
+} HearthStoreKeySource;
+
+/* Asks the user for the passphrase.  @creating is TRUE when it will become
+ * the passphrase of a new database (ask twice), FALSE to unlock one.  A
+ * wrong passphrase is reported as WRONG_KEY; the caller opens again.
+ * Returns a newly allocated string, or NULL when the user declined; the
+ * store wipes and frees it. */
+typedef char *(*HearthStorePassphraseFunc) (gboolean creating,
+                                            gpointer user_data);
+
+typedef struct
+{
+  const char               *data_dir;        /* NULL: $XDG_DATA_HOME/hearth */
+  HearthStoreKeySource      key_source;      /* for a new database */
+  HearthStorePassphraseFunc passphrase_func; /* NULL: no one to ask */
+  gpointer                  passphrase_data;
+  guint                     passphrase_iterations; /* PBKDF2 rounds for a new database; 0: default */
+  guint                     schema_version;  /* 0: current; tests make old schemas with it */
+} HearthStoreParams;
+
+void hearth_store_params_init (HearthStoreParams *params);
+
+/* The schema version this code writes. */
+#define HEARTH_STORE_SCHEMA_VERSION 2
+#define HEARTH_STORE_DEFAULT_PASSPHRASE_ITERATIONS 600000
+
+#define HEARTH_TYPE_STORE (hearth_store_get_type ())
+G_DECLARE_FINAL_TYPE (HearthStore, hearth_store, HEARTH, STORE, GObject)
+
+/* Opens (or creates) history.db in the data folder.  A new database gets a
+ * random key kept in the keyring, or a key derived from a passphrase; an
+ * existing one is unlocked with the key it was made with and its schema is
+ * upgraded.  Nothing is written to an existing database before its key has
+ * been verified. */
+HearthStore *hearth_store_open (const HearthStoreParams *params,
+                                GError                 **error);
+
+const char          *hearth_store_get_path           (HearthStore *self);
+const char          *hearth_store_get_data_dir       (HearthStore *self);
+HearthStoreKeySource hearth_store_get_key_source     (HearthStore *self);
+guint                hearth_store_get_schema_version (HearthStore *self);
+/* "3.4.1" etc.: the SQLCipher this process runs. */
+const char          *hearth_store_get_cipher_version (HearthStore *self);
+
+/* Full integrity check of every page (slow on a large history). */
+gboolean hearth_store_check_integrity (HearthStore *self,
+                                       GError     **error);
+
+/* ---- conversations ---- */
+
+typedef enum
+{
+  HEARTH_STORE_LIST_DEFAULT  = 0,       /* not archived */
+  HEARTH_STORE_LIST_ARCHIVED = 1 << 0,  /* archived only */
+  HEARTH_STORE_LIST_ALL      = 1 << 1,  /* both */
+} HearthStoreListFlags;
+
+HearthConversation *hearth_store_create_conversation (HearthStore *self,
+                                                      const char  *title,
+                                                      const char  *model,
+                                                      const char  *system_prompt,
+                                                      GError     **error);
+HearthConversation *hearth_store_get_conversation (HearthStore *self,
+                                                   gint64       id,
+                                                   GError     **error);
+gboolean hearth_store_rename_conversation (HearthStore *self,
+                                           gint64       id,
+                                           const char  *title,
+                                           GError     **error);
+gboolean hearth_store_set_conversation_model (HearthStore *self,
+                                              gint64       id,
+                                              const char  *model,
+                                              const char  *system_prompt,
+                                              GError     **error);
+gboolean hearth_store_set_pinned (HearthStore *self,
+                                  gint64       id,
+                                  gboolean     pinned,
+                                  GError     **error);
+gboolean hearth_store_set_archived (HearthStore *self,
+                                    gint64       id,
+                                    gboolean     archived,
+                                    GError     **error);
+/* Deletes the conversation with all its messages (and their index entries). */
+gboolean hearth_store_delete_conversation (HearthStore *self,
+                                           gint64       id,
+                                           GError     **error);
+/* Pinned first, then most recently updated.  An array of HearthConversation. */
+GPtrArray *hearth_store_list_conversations (HearthStore         *self,
+                                            HearthStoreListFlags flags,
+                                            guint                offset,
+                                            guint                limit,
+                                            GError             **error);
+gint64 hearth_store_count_conversations (HearthStore         *self,
+                                         HearthStoreListFlags flags,
+                                         GError             **error);
+
+/* ---- messages ---- */
+
+/* For @parent_id in append: continue the branch on show. */
+#define HEARTH_STORE_CURRENT_LEAF ((gint64) -1)
+
+/* Adds a message under @parent_id (0: a first message; CURRENT_LEAF: after
+ * the branch on show) in one committed transaction, and makes it the
+ * conversation's current leaf.  @extra may be NULL. */
+HearthMessage *hearth_store_append_message (HearthStore              *self,
+                                            gint64                    conversation_id,
+                                            gint64                    parent_id,
+                                            HearthMessageRole         role,
+                                            const char               *content,
+                                            const HearthMessageExtra *extra,
+                                            GError                  **error);
+/* Editing never rewrites history: the new text becomes a sibling of
+ * @message_id (same parent and role), a new branch that is now on show. */
+HearthMessage *hearth_store_edit_message (HearthStore *self,
+                                          gint64       message_id,
+                                          const char  *content,
+                                          GError     **error);
+/* Replaces a message's text in place: for a reply that streams in. */
+gboolean hearth_store_update_message (HearthStore              *self,
+                                      gint64                    message_id,
+                                      const char               *content,
+                                      const HearthMessageExtra *extra,
+                                      GError                  **error);
+/* Deletes a message and every reply under it. */
+gboolean hearth_store_delete_message (HearthStore *self,
+                                      gint64       message_id,
+                                      GError     **error);
+HearthMessage *hearth_store_get_message (HearthStore *self,
+                                         gint64       message_id,
+                                         GError     **error);
+/* The branch ending at @leaf_id (0: the current leaf), first message first. */
+GPtrArray *hearth_store_get_thread (HearthStore *self,
+                                    gint64       conversation_id,
+                                    gint64       leaf_id,
+                                    GError     **error);
+/* The replies to @parent_id (0: the first messages), oldest first: the
+ * alternatives a branch switcher shows. */
+GPtrArray *hearth_store_get_children (HearthStore *self,
+                                      gint64       conversation_id,
+                                      gint64       parent_id,
+                                      GError     **error);
+/* Every message of the conversation, in id order (parents before children). */
+GPtrArray *hearth_store_get_all_messages (HearthStore *self,
+                                          gint64       conversation_id,
+                                          GError     **error);
+/* Shows the branch through @message_id; the leaf is the newest descendant. */
+gboolean hearth_store_set_current_leaf (HearthStore *self,
+                                        gint64       conversation_id,
+                                        gint64       message_id,
+                                        GError     **error);
+
+/* ---- search ---- */
+
+typedef struct
+{
+  gint64  message_id;
+  gint64  conversation_id;
+  char   *conversation_title;
+  char   *snippet;  /* matched words between [ and ] */
+  double  score;    /* BM25, higher is better */
+} HearthSearchResult;
+
+void hearth_search_result_free (HearthSearchResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSearchResult, hearth_search_result_free)
+
+/* Messages containing every word of @text, best first.  Words are matched
+ * whole, case- and accent-insensitively; a word ending in '*' matches as a
+ * prefix.  An array of HearthSearchResult. */
+GPtrArray *hearth_store_search (HearthStore *self,
+                                const char  *text,
+                                guint        offset,
+                                guint        limit,
+                                GError     **error);
+
+/* ---- settings (small key/value pairs, encrypted with the rest) ---- */
+
+char    *hearth_store_get_setting (HearthStore *self,
+                                   const char  *key,
+                                   GError     **error);
+gboolean hearth_store_set_setting (HearthStore *self,
+                                   const char  *key,
+                                   const char  *value,
+                                   GError     **error);
+
+/* ---- export and import (hearth-store-export.c) ---- */
+
+/* The branch on show as Markdown, for reading and sharing. */
+char *hearth_store_export_markdown (HearthStore *self,
+                                    gint64       conversation_id,
+                                    GError     **error);
+/* The whole conversation, every branch, as JSON that import reads back. */
+char *hearth_store_export_json (HearthStore *self,
+                                gint64       conversation_id,
+                                GError     **error);
+/* Adds the conversation in @json as a new one (new ids). */
+HearthConversation *hearth_store_import_json (HearthStore *self,
+                                              const char  *json,
+                                              gssize       length,
+                                              GError     **error);
+
+G_END_DECLS
