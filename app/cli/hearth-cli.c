@@ -12,6 +12,7 @@
 
 static const HearthCliCommand commands[] = {
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
+  { "template", "Render a chat template over a JSON context", hearth_cli_template },
 };
 
 int

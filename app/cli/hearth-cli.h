@@ -26,5 +26,6 @@ int hearth_cli_failf (const char *format, ...) G_GNUC_PRINTF (1, 2);
 gboolean hearth_cli_parse (GOptionContext *context, int *argc, char ***argv);
 
 int hearth_cli_inspect (int argc, char **argv);
+int hearth_cli_template (int argc, char **argv);
 
 G_END_DECLS

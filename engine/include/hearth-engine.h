@@ -11,4 +11,7 @@
 #include "hearth-engine-error.h"
 #include "hearth-ggml-type.h"
 #include "hearth-gguf.h"
+#include "hearth-json.h"
+#include "hearth-jinja.h"
+#include "hearth-tool-call.h"
 #undef HEARTH_ENGINE_INSIDE
