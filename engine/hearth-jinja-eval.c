@@ -9,8 +9,8 @@
  * attribute access and comparisons on it raise UndefinedError with the
  * message of the lookup that failed.
  *
- * Scopes: a for loop gets one scope for all its iterations (set inside the
- * loop does not leak out), a macro call gets a fresh scope over the
+ * Scopes: each for-loop iteration gets a fresh scope (set inside the loop
+ * neither leaks out nor carries to the next iteration), a macro call gets a fresh scope over the
  * template's top level, and if/else share the scope they are in.
  */
 #include "hearth-jinja-private.h"
@@ -379,6 +379,14 @@ jinja_frame_set (JinjaFrame      *f,
   v.name = name;
   v.value = value;
   g_array_append_val (f->vars, v);
+}
+
+static void
+frame_clear (JinjaFrame *f)
+{
+  for (guint i = 0; i < f->vars->len; i++)
+    hearth_json_value_unref (g_array_index (f->vars, Var, i).value);
+  g_array_set_size (f->vars, 0);
 }
 
 static HearthJsonValue *
@@ -1607,10 +1615,12 @@ exec_for (JinjaRender *r,
   loop = hearth_json_value_alloc (HEARTH_JSON_X_LOOP);
   loop->u.ext.data = st;
   loop->u.ext.free_data = loop_state_free;
-  jinja_frame_set (frame, "loop", loop);
-
   for (guint i = 0; i < items->len && ok; i++)
     {
+      /* each iteration starts from the enclosing scope again (as Jinja2 does):
+       * what one iteration sets is gone in the next */
+      frame_clear (frame);
+      jinja_frame_set (frame, "loop", hearth_json_value_ref (loop));
       st->index0 = i;
       ok = count_iteration (r, n) && bind_loop_targets (r, frame, n, g_ptr_array_index (items, i));
       if (ok)
@@ -1623,8 +1633,12 @@ exec_for (JinjaRender *r,
       r->control = 0;
     }
   if (ok && items->len == 0 && n->list2 != NULL)
-    ok = exec_body (r, frame, n->list2);
+    {
+      frame_clear (frame);
+      ok = exec_body (r, frame, n->list2);
+    }
   frame_free (frame);
+  hearth_json_value_unref (loop);
   return ok;
 }
 

@@ -345,6 +345,88 @@ lex_tag (Lexer   *lx,
     }
 }
 
+static gsize
+skip_blanks (Lexer *lx,
+             gsize  i)
+{
+  while (i < lx->len && is_space (lx->src[i]))
+    i++;
+  return i;
+}
+
+static gboolean
+word_at (Lexer      *lx,
+         gsize       i,
+         const char *word)
+{
+  gsize n = strlen (word);
+
+  return lx->len - i >= n && memcmp (lx->src + i, word, n) == 0 &&
+         (i + n >= lx->len || !(g_ascii_isalnum (lx->src[i + n]) || lx->src[i + n] == '_'));
+}
+
+/* {% raw %}...{% endraw %}: the text between is output as written. Returns
+ * 1 when a raw block was read (lx->pos after its end tag), 0 when the tag
+ * is not "raw", -1 on error. */
+static int
+lex_raw (Lexer    *lx,
+         gsize     tag,
+         gboolean *strip_after)
+{
+  gsize i = skip_blanks (lx, lx->pos), body, end;
+  gboolean strip_body_start = FALSE;
+
+  if (!word_at (lx, i, "raw"))
+    return 0;
+  i = skip_blanks (lx, i + 3);
+  if (i < lx->len && lx->src[i] == '-')
+    {
+      strip_body_start = TRUE;
+      i++;
+    }
+  if (lx->len - i < 2 || memcmp (lx->src + i, "%}", 2) != 0)
+    return 0;
+  body = i + 2;
+  if (strip_body_start)
+    body = skip_blanks (lx, body);
+  for (end = body; end + 1 < lx->len; end++)
+    {
+      gsize k;
+      gboolean strip_body_end = FALSE;
+
+      if (lx->src[end] != '{' || lx->src[end + 1] != '%')
+        continue;
+      k = end + 2;
+      if (k < lx->len && (lx->src[k] == '-' || lx->src[k] == '+'))
+        strip_body_end = lx->src[k++] == '-';
+      k = skip_blanks (lx, k);
+      if (!word_at (lx, k, "endraw"))
+        continue;
+      k = skip_blanks (lx, k + 6);
+      *strip_after = FALSE;
+      if (k < lx->len && lx->src[k] == '-')
+        {
+          *strip_after = TRUE;
+          k++;
+        }
+      if (lx->len - k < 2 || memcmp (lx->src + k, "%}", 2) != 0)
+        continue;
+      {
+        gsize text_end = end;
+        if (strip_body_end)
+          while (text_end > body && is_space (lx->src[text_end - 1]))
+            text_end--;
+        if (text_end > body)
+          push (lx, TOK_TEXT, body, lx->src + body, text_end - body);
+      }
+      lx->pos = k + 2;
+      return 1;
+    }
+  jinja_set_error (lx->t, lx->error, HEARTH_ENGINE_ERROR_TEMPLATE, (guint) tag,
+                   "TemplateSyntaxError: missing end of raw directive");
+  return -1;
+}
+
 gboolean
 jinja_lex (HearthJinjaTemplate *t,
            GArray              *tokens,
@@ -411,6 +493,14 @@ jinja_lex (HearthJinjaTemplate *t,
         break;
 
       lx.pos = tag + 2 + (modifier ? 1 : 0);
+      if (kind == '%')
+        {
+          int raw = lex_raw (&lx, tag, &strip_after);
+          if (raw < 0)
+            return FALSE;
+          if (raw > 0)
+            goto after_tag;
+        }
       if (kind == '#')
         {
           const char *end = g_strstr_len (lx.src + lx.pos, (gssize) (lx.len - lx.pos), "#}");
@@ -429,6 +519,7 @@ jinja_lex (HearthJinjaTemplate *t,
           if (!lex_tag (&lx, kind == '%' ? '%' : '{', &strip_after))
             return FALSE;
         }
+    after_tag:
       if (!strip_after && kind != '{')
         {
           /* trim_blocks */

@@ -436,7 +436,11 @@ parse_filter (Parser *p,
   if (tok->kind != TOK_NAME)
     return fail (p, tok, "expected a filter name, got %s", describe (tok));
   if (!jinja_filter_exists (tok->text))
-    return fail (p, tok, "no filter named '%s'", tok->text);
+    {
+      jinja_set_error (p->t, p->error, HEARTH_ENGINE_ERROR_TEMPLATE, tok->offset,
+                       "TemplateAssertionError: No filter named '%s'.", tok->text);
+      return NULL;
+    }
   p->pos++;
   n = new_node (p, N_FILTER, tok->offset);
   n->a = input;
@@ -470,7 +474,11 @@ parse_test (Parser *p,
       return fail (p, tok, "expected a test name, got %s", describe (tok));
     }
   if (!jinja_test_exists (tok->text))
-    return fail (p, tok, "no test named '%s'", tok->text);
+    {
+      jinja_set_error (p->t, p->error, HEARTH_ENGINE_ERROR_TEMPLATE, tok->offset,
+                       "TemplateAssertionError: No test named '%s'.", tok->text);
+      return NULL;
+    }
   n->name = tok->text;
   p->pos++;
   if (is_op (cur (p), "("))
@@ -1106,7 +1114,7 @@ parse_statement (Parser *p)
       n = new_node (p, kw->text[0] == 'b' ? N_BREAK : N_CONTINUE, start->offset);
       return expect_block_end (p) ? n : NULL;
     }
-  return fail (p, kw, "unknown tag '%s'", kw->text);
+  return fail (p, kw, "Encountered unknown tag '%s'.", kw->text);
 }
 
 static gboolean

@@ -16,6 +16,46 @@ static const char default_template[] =
   "{%- endfor -%}\n"
   "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}\n";
 
+/* Jinja2 reads a template through str.splitlines() and joins the lines with
+ * "\n": every line break becomes "\n" and one final line break is dropped
+ * (keep_trailing_newline is off under Hugging Face). */
+static char *
+normalize_newlines (const char *source,
+                    gsize      *out_len)
+{
+  GString *out = g_string_sized_new (strlen (source));
+
+  for (const guchar *p = (const guchar *) source; *p;)
+    {
+      if (p[0] == '\r' && p[1] == '\n')
+        {
+          g_string_append_c (out, '\n');
+          p += 2;
+        }
+      else if (*p == '\r' || *p == '\n' || *p == '\v' || *p == '\f' || (*p >= 0x1c && *p <= 0x1e))
+        {
+          g_string_append_c (out, '\n');
+          p++;
+        }
+      else if (p[0] == 0xC2 && p[1] == 0x85)
+        {
+          g_string_append_c (out, '\n');
+          p += 2;
+        }
+      else if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
+        {
+          g_string_append_c (out, '\n');
+          p += 3;
+        }
+      else
+        g_string_append_c (out, (char) *p++);
+    }
+  if (out->len > 0 && out->str[out->len - 1] == '\n')
+    g_string_truncate (out, out->len - 1);
+  *out_len = out->len;
+  return g_string_free (out, FALSE);
+}
+
 void
 hearth_jinja_limits_init (HearthJinjaLimits *limits)
 {
@@ -36,8 +76,7 @@ hearth_jinja_template_new (const char *source,
   g_return_val_if_fail (source != NULL, NULL);
   t = g_new0 (HearthJinjaTemplate, 1);
   g_atomic_ref_count_init (&t->ref_count);
-  t->source = g_strdup (source);
-  t->source_len = strlen (source);
+  t->source = normalize_newlines (source, &t->source_len);
   t->interned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   t->line_starts = g_array_new (FALSE, FALSE, sizeof (guint));
   hearth_jinja_limits_init (&t->limits);

@@ -1120,3 +1120,23 @@ hearth_json_to_string (const HearthJsonValue *value,
     }
   return g_string_free (out, FALSE);
 }
+
+HearthJsonValue *
+hearth_json_parse_prefix (const char *text,
+                          gsize       len,
+                          gsize      *end,
+                          GError    **error)
+{
+  Parser p = { text, len, 0, error };
+  HearthJsonValue *v;
+  GError *local = NULL;
+
+  g_return_val_if_fail (text != NULL, NULL);
+  if (error == NULL)
+    p.error = &local;
+  v = parse_value (&p, 0);
+  g_clear_error (&local);
+  if (end != NULL)
+    *end = p.pos;
+  return v;
+}

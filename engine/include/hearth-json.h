@@ -64,6 +64,10 @@ void             hearth_json_object_set (HearthJsonValue *object, const char *ke
  * offset; nesting is limited to HEARTH_JSON_MAX_DEPTH. */
 #define HEARTH_JSON_MAX_DEPTH 512
 HearthJsonValue *hearth_json_parse (const char *text, gssize len, GError **error);
+/* One value at the start of @text (after whitespace), with whatever follows
+ * it left alone; *@end is the offset just past the value (or where parsing
+ * failed). */
+HearthJsonValue *hearth_json_parse_prefix (const char *text, gsize len, gsize *end, GError **error);
 
 /* Python json.dumps (x, ensure_ascii=False, indent=@indent): @indent < 0 gives
  * one line with ", " and ": " separators; @indent >= 0 gives one item per
