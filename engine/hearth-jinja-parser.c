@@ -403,7 +403,8 @@ static Node *
 parse_call (Parser *p,
             Node   *callee)
 {
-  Node *n = new_node (p, N_CALL, cur (p)->offset);
+  /* errors raised by the call point at what is called */
+  Node *n = new_node (p, N_CALL, callee->offset);
 
   n->a = callee;
   return parse_call_args (p, n) ? n : NULL;
