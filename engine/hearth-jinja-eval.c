@@ -1511,7 +1511,7 @@ assign (JinjaRender     *r,
   /* tuple unpacking */
   {
     g_autoptr(HearthJsonValue) owned = value;
-    g_autoptr(GPtrArray) items = jinja_iterate (r, target, value);
+    g_autoptr(GPtrArray) items = jinja_iterate (r, target, owned);
     if (items == NULL)
       return FALSE;
     if (items->len != target->list->len)

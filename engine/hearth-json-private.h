@@ -44,7 +44,6 @@ struct _HearthJsonValue
     {
       char *data;   /* NUL-terminated */
       gsize len;    /* bytes */
-      gssize n_chars; /* code points, -1 until counted */
       gboolean markup; /* Jinja's Markup (from |safe): + escapes the other side */
     } str;
     struct
@@ -83,7 +82,7 @@ void             hearth_json_object_set_len (HearthJsonValue *object,
                                              const char      *key,
                                              gsize            key_len,
                                              HearthJsonValue *value);
-gsize            hearth_json_string_n_chars (HearthJsonValue *string);
+gsize            hearth_json_string_n_chars (const HearthJsonValue *string);
 
 typedef struct
 {

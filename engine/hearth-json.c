@@ -123,7 +123,6 @@ hearth_json_new_string_take (char *text,
 
   v->u.str.data = text;
   v->u.str.len = len;
-  v->u.str.n_chars = -1;
   return v;
 }
 
@@ -199,11 +198,10 @@ hearth_json_get_string (const HearthJsonValue *value,
 }
 
 gsize
-hearth_json_string_n_chars (HearthJsonValue *string)
+hearth_json_string_n_chars (const HearthJsonValue *string)
 {
-  if (string->u.str.n_chars < 0)
-    string->u.str.n_chars = g_utf8_strlen (string->u.str.data, (gssize) string->u.str.len);
-  return (gsize) string->u.str.n_chars;
+  /* not cached: values are shared between threads rendering at once */
+  return (gsize) g_utf8_strlen (string->u.str.data, (gssize) string->u.str.len);
 }
 
 guint

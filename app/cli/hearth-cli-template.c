@@ -61,11 +61,13 @@ hearth_cli_template (int    argc,
   g_autofree char *template_path = NULL;
   g_autofree char *context_path = NULL;
   g_autofree char *now_text = NULL;
+  int repeat = 0;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Use this model's chat template", "FILE.gguf" },
     { "template", 0, 0, G_OPTION_ARG_FILENAME, &template_path, "Use this template file", "FILE.jinja" },
     { "context", 0, 0, G_OPTION_ARG_FILENAME, &context_path, "The template's variables (a JSON object)", "FILE.json" },
     { "now", 0, 0, G_OPTION_ARG_STRING, &now_text, "The time strftime_now() sees (ISO 8601, local time)", "TIME" },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Also parse and render N more times and print the time per run on stderr", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) options = g_option_context_new ("- render a chat template");
@@ -144,6 +146,19 @@ hearth_cli_template (int    argc,
   rendered = hearth_jinja_template_render (tmpl, context, &error);
   if (rendered == NULL)
     return hearth_cli_fail (error);
+  if (repeat > 0)
+    {
+      gint64 t0 = g_get_monotonic_time (), t1, t2;
+
+      for (int i = 0; i < repeat; i++)
+        hearth_jinja_template_unref (hearth_jinja_template_new (source, NULL));
+      t1 = g_get_monotonic_time ();
+      for (int i = 0; i < repeat; i++)
+        g_free (hearth_jinja_template_render (tmpl, context, NULL));
+      t2 = g_get_monotonic_time ();
+      fprintf (stderr, "%d runs: parse %.1f us, render %.1f us per run (%zu bytes of template, %zu rendered)\n",
+               repeat, (double) (t1 - t0) / repeat, (double) (t2 - t1) / repeat, strlen (source), strlen (rendered));
+    }
   fwrite (rendered, 1, strlen (rendered), stdout);
   return fflush (stdout) == 0 ? 0 : 1;
 }
