@@ -44,6 +44,8 @@ typedef enum
   M_STR_ISDIGIT,
   M_STR_ISALPHA,
   M_STR_ISSPACE,
+  M_STR_FORMAT,
+  M_STR_RSPLIT,
   M_DICT_ITEMS,
   M_DICT_KEYS,
   M_DICT_VALUES,
@@ -83,6 +85,8 @@ static const FuncEntry str_methods[] = {
   { "isdigit", M_STR_ISDIGIT },
   { "isalpha", M_STR_ISALPHA },
   { "isspace", M_STR_ISSPACE },
+  { "format", M_STR_FORMAT },
+  { "rsplit", M_STR_RSPLIT },
 };
 
 static const FuncEntry dict_methods[] = {
@@ -494,6 +498,265 @@ str_splitlines (const HearthJsonValue *self)
   return res;
 }
 
+/* str.rsplit: as split, but counting @maxsplit from the right */
+static HearthJsonValue *
+str_rsplit (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *self,
+            HearthJsonValue *sep,
+            gint64           maxsplit)
+{
+  const char *s = self->u.str.data, *p = s + self->u.str.len;
+  g_autoptr(GPtrArray) pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
+  HearthJsonValue *res;
+  gint64 splits = 0;
+
+  if (maxsplit < 0)
+    return str_split (r, at, self, sep, -1);
+  if (sep == NULL || sep->type == HEARTH_JSON_NULL)
+    {
+      for (;;)
+        {
+          const char *word_end;
+          while (p > s && py_isspace (g_utf8_get_char (g_utf8_find_prev_char (s, p))))
+            p = g_utf8_find_prev_char (s, p);
+          if (p == s)
+            break;
+          if (splits >= maxsplit)
+            {
+              g_ptr_array_add (pieces, hearth_json_new_string (s, p - s));
+              break;
+            }
+          word_end = p;
+          while (p > s && !py_isspace (g_utf8_get_char (g_utf8_find_prev_char (s, p))))
+            p = g_utf8_find_prev_char (s, p);
+          g_ptr_array_add (pieces, hearth_json_new_string (p, word_end - p));
+          splits++;
+        }
+    }
+  else
+    {
+      gsize n;
+      if (!want_string (r, at, sep, "separator"))
+        return NULL;
+      n = sep->u.str.len;
+      if (n == 0)
+        {
+          jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "ValueError: empty separator");
+          return NULL;
+        }
+      for (;;)
+        {
+          const char *hit = NULL;
+          if (splits < maxsplit)
+            for (const char *q = p - MIN ((gsize) (p - s), n); q >= s && (gsize) (p - q) >= n; q--)
+              {
+                if (memcmp (q, sep->u.str.data, n) == 0)
+                  {
+                    hit = q;
+                    break;
+                  }
+                if (q == s)
+                  break;
+              }
+          if (hit == NULL)
+            {
+              g_ptr_array_add (pieces, hearth_json_new_string (s, p - s));
+              break;
+            }
+          g_ptr_array_add (pieces, hearth_json_new_string (hit + n, p - hit - n));
+          p = hit;
+          splits++;
+        }
+    }
+  res = jv_seq_new (HEARTH_JSON_ARRAY, pieces->len);
+  for (guint k = pieces->len; k > 0; k--)
+    jv_seq_append (res, hearth_json_value_ref (g_ptr_array_index (pieces, k - 1)));
+  return res;
+}
+
+/* str.format: {} {0} {name} fields and {{ }} escapes; format specs are not
+ * applied (chat templates use plain fields). */
+static HearthJsonValue *
+str_format (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *self,
+            JinjaArgs       *a)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = self->u.str.data, *end = p + self->u.str.len;
+  guint auto_index = 0;
+
+  while (p < end)
+    {
+      if (*p == '{' && p + 1 < end && p[1] == '{')
+        {
+          g_string_append_c (out, '{');
+          p += 2;
+          continue;
+        }
+      if (*p == '}' && p + 1 < end && p[1] == '}')
+        {
+          g_string_append_c (out, '}');
+          p += 2;
+          continue;
+        }
+      if (*p == '{')
+        {
+          const char *close = memchr (p, '}', (gsize) (end - p));
+          g_autofree char *field = NULL;
+          HearthJsonValue *v = NULL;
+          gsize flen;
+          gint64 idx;
+
+          if (close == NULL)
+            {
+              g_string_free (out, TRUE);
+              jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "ValueError: Single '{' encountered in format string");
+              return NULL;
+            }
+          flen = strcspn (p + 1, ":!}");
+          field = g_strndup (p + 1, MIN (flen, (gsize) (close - p - 1)));
+          if (*field == '\0')
+            v = arg (a, auto_index++, NULL);
+          else if (g_ascii_string_to_signed (field, 10, 0, G_MAXINT, &idx, NULL))
+            v = arg (a, (guint) idx, NULL);
+          else
+            v = arg (a, G_MAXUINT, field);
+          if (v == NULL)
+            {
+              g_string_free (out, TRUE);
+              jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "IndexError: format field '%s' has no argument", field);
+              return NULL;
+            }
+          jv_append_str (out, v);
+          p = close + 1;
+          if (!jinja_check_size (r, at, out->len))
+            {
+              g_string_free (out, TRUE);
+              return NULL;
+            }
+          continue;
+        }
+      g_string_append_c (out, *p++);
+    }
+  return jv_string_from_gstring (out);
+}
+
+HearthJsonValue *
+jinja_percent_format (JinjaRender     *r,
+                      Node            *at,
+                      HearthJsonValue *fmt,
+                      HearthJsonValue *args)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = fmt->u.str.data, *end = p + fmt->u.str.len;
+  HearthJsonValue *const *items = &args;
+  guint n = 1, used = 0;
+
+  if (args->type == HEARTH_JSON_X_TUPLE)
+    {
+      items = args->u.arr.items;
+      n = args->u.arr.n;
+    }
+  while (p < end)
+    {
+      gboolean left = FALSE;
+      int width = 0, prec = -1;
+      HearthJsonValue *v;
+      g_autoptr(GString) piece = g_string_new (NULL);
+
+      if (*p != '%')
+        {
+          g_string_append_c (out, *p++);
+          continue;
+        }
+      p++;
+      if (p < end && *p == '%')
+        {
+          g_string_append_c (out, '%');
+          p++;
+          continue;
+        }
+      if (p < end && *p == '-')
+        {
+          left = TRUE;
+          p++;
+        }
+      while (p < end && g_ascii_isdigit (*p) && width < 1000)
+        width = width * 10 + (*p++ - '0');
+      if (p < end && *p == '.')
+        {
+          prec = 0;
+          p++;
+          while (p < end && g_ascii_isdigit (*p) && prec < 100)
+            prec = prec * 10 + (*p++ - '0');
+        }
+      if (p >= end || strchr ("sdirf", *p) == NULL || used >= n)
+        {
+          g_string_free (out, TRUE);
+          jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, used >= n && p < end && strchr ("sdirf", *p)
+                      ? "TypeError: not enough arguments for format string"
+                      : "ValueError: unsupported format character in format string");
+          return NULL;
+        }
+      v = items[used++];
+      switch (*p++)
+        {
+        case 's':
+          jv_append_str (piece, v);
+          if (prec >= 0 && (gsize) prec < piece->len)
+            g_string_truncate (piece, (gsize) (g_utf8_offset_to_pointer (piece->str, prec) - piece->str));
+          break;
+        case 'r':
+          jv_append_repr (piece, v, 0);
+          break;
+        case 'f':
+          if (!jv_is_number (v))
+            goto type_error;
+          {
+            char buf[G_ASCII_DTOSTR_BUF_SIZE + 400];
+            char spec[16];
+            g_snprintf (spec, sizeof spec, "%%.%df", prec < 0 ? 6 : MIN (prec, 50));
+            g_ascii_formatd (buf, sizeof buf, spec, jv_as_double (v));
+            g_string_append (piece, buf);
+          }
+          break;
+        default: /* d, i */
+          if (!jv_is_number (v))
+            goto type_error;
+          g_string_append_printf (piece, "%" G_GINT64_FORMAT, jv_as_int (v));
+        }
+      if (!left)
+        for (int k = (int) g_utf8_strlen (piece->str, -1); k < width; k++)
+          g_string_append_c (out, ' ');
+      g_string_append_len (out, piece->str, (gssize) piece->len);
+      if (left)
+        for (int k = (int) g_utf8_strlen (piece->str, -1); k < width; k++)
+          g_string_append_c (out, ' ');
+      if (!jinja_check_size (r, at, out->len))
+        {
+          g_string_free (out, TRUE);
+          return NULL;
+        }
+      continue;
+
+    type_error:
+      g_string_free (out, TRUE);
+      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: %%%c format: a real number is required, not %s",
+                  p[-1], hearth_json_type_name (v));
+      return NULL;
+    }
+  if (used < n)
+    {
+      g_string_free (out, TRUE);
+      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE,
+                  "TypeError: not all arguments converted during string formatting");
+      return NULL;
+    }
+  return jv_string_from_gstring (out);
+}
+
 /* ---- time ---- */
 
 static HearthJsonValue *
@@ -759,6 +1022,15 @@ jinja_call_function (JinjaRender     *r,
           }
         items = jinja_iterate (r, at, a0);
         return items ? str_join (r, at, self->u.str.data, self->u.str.len, items, TRUE) : NULL;
+      }
+    case M_STR_FORMAT:
+      return str_format (r, at, self, a);
+    case M_STR_RSPLIT:
+      {
+        HearthJsonValue *max = arg (a, 1, "maxsplit");
+        if (max != NULL && !want_int (r, at, max, "maxsplit"))
+          return NULL;
+        return str_rsplit (r, at, self, arg (a, 0, "sep"), max ? jv_as_int (max) : -1);
       }
     case M_STR_SPLITLINES:
       return str_splitlines (self);

@@ -81,6 +81,7 @@ void             jinja_frame_set (JinjaFrame *f, const char *name, HearthJsonVal
 
 /* builtins (hearth-jinja-builtins.c) */
 HearthJsonValue *jinja_global (const char *name);
+HearthJsonValue *jinja_percent_format (JinjaRender *r, Node *at, HearthJsonValue *fmt, HearthJsonValue *args);
 gboolean         jinja_filter_exists (const char *name);
 gboolean         jinja_test_exists (const char *name);
 HearthJsonValue *jinja_bound_method (HearthJsonValue *self, const char *name);

@@ -908,11 +908,7 @@ jinja_binop (JinjaRender     *r,
         return repeat_seq (r, at, b, jv_as_int (a));
     }
   if (op == OP_MOD && a->type == HEARTH_JSON_STRING)
-    {
-      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE,
-                  "TypeError: printf-style string formatting is not supported");
-      return NULL;
-    }
+    return jinja_percent_format (r, at, a, b);
   if (!jv_is_number (a) || !jv_is_number (b))
     return unsupported (r, at, op, a, b);
 

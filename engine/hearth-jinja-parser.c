@@ -1094,6 +1094,21 @@ parse_statement (Parser *p)
     return parse_set (p, start);
   if (strcmp (kw->text, "macro") == 0)
     return parse_macro (p, start);
+  if (strcmp (kw->text, "generation") == 0)
+    {
+      /* Hugging Face's marker for assistant-generated text: renders its body */
+      static const char *const ends[] = { "endgeneration", NULL };
+      Node *n = new_node (p, N_IF, start->offset);
+      const char *which;
+      n->a = new_node (p, N_LITERAL, start->offset);
+      n->a->value = hearth_json_new_boolean (TRUE);
+      if (!expect_block_end (p))
+        return NULL;
+      n->list = parse_body (p, ends, &which);
+      if (n->list == NULL || !expect_block_end (p))
+        return NULL;
+      return n;
+    }
   if (strcmp (kw->text, "filter") == 0)
     {
       static const char *const ends[] = { "endfilter", NULL };

@@ -149,9 +149,12 @@ START_TEST (test_jinja2_cases)
   g_autoptr(GDateTime) now = kit_now ();
   g_autoptr(HearthJsonValue) c1 = hearth_json_parse (ctx1, -1, NULL);
   g_autoptr(HearthJsonValue) c2 = hearth_json_parse (ctx2, -1, NULL);
+  g_autoptr(HearthJsonValue) c3 = hearth_json_parse (ctx3, -1, NULL);
+  HearthJsonValue *ctxs[] = { NULL, c1, c2, c3 };
 
   ck_assert_ptr_nonnull (c1);
   ck_assert_ptr_nonnull (c2);
+  ck_assert_ptr_nonnull (c3);
   for (guint i = 0; i < G_N_ELEMENTS (jinja2_cases); i++)
     {
       g_autoptr(GError) error = NULL;
@@ -161,7 +164,7 @@ START_TEST (test_jinja2_cases)
       if (tmpl != NULL)
         {
           hearth_jinja_template_set_now (tmpl, now);
-          out = hearth_jinja_template_render (tmpl, jinja2_cases[i].ctx == 1 ? c1 : c2, &error);
+          out = hearth_jinja_template_render (tmpl, ctxs[jinja2_cases[i].ctx], &error);
         }
       if (!jinja2_cases[i].is_error)
         {
@@ -320,6 +323,19 @@ START_TEST (test_strftime_now)
   hearth_jinja_template_set_now (tmpl, t);
   out = hearth_jinja_template_render (tmpl, ctx, NULL);
   ck_assert_str_eq (out, "2024-07-04 17:05:09 Thu Jul 4 05PM %");
+}
+END_TEST
+
+START_TEST (test_generation_block)
+{
+  /* Hugging Face registers {% generation %} (its assistant-mask marker); the body renders as is */
+  g_autoptr(HearthJinjaTemplate) tmpl = hearth_jinja_template_new ("a{% generation %}b{{ 1 }}{% endgeneration %}c", NULL);
+  g_autoptr(HearthJsonValue) ctx = hearth_json_new_object ();
+  g_autofree char *out = NULL;
+
+  ck_assert_ptr_nonnull (tmpl);
+  out = hearth_jinja_template_render (tmpl, ctx, NULL);
+  ck_assert_str_eq (out, "ab1c");
 }
 END_TEST
 
@@ -581,6 +597,7 @@ jinja_suite (void)
   tcase_add_test (unit, test_garbage_sources);
   tcase_add_test (unit, test_strftime_now);
   tcase_add_test (unit, test_default_template);
+  tcase_add_test (unit, test_generation_block);
   tcase_add_test (unit, test_gguf_template);
   tcase_add_test (unit, test_context_not_object);
   tcase_add_test (unit, test_threads);
