@@ -43,6 +43,7 @@ typedef struct
   GPtrArray *args;
   GPtrArray *kwnames; /* const char*, may be NULL */
   GPtrArray *kwvals;
+  HearthJsonValue *caller; /* {% call %}: the caller() a macro sees, or NULL */
 } JinjaArgs;
 
 /* values */

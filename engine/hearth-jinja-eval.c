@@ -1216,7 +1216,10 @@ jinja_call_macro (JinjaRender     *r,
                   "LimitError: macro calls nested deeper than %u", r->t->limits.max_call_depth);
       return NULL;
     }
-  frame = frame_new (r->top);
+  /* a caller() body sees the scope of its call block; a macro the top level */
+  frame = frame_new (macro->u.ext.scope ? macro->u.ext.scope : r->top);
+  if (a->caller != NULL)
+    jinja_frame_set (frame, "caller", hearth_json_value_ref (a->caller));
   for (guint i = 0; i < def->names->len && ok; i++)
     {
       const char *pname = g_ptr_array_index (def->names, i);
@@ -1263,7 +1266,7 @@ eval_call (JinjaRender *r,
   g_autoptr(HearthJsonValue) callee = eval (r, f, n->a);
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
   g_autoptr(GPtrArray) kwvals = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
-  JinjaArgs a = { args, n->names, kwvals };
+  JinjaArgs a = { args, n->names, kwvals, NULL };
 
   if (callee == NULL || !eval_args (r, f, n, args, kwvals))
     return NULL;
@@ -1289,7 +1292,7 @@ eval_filter (JinjaRender *r,
   g_autoptr(HearthJsonValue) input = n->a ? eval (r, f, n->a) : hearth_json_value_ref (r->block_input);
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
   g_autoptr(GPtrArray) kwvals = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
-  JinjaArgs a = { args, n->names, kwvals };
+  JinjaArgs a = { args, n->names, kwvals, NULL };
 
   if (input == NULL || !eval_args (r, f, n, args, kwvals))
     return NULL;
@@ -1304,7 +1307,7 @@ eval_test (JinjaRender *r,
   g_autoptr(HearthJsonValue) input = eval (r, f, n->a);
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
   g_autoptr(GPtrArray) kwvals = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
-  JinjaArgs a = { args, n->names, kwvals };
+  JinjaArgs a = { args, n->names, kwvals, NULL };
   gboolean result;
 
   if (input == NULL || !eval_args (r, f, n, args, kwvals))
@@ -1669,6 +1672,37 @@ capture (JinjaRender *r,
   return res;
 }
 
+/* {% call m(args) %}body{% endcall %}: m runs with caller() rendering body */
+static gboolean
+exec_call_block (JinjaRender *r,
+                 JinjaFrame  *f,
+                 Node        *n)
+{
+  Node *call = n->a;
+  g_autoptr(HearthJsonValue) callee = eval (r, f, call->a);
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
+  g_autoptr(GPtrArray) kwvals = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
+  g_autoptr(HearthJsonValue) caller = NULL;
+  g_autoptr(HearthJsonValue) out = NULL;
+  JinjaArgs a = { args, call->names, kwvals, NULL };
+
+  if (callee == NULL || !eval_args (r, f, call, args, kwvals))
+    return FALSE;
+  if (callee->type != HEARTH_JSON_X_MACRO)
+    return jinja_fail (r, call, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: '%s' object is not callable",
+                       hearth_json_type_name (callee));
+  caller = hearth_json_value_alloc (HEARTH_JSON_X_MACRO);
+  caller->u.ext.data = n;
+  caller->u.ext.scope = f;
+  a.caller = caller;
+  out = jinja_call_macro (r, call, callee, &a);
+  /* the frame dies with this statement; a caller() kept beyond it falls back to the top level */
+  caller->u.ext.scope = NULL;
+  if (out == NULL)
+    return FALSE;
+  return emit (r, n, out->u.str.data, out->u.str.len);
+}
+
 static gboolean
 exec_node (JinjaRender *r,
            JinjaFrame  *f,
@@ -1729,6 +1763,8 @@ exec_node (JinjaRender *r,
         jinja_frame_set (f, n->name, m);
         return TRUE;
       }
+    case N_CALL_BLOCK:
+      return exec_call_block (r, f, n);
     case N_BREAK:
       r->control = JINJA_BREAK;
       return TRUE;

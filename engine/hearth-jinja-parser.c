@@ -1016,6 +1016,91 @@ parse_set (Parser *p,
   return n;
 }
 
+/* ( name [= default], ... ) into n->names and n->list2 */
+static gboolean
+parse_params (Parser *p,
+              Node   *n)
+{
+  n->names = g_ptr_array_new ();
+  n->list2 = node_list ();
+  if (!expect_op (p, "("))
+    return FALSE;
+  while (!is_op (cur (p), ")"))
+    {
+      Token *tok;
+      if (n->names->len > 0 && !expect_op (p, ","))
+        return FALSE;
+      if (is_op (cur (p), ")"))
+        break;
+      tok = cur (p);
+      if (tok->kind != TOK_NAME)
+        {
+          fail (p, tok, "expected a parameter name, got %s", describe (tok));
+          return FALSE;
+        }
+      p->pos++;
+      g_ptr_array_add (n->names, (gpointer) tok->text);
+      if (is_op (cur (p), "="))
+        {
+          Node *def;
+          p->pos++;
+          def = parse_expression (p, TRUE);
+          if (def == NULL)
+            return FALSE;
+          g_ptr_array_add (n->list2, def);
+        }
+      else
+        {
+          if (n->list2->len > 0 && g_ptr_array_index (n->list2, n->list2->len - 1) != NULL)
+            {
+              fail (p, tok, "non-default argument follows default argument");
+              return FALSE;
+            }
+          g_ptr_array_add (n->list2, NULL);
+        }
+    }
+  p->pos++;
+  return TRUE;
+}
+
+/* {% call [(params)] macro(args) %}body{% endcall %}: the node is shaped like
+ * a macro named "caller" (names, list2 defaults, list body), a is the call */
+static Node *
+parse_call_block (Parser *p,
+                  Token  *start)
+{
+  static const char *const ends[] = { "endcall", NULL };
+  Node *n = new_node (p, N_CALL_BLOCK, start->offset);
+  const char *which;
+  guint saved_loop_depth;
+
+  n->name = jinja_intern (p->t, "caller", 6);
+  if (is_op (cur (p), "("))
+    {
+      if (!parse_params (p, n))
+        return NULL;
+    }
+  else
+    {
+      n->names = g_ptr_array_new ();
+      n->list2 = node_list ();
+    }
+  n->a = parse_expression (p, TRUE);
+  if (n->a == NULL)
+    return NULL;
+  if (n->a->kind != N_CALL)
+    return fail (p, start, "expected a macro call after 'call'");
+  if (!expect_block_end (p))
+    return NULL;
+  saved_loop_depth = p->loop_depth;
+  p->loop_depth = 0;
+  n->list = parse_body (p, ends, &which);
+  p->loop_depth = saved_loop_depth;
+  if (n->list == NULL)
+    return NULL;
+  return expect_block_end (p) ? n : NULL;
+}
+
 static Node *
 parse_macro (Parser *p,
              Token  *start)
@@ -1029,39 +1114,8 @@ parse_macro (Parser *p,
     return fail (p, cur (p), "expected a macro name");
   n->name = cur (p)->text;
   p->pos++;
-  n->names = g_ptr_array_new ();
-  n->list2 = node_list ();
-  if (!expect_op (p, "("))
+  if (!parse_params (p, n))
     return NULL;
-  while (!is_op (cur (p), ")"))
-    {
-      Token *tok;
-      if (n->names->len > 0 && !expect_op (p, ","))
-        return NULL;
-      if (is_op (cur (p), ")"))
-        break;
-      tok = cur (p);
-      if (tok->kind != TOK_NAME)
-        return fail (p, tok, "expected a parameter name, got %s", describe (tok));
-      p->pos++;
-      g_ptr_array_add (n->names, (gpointer) tok->text);
-      if (is_op (cur (p), "="))
-        {
-          Node *def;
-          p->pos++;
-          def = parse_expression (p, TRUE);
-          if (def == NULL)
-            return NULL;
-          g_ptr_array_add (n->list2, def);
-        }
-      else
-        {
-          if (n->list2->len > 0 && g_ptr_array_index (n->list2, n->list2->len - 1) != NULL)
-            return fail (p, tok, "non-default argument follows default argument");
-          g_ptr_array_add (n->list2, NULL);
-        }
-    }
-  p->pos++;
   if (!expect_block_end (p))
     return NULL;
   saved_loop_depth = p->loop_depth;
@@ -1094,6 +1148,8 @@ parse_statement (Parser *p)
     return parse_set (p, start);
   if (strcmp (kw->text, "macro") == 0)
     return parse_macro (p, start);
+  if (strcmp (kw->text, "call") == 0)
+    return parse_call_block (p, start);
   if (strcmp (kw->text, "generation") == 0)
     {
       /* Hugging Face's marker for assistant-generated text: renders its body */

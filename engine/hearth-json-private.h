@@ -69,6 +69,7 @@ struct _HearthJsonValue
       GDestroyNotify  free_data;
       HearthJsonValue *self; /* bound receiver or NULL */
       int             id;
+      gpointer        scope; /* a caller() macro: the frame of its call block while that runs */
     } ext;
   } u;
 };
