@@ -20,7 +20,10 @@ typedef enum
 {
   HEARTH_TOOL_CALL_FORMAT_AUTO,    /* the first of the markers below found in the text */
   HEARTH_TOOL_CALL_FORMAT_HERMES,  /* <tool_call>{"name": ..., "arguments": {...}}</tool_call> (Hermes, Qwen) */
-  HEARTH_TOOL_CALL_FORMAT_LLAMA3,  /* {"name": ..., "parameters": {...}}, optionally after <|python_tag|> */
+  HEARTH_TOOL_CALL_FORMAT_LLAMA3,  /* {"name": ..., "parameters": {...}}, optionally after <|python_tag|>;
+                                    * without the tag a call must start the text or a line, or follow
+                                    * another call (after spaces, ';' or ','), so JSON quoted in prose
+                                    * is left alone */
   HEARTH_TOOL_CALL_FORMAT_MISTRAL, /* [TOOL_CALLS][{"name": ..., "arguments": {...}}, ...] or [TOOL_CALLS]name[ARGS]{...} */
 } HearthToolCallFormat;
 
@@ -35,7 +38,8 @@ typedef struct
   HearthJsonValue *arguments; /* a JSON object; NULL when unreadable */
   char            *id;        /* the call's id when the format carries one, else NULL */
   GError          *error;     /* NULL for a valid call; otherwise why it is not */
-  gsize            start;     /* the call's bytes in the text: [start, end) */
+  gsize            start;     /* the call's bytes in the text: [start, end); calls sent */
+                              /* together in one Mistral list share the list's span */
   gsize            end;
 } HearthToolCall;
 
