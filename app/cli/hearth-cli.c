@@ -21,6 +21,7 @@ static const HearthCliCommand commands[] = {
   { "tokenize", "Turn text into token ids with a model's vocabulary", hearth_cli_tokenize },
   { "detokenize", "Turn token ids back into text", hearth_cli_detokenize },
   { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },
+  { "template", "Render a chat template over a JSON context", hearth_cli_template },
 };
 
 int

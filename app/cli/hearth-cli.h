@@ -42,5 +42,6 @@ int hearth_cli_tokenize (int argc, char **argv);
 int hearth_cli_detokenize (int argc, char **argv);
 int hearth_cli_history (int argc, char **argv);
 int hearth_cli_history_bench (int argc, char **argv);
+int hearth_cli_template (int argc, char **argv);
 
 G_END_DECLS

@@ -16,4 +16,7 @@
 #include "hearth-gguf-writer.h"
 #include "hearth-model-quantize.h"
 #include "hearth-tokenizer.h"
+#include "hearth-json.h"
+#include "hearth-jinja.h"
+#include "hearth-tool-call.h"
 #undef HEARTH_ENGINE_INSIDE

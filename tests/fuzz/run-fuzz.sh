@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Runs a libFuzzer harness for a bounded time on a seed corpus made from the
-# GGUF files in the shared test data. Any finding fails the test.
-#   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS
+# GGUF files in the shared test data (or, with SEEDS=templates, from the chat
+# templates). Any finding fails the test.
+#   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS]
 set -euo pipefail
-fuzzer=$1 shared=$2 work=$3 seconds=$4
+fuzzer=$1 shared=$2 work=$3 seconds=$4 seeds=${5:-gguf}
 
 corpus=$work/corpus
 rm -rf "$work"
 mkdir -p "$corpus" "$work/artifacts"
 
 n=0
+if [ "$seeds" = templates ]; then
+    for f in "$shared"/templates/*/template.jinja; do
+        [ -f "$f" ] || continue
+        cp "$f" "$corpus/$(basename "$(dirname "$f")")"
+        n=$((n + 1))
+    done
+fi
 for f in "$shared"/models/*/*.gguf "$shared"/tokenizers/*.gguf; do
+    [ "$seeds" = gguf ] || break
     [ -f "$f" ] || continue
     base=$(basename "$f" .gguf)
     size=$(stat -c %s "$f")
@@ -22,7 +31,7 @@ for f in "$shared"/models/*/*.gguf "$shared"/tokenizers/*.gguf; do
     n=$((n + 1))
 done
 if [ "$n" -eq 0 ]; then
-    echo "no GGUF seeds under $shared: test data missing" >&2
+    echo "no $seeds seeds under $shared: test data missing" >&2
     exit 1
 fi
 
