@@ -19,4 +19,5 @@
 #include "hearth-json.h"
 #include "hearth-jinja.h"
 #include "hearth-tool-call.h"
+#include "hearth-chat.h"
 #undef HEARTH_ENGINE_INSIDE
