@@ -1,0 +1,584 @@
+/* hearth-engine-worker.c: the thread that owns the loaded model and runs it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "hearth-config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "hearth-engine-worker.h"
+#include "hearth-model-info.h"
+
+typedef enum
+{
+  COMMAND_LOAD,
+  COMMAND_UNLOAD,
+  COMMAND_RESPOND,
+  COMMAND_QUIT,
+} CommandKind;
+
+typedef struct
+{
+  CommandKind            kind;
+  GTask                 *task;  /* NULL for UNLOAD and QUIT */
+  char                  *path;
+  HearthWorkerLoadParams load;
+  guint64                generation;
+  char                  *system_prompt;
+  GPtrArray             *messages;
+  HearthSamplerParams    sampler;
+} Command;
+
+typedef struct
+{
+  char   *path;
+  char   *backend;
+  guint32 n_ctx;
+} LoadResult;
+
+struct _HearthEngineWorker
+{
+  GObject             parent_instance;
+
+  GThread            *thread;
+  GAsyncQueue        *queue;
+  HearthTokenBatcher *batcher;
+
+  /* Main thread's view of what the engine thread holds. */
+  char               *model_path;
+  char               *backend_description;
+  guint32             n_ctx;
+  guint               n_pending;     /* commands with a task not yet finished */
+  GCancellable       *respond_cancellable;
+
+  /* Engine thread only. */
+  HearthModel        *model;
+  HearthSession      *session;
+#ifdef HEARTH_HAVE_CHAT_IMPL
+  HearthChat         *chat;
+#endif
+  guint               token_delay_ms; /* tests slow the stream down to stop it mid-way */
+};
+
+G_DEFINE_FINAL_TYPE (HearthEngineWorker, hearth_engine_worker, G_TYPE_OBJECT)
+
+static void
+command_free (Command *cmd)
+{
+  g_clear_object (&cmd->task);
+  g_free (cmd->path);
+  g_free (cmd->system_prompt);
+  g_clear_pointer (&cmd->messages, g_ptr_array_unref);
+  g_free (cmd);
+}
+
+static void
+load_result_free (LoadResult *r)
+{
+  g_free (r->path);
+  g_free (r->backend);
+  g_free (r);
+}
+
+void
+hearth_worker_reply_free (HearthWorkerReply *reply)
+{
+  if (reply == NULL)
+    return;
+  g_free (reply->text);
+  g_free (reply);
+}
+
+HearthWorkerMessage *
+hearth_worker_message_new (HearthChatRole role,
+                           const char    *content)
+{
+  HearthWorkerMessage *m = g_new0 (HearthWorkerMessage, 1);
+
+  m->role = role;
+  m->content = g_strdup (content ? content : "");
+  return m;
+}
+
+void
+hearth_worker_message_free (HearthWorkerMessage *message)
+{
+  if (message == NULL)
+    return;
+  g_free (message->content);
+  g_free (message);
+}
+
+/* ---- engine thread ---- */
+
+static void
+drop_model (HearthEngineWorker *self)
+{
+#ifdef HEARTH_HAVE_CHAT_IMPL
+  g_clear_pointer (&self->chat, hearth_chat_free);
+#endif
+  g_clear_pointer (&self->session, hearth_session_free);
+  g_clear_pointer (&self->model, hearth_model_unref);
+}
+
+static void
+run_load (HearthEngineWorker *self,
+          Command            *cmd)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  HearthSession *session;
+  HearthModelParams mp;
+  HearthSessionParams sp;
+  LoadResult *result;
+  GStatBuf st;
+
+  drop_model (self);
+
+  /* A file larger than the free memory would page in forever or be killed:
+   * say so before mapping it. */
+  if (g_stat (cmd->path, &st) == 0 &&
+      !hearth_model_check_memory ((guint64) st.st_size, hearth_model_available_memory (), &error))
+    {
+      g_task_return_error (cmd->task, g_steal_pointer (&error));
+      return;
+    }
+
+  hearth_model_params_init (&mp);
+  mp.backend = cmd->load.backend;
+  mp.n_threads = cmd->load.n_threads;
+  model = hearth_model_load (cmd->path, &mp, &error);
+  if (model == NULL)
+    {
+      g_task_return_error (cmd->task, g_steal_pointer (&error));
+      return;
+    }
+
+  hearth_session_params_init (&sp);
+  sp.n_ctx = cmd->load.n_ctx;
+  if (sp.n_ctx > hearth_model_get_n_ctx_train (model) || sp.n_ctx == 0)
+    sp.n_ctx = hearth_model_get_n_ctx_train (model);
+  session = hearth_session_new (model, &sp, &error);
+  if (session == NULL)
+    {
+      g_task_return_error (cmd->task, g_steal_pointer (&error));
+      return;
+    }
+
+  self->model = g_steal_pointer (&model);
+  self->session = session;
+
+  result = g_new0 (LoadResult, 1);
+  result->path = g_strdup (cmd->path);
+  result->backend = g_strdup (hearth_model_get_backend_description (self->model));
+  result->n_ctx = hearth_session_get_n_ctx (session);
+  g_task_return_pointer (cmd->task, result, (GDestroyNotify) load_result_free);
+}
+
+typedef struct
+{
+  HearthEngineWorker *self;
+  guint64             generation;
+  GString            *text;
+} StreamState;
+
+static gboolean
+stream_piece (const char *text,
+              gsize       len,
+              gint32      token,
+              gpointer    user_data)
+{
+  StreamState *st = user_data;
+
+  if (st->self->token_delay_ms > 0)
+    g_usleep (st->self->token_delay_ms * 1000);
+  g_string_append_len (st->text, text, (gssize) len);
+  /* A stale generation means the UI has moved on: stop spending the CPU. */
+  return hearth_token_batcher_push (st->self->batcher, st->generation, text, len);
+}
+
+#ifndef HEARTH_HAVE_CHAT_IMPL
+static const char *
+role_name (HearthChatRole role)
+{
+  switch (role)
+    {
+    case HEARTH_CHAT_ROLE_SYSTEM: return "system";
+    case HEARTH_CHAT_ROLE_USER: return "user";
+    case HEARTH_CHAT_ROLE_ASSISTANT: return "assistant";
+    case HEARTH_CHAT_ROLE_TOOL:
+    default: return "tool";
+    }
+}
+
+/* ChatML over the turns from @first on, until the chat layer is in. */
+static char *
+render_chatml (Command *cmd,
+               guint    first)
+{
+  GString *s = g_string_new (NULL);
+
+  if (cmd->system_prompt != NULL && cmd->system_prompt[0] != '\0')
+    g_string_append_printf (s, "<|im_start|>system\n%s<|im_end|>\n", cmd->system_prompt);
+  for (guint i = first; i < cmd->messages->len; i++)
+    {
+      HearthWorkerMessage *m = g_ptr_array_index (cmd->messages, i);
+
+      g_string_append_printf (s, "<|im_start|>%s\n%s<|im_end|>\n", role_name (m->role), m->content);
+    }
+  g_string_append (s, "<|im_start|>assistant\n");
+  return g_string_free (s, FALSE);
+}
+#endif
+
+static void
+run_respond (HearthEngineWorker *self,
+             Command            *cmd)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthSampler) sampler = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  HearthWorkerReply *reply;
+  StreamState st = { self, cmd->generation, text };
+  GCancellable *cancellable = g_task_get_cancellable (cmd->task);
+
+  if (self->session == NULL)
+    {
+      g_task_return_new_error (cmd->task, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                               _("No model is loaded"));
+      return;
+    }
+  sampler = hearth_sampler_new (&cmd->sampler);
+  reply = g_new0 (HearthWorkerReply, 1);
+
+#ifdef HEARTH_HAVE_CHAT_IMPL
+  {
+    HearthChatParams cp;
+    HearthChatReply cr = { 0 };
+
+    if (self->chat == NULL)
+      {
+        self->chat = hearth_chat_new (self->session, &error);
+        if (self->chat == NULL)
+          {
+            hearth_worker_reply_free (reply);
+            g_task_return_error (cmd->task, g_steal_pointer (&error));
+            return;
+          }
+      }
+    /* The whole conversation every time: the chat layer reuses the cached
+     * prefix, so switching branches or conversations costs only what changed. */
+    hearth_chat_truncate (self->chat, 0);
+    hearth_chat_set_system_prompt (self->chat,
+                                   cmd->system_prompt && cmd->system_prompt[0] ? cmd->system_prompt : NULL);
+    for (guint i = 0; i < cmd->messages->len; i++)
+      {
+        HearthWorkerMessage *m = g_ptr_array_index (cmd->messages, i);
+
+        hearth_chat_add_message (self->chat, m->role, m->content);
+      }
+    hearth_chat_params_init (&cp);
+    if (!hearth_chat_respond (self->chat, sampler, &cp, stream_piece, &st, cancellable, &cr, &error))
+      {
+        hearth_chat_reply_clear (&cr);
+        hearth_worker_reply_free (reply);
+        g_task_return_error (cmd->task, g_steal_pointer (&error));
+        return;
+      }
+    reply->text = g_strdup (cr.text ? cr.text : text->str);
+    reply->reason = cr.gen.reason;
+    reply->n_prompt_tokens = cr.n_prompt_tokens;
+    reply->n_generated = cr.gen.n_generated;
+    reply->n_dropped = cr.n_dropped;
+    reply->gen_seconds = cr.gen.gen_seconds;
+    reply->first_token_seconds = cr.gen.first_token_seconds;
+    hearth_chat_reply_clear (&cr);
+  }
+#else
+  {
+    static const char *const stops[] = { "<|im_end|>", "<|im_start|>", NULL };
+    g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+    HearthTokenizer *tok = hearth_model_get_tokenizer (self->model);
+    guint32 n_ctx = hearth_session_get_n_ctx (self->session);
+    HearthGenerateParams gp;
+    HearthGenerateResult res;
+    guint first = 0;
+
+    /* Leave out the oldest turns until a quarter of the context is free,
+     * never the latest message. */
+    for (;;)
+      {
+        g_autofree char *prompt = render_chatml (cmd, first);
+
+        g_array_set_size (ids, 0);
+        if (!hearth_tokenizer_encode (tok, prompt, -1,
+                                      HEARTH_TOKENIZE_ADD_SPECIAL | HEARTH_TOKENIZE_PARSE_SPECIAL,
+                                      ids, &error))
+          {
+            hearth_worker_reply_free (reply);
+            g_task_return_error (cmd->task, g_steal_pointer (&error));
+            return;
+          }
+        if (ids->len + n_ctx / 4 <= n_ctx || first + 1 >= cmd->messages->len)
+          break;
+        first++;
+      }
+    if (ids->len >= n_ctx)
+      {
+        hearth_worker_reply_free (reply);
+        g_task_return_new_error (cmd->task, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_CONTEXT_FULL,
+                                 _("The message does not fit in the model's context (%u tokens)"), n_ctx);
+        return;
+      }
+    hearth_generate_params_init (&gp);
+    gp.stop_strings = stops;
+    if (!hearth_session_generate (self->session, sampler, (const gint32 *) ids->data, ids->len, &gp,
+                                  stream_piece, &st, cancellable, &res, &error))
+      {
+        hearth_worker_reply_free (reply);
+        g_task_return_error (cmd->task, g_steal_pointer (&error));
+        return;
+      }
+    reply->text = g_strdup (text->str);
+    reply->reason = res.reason;
+    reply->n_prompt_tokens = res.n_prompt;
+    reply->n_generated = res.n_generated;
+    reply->n_dropped = first;
+    reply->gen_seconds = res.gen_seconds;
+    reply->first_token_seconds = res.first_token_seconds;
+  }
+#endif
+  reply->n_past = hearth_session_get_n_past (self->session);
+  reply->n_ctx = hearth_session_get_n_ctx (self->session);
+  g_task_return_pointer (cmd->task, reply, (GDestroyNotify) hearth_worker_reply_free);
+}
+
+static gpointer
+engine_thread_main (gpointer data)
+{
+  HearthEngineWorker *self = data;
+
+  for (;;)
+    {
+      Command *cmd = g_async_queue_pop (self->queue);
+      gboolean quit = cmd->kind == COMMAND_QUIT;
+
+      switch (cmd->kind)
+        {
+        case COMMAND_LOAD:
+          run_load (self, cmd);
+          break;
+        case COMMAND_UNLOAD:
+        case COMMAND_QUIT:
+          drop_model (self);
+          break;
+        case COMMAND_RESPOND:
+          run_respond (self, cmd);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      command_free (cmd);
+      if (quit)
+        break;
+    }
+  return NULL;
+}
+
+/* ---- main thread ---- */
+
+void
+hearth_engine_worker_shutdown (HearthEngineWorker *self)
+{
+  if (self->thread != NULL)
+    {
+      Command *cmd = g_new0 (Command, 1);
+
+      /* Closing while generating: stop the reply between two tokens, then
+       * let the thread finish what it holds and exit. */
+      if (self->respond_cancellable != NULL)
+        g_cancellable_cancel (self->respond_cancellable);
+      hearth_token_batcher_invalidate (self->batcher);
+      cmd->kind = COMMAND_QUIT;
+      g_async_queue_push (self->queue, cmd);
+      g_thread_join (g_steal_pointer (&self->thread));
+    }
+  g_clear_pointer (&self->model_path, g_free);
+}
+
+static void
+hearth_engine_worker_dispose (GObject *object)
+{
+  HearthEngineWorker *self = HEARTH_ENGINE_WORKER (object);
+
+  hearth_engine_worker_shutdown (self);
+  g_clear_object (&self->respond_cancellable);
+  G_OBJECT_CLASS (hearth_engine_worker_parent_class)->dispose (object);
+}
+
+static void
+hearth_engine_worker_finalize (GObject *object)
+{
+  HearthEngineWorker *self = HEARTH_ENGINE_WORKER (object);
+
+  g_async_queue_unref (self->queue);
+  g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
+  g_free (self->model_path);
+  g_free (self->backend_description);
+  G_OBJECT_CLASS (hearth_engine_worker_parent_class)->finalize (object);
+}
+
+static void
+hearth_engine_worker_class_init (HearthEngineWorkerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hearth_engine_worker_dispose;
+  object_class->finalize = hearth_engine_worker_finalize;
+}
+
+static void
+hearth_engine_worker_init (HearthEngineWorker *self)
+{
+  const char *delay = g_getenv ("HEARTH_DEBUG_TOKEN_DELAY_MS");
+
+  self->queue = g_async_queue_new ();
+  if (delay != NULL)
+    self->token_delay_ms = (guint) g_ascii_strtoull (delay, NULL, 10);
+}
+
+HearthEngineWorker *
+hearth_engine_worker_new (HearthTokenBatcher *batcher)
+{
+  HearthEngineWorker *self = g_object_new (HEARTH_TYPE_ENGINE_WORKER, NULL);
+
+  self->batcher = hearth_token_batcher_ref (batcher);
+  self->thread = g_thread_new ("hearth-engine", engine_thread_main, self);
+  return self;
+}
+
+void
+hearth_engine_worker_load_async (HearthEngineWorker           *self,
+                                 const char                   *path,
+                                 const HearthWorkerLoadParams *params,
+                                 GAsyncReadyCallback           callback,
+                                 gpointer                      user_data)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  g_return_if_fail (HEARTH_IS_ENGINE_WORKER (self));
+
+  cmd->kind = COMMAND_LOAD;
+  cmd->task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (cmd->task, hearth_engine_worker_load_async);
+  cmd->path = g_strdup (path);
+  cmd->load = *params;
+  g_clear_pointer (&self->model_path, g_free);
+  g_clear_pointer (&self->backend_description, g_free);
+  self->n_ctx = 0;
+  self->n_pending++;
+  g_async_queue_push (self->queue, cmd);
+}
+
+gboolean
+hearth_engine_worker_load_finish (HearthEngineWorker *self,
+                                  GAsyncResult       *result,
+                                  GError            **error)
+{
+  LoadResult *r;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  self->n_pending--;
+  r = g_task_propagate_pointer (G_TASK (result), error);
+  if (r == NULL)
+    return FALSE;
+  g_free (self->model_path);
+  self->model_path = g_steal_pointer (&r->path);
+  g_free (self->backend_description);
+  self->backend_description = g_steal_pointer (&r->backend);
+  self->n_ctx = r->n_ctx;
+  load_result_free (r);
+  return TRUE;
+}
+
+void
+hearth_engine_worker_unload (HearthEngineWorker *self)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  if (self->respond_cancellable != NULL)
+    g_cancellable_cancel (self->respond_cancellable);
+  cmd->kind = COMMAND_UNLOAD;
+  g_clear_pointer (&self->model_path, g_free);
+  g_clear_pointer (&self->backend_description, g_free);
+  self->n_ctx = 0;
+  g_async_queue_push (self->queue, cmd);
+}
+
+gboolean
+hearth_engine_worker_is_loaded (HearthEngineWorker *self)
+{
+  return self->model_path != NULL;
+}
+
+gboolean
+hearth_engine_worker_is_busy (HearthEngineWorker *self)
+{
+  return self->n_pending > 0;
+}
+
+const char *
+hearth_engine_worker_get_model_path (HearthEngineWorker *self)
+{
+  return self->model_path;
+}
+
+const char *
+hearth_engine_worker_get_backend_description (HearthEngineWorker *self)
+{
+  return self->backend_description;
+}
+
+guint32
+hearth_engine_worker_get_n_ctx (HearthEngineWorker *self)
+{
+  return self->n_ctx;
+}
+
+void
+hearth_engine_worker_respond_async (HearthEngineWorker        *self,
+                                    guint64                    generation,
+                                    const char                *system_prompt,
+                                    GPtrArray                 *messages,
+                                    const HearthSamplerParams *sampler,
+                                    GCancellable              *cancellable,
+                                    GAsyncReadyCallback        callback,
+                                    gpointer                   user_data)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->kind = COMMAND_RESPOND;
+  cmd->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (cmd->task, hearth_engine_worker_respond_async);
+  /* The engine reports cancellation as a partial reply, not an error. */
+  g_task_set_check_cancellable (cmd->task, FALSE);
+  cmd->generation = generation;
+  cmd->system_prompt = g_strdup (system_prompt);
+  cmd->messages = messages;
+  cmd->sampler = *sampler;
+  g_set_object (&self->respond_cancellable, cancellable);
+  self->n_pending++;
+  g_async_queue_push (self->queue, cmd);
+}
+
+HearthWorkerReply *
+hearth_engine_worker_respond_finish (HearthEngineWorker *self,
+                                     GAsyncResult       *result,
+                                     GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  self->n_pending--;
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

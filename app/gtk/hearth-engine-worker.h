@@ -1,0 +1,92 @@
+/* hearth-engine-worker.h: the thread that owns the loaded model and runs it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Commands go to the engine thread over a queue; results come back as
+ * GTask completions on the main context and streamed text through a
+ * HearthTokenBatcher, so the UI never waits on the model.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hearth-engine.h"
+#include "hearth-token-batcher.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  HearthBackendKind backend;
+  guint32           n_ctx;     /* 0: the model's own */
+  int               n_threads; /* <= 0: one per core */
+} HearthWorkerLoadParams;
+
+typedef struct
+{
+  HearthChatRole role;
+  char          *content;
+} HearthWorkerMessage;
+
+typedef struct
+{
+  char            *text;
+  HearthStopReason reason;
+  guint32          n_prompt_tokens;
+  guint32          n_generated;
+  guint            n_dropped;
+  double           gen_seconds;
+  double           first_token_seconds;
+  guint32          n_past;  /* positions used after the reply */
+  guint32          n_ctx;
+} HearthWorkerReply;
+
+void hearth_worker_reply_free (HearthWorkerReply *reply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthWorkerReply, hearth_worker_reply_free)
+
+#define HEARTH_TYPE_ENGINE_WORKER (hearth_engine_worker_get_type ())
+G_DECLARE_FINAL_TYPE (HearthEngineWorker, hearth_engine_worker, HEARTH, ENGINE_WORKER, GObject)
+
+/* Streamed text is delivered through @batcher (its generation ids). */
+HearthEngineWorker *hearth_engine_worker_new (HearthTokenBatcher *batcher);
+
+void     hearth_engine_worker_load_async  (HearthEngineWorker           *self,
+                                           const char                   *path,
+                                           const HearthWorkerLoadParams *params,
+                                           GAsyncReadyCallback           callback,
+                                           gpointer                      user_data);
+gboolean hearth_engine_worker_load_finish (HearthEngineWorker *self,
+                                           GAsyncResult       *result,
+                                           GError            **error);
+void     hearth_engine_worker_unload      (HearthEngineWorker *self);
+/* Stops a reply in progress, drops the model and joins the engine thread;
+ * commands after this are never answered. */
+void     hearth_engine_worker_shutdown    (HearthEngineWorker *self);
+
+gboolean    hearth_engine_worker_is_loaded (HearthEngineWorker *self);
+gboolean    hearth_engine_worker_is_busy (HearthEngineWorker *self);
+/* NULL when no model is loaded. */
+const char *hearth_engine_worker_get_model_path (HearthEngineWorker *self);
+const char *hearth_engine_worker_get_backend_description (HearthEngineWorker *self);
+guint32     hearth_engine_worker_get_n_ctx (HearthEngineWorker *self);
+
+/* Generates the assistant's reply to @messages (an array of
+ * HearthWorkerMessage, taken) as generation @generation of the batcher.
+ * Cancelling @cancellable stops it; the partial reply is returned with
+ * reason CANCELLED. */
+void               hearth_engine_worker_respond_async  (HearthEngineWorker        *self,
+                                                        guint64                    generation,
+                                                        const char                *system_prompt,
+                                                        GPtrArray                 *messages,
+                                                        const HearthSamplerParams *sampler,
+                                                        GCancellable              *cancellable,
+                                                        GAsyncReadyCallback        callback,
+                                                        gpointer                   user_data);
+HearthWorkerReply *hearth_engine_worker_respond_finish (HearthEngineWorker *self,
+                                                        GAsyncResult       *result,
+                                                        GError            **error);
+
+HearthWorkerMessage *hearth_worker_message_new (HearthChatRole role, const char *content);
+void                 hearth_worker_message_free (HearthWorkerMessage *message);
+
+G_END_DECLS

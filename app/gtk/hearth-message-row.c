@@ -1,0 +1,255 @@
+/* hearth-message-row.c: one message of the chat view, streamed or stored
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "hearth-config.h"
+
+#include <glib/gi18n.h>
+
+#include "hearth-markdown.h"
+#include "hearth-markdown-view.h"
+#include "hearth-message-row.h"
+
+struct _HearthMessageRow
+{
+  GtkBox     parent_instance;
+
+  gint64     message_id;
+  gint64     prev_sibling_id;
+  gint64     next_sibling_id;
+  GString   *text;
+  GtkWidget *stream_label; /* while streaming */
+};
+
+G_DEFINE_FINAL_TYPE (HearthMessageRow, hearth_message_row, GTK_TYPE_BOX)
+
+enum
+{
+  SIGNAL_EDIT,
+  SIGNAL_REGENERATE,
+  SIGNAL_SWITCH_BRANCH,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void
+hearth_message_row_finalize (GObject *object)
+{
+  HearthMessageRow *self = HEARTH_MESSAGE_ROW (object);
+
+  g_string_free (self->text, TRUE);
+  G_OBJECT_CLASS (hearth_message_row_parent_class)->finalize (object);
+}
+
+static void
+hearth_message_row_class_init (HearthMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hearth_message_row_finalize;
+  signals[SIGNAL_EDIT] = g_signal_new ("edit", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_REGENERATE] = g_signal_new ("regenerate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                             0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_SWITCH_BRANCH] = g_signal_new ("switch-branch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  gtk_widget_class_set_accessible_role (GTK_WIDGET_CLASS (klass), GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+hearth_message_row_init (HearthMessageRow *self)
+{
+  self->text = g_string_new (NULL);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
+  gtk_box_set_spacing (GTK_BOX (self), 4);
+}
+
+static GtkWidget *
+icon_button (const char *icon,
+             const char *label)
+{
+  GtkWidget *b = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_add_css_class (b, "flat");
+  gtk_widget_set_tooltip_text (b, label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  return b;
+}
+
+static void
+copy_clicked (HearthMessageRow *self)
+{
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), self->text->str);
+}
+
+static void
+edit_clicked (HearthMessageRow *self)
+{
+  g_signal_emit (self, signals[SIGNAL_EDIT], 0);
+}
+
+static void
+regenerate_clicked (HearthMessageRow *self)
+{
+  g_signal_emit (self, signals[SIGNAL_REGENERATE], 0);
+}
+
+static void
+prev_clicked (HearthMessageRow *self)
+{
+  if (self->prev_sibling_id != 0)
+    g_signal_emit (self, signals[SIGNAL_SWITCH_BRANCH], 0, self->prev_sibling_id);
+}
+
+static void
+next_clicked (HearthMessageRow *self)
+{
+  if (self->next_sibling_id != 0)
+    g_signal_emit (self, signals[SIGNAL_SWITCH_BRANCH], 0, self->next_sibling_id);
+}
+
+static void
+add_role_label (HearthMessageRow *self,
+                gboolean          user)
+{
+  GtkWidget *role = gtk_label_new (user ? _("You") : _("Assistant"));
+
+  gtk_label_set_xalign (GTK_LABEL (role), 0);
+  gtk_widget_add_css_class (role, "message-role");
+  gtk_box_append (GTK_BOX (self), role);
+  gtk_widget_add_css_class (GTK_WIDGET (self), user ? "message-user" : "message-assistant");
+}
+
+static void
+set_accessible_text (HearthMessageRow *self,
+                     gboolean          user)
+{
+  g_autofree char *label = g_strdup_printf (user ? _("You said: %s") : _("Assistant replied: %s"), self->text->str);
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+GtkWidget *
+hearth_message_row_new (const HearthThreadEntry *entry,
+                        gboolean                 can_regenerate)
+{
+  HearthMessageRow *self = g_object_new (HEARTH_TYPE_MESSAGE_ROW, NULL);
+  gboolean user = hearth_message_get_role (entry->message) == HEARTH_MESSAGE_ROLE_USER;
+  const char *content = hearth_message_get_content (entry->message);
+  GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+  GtkWidget *button;
+
+  self->message_id = hearth_message_get_id (entry->message);
+  self->prev_sibling_id = entry->prev_sibling_id;
+  self->next_sibling_id = entry->next_sibling_id;
+  g_string_assign (self->text, content);
+
+  add_role_label (self, user);
+  if (user)
+    {
+      /* What the user typed is shown as typed, not interpreted. */
+      GtkWidget *label = gtk_label_new (content);
+
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_box_append (GTK_BOX (self), label);
+    }
+  else
+    gtk_box_append (GTK_BOX (self), hearth_markdown_view_new (content));
+
+  if (entry->stopped)
+    {
+      GtkWidget *stopped = gtk_label_new (_("Stopped"));
+
+      gtk_label_set_xalign (GTK_LABEL (stopped), 0);
+      gtk_widget_add_css_class (stopped, "dim-label");
+      gtk_widget_add_css_class (stopped, "caption");
+      gtk_box_append (GTK_BOX (self), stopped);
+    }
+
+  if (entry->n_siblings > 1)
+    {
+      g_autofree char *pos = g_strdup_printf ("%u/%u", entry->sibling_index + 1, entry->n_siblings);
+      GtkWidget *label = gtk_label_new (pos);
+      g_autofree char *desc = g_strdup_printf (_("Version %u of %u"), entry->sibling_index + 1, entry->n_siblings);
+
+      button = icon_button ("go-previous-symbolic", _("Previous version"));
+      gtk_widget_set_sensitive (button, entry->prev_sibling_id != 0);
+      g_signal_connect_swapped (button, "clicked", G_CALLBACK (prev_clicked), self);
+      gtk_box_append (GTK_BOX (actions), button);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL, desc, -1);
+      gtk_widget_add_css_class (label, "caption");
+      gtk_box_append (GTK_BOX (actions), label);
+      button = icon_button ("go-next-symbolic", _("Next version"));
+      gtk_widget_set_sensitive (button, entry->next_sibling_id != 0);
+      g_signal_connect_swapped (button, "clicked", G_CALLBACK (next_clicked), self);
+      gtk_box_append (GTK_BOX (actions), button);
+    }
+
+  button = icon_button ("edit-copy-symbolic", user ? _("Copy message") : _("Copy reply"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (copy_clicked), self);
+  gtk_box_append (GTK_BOX (actions), button);
+  if (user)
+    {
+      button = icon_button ("document-edit-symbolic", _("Edit message"));
+      g_signal_connect_swapped (button, "clicked", G_CALLBACK (edit_clicked), self);
+      gtk_box_append (GTK_BOX (actions), button);
+    }
+  else if (can_regenerate)
+    {
+      button = icon_button ("view-refresh-symbolic", _("Regenerate reply"));
+      g_signal_connect_swapped (button, "clicked", G_CALLBACK (regenerate_clicked), self);
+      gtk_box_append (GTK_BOX (actions), button);
+    }
+  gtk_widget_set_halign (actions, GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (self), actions);
+
+  set_accessible_text (self, user);
+  return GTK_WIDGET (self);
+}
+
+GtkWidget *
+hearth_message_row_new_streaming (void)
+{
+  HearthMessageRow *self = g_object_new (HEARTH_TYPE_MESSAGE_ROW, NULL);
+  GtkWidget *spinner = gtk_spinner_new ();
+
+  add_role_label (self, FALSE);
+  self->stream_label = gtk_label_new ("");
+  gtk_label_set_wrap (GTK_LABEL (self->stream_label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->stream_label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (self->stream_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->stream_label), 0);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->stream_label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Reply in progress"), -1);
+  gtk_box_append (GTK_BOX (self), self->stream_label);
+  gtk_spinner_start (GTK_SPINNER (spinner));
+  gtk_widget_set_halign (spinner, GTK_ALIGN_START);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (spinner), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Generating"), -1);
+  gtk_box_append (GTK_BOX (self), spinner);
+  return GTK_WIDGET (self);
+}
+
+void
+hearth_message_row_append (HearthMessageRow *self,
+                           const char       *text,
+                           gsize             len)
+{
+  g_string_append_len (self->text, text, (gssize) len);
+  if (self->stream_label != NULL)
+    gtk_label_set_text (GTK_LABEL (self->stream_label), self->text->str);
+}
+
+const char *
+hearth_message_row_get_text (HearthMessageRow *self)
+{
+  return self->text->str;
+}
+
+gint64
+hearth_message_row_get_message_id (HearthMessageRow *self)
+{
+  return self->message_id;
+}

@@ -1,0 +1,29 @@
+/* hearth-message-row.h: one message of the chat view, streamed or stored
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "hearth-thread.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_MESSAGE_ROW (hearth_message_row_get_type ())
+G_DECLARE_FINAL_TYPE (HearthMessageRow, hearth_message_row, HEARTH, MESSAGE_ROW, GtkBox)
+
+/* A stored message; @can_regenerate for the last reply. Signals:
+ * "edit", "regenerate", "switch-branch" (gint64 sibling id). */
+GtkWidget  *hearth_message_row_new (const HearthThreadEntry *entry,
+                                    gboolean                 can_regenerate);
+/* A reply being streamed: plain text until it is finished. */
+GtkWidget  *hearth_message_row_new_streaming (void);
+void        hearth_message_row_append (HearthMessageRow *self,
+                                       const char       *text,
+                                       gsize             len);
+/* The text streamed so far. */
+const char *hearth_message_row_get_text (HearthMessageRow *self);
+gint64      hearth_message_row_get_message_id (HearthMessageRow *self);
+
+G_END_DECLS

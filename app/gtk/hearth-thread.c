@@ -1,0 +1,166 @@
+/* hearth-thread.c: the branch of a conversation on show, with where each message sits among its siblings
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "hearth-config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "hearth-thread.h"
+
+void
+hearth_thread_entry_free (HearthThreadEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_clear_object (&entry->message);
+  g_free (entry);
+}
+
+GPtrArray *
+hearth_thread_load (HearthStore *store,
+                    gint64       conversation_id,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) thread = NULL;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_thread_entry_free);
+
+  thread = hearth_store_get_thread (store, conversation_id, 0, error);
+  if (thread == NULL)
+    return NULL;
+
+  for (guint i = 0; i < thread->len; i++)
+    {
+      HearthMessage *m = g_ptr_array_index (thread, i);
+      g_autoptr(GPtrArray) siblings = NULL;
+      HearthThreadEntry *e = g_new0 (HearthThreadEntry, 1);
+
+      e->message = g_object_ref (m);
+      e->stopped = hearth_thread_settings_say_stopped (hearth_message_get_settings_json (m));
+      g_ptr_array_add (entries, e);
+
+      siblings = hearth_store_get_children (store, conversation_id, hearth_message_get_parent_id (m), error);
+      if (siblings == NULL)
+        return NULL;
+      e->n_siblings = MAX (siblings->len, 1);
+      for (guint j = 0; j < siblings->len; j++)
+        {
+          HearthMessage *s = g_ptr_array_index (siblings, j);
+
+          if (hearth_message_get_id (s) != hearth_message_get_id (m))
+            continue;
+          e->sibling_index = j;
+          if (j > 0)
+            e->prev_sibling_id = hearth_message_get_id (g_ptr_array_index (siblings, j - 1));
+          if (j + 1 < siblings->len)
+            e->next_sibling_id = hearth_message_get_id (g_ptr_array_index (siblings, j + 1));
+        }
+    }
+  return g_steal_pointer (&entries);
+}
+
+GPtrArray *
+hearth_thread_to_worker_messages (GPtrArray *entries,
+                                  guint      n)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_worker_message_free);
+
+  for (guint i = 0; i < MIN (n, entries->len); i++)
+    {
+      HearthThreadEntry *e = g_ptr_array_index (entries, i);
+      HearthChatRole role;
+
+      switch (hearth_message_get_role (e->message))
+        {
+        case HEARTH_MESSAGE_ROLE_USER: role = HEARTH_CHAT_ROLE_USER; break;
+        case HEARTH_MESSAGE_ROLE_ASSISTANT: role = HEARTH_CHAT_ROLE_ASSISTANT; break;
+        case HEARTH_MESSAGE_ROLE_TOOL: role = HEARTH_CHAT_ROLE_TOOL; break;
+        case HEARTH_MESSAGE_ROLE_SYSTEM:
+        default:
+          continue;
+        }
+      g_ptr_array_add (out, hearth_worker_message_new (role, hearth_message_get_content (e->message)));
+    }
+  return out;
+}
+
+char *
+hearth_thread_dup_settings_json (const HearthSamplerParams *sampler,
+                                 const char                *model,
+                                 gboolean                   stopped)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  if (model != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (model);
+
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, base);
+    }
+  if (sampler != NULL)
+    {
+      json_builder_set_member_name (b, "temperature");
+      json_builder_add_double_value (b, sampler->temperature);
+      json_builder_set_member_name (b, "top_p");
+      json_builder_add_double_value (b, sampler->top_p);
+      json_builder_set_member_name (b, "top_k");
+      json_builder_add_int_value (b, sampler->top_k);
+      json_builder_set_member_name (b, "min_p");
+      json_builder_add_double_value (b, sampler->min_p);
+      json_builder_set_member_name (b, "seed");
+      json_builder_add_int_value (b, (gint64) sampler->seed);
+    }
+  json_builder_set_member_name (b, "stopped");
+  json_builder_add_boolean_value (b, stopped);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+gboolean
+hearth_thread_settings_say_stopped (const char *settings_json)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonNode *root;
+
+  if (settings_json == NULL)
+    return FALSE;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, settings_json, -1, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  return json_object_get_boolean_member_with_default (json_node_get_object (root), "stopped", FALSE);
+}
+
+char *
+hearth_thread_dup_title_for (const char *first_message)
+{
+  g_autofree char *line = NULL;
+  const char *nl;
+  glong n_chars;
+
+  if (first_message == NULL)
+    return g_strdup ("");
+  while (g_ascii_isspace (*first_message))
+    first_message++;
+  nl = strchr (first_message, '\n');
+  line = nl ? g_strndup (first_message, (gsize) (nl - first_message)) : g_strdup (first_message);
+  g_strstrip (line);
+  n_chars = g_utf8_strlen (line, -1);
+  if (n_chars > 40)
+    {
+      g_autofree char *cut = g_utf8_substring (line, 0, 40);
+
+      g_strchomp (cut);
+      return g_strconcat (cut, "…", NULL);
+    }
+  return g_steal_pointer (&line);
+}
