@@ -222,7 +222,7 @@ hearth_message_row_new_streaming (void)
   gtk_label_set_wrap_mode (GTK_LABEL (self->stream_label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (self->stream_label), TRUE);
   gtk_label_set_xalign (GTK_LABEL (self->stream_label), 0);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->stream_label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Reply in progress"), -1);
   gtk_box_append (GTK_BOX (self), self->stream_label);
   gtk_spinner_start (GTK_SPINNER (spinner));

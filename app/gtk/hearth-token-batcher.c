@@ -174,7 +174,10 @@ hearth_token_batcher_push (HearthTokenBatcher *self,
   if (self->source == NULL)
     {
       self->source = g_timeout_source_new (self->interval_ms);
-      g_source_set_priority (self->source, G_PRIORITY_DEFAULT_IDLE);
+      /* Default, not idle, priority: a busy main loop (accessibility queries,
+       * input) must not starve the stream; one source per interval at most
+       * keeps it from flooding the loop either. */
+      g_source_set_priority (self->source, G_PRIORITY_DEFAULT);
       g_source_set_name (self->source, "[hearth] token batch");
       g_source_set_callback (self->source, dispatch_cb, hearth_token_batcher_ref (self),
                              (GDestroyNotify) hearth_token_batcher_unref);

@@ -167,6 +167,22 @@ row_activated (GtkListBox    *box,
   hearth_chat_view_focus_composer (self->chat_view);
 }
 
+/* Selecting a row (the keyboard, or assistive technology's selection
+ * interface, which has no "activate") opens it as well. */
+static void
+row_selected (GtkListBox    *box,
+              GtkListBoxRow *row,
+              HearthWindow  *self)
+{
+  gint64 id;
+
+  if (row == NULL)
+    return;
+  id = hearth_conversation_row_get_id (HEARTH_CONVERSATION_ROW (row));
+  if (id != hearth_chat_view_get_conversation (self->chat_view))
+    open_conversation (self, id);
+}
+
 static void
 batch_ready (guint64     generation,
              const char *text,
@@ -772,6 +788,7 @@ hearth_window_init (HearthWindow *self)
 
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed), self);
   g_signal_connect (self->conversation_list, "row-activated", G_CALLBACK (row_activated), self);
+  g_signal_connect (self->conversation_list, "row-selected", G_CALLBACK (row_selected), self);
   g_signal_connect_swapped (self->back_button, "clicked", G_CALLBACK (back_clicked), self);
   g_signal_connect (self->chat_view, "conversation-changed", G_CALLBACK (conversation_changed), self);
   g_signal_connect (self->chat_view, "error", G_CALLBACK (chat_error), self);

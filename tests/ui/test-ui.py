@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Drives the real Hearth app through the accessibility tree (AT-SPI).
+
+Run by meson inside tests/tools/with-keyring.sh (a private D-Bus session
+with an unlocked gnome-keyring) and tests/tools/with-xvfb.sh (a private X
+server):
+
+    test-ui.py HEARTH_BINARY SCREENSHOT_DIR
+
+It starts the app on stories260K, sends "Once upon a time", watches the
+reply stream in, stops it, regenerates it, edits the first message (a new
+branch) and switches back, searches the history, then restarts the app
+and finds the conversation again. Every step asserts what the tree shows;
+anything missing is a failure, never a skip. Screenshots of the main
+states go to SCREENSHOT_DIR.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+FAILED = []
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+try:
+    import gi
+    gi.require_version("Atspi", "2.0")
+    import pyatspi
+except Exception as e:  # a missing module is a failure, not a skip
+    fail("python3-pyatspi is needed (%s); run with /usr/bin/python3" % e)
+
+for tool in ("import",):
+    if shutil.which(tool) is None:
+        fail("%s is missing (Debian: imagemagick)" % tool)
+
+APP = sys.argv[1]
+SHOTS = sys.argv[2]
+SHARED = os.environ.get("HEARTH_SHARED_DIR", "")
+MODEL = os.path.join(SHARED, "models", "stories260K", "stories260K-f32.gguf")
+if not os.path.isfile(MODEL):
+    fail("test model missing: " + MODEL)
+os.makedirs(SHOTS, exist_ok=True)
+
+ENV = dict(os.environ)
+ENV.update({
+    "G_DEBUG": "fatal-criticals",
+    "HEARTH_DEBUG_TIMING": "1",
+    # Slow the stream down so that it can be watched and stopped mid-way.
+    "HEARTH_DEBUG_TOKEN_DELAY_MS": "60",
+    # Xvfb has no GPU: GL through llvmpipe would eat the two cores.
+    "GSK_RENDERER": "cairo",
+    # Settings persist between the two runs like a real session's would.
+    "GSETTINGS_BACKEND": "keyfile",
+    "GTK_A11Y": "atspi",
+    "NO_AT_BRIDGE": "0",
+})
+
+
+def log(msg):
+    print("[%6.2f] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+T0 = time.monotonic()
+
+
+def shot(name):
+    path = os.path.join(SHOTS, name + ".png")
+    subprocess.run(["import", "-window", "root", path], check=True)
+    log("screenshot " + path)
+
+
+class App:
+    def __init__(self, *args):
+        self.stderr_path = os.path.join(SHOTS, "hearth-%d.log" % int(time.time() * 1000))
+        self.err = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen([APP] + list(args), env=ENV, stdout=self.err, stderr=subprocess.STDOUT)
+        self.root = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                fail("hearth exited early with %d; log: %s" % (self.proc.returncode, self.log()))
+            desk = pyatspi.Registry.getDesktop(0)
+            for a in desk:
+                if a is not None and a.name == "hearth" and a.get_process_id() == self.proc.pid:
+                    self.root = a
+                    return
+            time.sleep(0.2)
+        fail("hearth never showed up on the accessibility bus")
+
+    def log(self):
+        self.err.flush()
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def close(self):
+        win = self.find(lambda n: n.getRoleName() == "frame" and n.name == "Hearth", what="main window")
+        btn = self.find(lambda n: n.getRoleName() == "push button" and n.name == "Close", within=win,
+                        what="window close button")
+        click(btn)
+        try:
+            rc = self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            fail("hearth did not exit after its window was closed")
+        text = self.log()
+        if rc != 0:
+            fail("hearth exited with %d; log:\n%s" % (rc, text))
+        if "CRITICAL" in text or "WARNING" in text:
+            fail("hearth logged warnings:\n" + text)
+        return text
+
+    def find_all(self, pred, within=None):
+        out = []
+
+        def walk(n, depth):
+            if n is None or depth > 60:
+                return
+            try:
+                if not shown(n):
+                    return
+                if pred(n):
+                    out.append(n)
+                for c in n:
+                    walk(c, depth + 1)
+            except Exception:
+                return
+
+        walk(within or self.root, 0)
+        return out
+
+    def find(self, pred, within=None, timeout=20, what="node"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                fail("hearth died (%d) while waiting for %s; log:\n%s" % (self.proc.returncode, what, self.log()))
+            t = time.monotonic()
+            found = self.find_all(pred, within)
+            if os.environ.get("HEARTH_UI_TEST_VERBOSE"):
+                log("walk for %s took %.2f s" % (what, time.monotonic() - t))
+            if found:
+                return found[0]
+            time.sleep(0.1)
+        fail("timed out waiting for " + what)
+
+    def wait_gone(self, pred, timeout=20, what="node"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.find_all(pred):
+                return
+            time.sleep(0.1)
+        fail("still there after %d s: %s" % (timeout, what))
+
+    def button(self, name, **kw):
+        # GTK 4.8 names a button with a mnemonic label "_Label Label".
+        return self.find(lambda n: n.getRoleName() == "push button" and
+                         (n.name == name or (n.name or "").endswith(" " + name)), what="button " + name, **kw)
+
+
+def shown(node):
+    # GTK 4.8 does not report STATE_SHOWING; what is on screen has a size
+    # (pages a GtkStack hides are allocated 0x0). Window coordinates: GTK
+    # cannot give screen ones and warns when asked.
+    if node.getRoleName() in ("application", "frame", "dialog", "alert"):
+        return True
+    try:
+        e = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    except NotImplementedError:
+        return True
+    return e.width > 0 and e.height > 0
+
+
+def click(node):
+    action = node.queryAction()
+    names = [action.getName(i) for i in range(action.nActions)]
+    for i, name in enumerate(names):
+        if name in ("click", "activate", "press"):
+            action.doAction(i)
+            return
+    fail("%s %r has no click action (has %s)" % (node.getRoleName(), node.name, names))
+
+
+def text_of(node):
+    t = node.queryText()
+    return t.getText(0, t.characterCount)
+
+
+def set_text(node, text):
+    node.queryEditableText().setTextContents(text)
+
+
+def named(role, prefix):
+    return lambda n: n.getRoleName() == role and (n.name or "").startswith(prefix)
+
+
+def timing(log_text, event):
+    m = re.findall(r"hearth-timing: %s ([0-9.]+)" % re.escape(event), log_text)
+    return [float(x) for x in m]
+
+
+# ---- 1. a fresh start with no model shows the welcome page ----
+log("start without a model")
+app = App()
+app.find(named("label", "Welcome to Hearth"), what="welcome page")
+hint = app.find(named("label", "Hearth runs language models"), what="welcome text")
+if "stories260K" not in text_of(hint):
+    fail("the welcome page does not say where the test model is")
+shot("01-welcome")
+app.close()
+
+# ---- 2. load stories260K from the command line ----
+log("start with --model")
+app = App("--model", MODEL)
+status = app.find(named("label", "CPU"), timeout=30, what="status line naming the backend")
+log("status: " + status.name)
+shot("02-model-loaded")
+
+composer = app.find(lambda n: n.getRoleName() == "text" and n.name == "Message", what="composer")
+set_text(composer, "Once upon a time")
+click(app.button("Send"))
+
+# ---- 3. the reply streams in: its text grows while it is generated ----
+
+
+def streamed_text():
+    # Looked up afresh each time: GTK may replace a label's accessible
+    # object while its text changes. A label's name is its text.
+    row = app.find(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", what="streaming reply")
+    labels = app.find_all(lambda n: n.getRoleName() == "label" and n.name != "Assistant", within=row)
+    if not labels:
+        return ""
+    try:
+        return text_of(labels[0])
+    except Exception:
+        return labels[0].name or ""
+
+
+deadline = time.monotonic() + 20
+first = ""
+while time.monotonic() < deadline and len(first) < 8:
+    first = streamed_text()
+    log("streamed so far: %r" % first)
+    time.sleep(0.05)
+if len(first) < 8:
+    fail("no streamed text appeared")
+time.sleep(0.4)
+second = streamed_text()
+if len(second) <= len(first) or not second.startswith(first.rstrip()):
+    fail("the reply did not grow while streaming: %r then %r" % (first, second))
+log("streamed %d then %d characters" % (len(first), len(second)))
+shot("03-streaming")
+
+# ---- 4. stop: the partial reply is kept and marked as stopped ----
+click(app.button("Stop"))
+reply = app.find(named("panel", "Assistant replied: "), what="stored reply after stop")
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Stopped", what="stopped marker")
+stopped_text = reply.name[len("Assistant replied: "):]
+if not stopped_text or not stopped_text.startswith(second[:8]):
+    fail("the stopped reply %r is not what was streamed %r" % (stopped_text, second))
+shot("04-stopped")
+
+# ---- 5. regenerate: a new version of the reply ----
+click(app.button("Regenerate reply"))
+app.find(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", what="regenerated stream")
+app.wait_gone(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", timeout=30,
+              what="regenerated reply in progress")
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Version 2 of 2", what="second version of the reply")
+shot("05-regenerated")
+
+# ---- 6. edit the first message: a new branch, then back to the first ----
+click(app.button("Edit message"))
+editor = app.find(lambda n: n.getRoleName() == "text" and n.name == "Message text", what="edit dialog")
+set_text(editor, "Once upon a time there was a cat")
+click(app.button("Save and Send"))
+app.find(named("panel", "You said: Once upon a time there was a cat"), what="edited message")
+app.wait_gone(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", timeout=30,
+              what="reply to the edited message")
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Version 2 of 2", what="edited message's version label")
+shot("06-edited")
+click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Previous version" and
+               n.getState().contains(pyatspi.STATE_SENSITIVE), what="previous version button"))
+app.find(lambda n: n.getRoleName() == "panel" and n.name == "You said: Once upon a time", what="original branch")
+# The branch shows its newest reply (the regenerated one); one step back is the stopped one.
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Version 2 of 2", what="original branch's newest reply")
+click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Previous version" and
+               n.getState().contains(pyatspi.STATE_SENSITIVE), what="the reply's previous version button"))
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Stopped", what="original branch's stopped reply")
+
+# ---- 7. search the history ----
+search = app.find(lambda n: n.getRoleName() == "entry" and n.name == "Search history", what="search entry")
+set_text(search, "cat")
+conv_list = app.find(lambda n: n.getRoleName() == "list" and n.name == "Conversations", what="conversation list")
+hit = app.find(lambda n: n.getRoleName() == "list item" and n.name == "Once upon a time", within=conv_list,
+               what="search hit")
+set_text(search, "zebra")
+app.wait_gone(lambda n: n.getRoleName() == "list item" and n.name == "Once upon a time", what="hits for a word not said")
+set_text(search, "cat")
+app.find(lambda n: n.getRoleName() == "list item" and n.name == "Once upon a time", what="search hit again")
+shot("07-search")
+set_text(search, "")
+
+log1 = app.close()
+
+# ---- 8. restart: the model is remembered and the conversation is there ----
+log("restart")
+app = App()
+app.find(named("label", "CPU"), timeout=30, what="default model loaded again")
+conv_list = app.find(lambda n: n.getRoleName() == "list" and n.name == "Conversations", what="conversation list")
+app.find(lambda n: n.getRoleName() == "list item" and n.name == "Once upon a time", within=conv_list,
+         what="stored conversation")
+# GTK 4.8 gives list rows no action; the list's selection opens the row.
+names = [c.name for c in conv_list]
+conv_list.querySelection().selectChild(names.index("Once upon a time"))
+app.find(named("panel", "You said: Once upon a time"), what="stored messages after restart")
+app.find(named("panel", "Assistant replied: "), what="stored reply after restart")
+shot("08-restarted")
+log2 = app.close()
+
+mapped = timing(log1, "window-mapped")
+send = timing(log1, "send")
+first_tok = timing(log1, "first-token")
+if not mapped or not send or not first_tok:
+    fail("timing marks missing from the app's log")
+print("timing: window mapped %.1f ms after launch; first token %.1f ms after send "
+      "(token delay %s ms per token in this test)" % (mapped[0], first_tok[0] - send[0], ENV["HEARTH_DEBUG_TOKEN_DELAY_MS"]))
+print("screenshots in " + SHOTS)
+print("PASS")
