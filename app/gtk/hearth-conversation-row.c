@@ -102,6 +102,7 @@ build (HearthConversationRow *self,
       gtk_box_append (GTK_BOX (labels), sub);
     }
   gtk_widget_set_hexpand (labels, TRUE);
+  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (box), labels);
   if (with_menu)
     gtk_box_append (GTK_BOX (box), menu_button_new (self));

@@ -209,6 +209,7 @@ model_loaded (GObject      *source,
   if (gtk_widget_in_destruction (GTK_WIDGET (self)))
     return;
   gtk_spinner_stop (self->model_spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->model_spinner), FALSE);
   if (!ok)
     {
       g_autofree char *base = g_path_get_basename (path);
@@ -252,6 +253,7 @@ hearth_window_load_model (HearthWindow *self,
   self->loading_path = g_strdup (path);
   gtk_label_set_text (self->model_label, loading);
   gtk_spinner_start (self->model_spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->model_spinner), TRUE);
   hearth_engine_worker_load_async (self->worker, path, &p, model_loaded, g_object_ref (self));
   update_page (self);
 }

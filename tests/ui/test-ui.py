@@ -295,14 +295,17 @@ app.find(lambda n: n.getRoleName() == "label" and n.name == "Stopped", what="ori
 
 # ---- 7. search the history ----
 search = app.find(lambda n: n.getRoleName() == "entry" and n.name == "Search history", what="search entry")
-set_text(search, "cat")
 conv_list = app.find(lambda n: n.getRoleName() == "list" and n.name == "Conversations", what="conversation list")
-hit = app.find(lambda n: n.getRoleName() == "list item" and n.name == "Once upon a time", within=conv_list,
-               what="search hit")
-set_text(search, "zebra")
-app.wait_gone(lambda n: n.getRoleName() == "list item" and n.name == "Once upon a time", what="hits for a word not said")
+# A hit shows the conversation's title and the matching text (only hits have
+# a second label). The entry waits a moment before searching: wait for it.
 set_text(search, "cat")
-app.find(lambda n: n.getRoleName() == "list item" and n.name == "Once upon a time", what="search hit again")
+app.find(lambda n: n.getRoleName() == "label" and "cat" in (n.name or "") and n.name != "Once upon a time",
+         within=conv_list, what="search hit with the matching text")
+set_text(search, "zebra")
+app.wait_gone(lambda n: n.getRoleName() == "list item", what="hits for a word never said")
+set_text(search, "cat")
+app.find(lambda n: n.getRoleName() == "label" and "cat" in (n.name or "") and n.name != "Once upon a time",
+         within=conv_list, what="search hit again")
 shot("07-search")
 set_text(search, "")
 
