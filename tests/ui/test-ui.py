@@ -311,6 +311,48 @@ set_text(search, "")
 
 log1 = app.close()
 
+# ---- 8a. a reply written in Markdown (imported: stories260K writes none) ----
+MARKDOWN_REPLY = """## A small program
+
+Here is **Python** that adds *two* numbers, and a `print` call:
+
+```python
+def add(a, b):
+    return a + b
+
+print(add(2, 3))
+```
+
+| input | output |
+|-------|--------|
+| 2, 3  | 5      |
+| 1, 1  | 2      |
+
+1. Save it as `add.py`
+2. Run it; see [the tutorial](https://docs.python.org/3/tutorial/).
+
+> Quoted: ~~wrong~~ right.
+"""
+export = {
+    "format": "hearth-conversation", "version": 1, "title": "Markdown sample", "model": None,
+    "system_prompt": None, "created": 0, "updated": 0, "current_leaf": 2, "pinned": True, "archived": False,
+    "messages": [
+        {"id": 1, "parent": 0, "role": "user", "content": "Show me a small program", "created": 0,
+         "prompt_tokens": -1, "completion_tokens": -1},
+        {"id": 2, "parent": 1, "role": "assistant", "content": MARKDOWN_REPLY, "created": 0,
+         "prompt_tokens": -1, "completion_tokens": -1},
+    ],
+}
+import json
+import tempfile
+cli = os.environ.get("HEARTH_CLI")
+if not cli:
+    fail("HEARTH_CLI is not set (meson sets it)")
+with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    json.dump(export, f)
+subprocess.run([cli, "history", "import", f.name], check=True, env=ENV)
+os.unlink(f.name)
+
 # ---- 8. restart: the model is remembered and the conversation is there ----
 log("restart")
 app = App()
@@ -324,6 +366,26 @@ conv_list.querySelection().selectChild(names.index("Once upon a time"))
 app.find(named("panel", "You said: Once upon a time"), what="stored messages after restart")
 app.find(named("panel", "Assistant replied: "), what="stored reply after restart")
 shot("08-restarted")
+
+conv_list = app.find(lambda n: n.getRoleName() == "list" and n.name == "Conversations", what="conversation list")
+names = [c.name for c in conv_list]
+if names[0] != "Markdown sample":
+    fail("the pinned conversation is not first: %r" % names)
+conv_list.querySelection().selectChild(0)
+code = app.find(lambda n: n.getRoleName() == "text" and n.name == "python", what="highlighted code block")
+if "return a + b" not in text_of(code):
+    fail("the code block does not hold the code: %r" % text_of(code))
+app.button("Copy code")
+table = app.find(lambda n: n.name == "Table", what="table")
+cells = app.find_all(lambda n: n.getRoleName() == "label", within=table)
+if [c.name for c in cells][:4] != ["input", "output", "2, 3", "5"]:
+    fail("table cells: %r" % [c.name for c in cells])
+app.find(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("Here is Python that adds two numbers"),
+         what="paragraph with inline markup")
+app.find(lambda n: n.getRoleName() == "label" and n.name == "A small program", what="heading")
+app.find(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("2. Run it; see the tutorial"),
+         what="ordered list item with a link")
+shot("09-markdown")
 log2 = app.close()
 
 mapped = timing(log1, "window-mapped")
