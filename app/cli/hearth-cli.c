@@ -11,6 +11,7 @@
 #include "hearth-cli.h"
 
 static const HearthCliCommand commands[] = {
+  { "chat", "Chat with a model in the terminal", hearth_cli_chat },
   { "generate", "Continue a prompt, streaming the text", hearth_cli_generate },
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
   { "bench", "Measure prompt and generation speed of a model", hearth_cli_bench },
