@@ -133,7 +133,7 @@ hearth_cli_chat (int    argc,
       if (reply.n_dropped > 0)
         fprintf (stderr, "[%u older messages no longer fit the context and were left out]\n", reply.n_dropped);
       if (stats)
-        fprintf (stderr, "[turn %u: prompt %u tokens, %u run (%u reused), %.3f s; first text at %.3f s; "
+        fprintf (stderr, "[turn %u: prompt %u tokens, %u run (%u reused), %.3f s; first token at %.3f s; "
                  "%u tokens at %.1f tok/s]\n",
                  turn, reply.gen.n_prompt, reply.gen.n_prompt_eval, reply.gen.n_prompt - reply.gen.n_prompt_eval,
                  reply.gen.prompt_seconds, reply.gen.first_token_seconds, reply.gen.n_generated,
