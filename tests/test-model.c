@@ -10,6 +10,7 @@
  */
 #include "hearth-config.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -322,6 +323,121 @@ START_TEST (test_bad_input)
 }
 END_TEST
 
+typedef enum { VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE } Variant;
+
+/* Writes a copy of stories260K-f32 with one tensor changed as @variant says. */
+static char *
+write_variant (const char *dir,
+               const char *tensor,
+               Variant     variant)
+{
+  g_autofree char *src_path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthGguf) src = hearth_gguf_open (src_path, &error);
+  g_autoptr(HearthGgufWriter) w = hearth_gguf_writer_new ();
+  g_autoptr(GPtrArray) buffers = g_ptr_array_new_with_free_func (g_free);
+  char *path = g_build_filename (dir, "variant.gguf", NULL);
+
+  ck_assert_ptr_nonnull (src);
+  hearth_gguf_writer_copy_metadata (w, src);
+  for (guint64 i = 0; i < hearth_gguf_get_n_tensors (src); i++)
+    {
+      const HearthGgufTensor *t = hearth_gguf_get_tensor (src, i);
+      guint64 ne[4] = { t->ne[0], t->ne[1], t->ne[2], t->ne[3] };
+
+      if (strcmp (t->name, tensor) != 0)
+        {
+          ck_assert (hearth_gguf_writer_add_tensor (w, t->name, t->type, t->n_dims, ne, t->data, &error));
+          continue;
+        }
+      if (variant == VARIANT_MISSING)
+        continue;
+      if (variant == VARIANT_SHAPE)
+        {
+          ne[0] = t->ne[1];
+          ne[1] = t->ne[0];
+          ck_assert (hearth_gguf_writer_add_tensor (w, t->name, t->type, t->n_dims, ne, t->data, &error));
+        }
+      else
+        {
+          guint64 bytes;
+          ck_assert (hearth_ggml_row_size (HEARTH_GGML_TYPE_IQ4_NL, ne[0], &bytes));
+          g_ptr_array_add (buffers, g_malloc0 (bytes * ne[1]));
+          ck_assert (hearth_gguf_writer_add_tensor (w, t->name, HEARTH_GGML_TYPE_IQ4_NL, t->n_dims, ne,
+                                                    g_ptr_array_index (buffers, buffers->len - 1), &error));
+        }
+    }
+  ck_assert_msg (hearth_gguf_writer_write_file (w, path, &error), "%s", error ? error->message : "");
+  return path;
+}
+
+/* A model that cannot run fails to load with an error naming the tensor
+ * and what is wrong with it: never a silent fallback. */
+START_TEST (test_load_rejects_bad_tensors)
+{
+  static const struct { const char *tensor; Variant variant; HearthEngineError code; const char *says; } cases[] = {
+    { "blk.1.attn_q.weight", VARIANT_TYPE, HEARTH_ENGINE_ERROR_UNSUPPORTED, "IQ4_NL" },
+    { "blk.3.ffn_down.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.3.ffn_down.weight" },
+    { "blk.0.attn_k.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_k.weight" },
+    { "output_norm.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "output_norm.weight" },
+  };
+  g_autofree char *dir = g_dir_make_tmp ("hearth-model-XXXXXX", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = write_variant (dir, cases[i].tensor, cases[i].variant);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+
+      ck_assert_ptr_null (model);
+      hearth_assert_error (error, cases[i].code);
+      ck_assert_msg (strstr (error->message, cases[i].says) != NULL, "'%s' does not name %s",
+                     error->message, cases[i].says);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+END_TEST
+
+/* `hearth-cli logits` writes what the engine computes: positions x n_vocab
+ * float32, within the model's bounds of the exact reference. */
+START_TEST (test_cli_logits)
+{
+  const char *cli = g_getenv ("HEARTH_CLI");
+  g_autofree char *model_rel = NULL;
+  g_autoptr(GArray) ids = all_ids_for ("synth-qwen3-Q8_0", &model_rel);
+  g_autofree char *model_path = hearth_test_data_path (model_rel, NULL);
+  g_autoptr(GBytes) exact = hearth_test_load_data ("reference", "synth-qwen3-Q8_0.exact.logits.f32", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("hearth-logits-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "logits.f32", NULL);
+  g_autoptr(GString) id_text = g_string_new (NULL);
+  g_autofree char *got = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  int status;
+  Bounds b = bounds_for ("synth-qwen3-Q8_0");
+  Deviation d;
+
+  ck_assert_ptr_nonnull (cli);
+  for (guint i = 0; i < ids->len; i++)
+    g_string_append_printf (id_text, "%s%d", i ? " " : "", g_array_index (ids, gint32, i));
+  {
+    const char *argv[] = { cli, "logits", "-m", model_path, "--tokens", id_text->str, "--out", out,
+                           "--batch", "5", NULL };
+    ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                             &status, &error));
+  }
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "logits failed: %s", err);
+  ck_assert (g_file_get_contents (out, &got, &len, NULL));
+  ck_assert_uint_eq (len, g_bytes_get_size (exact));
+  d = compare_logits ((const float *) got, g_bytes_get_data (exact, NULL), ids->len, 512, b.top1_margin);
+  ck_assert (d.max_abs <= b.max_abs && d.rms <= b.rms && d.top1_mismatches == 0);
+  g_unlink (out);
+  g_rmdir (dir);
+}
+END_TEST
+
 START_TEST (test_cancel)
 {
   g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
@@ -361,6 +477,8 @@ model_suite (void)
   tcase_add_test (tc, test_truncate_redecode);
   tcase_add_test (tc, test_bad_input);
   tcase_add_test (tc, test_cancel);
+  tcase_add_test (tc, test_load_rejects_bad_tensors);
+  tcase_add_test (tc, test_cli_logits);
   suite_add_tcase (s, tc);
   return s;
 }
