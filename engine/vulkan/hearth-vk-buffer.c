@@ -117,6 +117,17 @@ hearth_vk_buffer_new (HearthVkContext *ctx,
   return buffer_new (ctx, size, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, error);
 }
 
+HearthVkBuffer *
+hearth_vk_buffer_new_host (HearthVkContext *ctx,
+                           gsize            size,
+                           GError         **error)
+{
+  /* Cached where possible: the host reads results back from these. */
+  return buffer_new (ctx, size,
+                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, error);
+}
+
 void
 hearth_vk_buffer_free (HearthVkContext *ctx,
                        HearthVkBuffer  *buf)

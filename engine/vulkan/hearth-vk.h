@@ -123,6 +123,11 @@ typedef struct
 HearthVkBuffer *hearth_vk_buffer_new (HearthVkContext *ctx,
                                       gsize            size,
                                       GError         **error);
+/* Host-visible (mapped) memory the device reads and writes directly: the
+ * per-step inputs (token ids, rope angles) and the logits. */
+HearthVkBuffer *hearth_vk_buffer_new_host (HearthVkContext *ctx,
+                                           gsize            size,
+                                           GError         **error);
 void            hearth_vk_buffer_free (HearthVkContext *ctx,
                                        HearthVkBuffer  *buf);
 gboolean        hearth_vk_buffer_upload (HearthVkContext *ctx,

@@ -1,0 +1,180 @@
+/* test-vulkan-model.c: models on the Vulkan backend against the exact references
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The same bounds as the CPU (reference/tolerances.json, through
+ * hearth-test-logits): every decoder model with all layers on the device, a
+ * few with the decode path (one token per pass) and odd batches, partial
+ * offload (the first layers on the device, the rest on the CPU), and the
+ * stories260K greedy continuation token for token. The pipeline cache lives
+ * in a temporary $XDG_CACHE_HOME made for this run.
+ */
+#include "hearth-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth-test-logits.h"
+
+static void
+vulkan_params (HearthModelParams *mp,
+               int                n_gpu_layers)
+{
+  hearth_model_params_init (mp);
+  mp->backend = HEARTH_BACKEND_VULKAN;
+  mp->n_gpu_layers = n_gpu_layers;
+  mp->n_threads = 2;
+}
+
+START_TEST (test_exact_logits)
+{
+  HearthModelParams mp;
+
+  vulkan_params (&mp, -1);
+  hearth_test_check_model_logits (hearth_test_decoder_stems[_i], &mp, 64, FALSE, "vulkan");
+}
+END_TEST
+
+/* One token per pass is the decode path (mat-vec kernels); 7 and 5 leave
+ * partial groups in the mat-mat kernel; the f32 cache has its own kernels. */
+START_TEST (test_exact_logits_chunked)
+{
+  static const char *const stems[] = { "stories260K-f32", "synth-llama-Q4_K_M", "synth-qwen2-Q8_0", "synth-qwen3-Q4_K_M" };
+  static const guint32 batches[] = { 1, 7, 1, 5 };
+  HearthModelParams mp;
+
+  vulkan_params (&mp, -1);
+  hearth_test_check_model_logits (stems[_i], &mp, batches[_i], _i >= 2, "vulkan");
+}
+END_TEST
+
+/* Partial offload: the first layer(s) on the device, the rest on the CPU. */
+START_TEST (test_partial_offload)
+{
+  static const char *const stems[] = { "stories260K-mixed-Q8_0-Q5_0-F16", "synth-qwen2-Q4_K_M", "synth-llama-Q6_K-pure" };
+  static const int n_gpu[] = { 3, 1, 0 };
+  HearthModelParams mp;
+
+  vulkan_params (&mp, n_gpu[_i]);
+  hearth_test_check_model_logits (stems[_i], &mp, _i == 0 ? 1 : 64, FALSE, "vulkan partial");
+}
+END_TEST
+
+/* The model says where each layer runs. */
+START_TEST (test_layer_backends)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  HearthModelParams mp;
+  guint32 n_layer;
+
+  vulkan_params (&mp, 2);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  n_layer = hearth_model_get_n_layer (model);
+  ck_assert_uint_gt (n_layer, 2);
+  ck_assert_uint_eq (hearth_model_get_n_gpu_layers (model), 2);
+  for (guint32 il = 0; il < n_layer; il++)
+    ck_assert_int_eq (hearth_model_get_layer_backend (model, il), il < 2 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU);
+  ck_assert_msg (strstr (hearth_model_get_backend_description (model), "Vulkan") != NULL &&
+                 strstr (hearth_model_get_backend_description (model), "CPU") != NULL &&
+                 strstr (hearth_model_get_backend_description (model), "layers 0-1") != NULL,
+                 "%s", hearth_model_get_backend_description (model));
+  g_clear_pointer (&model, hearth_model_unref);
+
+  /* A device that does not exist is an error, not a quiet CPU run. */
+  mp.device_index = 99;
+  ck_assert_ptr_null (hearth_model_load (path, &mp, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  mp.device_index = -1;
+  mp.device_name = "no such device, surely";
+  ck_assert_ptr_null (hearth_model_load (path, &mp, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST (test_stories_greedy)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o = hearth_test_load_reference (parser, "stories260K-f32.json");
+  JsonArray *prompt = json_object_get_array_member (o, "prompt_ids");
+  JsonArray *expected = json_object_get_array_member (o, "generated_ids");
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  HearthModelParams mp;
+
+  vulkan_params (&mp, -1);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  session = hearth_session_new (model, NULL, &error);
+  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+  for (guint i = 0; i < json_array_get_length (prompt); i++)
+    {
+      gint32 id = (gint32) json_array_get_int_element (prompt, i);
+      g_array_append_val (ids, id);
+    }
+  ck_assert (hearth_session_decode (session, (gint32 *) ids->data, ids->len, FALSE, NULL, &error));
+  for (guint i = 0; i < json_array_get_length (expected); i++)
+    {
+      gint32 next = hearth_sampler_sample (sampler, hearth_session_get_logits (session, -1),
+                                           hearth_model_get_n_vocab (model), NULL, 0);
+
+      ck_assert_msg (next == json_array_get_int_element (expected, i),
+                     "token %u: got %d, reference %" G_GINT64_FORMAT, i, next,
+                     json_array_get_int_element (expected, i));
+      if (hearth_session_get_n_past (session) == hearth_session_get_n_ctx (session))
+        break;
+      ck_assert_msg (hearth_session_decode (session, &next, 1, FALSE, NULL, &error), "%s", error ? error->message : "");
+    }
+}
+END_TEST
+
+static Suite *
+vulkan_model_suite (void)
+{
+  Suite *s = suite_create ("vulkan-model");
+  TCase *tc = tcase_create ("exact");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_exact_logits, 0, hearth_test_n_decoder_stems);
+  tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
+  tcase_add_loop_test (tc, test_partial_offload, 0, 3);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("session");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_layer_backends);
+  tcase_add_test (tc, test_stories_greedy);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cache = g_dir_make_tmp ("hearth-vk-test-XXXXXX", &error);
+  g_autofree char *quoted = NULL;
+  g_autofree char *cmd = NULL;
+  int status;
+
+  if (cache == NULL)
+    {
+      g_printerr ("cannot make a cache folder: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  /* Before any fork, so every test shares this run's pipeline cache. */
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  status = hearth_test_run (vulkan_model_suite ());
+  quoted = g_shell_quote (cache);
+  cmd = g_strdup_printf ("rm -rf %s", quoted);
+  if (system (cmd) != 0)
+    g_printerr ("could not remove %s\n", cache);
+  return status;
+}
