@@ -16,6 +16,7 @@
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int8 : enable
 #extension GL_EXT_shader_explicit_arithmetic_types_int16 : enable
+#extension GL_EXT_control_flow_attributes : enable
 
 layout (binding = WEIGHT_BINDING, std430) readonly buffer WeightBytes { uint8_t w8[]; };
 layout (binding = WEIGHT_BINDING, std430) readonly buffer WeightHalves { uint16_t w16[]; };
@@ -69,7 +70,7 @@ void
 dq_unit (uint b, uint u, out float v[32])
 {
   float d = rdh (b);
-  for (uint j = 0; j < 16; j++)
+  [[unroll]] for (uint j = 0; j < 16; j++)
     {
       uint q = rd8 (b + 2 + j);
       v[j] = float (int (q & 15u) - 8) * d;
@@ -86,7 +87,7 @@ dq_unit (uint b, uint u, out float v[32])
 {
   float d = rdh (b);
   float m = rdh (b + 2);
-  for (uint j = 0; j < 16; j++)
+  [[unroll]] for (uint j = 0; j < 16; j++)
     {
       uint q = rd8 (b + 4 + j);
       v[j] = float (q & 15u) * d + m;
@@ -103,7 +104,7 @@ dq_unit (uint b, uint u, out float v[32])
 {
   float d = rdh (b);
   uint qh = rd32 (b + 2);
-  for (uint j = 0; j < 16; j++)
+  [[unroll]] for (uint j = 0; j < 16; j++)
     {
       uint q = rd8 (b + 6 + j);
       int lo = int ((q & 15u) | (((qh >> j) & 1u) << 4));
@@ -123,7 +124,7 @@ dq_unit (uint b, uint u, out float v[32])
   float d = rdh (b);
   float m = rdh (b + 2);
   uint qh = rd32 (b + 4);
-  for (uint j = 0; j < 16; j++)
+  [[unroll]] for (uint j = 0; j < 16; j++)
     {
       uint q = rd8 (b + 8 + j);
       uint lo = (q & 15u) | (((qh >> j) & 1u) << 4);
@@ -141,7 +142,7 @@ void
 dq_unit (uint b, uint u, out float v[32])
 {
   float d = rdh (b);
-  for (uint j = 0; j < 32; j++)
+  [[unroll]] for (uint j = 0; j < 32; j++)
     v[j] = float (rd8s (b + 2 + j)) * d;
 }
 
@@ -157,12 +158,12 @@ dq_unit (uint b, uint u, out float v[32])
   float dmin = rdh (b + 82);
   uint half_ = u >> 2;
   uint shift = 2u * (u & 3u);
-  for (uint g = 0; g < 2; g++)
+  [[unroll]] for (uint g = 0; g < 2; g++)
     {
       uint sc = rd8 (b + u * 2 + g);
       float dl = d * float (sc & 15u);
       float ml = dmin * float (sc >> 4);
-      for (uint l = 0; l < 16; l++)
+      [[unroll]] for (uint l = 0; l < 16; l++)
         {
           uint i = 16 * g + l;
           v[i] = dl * float ((rd8 (b + 16 + half_ * 32 + i) >> shift) & 3u) - ml;
@@ -181,13 +182,13 @@ dq_unit (uint b, uint u, out float v[32])
   float d = rdh (b + 108);
   uint half_ = u >> 2;
   uint shift = 2u * (u & 3u);
-  for (uint g = 0; g < 2; g++)
+  [[unroll]] for (uint g = 0; g < 2; g++)
     {
       uint is = u * 2 + g;
       uint low = is < 8 ? (rd8 (b + 96 + is) & 15u) : (rd8 (b + 96 + is - 8) >> 4);
       uint high = (rd8 (b + 96 + 8 + (is & 3u)) >> (2u * (is >> 2))) & 3u;
       float dl = d * float (int (low | (high << 4)) - 32);
-      for (uint l = 0; l < 16; l++)
+      [[unroll]] for (uint l = 0; l < 16; l++)
         {
           uint i = 16 * g + l;
           int q = int ((rd8 (b + 32 + half_ * 32 + i) >> shift) & 3u)
@@ -229,7 +230,7 @@ dq_unit (uint b, uint u, out float v[32])
   float d1 = d * float (sc);
   float m1 = dmin * float (m);
   uint shift = (u & 1u) * 4u;
-  for (uint l = 0; l < 32; l++)
+  [[unroll]] for (uint l = 0; l < 32; l++)
     {
       uint q = (rd8 (b + QS_AT + (u >> 1) * 32 + l) >> shift) & 15u;
 #ifdef TYPE_Q5_K
@@ -254,7 +255,7 @@ dq_unit (uint b, uint u, out float v[32])
   uint ql = b + half_ * 64 + (c & 1u) * 32;
   uint qh = b + 128 + half_ * 32;
   uint nib = (c >> 1) * 4u;
-  for (uint l = 0; l < 32; l++)
+  [[unroll]] for (uint l = 0; l < 32; l++)
     {
       int q = int (((rd8 (ql + l) >> nib) & 15u) | (((rd8 (qh + l) >> (2u * c)) & 3u) << 4)) - 32;
       float sc = float (rd8s (b + 192 + half_ * 8 + (l >> 4) + 2 * c));

@@ -36,7 +36,7 @@ main ()
 
   if (r >= p.n_rows)
     return;
-  for (uint k = 0; k < NT; k++)
+  [[unroll]] for (uint k = 0; k < NT; k++)
     acc[k] = 0.0;
 
 #ifdef FLOAT_TYPE
@@ -57,12 +57,12 @@ main ()
       float v[32];
 
       dq_unit (row_byte + blk * BLOCK_BYTES, u, v);
-      for (uint k = 0; k < NT; k++)
+      [[unroll]] for (uint k = 0; k < NT; k++)
         if (t0 + k < p.n_tokens)
           {
             uint xb = p.x_offset + (t0 + k) * p.x_stride + c0;
             float s = 0.0;
-            for (uint j = 0; j < 32; j++)
+            [[unroll]] for (uint j = 0; j < 32; j++)
               s += v[j] * x[xb + j];
             acc[k] += s;
           }

@@ -95,6 +95,35 @@ START_TEST (test_layer_backends)
 }
 END_TEST
 
+/* Weights that do not fit are refused with the figures; fewer layers fit. */
+START_TEST (test_device_memory)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-llama-F32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  HearthModelParams mp;
+  const gint32 ids[] = { 1, 2, 3 };
+
+  /* synth-llama-F32: 0.5 MB of embeddings, 3 MB per layer, 4 layers */
+  vulkan_params (&mp, -1);
+  mp.device_memory_limit = 5000000;
+  ck_assert_ptr_null (hearth_model_load (path, &mp, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_DEVICE);
+  ck_assert_msg (strstr (error->message, "4 layers") != NULL && strstr (error->message, "13.1") != NULL && strstr (error->message, "5.0") != NULL &&
+                 strstr (error->message, "need") != NULL, "%s", error->message);
+  g_clear_error (&error);
+
+  mp.n_gpu_layers = 1;
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (hearth_model_get_n_gpu_layers (model), 1);
+  session = hearth_session_new (model, NULL, &error);
+  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+  ck_assert (hearth_session_decode (session, ids, 3, FALSE, NULL, &error));
+}
+END_TEST
+
 START_TEST (test_stories_greedy)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -150,6 +179,7 @@ vulkan_model_suite (void)
   tc = tcase_create ("session");
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_layer_backends);
+  tcase_add_test (tc, test_device_memory);
   tcase_add_test (tc, test_stories_greedy);
   suite_add_tcase (s, tc);
   return s;

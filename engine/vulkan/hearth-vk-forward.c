@@ -118,12 +118,17 @@ hearth_vk_model_new (HearthModel *model,
   if (vm->full && model->output.data != model->tok_embd.data)
     need += weight_bytes (&model->output);
   have = hearth_vk_context_get_features (vm->ctx)->device_memory;
+  if (model->params.device_memory_limit > 0)
+    have = MIN (have, model->params.device_memory_limit);
   if (need > have)
     {
+      g_autofree char *need_text = g_format_size (need);
+      g_autofree char *have_text = g_format_size (have);
+
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
-                   "%u layers on %s need %" G_GUINT64_FORMAT " MiB of device memory but it has %" G_GUINT64_FORMAT
-                   " MiB: offload fewer layers (--gpu-layers)",
-                   vm->n_gpu, hearth_vk_context_get_device_name (vm->ctx), need >> 20, have >> 20);
+                   "%u layer%s on %s need %s of device memory but %s %s available: offload fewer layers (--gpu-layers)",
+                   vm->n_gpu, vm->n_gpu == 1 ? "" : "s", hearth_vk_context_get_device_name (vm->ctx), need_text,
+                   have_text, have == 1 ? "is" : "are");
       hearth_vk_model_free (vm);
       return NULL;
     }
