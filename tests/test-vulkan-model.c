@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hearth-test-logits.h"
+#include "hearth-test-vulkan.h"
 
 static void
 vulkan_params (HearthModelParams *mp,
@@ -188,23 +189,5 @@ vulkan_model_suite (void)
 int
 main (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *cache = g_dir_make_tmp ("hearth-vk-test-XXXXXX", &error);
-  g_autofree char *quoted = NULL;
-  g_autofree char *cmd = NULL;
-  int status;
-
-  if (cache == NULL)
-    {
-      g_printerr ("cannot make a cache folder: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-  /* Before any fork, so every test shares this run's pipeline cache. */
-  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
-  status = hearth_test_run (vulkan_model_suite ());
-  quoted = g_shell_quote (cache);
-  cmd = g_strdup_printf ("rm -rf %s", quoted);
-  if (system (cmd) != 0)
-    g_printerr ("could not remove %s\n", cache);
-  return status;
+  return hearth_test_vulkan_run (vulkan_model_suite ());
 }

@@ -15,8 +15,8 @@
  *              round-to-nearest-even conversion
  *   attention: |gpu - ref| <= 1e-4 (f32 cache) of values of magnitude ~1,
  *              on the cache contents the device holds
- * The pipeline cache lives in a temporary $XDG_CACHE_HOME made for this run,
- * so pipelines built by one test are reused by the next.
+ * The pipeline cache lives in a temporary $XDG_CACHE_HOME made for this run
+ * (hearth-test-vulkan.c), so pipelines built by one test are reused by the next.
  */
 #include "hearth-config.h"
 
@@ -28,6 +28,7 @@
 #include "hearth-engine-error.h"
 #include "hearth-ggml-type.h"
 #include "hearth-test.h"
+#include "hearth-test-vulkan.h"
 #include "hearth-vk-ops.h"
 
 static const HearthGgmlType all_types[] = {
@@ -814,25 +815,5 @@ vulkan_suite (void)
 int
 main (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *cache = g_dir_make_tmp ("hearth-vk-test-XXXXXX", &error);
-  int status;
-
-  if (cache == NULL)
-    {
-      g_printerr ("cannot make a cache folder: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-  /* Before any fork, so every test shares this run's pipeline cache. */
-  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
-  status = hearth_test_run (vulkan_suite ());
-  {
-    g_autofree char *cmd = NULL;
-    g_autofree char *quoted = g_shell_quote (cache);
-
-    cmd = g_strdup_printf ("rm -rf %s", quoted);
-    if (system (cmd) != 0)
-      g_printerr ("could not remove %s\n", cache);
-  }
-  return status;
+  return hearth_test_vulkan_run (vulkan_suite ());
 }
