@@ -14,6 +14,8 @@
  *   with SPLIT (decode at long contexts): the positions are cut in n_split
  *      ranges and each writes (max, sum, unnormalised output[head_dim_v]) to
  *      binding 3 for attention_combine.comp.
+ * n_past comes from a buffer (binding 4) so a recorded decode step can be
+ * submitted again at the next position; ranges past the end are empty.
  * head_dim and head_dim_v are at most 256.
  */
 #version 450
@@ -41,6 +43,7 @@ layout (binding = 2, std430) readonly buffer V { float vc[]; };
 #define LOAD_V(i) vc[i]
 #endif
 layout (binding = 3, std430) writeonly buffer O { float o[]; };
+layout (binding = 4, std430) readonly buffer State { uint state[]; };   /* [0]: n_past */
 layout (push_constant) uniform Push { HearthVkPushAttention p; };
 
 shared float q_sh[MAX_DIM];
@@ -56,7 +59,7 @@ main ()
   uint kvh = h / (p.n_head / p.n_head_kv);
   uint k_stride = p.n_head_kv * p.head_dim;
   uint v_stride = p.n_head_kv * p.head_dim_v;
-  uint n_kv = p.n_past + t + 1;
+  uint n_kv = state[0] + t + 1;
   uint chunk = (n_kv + p.n_split - 1) / p.n_split;
   uint begin = min (n_kv, split * chunk);
   uint end = min (n_kv, begin + chunk);

@@ -16,17 +16,20 @@ layout (binding = 1, std430) writeonly buffer Dst { uint16_t dst[]; };
 #else
 layout (binding = 1, std430) writeonly buffer Dst { float dst[]; };
 #endif
+layout (binding = 2, std430) readonly buffer State { uint state[]; };   /* [0]: n_past */
 layout (push_constant) uniform Push { HearthVkPushCopy p; };
 
 void
 main ()
 {
+  uint dst0 = p.dst_offset + state[0] * p.pos_stride;
+
   for (uint i = gl_GlobalInvocationID.x; i < p.n; i += gl_WorkGroupSize.x * gl_NumWorkGroups.x)
     {
 #ifdef DST_F16
-      dst[p.dst_offset + i] = uint16_t (packHalf2x16 (vec2 (src[p.src_offset + i], 0.0)) & 0xFFFFu);
+      dst[dst0 + i] = uint16_t (packHalf2x16 (vec2 (src[p.src_offset + i], 0.0)) & 0xFFFFu);
 #else
-      dst[p.dst_offset + i] = src[p.src_offset + i];
+      dst[dst0 + i] = src[p.src_offset + i];
 #endif
     }
 }

@@ -89,19 +89,23 @@ struct HearthVkPushBinary
   HVK_U32 y_offset;
 };
 
-/* dst[dst_offset + i] = src[src_offset + i], i < n, converted to the cache type */
+/* dst[dst_offset + pos * pos_stride + i] = src[src_offset + i], i < n,
+ * converted to the cache type; pos (the session's n_past) is read from a
+ * buffer so a recorded decode step stays valid as the position moves. */
 struct HearthVkPushCopy
 {
   HVK_U32 n;
   HVK_U32 src_offset;
   HVK_U32 dst_offset;
+  HVK_U32 pos_stride;
 };
 
-/* causal attention of n_tokens queries at positions n_past.. over the cache */
+/* causal attention of n_tokens queries at positions n_past.. over the
+ * cache; n_past is read from a buffer (see HearthVkPushCopy) */
 struct HearthVkPushAttention
 {
   HVK_U32 n_tokens;
-  HVK_U32 n_past;
+  HVK_U32 unused;
   HVK_U32 n_head;
   HVK_U32 n_head_kv;
   HVK_U32 head_dim;

@@ -16,6 +16,7 @@
 
 #include "hearth-test-logits.h"
 #include "hearth-test-vulkan.h"
+#include "hearth-vk.h"
 
 static void
 vulkan_params (HearthModelParams *mp,
@@ -165,6 +166,68 @@ START_TEST (test_stories_greedy)
 }
 END_TEST
 
+static char *
+run_cli (const char *const *args,
+         int                *status,
+         char              **err)
+{
+  const char *cli = g_getenv ("HEARTH_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+
+  ck_assert_msg (cli != NULL, "HEARTH_CLI is not set");
+  g_ptr_array_add (argv, (gpointer) cli);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, err, status, &error),
+                 "%s", error ? error->message : "");
+  return out;
+}
+
+/* `devices` lists what the layer sees; `logits` says where the layers ran
+ * and refuses device options without the Vulkan backend. */
+START_TEST (test_cli)
+{
+  g_autofree char *model = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *out_path = g_build_filename (g_get_user_cache_dir (), "logits.f32", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+  const char *const list[] = { "devices", NULL };
+  const char *const partial[] = { "logits", "-m", model, "--tokens", "1 403 407", "-o", out_path,
+                                  "--backend", "vulkan", "--device", "0", "--gpu-layers", "3", NULL };
+  const char *const no_backend[] = { "logits", "-m", model, "--tokens", "1", "-o", out_path, "--gpu-layers", "3", NULL };
+
+  out = run_cli (list, &status, &err);
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
+  devices = hearth_vk_list_devices (&error);
+  ck_assert_msg (devices != NULL && devices->len > 0, "%s", error ? error->message : "no devices");
+  for (guint i = 0; i < devices->len; i++)
+    {
+      HearthVkDeviceInfo *d = g_ptr_array_index (devices, i);
+      g_autofree char *line = g_strdup_printf ("%u: %s (%s", i, d->name, d->features.is_cpu ? "CPU device" : "GPU");
+      ck_assert_msg (strstr (out, line) != NULL, "'%s' not in:\n%s", line, out);
+    }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  out = run_cli (partial, &status, &err);
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
+  ck_assert_msg (strstr (err, "Vulkan device 0") != NULL && strstr (err, "layers 0-2") != NULL &&
+                 strstr (err, "CPU") != NULL && strstr (err, "layers 3-4 + output") != NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  out = run_cli (no_backend, &status, &err);
+  ck_assert (!g_spawn_check_wait_status (status, NULL));
+  ck_assert_msg (strstr (err, "--backend vulkan") != NULL, "%s", err);
+}
+END_TEST
+
 static Suite *
 vulkan_model_suite (void)
 {
@@ -181,6 +244,7 @@ vulkan_model_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_layer_backends);
   tcase_add_test (tc, test_device_memory);
+  tcase_add_test (tc, test_cli);
   tcase_add_test (tc, test_stories_greedy);
   suite_add_tcase (s, tc);
   return s;

@@ -637,7 +637,8 @@ START_TEST (test_copy)
   guint32 n = 1003;
   g_autoptr(GRand) rand = g_rand_new_with_seed (11);
   g_autofree float *x = random_floats (rand, n, -70000, 70000);
-  HearthVkBuffer *xb, *hb, *fb;
+  HearthVkBuffer *xb, *hb, *fb, *sb;
+  guint32 pos = 1;
   g_autoptr(HearthVkSequence) seq = NULL;
   g_autofree guint16 *h = g_new (guint16, n + 8);
   g_autofree float *f = g_new (float, n + 8);
@@ -648,9 +649,11 @@ START_TEST (test_copy)
   xb = upload (ctx, x, n * sizeof (float));
   hb = upload (ctx, NULL, (n + 8) * sizeof (guint16));
   fb = upload (ctx, NULL, (n + 8) * sizeof (float));
+  sb = upload (ctx, &pos, sizeof pos);
   seq = begin (ctx);
-  OK (hearth_vk_op_copy (seq, xb, 0, hb, 5, n, TRUE, ERR));
-  OK (hearth_vk_op_copy (seq, xb, 0, fb, 7, n, FALSE, ERR));
+  /* The destination moves with the position in the state buffer: 1 x 2 + 3 = 5. */
+  OK (hearth_vk_op_copy (seq, xb, 0, hb, 3, 2, sb, n, TRUE, ERR));
+  OK (hearth_vk_op_copy (seq, xb, 0, fb, 1, 6, sb, n, FALSE, ERR));
   run (seq);
   ck_assert (hearth_vk_buffer_download (ctx, hb, 0, h, (n + 8) * sizeof (guint16), &error));
   ck_assert (hearth_vk_buffer_download (ctx, fb, 0, f, (n + 8) * sizeof (float), &error));
@@ -664,6 +667,7 @@ START_TEST (test_copy)
   hearth_vk_buffer_free (ctx, xb);
   hearth_vk_buffer_free (ctx, hb);
   hearth_vk_buffer_free (ctx, fb);
+  hearth_vk_buffer_free (ctx, sb);
 }
 END_TEST
 
@@ -690,7 +694,7 @@ check_attention (HearthVkContext *ctx,
   g_autofree float *got = NULL;
   g_autofree double *p = g_new (double, n_kv);
   float scale = 1.0f / sqrtf ((float) head_dim);
-  HearthVkBuffer *qb, *kb, *vb, *ob, *pb;
+  HearthVkBuffer *qb, *kb, *vb, *ob, *pb, *sb;
   g_autoptr(HearthVkSequence) seq = NULL;
 
   /* The reference sees the values the device sees. */
@@ -706,8 +710,9 @@ check_attention (HearthVkContext *ctx,
   vb = upload (ctx, kv_f16 ? (void *) v16 : (void *) v, kv_n * (kv_f16 ? 2 : 4));
   ob = upload (ctx, NULL, (gsize) n_tokens * n_head * hdv * sizeof (float));
   pb = upload (ctx, NULL, (gsize) n_tokens * n_head * MAX (n_split, 1) * (hdv + 2) * sizeof (float));
+  sb = upload (ctx, &n_past, sizeof n_past);
   seq = begin (ctx);
-  OK (hearth_vk_op_attention (seq, qb, 0, kb, 0, vb, 0, kv_f16, ob, 0, n_tokens, n_past, n_head, n_head_kv,
+  OK (hearth_vk_op_attention (seq, qb, 0, kb, 0, vb, 0, kv_f16, ob, 0, n_tokens, sb, n_head, n_head_kv,
                               head_dim, hdv, scale, n_split, pb, ERR));
   run (seq);
   got = download (ctx, ob, (gsize) n_tokens * n_head * hdv);
@@ -747,6 +752,7 @@ check_attention (HearthVkContext *ctx,
   hearth_vk_buffer_free (ctx, vb);
   hearth_vk_buffer_free (ctx, ob);
   hearth_vk_buffer_free (ctx, pb);
+  hearth_vk_buffer_free (ctx, sb);
 }
 
 START_TEST (test_attention_prompt)

@@ -11,8 +11,10 @@
  *                     h = rms_norm(x) * ffn_norm; x += Wdown (silu(Wgate h) * Wup h)
  *   all layers on the device: logits = Woutput (rms_norm(x) * output_norm)
  *   otherwise: x goes back to the host for the CPU layers.
- * The positions (attention length, cache offset) are push constants, so a
- * decode step is re-recorded for each token; it is still one submit.
+ * The position (n_past) lives in a small host-visible buffer the cache
+ * store and attention read when they run, so the one-token decode step is
+ * recorded once per session and then only submitted, once per token;
+ * prompt chunks (whose sizes vary) are recorded per chunk, one submit each.
  */
 #include "hearth-config.h"
 
@@ -47,9 +49,11 @@ struct _HearthVkSession
 {
   HearthVkModel    *vm;
   HearthSession    *s;
-  HearthVkSequence *seq;
+  HearthVkSequence *seq;                      /* prompt chunks, re-recorded */
+  HearthVkSequence *decode;                   /* one token, recorded once */
+  gboolean          decode_recorded;
   guint32           n_batch;
-  HearthVkBuffer   *ids, *cs, *logits;        /* host-visible */
+  HearthVkBuffer   *ids, *cs, *logits, *state; /* host-visible; state[0] = n_past */
   HearthVkBuffer   *x, *xn, *q, *kc, *vc, *attn, *gate, *up, *partial;
   HearthVkBuffer  **k, **v;                   /* [n_gpu] caches */
 };
@@ -228,8 +232,9 @@ hearth_vk_session_free (HearthVkSession *vs)
     return;
   ctx = vs->vm->ctx;
   hearth_vk_sequence_free (vs->seq);
+  hearth_vk_sequence_free (vs->decode);
   {
-    HearthVkBuffer *all[] = { vs->ids, vs->cs, vs->logits, vs->x, vs->xn, vs->q, vs->kc, vs->vc,
+    HearthVkBuffer *all[] = { vs->ids, vs->cs, vs->logits, vs->state, vs->x, vs->xn, vs->q, vs->kc, vs->vc,
                               vs->attn, vs->gate, vs->up, vs->partial };
     for (guint i = 0; i < G_N_ELEMENTS (all); i++)
       hearth_vk_buffer_free (ctx, all[i]);
@@ -271,6 +276,7 @@ hearth_vk_session_new (HearthSession *s,
 #define HOST(field, bytes) if ((vs->field = hearth_vk_buffer_new_host (ctx, (bytes), error)) == NULL) goto fail
   HOST (ids, nb * sizeof (gint32));
   HOST (cs, nb * MAX (hp->n_rot, 2) * f);
+  HOST (state, 4 * sizeof (guint32));
   if (vm->full)
     HOST (logits, nb * hp->n_vocab * f);
   DEV (x, nb * hp->n_embd * f);
@@ -292,6 +298,9 @@ hearth_vk_session_new (HearthSession *s,
   vs->seq = hearth_vk_sequence_new (ctx, error);
   if (vs->seq == NULL)
     goto fail;
+  vs->decode = hearth_vk_sequence_new (ctx, error);
+  if (vs->decode == NULL)
+    goto fail;
   return vs;
 
 fail:
@@ -300,24 +309,27 @@ fail:
   return NULL;
 }
 
+/* Records @n tokens through the device layers into @seq. Nothing here may
+ * depend on the position: that is read from vs->state when it runs. */
 static gboolean
-record (HearthVkSession *vs,
-        guint32          n,
-        gboolean         all_logits,
-        gboolean         want_logits,
-        GError         **error)
+record (HearthVkSession  *vs,
+        HearthVkSequence *seq,
+        guint32           n,
+        gboolean          all_logits,
+        gboolean          want_logits,
+        GError          **error)
 {
   HearthSession *s = vs->s;
   const HearthModel *m = s->model;
   const HearthHParams *hp = &m->hp;
   HearthVkModel *vm = vs->vm;
-  HearthVkSequence *seq = vs->seq;
   guint32 n_embd = hp->n_embd;
   guint32 q_dim = hp->n_head * hp->head_dim;
   guint32 k_dim = hp->n_head_kv * hp->head_dim;
   guint32 v_dim = hp->n_head_kv * hp->head_dim_v;
-  guint32 n_kv = s->n_past + n;
-  guint32 n_split = hearth_vk_attention_splits (n, n_kv);
+  /* Decode splits the positions for parallelism, sized for the longest
+   * context the session can reach; ranges past the current end are empty. */
+  guint32 n_split = n == 1 ? hearth_vk_attention_splits (1, s->n_ctx) : 1;
   float scale = 1.0f / sqrtf ((float) hp->head_dim);
   gboolean neox = hp->rope_type == HEARTH_ROPE_NEOX;
 
@@ -347,9 +359,9 @@ record (HearthVkSession *vs,
         }
       DO (hearth_vk_op_rope (seq, vs->q, 0, q_dim, vs->cs, 0, n, hp->n_head, hp->head_dim, hp->n_rot, neox, error));
       DO (hearth_vk_op_rope (seq, vs->kc, 0, k_dim, vs->cs, 0, n, hp->n_head_kv, hp->head_dim, hp->n_rot, neox, error));
-      DO (hearth_vk_op_copy (seq, vs->kc, 0, vs->k[il], s->n_past * k_dim, n * k_dim, !s->kv_f32, error));
-      DO (hearth_vk_op_copy (seq, vs->vc, 0, vs->v[il], s->n_past * v_dim, n * v_dim, !s->kv_f32, error));
-      DO (hearth_vk_op_attention (seq, vs->q, 0, vs->k[il], 0, vs->v[il], 0, !s->kv_f32, vs->attn, 0, n, s->n_past,
+      DO (hearth_vk_op_copy (seq, vs->kc, 0, vs->k[il], 0, k_dim, vs->state, n * k_dim, !s->kv_f32, error));
+      DO (hearth_vk_op_copy (seq, vs->vc, 0, vs->v[il], 0, v_dim, vs->state, n * v_dim, !s->kv_f32, error));
+      DO (hearth_vk_op_attention (seq, vs->q, 0, vs->k[il], 0, vs->v[il], 0, !s->kv_f32, vs->attn, 0, n, vs->state,
                                   hp->n_head, hp->n_head_kv, hp->head_dim, hp->head_dim_v, scale,
                                   n_split, vs->partial, error));
       DO (hearth_vk_op_matmul (seq, l->wo, vs->attn, 0, hp->n_head * hp->head_dim_v, vs->xn, 0, n_embd, n, error));
@@ -375,6 +387,25 @@ record (HearthVkSession *vs,
   DO (hearth_vk_sequence_end (seq, error));
 #undef DO
   return TRUE;
+}
+
+static gboolean
+run_step (HearthVkSession *vs,
+          guint32          n,
+          gboolean         all_logits,
+          gboolean         want_logits,
+          GError         **error)
+{
+  if (n > 1)
+    return record (vs, vs->seq, n, all_logits, want_logits, error) && hearth_vk_sequence_submit (vs->seq, error);
+  /* The decode step: recorded on first use, then only submitted. */
+  if (!vs->decode_recorded)
+    {
+      if (!record (vs, vs->decode, 1, TRUE, TRUE, error))
+        return FALSE;
+      vs->decode_recorded = TRUE;
+    }
+  return hearth_vk_sequence_submit (vs->decode, error);
 }
 
 gboolean
@@ -405,7 +436,8 @@ hearth_vk_session_forward (HearthVkSession *vs,
         cs[(t * half + i) * 2] = cosf (theta) * mscale;
         cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
       }
-  if (!record (vs, n, all_logits, logits != NULL, error) || !hearth_vk_sequence_submit (vs->seq, error))
+  ((guint32 *) vs->state->mapped)[0] = s->n_past;
+  if (!run_step (vs, n, all_logits, logits != NULL, error))
     {
       g_prefix_error (error, "%s: ", hearth_vk_context_get_device_name (vs->vm->ctx));
       return FALSE;

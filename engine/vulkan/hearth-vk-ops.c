@@ -259,13 +259,15 @@ hearth_vk_op_copy (HearthVkSequence *seq,
                    guint32           src_offset,
                    HearthVkBuffer   *dst,
                    guint32           dst_offset,
+                   guint32           pos_stride,
+                   HearthVkBuffer   *state,
                    guint32           n,
                    gboolean          dst_f16,
                    GError          **error)
 {
-  HearthVkKernel *k = kernel (seq, dst_f16 ? "copy_f16" : "copy_f32", FALSE, 2, sizeof (struct HearthVkPushCopy), WG, error);
-  HearthVkBuffer *bufs[2] = { src, dst };
-  struct HearthVkPushCopy p = { n, src_offset, dst_offset };
+  HearthVkKernel *k = kernel (seq, dst_f16 ? "copy_f16" : "copy_f32", FALSE, 3, sizeof (struct HearthVkPushCopy), WG, error);
+  HearthVkBuffer *bufs[3] = { src, dst, state };
+  struct HearthVkPushCopy p = { n, src_offset, dst_offset, pos_stride };
 
   return k != NULL && hearth_vk_sequence_dispatch (seq, k, bufs, &p, groups_for (n, WG), 1, 1, error);
 }
@@ -291,7 +293,7 @@ hearth_vk_op_attention (HearthVkSequence *seq,
                         HearthVkBuffer   *o,
                         guint32           o_offset,
                         guint32           n_tokens,
-                        guint32           n_past,
+                        HearthVkBuffer   *state,
                         guint32           n_head,
                         guint32           n_head_kv,
                         guint32           head_dim,
@@ -302,7 +304,7 @@ hearth_vk_op_attention (HearthVkSequence *seq,
                         GError          **error)
 {
   struct HearthVkPushAttention p = {
-    .n_tokens = n_tokens, .n_past = n_past, .n_head = n_head, .n_head_kv = n_head_kv,
+    .n_tokens = n_tokens, .n_head = n_head, .n_head_kv = n_head_kv,
     .head_dim = head_dim, .head_dim_v = head_dim_v, .q_offset = q_offset, .o_offset = o_offset,
     .k_offset = k_offset, .v_offset = v_offset, .scale = scale, .n_split = MAX (n_split, 1),
   };
@@ -317,19 +319,19 @@ hearth_vk_op_attention (HearthVkSequence *seq,
     }
   if (p.n_split == 1)
     {
-      HearthVkBuffer *bufs[4] = { q, k, v, o };
+      HearthVkBuffer *bufs[5] = { q, k, v, o, state };
 
-      kern = kernel (seq, kv_f16 ? "attention_f16" : "attention_f32", FALSE, 4, sizeof p, 0, error);
+      kern = kernel (seq, kv_f16 ? "attention_f16" : "attention_f32", FALSE, 5, sizeof p, 0, error);
       return kern != NULL && hearth_vk_sequence_dispatch (seq, kern, bufs, &p, n_head, n_tokens, 1, error);
     }
   else
     {
-      HearthVkBuffer *bufs[4] = { q, k, v, partial };
+      HearthVkBuffer *bufs[5] = { q, k, v, partial, state };
       HearthVkBuffer *cbufs[2] = { partial, o };
       struct HearthVkPushAttention c = p;
 
       p.o_offset = 0;
-      kern = kernel (seq, kv_f16 ? "attention_split_f16" : "attention_split_f32", FALSE, 4, sizeof p, 0, error);
+      kern = kernel (seq, kv_f16 ? "attention_split_f16" : "attention_split_f32", FALSE, 5, sizeof p, 0, error);
       if (kern == NULL || !hearth_vk_sequence_dispatch (seq, kern, bufs, &p, n_head, n_tokens, p.n_split, error))
         return FALSE;
       /* The combine kernel reads the partials from offset 0 (its q_offset). */

@@ -93,18 +93,23 @@ gboolean hearth_vk_op_binary (HearthVkSequence *seq,
                               guint32           n,
                               GError          **error);
 
-/* dst[dst_offset + i] = src[src_offset + i] as f16 (dst_f16) or f32: the KV-cache store. */
+/* dst[dst_offset + state[0] * pos_stride + i] = src[src_offset + i] as f16
+ * (dst_f16) or f32: the KV-cache store. @state is a buffer whose first
+ * uint32 is the session's position (n_past), read when the sequence runs. */
 gboolean hearth_vk_op_copy (HearthVkSequence *seq,
                             HearthVkBuffer   *src,
                             guint32           src_offset,
                             HearthVkBuffer   *dst,
                             guint32           dst_offset,
+                            guint32           pos_stride,
+                            HearthVkBuffer   *state,
                             guint32           n,
                             gboolean          dst_f16,
                             GError          **error);
 
 /* Causal attention of n_tokens queries at positions n_past.. over a cache
- * of positions 0..n_past+n_tokens-1:
+ * of positions 0..n_past+n_tokens-1, n_past read from @state[0] when the
+ * sequence runs (so a recorded decode step serves every position):
  *   q [n_tokens][n_head][head_dim], o [n_tokens][n_head][head_dim_v] (f32)
  *   k [pos][n_head_kv][head_dim], v [pos][n_head_kv][head_dim_v] (f16 or f32)
  * With n_split > 1 (decode at long contexts) the positions are cut in n_split
@@ -121,7 +126,7 @@ gboolean hearth_vk_op_attention (HearthVkSequence *seq,
                                  HearthVkBuffer   *o,
                                  guint32           o_offset,
                                  guint32           n_tokens,
-                                 guint32           n_past,
+                                 HearthVkBuffer   *state,
                                  guint32           n_head,
                                  guint32           n_head_kv,
                                  guint32           head_dim,
@@ -131,8 +136,8 @@ gboolean hearth_vk_op_attention (HearthVkSequence *seq,
                                  HearthVkBuffer   *partial,
                                  GError          **error);
 
-/* The split count the engine uses for @n_kv positions at decode: 1 below
- * 512 positions, then one range per 256 positions, at most 32. */
+/* The split count for one query over up to @n_kv positions: 1 below 512
+ * positions, then one range per 256 positions, at most 32. */
 guint32  hearth_vk_attention_splits (guint32 n_tokens,
                                      guint32 n_kv);
 
