@@ -34,7 +34,7 @@ typedef struct
   int               device_index; /* < 0 (default): a GPU, lavapipe only when it is the only device */
   const char       *device_name;  /* or a case-insensitive part of its name; NULL: by index */
   int               n_gpu_layers; /* layers [0, n) on the device, the rest on the CPU; < 0 (default): all */
-  guint64           device_memory_limit; /* bytes of device memory the weights may use; 0: all the device has */
+  guint64           device_memory_limit; /* bytes of device memory the model and its sessions may use; 0: all the device has */
   /*< private >*/
   gpointer          padding[5];
 } HearthModelParams;

@@ -49,6 +49,14 @@ buffer_new (HearthVkContext      *ctx,
                    size, ctx->device_name, ctx->max_buffer);
       return NULL;
     }
+  if (ctx->memory_limit > 0 && ctx->allocated + binfo.size > ctx->memory_limit)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
+                   "cannot allocate %" G_GUINT64_FORMAT " KiB on %s: %" G_GUINT64_FORMAT " KiB of the %" G_GUINT64_FORMAT
+                   " KiB allowed are in use", (guint64) binfo.size >> 10, ctx->device_name,
+                   ctx->allocated >> 10, ctx->memory_limit >> 10);
+      return NULL;
+    }
   buf = g_new0 (HearthVkBuffer, 1);
   buf->size = binfo.size;
   if (!hearth_vk_check (vkCreateBuffer (ctx->device, &binfo, NULL, &buf->buffer), "creating a buffer", error))

@@ -381,6 +381,7 @@ hearth_vk_context_new (const HearthVkContextParams *params,
     ctx->max_buffer = MIN (ctx->max_buffer, params->max_buffer_bytes);
   ctx->max_buffer &= ~(gsize) 255;
   ctx->use_subgroup = ctx->features.subgroup_arith && !params->no_subgroup;
+  ctx->memory_limit = params->memory_limit;
   load_cache (ctx);
   return g_steal_pointer (&ctx);
 }

@@ -98,6 +98,7 @@ hearth_vk_model_new (HearthModel *model,
   hearth_vk_context_params_init (&cp);
   cp.device_index = model->params.device_index;
   cp.device_name = model->params.device_name;
+  cp.memory_limit = model->params.device_memory_limit;
   vm = g_new0 (HearthVkModel, 1);
   vm->model = model;
   vm->ctx = hearth_vk_context_new (&cp, error);

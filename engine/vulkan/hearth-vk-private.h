@@ -29,6 +29,7 @@ struct _HearthVkContext
   gsize                            max_buffer;
   gboolean                         use_subgroup;
   guint64                          allocated;
+  guint64                          memory_limit;
   GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */
 };
 

@@ -87,6 +87,7 @@ typedef struct
   const char *device_name;      /* case-insensitive substring, or NULL */
   gsize       max_buffer_bytes; /* 0: the device's limits; else a smaller cap (tests) */
   gboolean    no_subgroup;      /* never pick the subgroup kernel variants */
+  guint64     memory_limit;     /* 0: none; else device-local bytes this context may allocate */
 } HearthVkContextParams;
 
 typedef struct _HearthVkContext HearthVkContext;
