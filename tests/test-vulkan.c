@@ -41,8 +41,9 @@ static const HearthGgmlType all_types[] = {
 #define N_TYPES G_N_ELEMENTS (all_types)
 
 static HearthVkContext *
-new_context (gsize    max_buffer,
-             gboolean no_subgroup)
+new_context_full (gsize    max_buffer,
+                  gboolean no_subgroup,
+                  gboolean gpu_kernels)
 {
   HearthVkContextParams p;
   g_autoptr(GError) error = NULL;
@@ -51,9 +52,17 @@ new_context (gsize    max_buffer,
   hearth_vk_context_params_init (&p);
   p.max_buffer_bytes = max_buffer;
   p.no_subgroup = no_subgroup;
+  p.gpu_kernels = gpu_kernels;
   ctx = hearth_vk_context_new (&p, &error);
   ck_assert_msg (ctx != NULL, "no Vulkan context: %s", error ? error->message : "");
   return ctx;
+}
+
+static HearthVkContext *
+new_context (gsize    max_buffer,
+             gboolean no_subgroup)
+{
+  return new_context_full (max_buffer, no_subgroup, FALSE);
 }
 
 static float *
@@ -418,6 +427,18 @@ START_TEST (test_matmat)
 }
 END_TEST
 
+/* The workgroup-per-row kernels a GPU gets, run here too (on a CPU device
+ * the default is the row-per-invocation variant). */
+START_TEST (test_matmul_gpu_kernels)
+{
+  g_autoptr(HearthVkContext) ctx = new_context_full (0, FALSE, TRUE);
+  HearthGgmlType type = all_types[_i];
+
+  check_matmul (ctx, type, 75, cols_for (type), 1, 1);
+  check_matmul (ctx, type, 75, cols_for (type), 11, 1);
+}
+END_TEST
+
 /* A tiny buffer cap splits the matrices into many pieces. */
 START_TEST (test_split_small)
 {
@@ -450,7 +471,7 @@ END_TEST
 /* The shared-memory reductions, on a device that also has subgroup ones. */
 START_TEST (test_no_subgroup)
 {
-  g_autoptr(HearthVkContext) ctx = new_context (0, TRUE);
+  g_autoptr(HearthVkContext) ctx = new_context_full (0, TRUE, TRUE);
 
   ck_assert (!hearth_vk_context_use_subgroup (ctx));
   check_matmul (ctx, HEARTH_GGML_TYPE_Q4_K, 33, 512, 1, 1);
@@ -796,6 +817,7 @@ vulkan_suite (void)
   tcase_add_loop_test (tc, test_get_rows, 0, N_TYPES);
   tcase_add_loop_test (tc, test_matvec, 0, N_TYPES);
   tcase_add_loop_test (tc, test_matmat, 0, N_TYPES);
+  tcase_add_loop_test (tc, test_matmul_gpu_kernels, 0, N_TYPES);
   tcase_add_test (tc, test_split_small);
   tcase_add_test (tc, test_no_subgroup);
   suite_add_tcase (s, tc);

@@ -382,6 +382,9 @@ hearth_vk_context_new (const HearthVkContextParams *params,
   ctx->max_buffer &= ~(gsize) 255;
   ctx->use_subgroup = ctx->features.subgroup_arith && !params->no_subgroup;
   ctx->memory_limit = params->memory_limit;
+  /* On a CPU device the invocations are SIMD lanes of one core: a row per
+   * lane beats a workgroup per row with its reduction. */
+  ctx->row_per_thread = ctx->features.is_cpu && !params->gpu_kernels;
   load_cache (ctx);
   return g_steal_pointer (&ctx);
 }
@@ -442,6 +445,12 @@ gboolean
 hearth_vk_context_use_subgroup (HearthVkContext *ctx)
 {
   return ctx->use_subgroup;
+}
+
+gboolean
+hearth_vk_context_use_row_per_thread (HearthVkContext *ctx)
+{
+  return ctx->row_per_thread;
 }
 
 guint64

@@ -90,13 +90,15 @@ hearth_vk_op_matmul (HearthVkSequence     *seq,
                      GError              **error)
 {
   gboolean vec = n_tokens == 1;
+  gboolean rows;
   g_autofree char *base = NULL;
   HearthVkKernel *k;
 
   if (!check_type (w->type, error))
     return FALSE;
-  base = g_strconcat (vec ? "matvec_" : "matmat_", type_suffix (w->type), NULL);
-  k = kernel (seq, base, TRUE, 3, sizeof (struct HearthVkPushMatmul), WG, error);
+  rows = hearth_vk_context_use_row_per_thread (hearth_vk_sequence_get_context (seq));
+  base = g_strconcat (vec ? "matvec_" : "matmat_", type_suffix (w->type), rows ? "_rows" : NULL, NULL);
+  k = kernel (seq, base, !rows, 3, sizeof (struct HearthVkPushMatmul), WG, error);
   if (k == NULL)
     return FALSE;
   for (guint i = 0; i < w->n_pieces; i++)
@@ -119,6 +121,9 @@ hearth_vk_op_matmul (HearthVkSequence     *seq,
             .y_stride = y_stride,
           };
           guint32 gx = (guint32) MIN ((gint64) MAX_GROUPS, piece->n_rows - r);
+
+          if (rows)
+            gx = (gx + WG - 1) / WG;
           guint32 gy = vec ? 1 : (n_tokens + MATMAT_NT - 1) / MATMAT_NT;
 
           if (!hearth_vk_sequence_dispatch (seq, k, bufs, &p, gx, gy, 1, error))

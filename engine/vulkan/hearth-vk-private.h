@@ -28,6 +28,7 @@ struct _HearthVkContext
   guint                            device_index;
   gsize                            max_buffer;
   gboolean                         use_subgroup;
+  gboolean                         row_per_thread;
   guint64                          allocated;
   guint64                          memory_limit;
   GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */

@@ -88,6 +88,7 @@ typedef struct
   gsize       max_buffer_bytes; /* 0: the device's limits; else a smaller cap (tests) */
   gboolean    no_subgroup;      /* never pick the subgroup kernel variants */
   guint64     memory_limit;     /* 0: none; else device-local bytes this context may allocate */
+  gboolean    gpu_kernels;      /* GPU-shaped mat-mul kernels even on a CPU device (tests) */
 } HearthVkContextParams;
 
 typedef struct _HearthVkContext HearthVkContext;
@@ -106,6 +107,8 @@ const HearthVkFeatures *hearth_vk_context_get_features (HearthVkContext *ctx);
 gsize             hearth_vk_context_get_max_buffer (HearthVkContext *ctx);
 /* Whether reductions use the subgroup variants. */
 gboolean          hearth_vk_context_use_subgroup (HearthVkContext *ctx);
+/* Whether mat-muls give each invocation whole rows (CPU devices). */
+gboolean          hearth_vk_context_use_row_per_thread (HearthVkContext *ctx);
 /* Device-local bytes allocated so far by this context. */
 guint64           hearth_vk_context_get_allocated (HearthVkContext *ctx);
 /* Saves the pipeline cache now (also done by _free). */
