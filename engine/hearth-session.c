@@ -55,7 +55,8 @@ hearth_session_new (HearthModel               *model,
   s->tokens = g_new0 (gint32, s->n_ctx);
   s->k = g_new0 (void *, hp->n_layer);
   s->v = g_new0 (void *, hp->n_layer);
-  for (guint32 il = 0; il < hp->n_layer; il++)
+  /* Layers on a Vulkan device keep their cache there instead. */
+  for (guint32 il = hearth_model_get_n_gpu_layers (model); il < hp->n_layer; il++)
     {
       s->k[il] = g_try_malloc ((gsize) s->n_ctx * hp->n_head_kv * hp->head_dim * kv_elem);
       s->v[il] = g_try_malloc ((gsize) s->n_ctx * hp->n_head_kv * hp->head_dim_v * kv_elem);
