@@ -20,6 +20,7 @@
  */
 #include "hearth-config.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,40 @@ START_TEST (test_devices)
     ck_assert (none == NULL);
     hearth_assert_error (error, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT);
   }
+}
+END_TEST
+
+/* Building a pipeline and freeing the context leaves the pipeline cache in
+ * $XDG_CACHE_HOME/hearth (this run's temporary folder). */
+START_TEST (test_pipeline_cache_saved)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "hearth", NULL);
+  g_autoptr(GDir) d = NULL;
+  HearthVkContext *ctx = new_context (0, FALSE);
+  const char *name;
+  guint found = 0;
+
+  ck_assert_ptr_nonnull (hearth_vk_context_get_kernel (ctx, "mul", 3, sizeof (struct HearthVkPushBinary), 64, &error));
+  /* The same kernel comes back from the context, not built twice. */
+  ck_assert_ptr_eq (hearth_vk_context_get_kernel (ctx, "mul", 3, sizeof (struct HearthVkPushBinary), 64, &error),
+                    hearth_vk_context_get_kernel (ctx, "mul", 3, sizeof (struct HearthVkPushBinary), 64, &error));
+  ck_assert_ptr_null (hearth_vk_context_get_kernel (ctx, "no_such_kernel", 1, 4, 64, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_FAILED);
+  g_clear_error (&error);
+  hearth_vk_context_free (ctx);
+
+  d = g_dir_open (dir, 0, &error);
+  ck_assert_msg (d != NULL, "%s", error ? error->message : "");
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+
+      if (g_str_has_prefix (name, "vulkan-") && g_str_has_suffix (name, ".cache") && g_stat (path, &st) == 0 && st.st_size > 0)
+        found++;
+    }
+  ck_assert_uint_eq (found, 1);
 }
 END_TEST
 
@@ -810,6 +845,7 @@ vulkan_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_devices);
   tcase_add_test (tc, test_buffer_roundtrip);
+  tcase_add_test (tc, test_pipeline_cache_saved);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("types");

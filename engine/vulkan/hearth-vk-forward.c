@@ -268,6 +268,15 @@ hearth_vk_session_new (HearthSession *s,
   gsize v_dim = (gsize) hp->n_head_kv * hp->head_dim_v;
   gsize kv_elem = s->kv_f32 ? 4 : 2;
 
+  /* The logits of a whole chunk must fit one buffer (128 MiB on lavapipe:
+   * 220 tokens of a 151936-token vocabulary); smaller chunks instead. */
+  if (vm->full)
+    {
+      gsize fit = hearth_vk_context_get_max_buffer (ctx) / ((gsize) hp->n_vocab * sizeof (float));
+
+      s->n_batch = (guint32) MAX (1, MIN (s->n_batch, fit));
+      nb = s->n_batch;
+    }
   vs->vm = vm;
   vs->s = s;
   vs->n_batch = s->n_batch;
