@@ -191,6 +191,72 @@ START_TEST (test_stories_greedy)
 }
 END_TEST
 
+typedef struct
+{
+  HearthModel *model;
+  gint32       ids[40];
+  float       *logits;   /* [40][n_vocab] */
+  gboolean     ok;
+} DecodeJob;
+
+/* Decodes the ids one at a time (the recorded decode step) in its own session. */
+static gpointer
+decode_job (gpointer data)
+{
+  DecodeJob *job = data;
+  g_autoptr(HearthSession) session = hearth_session_new (job->model, NULL, NULL);
+  guint32 n_vocab = hearth_model_get_n_vocab (job->model);
+
+  job->ok = session != NULL;
+  for (guint i = 0; job->ok && i < G_N_ELEMENTS (job->ids); i++)
+    {
+      job->ok = hearth_session_decode (session, &job->ids[i], 1, FALSE, NULL, NULL);
+      if (job->ok)
+        memcpy (job->logits + (gsize) i * n_vocab, hearth_session_get_logits (session, -1), n_vocab * sizeof (float));
+    }
+  return NULL;
+}
+
+/* Two sessions of one model on two threads at once give exactly what each
+ * gives alone: the device's queue and command pool are shared safely. */
+START_TEST (test_threads)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  HearthModelParams mp;
+  DecodeJob alone[2], together[2];
+  GThread *threads[2];
+  guint32 n_vocab;
+
+  vulkan_params (&mp, -1);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  n_vocab = hearth_model_get_n_vocab (model);
+  for (guint j = 0; j < 2; j++)
+    {
+      alone[j].model = together[j].model = model;
+      for (guint i = 0; i < G_N_ELEMENTS (alone[j].ids); i++)
+        alone[j].ids[i] = together[j].ids[i] = (gint32) ((i * 37 + j * 101 + 1) % n_vocab);
+      alone[j].logits = g_new (float, (gsize) G_N_ELEMENTS (alone[j].ids) * n_vocab);
+      together[j].logits = g_new (float, (gsize) G_N_ELEMENTS (alone[j].ids) * n_vocab);
+      decode_job (&alone[j]);
+      ck_assert (alone[j].ok);
+    }
+  for (guint j = 0; j < 2; j++)
+    threads[j] = g_thread_new ("decode", decode_job, &together[j]);
+  for (guint j = 0; j < 2; j++)
+    {
+      g_thread_join (threads[j]);
+      ck_assert (together[j].ok);
+      ck_assert (memcmp (alone[j].logits, together[j].logits,
+                         (gsize) G_N_ELEMENTS (alone[j].ids) * n_vocab * sizeof (float)) == 0);
+      g_free (alone[j].logits);
+      g_free (together[j].logits);
+    }
+}
+END_TEST
+
 static char *
 run_cli (const char *const *args,
          int                *status,
@@ -279,6 +345,7 @@ vulkan_model_suite (void)
   tcase_add_test (tc, test_layer_backends);
   tcase_add_test (tc, test_device_memory);
   tcase_add_test (tc, test_cli);
+  tcase_add_test (tc, test_threads);
   tcase_add_test (tc, test_stories_greedy);
   suite_add_tcase (s, tc);
   return s;

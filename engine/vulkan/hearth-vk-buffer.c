@@ -24,11 +24,11 @@ find_memory_type (HearthVkContext      *ctx,
 }
 
 static HearthVkBuffer *
-buffer_new (HearthVkContext      *ctx,
-            gsize                 size,
-            VkMemoryPropertyFlags want,
-            VkMemoryPropertyFlags fallback,
-            GError              **error)
+buffer_new_locked (HearthVkContext      *ctx,
+                   gsize                 size,
+                   VkMemoryPropertyFlags want,
+                   VkMemoryPropertyFlags fallback,
+                   GError              **error)
 {
   HearthVkBuffer *buf;
   VkBufferCreateInfo binfo = {
@@ -111,6 +111,21 @@ buffer_new (HearthVkContext      *ctx,
   return buf;
 }
 
+static HearthVkBuffer *
+buffer_new (HearthVkContext      *ctx,
+            gsize                 size,
+            VkMemoryPropertyFlags want,
+            VkMemoryPropertyFlags fallback,
+            GError              **error)
+{
+  HearthVkBuffer *buf;
+
+  g_rec_mutex_lock (&ctx->lock);
+  buf = buffer_new_locked (ctx, size, want, fallback, error);
+  g_rec_mutex_unlock (&ctx->lock);
+  return buf;
+}
+
 HearthVkBuffer *
 hearth_vk_buffer_new (HearthVkContext *ctx,
                       gsize            size,
@@ -142,6 +157,7 @@ hearth_vk_buffer_free (HearthVkContext *ctx,
 {
   if (buf == NULL)
     return;
+  g_rec_mutex_lock (&ctx->lock);
   if (buf->buffer != VK_NULL_HANDLE)
     vkDestroyBuffer (ctx->device, buf->buffer, NULL);
   if (buf->memory != VK_NULL_HANDLE)
@@ -149,14 +165,15 @@ hearth_vk_buffer_free (HearthVkContext *ctx,
       vkFreeMemory (ctx->device, buf->memory, NULL);
       ctx->allocated -= MIN (ctx->allocated, buf->size);
     }
+  g_rec_mutex_unlock (&ctx->lock);
   g_free (buf);
 }
 
-gboolean
-hearth_vk_run_once (HearthVkContext *ctx,
-                    void           (*fn) (void *data, VkCommandBuffer cmd),
-                    void            *data,
-                    GError         **error)
+static gboolean
+run_once_locked (HearthVkContext *ctx,
+                 void           (*fn) (void *data, VkCommandBuffer cmd),
+                 void            *data,
+                 GError         **error)
 {
   VkCommandBufferAllocateInfo ainfo = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -192,6 +209,20 @@ out:
   if (fence != VK_NULL_HANDLE)
     vkDestroyFence (ctx->device, fence, NULL);
   vkFreeCommandBuffers (ctx->device, ctx->cmd_pool, 1, &cmd);
+  return ok;
+}
+
+gboolean
+hearth_vk_run_once (HearthVkContext *ctx,
+                    void           (*fn) (void *data, VkCommandBuffer cmd),
+                    void            *data,
+                    GError         **error)
+{
+  gboolean ok;
+
+  g_rec_mutex_lock (&ctx->lock);
+  ok = run_once_locked (ctx, fn, data, error);
+  g_rec_mutex_unlock (&ctx->lock);
   return ok;
 }
 

@@ -336,6 +336,7 @@ hearth_vk_context_new (const HearthVkContextParams *params,
       params = &defaults;
     }
   ctx->kernels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
+  g_rec_mutex_init (&ctx->lock);
   ctx->instance = create_instance (error);
   if (ctx->instance == VK_NULL_HANDLE)
     return NULL;
@@ -413,6 +414,7 @@ hearth_vk_context_free (HearthVkContext *ctx)
   if (ctx->instance != VK_NULL_HANDLE)
     vkDestroyInstance (ctx->instance, NULL);
   g_hash_table_unref (ctx->kernels);
+  g_rec_mutex_clear (&ctx->lock);
   g_free (ctx->device_name);
   g_free (ctx);
 }
@@ -445,6 +447,18 @@ gboolean
 hearth_vk_context_use_subgroup (HearthVkContext *ctx)
 {
   return ctx->use_subgroup;
+}
+
+void
+hearth_vk_context_lock (HearthVkContext *ctx)
+{
+  g_rec_mutex_lock (&ctx->lock);
+}
+
+void
+hearth_vk_context_unlock (HearthVkContext *ctx)
+{
+  g_rec_mutex_unlock (&ctx->lock);
 }
 
 gboolean

@@ -232,6 +232,7 @@ hearth_vk_session_free (HearthVkSession *vs)
   if (vs == NULL)
     return;
   ctx = vs->vm->ctx;
+  hearth_vk_context_lock (ctx);
   hearth_vk_sequence_free (vs->seq);
   hearth_vk_sequence_free (vs->decode);
   {
@@ -247,6 +248,7 @@ hearth_vk_session_free (HearthVkSession *vs)
       if (vs->v != NULL)
         hearth_vk_buffer_free (ctx, vs->v[il]);
     }
+  hearth_vk_context_unlock (ctx);
   g_free (vs->k);
   g_free (vs->v);
   g_free (vs);
@@ -305,10 +307,10 @@ hearth_vk_session_new (HearthSession *s,
     }
 #undef DEV
 #undef HOST
+  hearth_vk_context_lock (ctx);
   vs->seq = hearth_vk_sequence_new (ctx, error);
-  if (vs->seq == NULL)
-    goto fail;
-  vs->decode = hearth_vk_sequence_new (ctx, error);
+  vs->decode = vs->seq != NULL ? hearth_vk_sequence_new (ctx, error) : NULL;
+  hearth_vk_context_unlock (ctx);
   if (vs->decode == NULL)
     goto fail;
   return vs;
@@ -418,14 +420,14 @@ run_step (HearthVkSession *vs,
   return hearth_vk_sequence_submit (vs->decode, error);
 }
 
-gboolean
-hearth_vk_session_forward (HearthVkSession *vs,
-                           const gint32    *tokens,
-                           guint32          n,
-                           gboolean         all_logits,
-                           float           *logits,
-                           gboolean        *finished,
-                           GError         **error)
+static gboolean
+forward_locked (HearthVkSession *vs,
+                const gint32    *tokens,
+                guint32          n,
+                gboolean         all_logits,
+                float           *logits,
+                gboolean        *finished,
+                GError         **error)
 {
   HearthSession *s = vs->s;
   const HearthModel *m = s->model;
@@ -460,6 +462,25 @@ hearth_vk_session_forward (HearthVkSession *vs,
       return TRUE;
     }
   return hearth_vk_buffer_download (vs->vm->ctx, vs->x, 0, s->x, (gsize) n * hp->n_embd * sizeof (float), error);
+}
+
+/* Sessions of one model may run on different threads: the context's lock
+ * keeps each step's recording and submit to one thread at a time. */
+gboolean
+hearth_vk_session_forward (HearthVkSession *vs,
+                           const gint32    *tokens,
+                           guint32          n,
+                           gboolean         all_logits,
+                           float           *logits,
+                           gboolean        *finished,
+                           GError         **error)
+{
+  gboolean ok;
+
+  hearth_vk_context_lock (vs->vm->ctx);
+  ok = forward_locked (vs, tokens, n, all_logits, logits, finished, error);
+  hearth_vk_context_unlock (vs->vm->ctx);
+  return ok;
 }
 
 char *

@@ -37,13 +37,13 @@ find_shader (const char *name)
   return NULL;
 }
 
-HearthVkKernel *
-hearth_vk_context_get_kernel (HearthVkContext *ctx,
-                              const char      *name,
-                              guint            n_bindings,
-                              guint            push_size,
-                              guint32          wg_size,
-                              GError         **error)
+static HearthVkKernel *
+get_kernel_locked (HearthVkContext *ctx,
+                   const char      *name,
+                   guint            n_bindings,
+                   guint            push_size,
+                   guint32          wg_size,
+                   GError         **error)
 {
   const HearthVkShader *shader;
   HearthVkKernel *k = g_hash_table_lookup (ctx->kernels, name);
@@ -109,6 +109,22 @@ fail:
   g_prefix_error (error, "kernel %s: ", name);
   hearth_vk_kernel_free (ctx, k);
   return NULL;
+}
+
+HearthVkKernel *
+hearth_vk_context_get_kernel (HearthVkContext *ctx,
+                              const char      *name,
+                              guint            n_bindings,
+                              guint            push_size,
+                              guint32          wg_size,
+                              GError         **error)
+{
+  HearthVkKernel *k;
+
+  g_rec_mutex_lock (&ctx->lock);
+  k = get_kernel_locked (ctx, name, n_bindings, push_size, wg_size, error);
+  g_rec_mutex_unlock (&ctx->lock);
+  return k;
 }
 
 /* ---- sequences ---- */
@@ -297,13 +313,16 @@ hearth_vk_sequence_submit (HearthVkSequence *seq,
   VkSubmitInfo sinfo = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &seq->cmd };
   VkDevice device = seq->ctx->device;
 
+  gboolean ok;
+
   g_return_val_if_fail (seq->recorded, FALSE);
-  if (!hearth_vk_check (vkResetFences (device, 1, &seq->fence), "resetting a fence", error))
-    return FALSE;
-  if (!hearth_vk_check (vkQueueSubmit (seq->ctx->queue, 1, &sinfo, seq->fence), "submitting", error))
-    return FALSE;
-  return hearth_vk_check (vkWaitForFences (device, 1, &seq->fence, VK_TRUE, HEARTH_VK_FENCE_TIMEOUT_NS),
-                          "running a sequence", error);
+  g_rec_mutex_lock (&seq->ctx->lock);
+  ok = hearth_vk_check (vkResetFences (device, 1, &seq->fence), "resetting a fence", error) &&
+       hearth_vk_check (vkQueueSubmit (seq->ctx->queue, 1, &sinfo, seq->fence), "submitting", error) &&
+       hearth_vk_check (vkWaitForFences (device, 1, &seq->fence, VK_TRUE, HEARTH_VK_FENCE_TIMEOUT_NS),
+                        "running a sequence", error);
+  g_rec_mutex_unlock (&seq->ctx->lock);
+  return ok;
 }
 
 HearthVkContext *

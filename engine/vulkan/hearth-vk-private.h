@@ -32,6 +32,7 @@ struct _HearthVkContext
   guint64                          allocated;
   guint64                          memory_limit;
   GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */
+  GRecMutex                        lock;      /* queue, command pool, kernels, accounting */
 };
 
 struct _HearthVkKernel

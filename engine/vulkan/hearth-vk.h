@@ -111,6 +111,12 @@ gboolean          hearth_vk_context_use_subgroup (HearthVkContext *ctx);
 gboolean          hearth_vk_context_use_row_per_thread (HearthVkContext *ctx);
 /* Device-local bytes allocated so far by this context. */
 guint64           hearth_vk_context_get_allocated (HearthVkContext *ctx);
+/* A model (and so its context) may be shared by sessions on several
+ * threads; Vulkan wants the queue and the command pool used by one thread
+ * at a time. Callers hold this (recursive) lock around recording and
+ * submitting; the layer takes it itself around its own submits. */
+void              hearth_vk_context_lock (HearthVkContext *ctx);
+void              hearth_vk_context_unlock (HearthVkContext *ctx);
 /* Saves the pipeline cache now (also done by _free). */
 void              hearth_vk_context_save_cache (HearthVkContext *ctx);
 
