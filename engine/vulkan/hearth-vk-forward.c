@@ -108,6 +108,15 @@ hearth_vk_model_new (HearthModel *model,
       return NULL;
     }
   vm->n_gpu = n_gpu < 0 ? hp->n_layer : MIN ((guint32) n_gpu, hp->n_layer);
+  /* The attention kernel keeps a head in shared memory and registers. */
+  if (vm->n_gpu > 0 && (hp->head_dim > 256 || hp->head_dim_v > 256))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "heads of %u dimensions are more than the Vulkan attention kernel takes (256)",
+                   MAX (hp->head_dim, hp->head_dim_v));
+      hearth_vk_model_free (vm);
+      return NULL;
+    }
   vm->full = vm->n_gpu == hp->n_layer;
 
   /* What the device must hold: the embeddings, the device layers, the
