@@ -31,7 +31,7 @@ hearth_cli_chat (int    argc,
 {
   g_autofree char *model_path = NULL;
   g_autofree char *system = NULL;
-  g_autofree char *backend = NULL;
+  g_auto(HearthCliBackendOptions) bopts = { 0 };
   int threads = 0, ctx = 0, n_predict = 256;
   double temp = 0.0;
   gint64 seed = 0;
@@ -44,7 +44,6 @@ hearth_cli_chat (int    argc,
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed", "S" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &ctx, "Context length (default: the model's)", "N" },
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "cpu (default) or vulkan", "NAME" },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print timings of each turn on stderr", NULL },
     { NULL }
   };
@@ -63,6 +62,7 @@ hearth_cli_chat (int    argc,
   guint turn = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  hearth_cli_backend_options_add (context, &bopts);
   if (!hearth_cli_parse (context, &argc, &argv))
     return 2;
   if (model_path == NULL)
@@ -70,7 +70,7 @@ hearth_cli_chat (int    argc,
 
   hearth_model_params_init (&mp);
   mp.n_threads = threads;
-  if (!hearth_cli_parse_backend (backend, &mp.backend, &error))
+  if (!hearth_cli_backend_options_apply (&bopts, &mp, &error))
     return hearth_cli_fail (error);
   model = hearth_model_load (model_path, &mp, &error);
   if (model == NULL)

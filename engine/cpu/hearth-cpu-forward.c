@@ -182,6 +182,15 @@ hearth_cpu_forward (HearthSession *s,
                     const gint32  *tokens,
                     guint32        n)
 {
+  hearth_cpu_forward_from (s, tokens, n, 0);
+}
+
+void
+hearth_cpu_forward_from (HearthSession *s,
+                         const gint32  *tokens,
+                         guint32        n,
+                         guint32        first_layer)
+{
   const HearthModel *m = s->model;
   const HearthHParams *hp = &m->hp;
   gsize n_embd = hp->n_embd;
@@ -195,7 +204,8 @@ hearth_cpu_forward (HearthSession *s,
     {
       const guint8 *row = (const guint8 *) m->tok_embd.data + (gsize) tokens[t] * m->tok_embd.row_bytes;
 
-      hearth_dequantize_row (m->tok_embd.type, row, s->x + t * n_embd, (gint64) n_embd);
+      if (first_layer == 0)
+        hearth_dequantize_row (m->tok_embd.type, row, s->x + t * n_embd, (gint64) n_embd);
       for (guint32 i = 0; i < half; i++)
         {
           float theta, mscale;
@@ -206,7 +216,7 @@ hearth_cpu_forward (HearthSession *s,
         }
     }
 
-  for (guint32 il = 0; il < hp->n_layer; il++)
+  for (guint32 il = first_layer; il < hp->n_layer; il++)
     {
       const HearthLayer *l = &m->layers[il];
       AttnJob job = { s, il, n };
