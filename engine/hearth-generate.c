@@ -169,6 +169,11 @@ hearth_session_generate (HearthSession              *self,
           break;
         }
       res.n_generated++;
+      if (first)
+        {
+          res.first_token_seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+          first = FALSE;
+        }
       hearth_detokenizer_push (detok, id, pending);
 
       stop_at = find_stop (pending->str, pending->len, params->stop_strings);
@@ -182,11 +187,6 @@ hearth_session_generate (HearthSession              *self,
                : pending->len - held_back (pending->str, pending->len, params->stop_strings);
       if (emit > 0 && func != NULL)
         {
-          if (first)
-            {
-              res.first_token_seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
-              first = FALSE;
-            }
           if (!func (pending->str, emit, id, user_data) && res.reason == HEARTH_STOP_NONE)
             res.reason = HEARTH_STOP_CALLBACK;
         }

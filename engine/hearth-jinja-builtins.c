@@ -1195,7 +1195,7 @@ jinja_apply_test (JinjaRender     *r,
 /* ---- filters ---- */
 
 static const char *const filter_names[] = {
-  "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float",
+  "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float", "format",
   "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
   "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "sort", "string", "sum",
   "title", "tojson", "trim", "unique", "upper", "wordcount", NULL
@@ -1664,6 +1664,13 @@ jinja_apply_filter (JinjaRender     *r,
     }
   if (strcmp (name, "map") == 0)
     return filter_map (r, at, input, a);
+  if (strcmp (name, "format") == 0)
+    {
+      /* "fmt"|format(args...) is fmt % (args...) */
+      g_autoptr(HearthJsonValue) fmt = jv_str_value (input);
+      g_autoptr(HearthJsonValue) tuple = jv_seq_from_items (HEARTH_JSON_X_TUPLE, a->args);
+      return jinja_percent_format (r, at, fmt, tuple);
+    }
   if (strcmp (name, "select") == 0 || strcmp (name, "reject") == 0)
     return filter_select (r, at, input, a, FALSE, name[0] == 's');
   if (strcmp (name, "selectattr") == 0 || strcmp (name, "rejectattr") == 0)

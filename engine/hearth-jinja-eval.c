@@ -1765,6 +1765,27 @@ exec_node (JinjaRender *r,
       }
     case N_CALL_BLOCK:
       return exec_call_block (r, f, n);
+    case N_WITH:
+      {
+        /* the values are computed in the outer scope, then bound in a new one */
+        JinjaFrame *inner = frame_new (f);
+        gboolean ok = TRUE;
+        g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
+
+        for (guint i = 0; i < n->list2->len && ok; i++)
+          {
+            HearthJsonValue *v = eval (r, f, g_ptr_array_index (n->list2, i));
+            ok = v != NULL;
+            if (ok)
+              g_ptr_array_add (values, v);
+          }
+        for (guint i = 0; ok && i < values->len; i++)
+          jinja_frame_set (inner, g_ptr_array_index (n->names, i), hearth_json_value_ref (g_ptr_array_index (values, i)));
+        if (ok)
+          ok = exec_body (r, inner, n->list);
+        frame_free (inner);
+        return ok;
+      }
     case N_BREAK:
       r->control = JINJA_BREAK;
       return TRUE;

@@ -16,7 +16,8 @@
  *   TEXT value | OUTPUT a | IF a: list else list2 | FOR names in a if b:
  *   list else list2 | SET b = a (b: NAME, GETATTR of a NAME, or TUPLE) |
  *   SET_BLOCK b = list filtered by c | MACRO name(names = list2 defaults): list
- *   FILTER_BLOCK list through c | BREAK | CONTINUE
+ *   FILTER_BLOCK list through c | CALL_BLOCK a (a call) with caller(names =
+ *   list2 defaults): list | WITH names = list2: list | BREAK | CONTINUE
  */
 #include "hearth-jinja-builtins.h"
 #include "hearth-engine-error.h"
@@ -1016,6 +1017,42 @@ parse_set (Parser *p,
   return n;
 }
 
+/* {% with a = x, b = y %}body{% endwith %}: a FOR-less scope, kept as an
+ * N_IF on true whose targets/values sit in names/list2 */
+static Node *
+parse_with (Parser *p,
+            Token  *start)
+{
+  static const char *const ends[] = { "endwith", NULL };
+  Node *n = new_node (p, N_WITH, start->offset);
+  const char *which;
+
+  n->names = g_ptr_array_new ();
+  n->list2 = node_list ();
+  while (cur (p)->kind != TOK_BLOCK_END)
+    {
+      Token *tok = cur (p);
+      Node *value;
+
+      if (n->names->len > 0 && !expect_op (p, ","))
+        return NULL;
+      tok = cur (p);
+      if (tok->kind != TOK_NAME || !is_op (peek (p, 1), "="))
+        return fail (p, tok, "expected 'name = value' in with");
+      p->pos += 2;
+      value = parse_expression (p, TRUE);
+      if (value == NULL)
+        return NULL;
+      g_ptr_array_add (n->names, (gpointer) tok->text);
+      g_ptr_array_add (n->list2, value);
+    }
+  p->pos++;
+  n->list = parse_body (p, ends, &which);
+  if (n->list == NULL || !expect_block_end (p))
+    return NULL;
+  return n;
+}
+
 /* ( name [= default], ... ) into n->names and n->list2 */
 static gboolean
 parse_params (Parser *p,
@@ -1150,6 +1187,8 @@ parse_statement (Parser *p)
     return parse_macro (p, start);
   if (strcmp (kw->text, "call") == 0)
     return parse_call_block (p, start);
+  if (strcmp (kw->text, "with") == 0)
+    return parse_with (p, start);
   if (strcmp (kw->text, "generation") == 0)
     {
       /* Hugging Face's marker for assistant-generated text: renders its body */

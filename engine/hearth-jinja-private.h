@@ -71,6 +71,7 @@ typedef enum
   N_MACRO,
   N_FILTER_BLOCK,
   N_CALL_BLOCK,
+  N_WITH,
   N_BREAK,
   N_CONTINUE,
 } NodeKind;

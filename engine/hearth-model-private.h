@@ -23,6 +23,11 @@ typedef enum
   HEARTH_ROPE_SCALING_YARN,
 } HearthRopeScaling;
 
+/* The Vulkan backend's state (engine/vulkan/hearth-vk-backend.h); NULL
+ * when the model runs on the CPU alone. */
+typedef struct _HearthVkModel HearthVkModel;
+typedef struct _HearthVkSession HearthVkSession;
+
 /* A weight matrix in the mapping: n_rows rows of n_cols elements of @type. */
 typedef struct
 {
@@ -87,6 +92,8 @@ struct _HearthModel
   HearthModelParams params;
   HearthThreadPool *pool;
   char             *backend_description;
+  HearthVkModel    *vk;         /* layers [0, vk n_gpu_layers) run on Vulkan */
+  char             *device_name; /* params.device_name points here */
 };
 
 /* Rope frequency of dimension pair @i (0 <= i < n_rot/2) at position @pos,

@@ -13,6 +13,9 @@
 
 #include "hearth-engine-error.h"
 #include "hearth-model-private.h"
+#ifdef HEARTH_HAVE_VULKAN
+#include "vulkan/hearth-vk-backend.h"
+#endif
 
 typedef struct
 {
@@ -33,6 +36,8 @@ hearth_model_params_init (HearthModelParams *params)
   memset (params, 0, sizeof *params);
   params->backend = HEARTH_BACKEND_CPU;
   params->n_threads = 0;
+  params->device_index = -1;
+  params->n_gpu_layers = -1;
 }
 
 static gboolean
@@ -332,12 +337,16 @@ hearth_model_load (const char              *path,
   else
     hearth_model_params_init (&m->params);
 
+#ifndef HEARTH_HAVE_VULKAN
   if (m->params.backend != HEARTH_BACKEND_CPU)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
                    "the Vulkan backend is not available in this build");
       return NULL;
     }
+#endif
+  /* The name is the caller's: keep a copy for the model's lifetime. */
+  m->params.device_name = NULL;
 
   m->gguf = hearth_gguf_open (path, error);
   if (m->gguf == NULL)
@@ -382,6 +391,30 @@ hearth_model_load (const char              *path,
                                             m->params.reference ? "scalar reference" : hearth_cpu_features (),
                                             hearth_thread_pool_get_n_threads (m->pool),
                                             hearth_thread_pool_get_n_threads (m->pool) == 1 ? "" : "s");
+#ifdef HEARTH_HAVE_VULKAN
+  if (m->params.backend == HEARTH_BACKEND_VULKAN)
+    {
+      g_autofree char *cpu = g_steal_pointer (&m->backend_description);
+      guint32 n_gpu;
+
+      m->device_name = g_strdup (params != NULL ? params->device_name : NULL);
+      m->params.device_name = m->device_name;
+      m->vk = hearth_vk_model_new (m, &local_error);
+      if (m->vk == NULL)
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, local_error->code, "%s: %s", base, local_error->message);
+          return NULL;
+        }
+      /* Say where every layer runs: never a silent fallback. */
+      n_gpu = hearth_vk_model_get_n_gpu_layers (m->vk);
+      if (n_gpu == m->hp.n_layer)
+        m->backend_description = g_strdup (hearth_vk_model_get_description (m->vk));
+      else
+        m->backend_description = g_strdup_printf ("%s; %s: layer%s %u-%u + output",
+                                                  hearth_vk_model_get_description (m->vk), cpu,
+                                                  m->hp.n_layer - n_gpu == 1 ? "" : "s", n_gpu, m->hp.n_layer - 1);
+    }
+#endif
   return g_steal_pointer (&m);
 }
 
@@ -397,6 +430,10 @@ hearth_model_unref (HearthModel *self)
 {
   if (self == NULL || !g_atomic_ref_count_dec (&self->ref_count))
     return;
+#ifdef HEARTH_HAVE_VULKAN
+  g_clear_pointer (&self->vk, hearth_vk_model_free);
+#endif
+  g_free (self->device_name);
   g_clear_pointer (&self->pool, hearth_thread_pool_free);
   g_clear_pointer (&self->tokenizer, hearth_tokenizer_unref);
   g_free (self->layers);
@@ -464,6 +501,35 @@ const char *
 hearth_model_get_backend_description (HearthModel *self)
 {
   return self->backend_description;
+}
+
+HearthBackendKind
+hearth_model_get_layer_backend (HearthModel *self,
+                                guint32      il)
+{
+  return il < hearth_model_get_n_gpu_layers (self) ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
+}
+
+guint32
+hearth_model_get_n_gpu_layers (HearthModel *self)
+{
+#ifdef HEARTH_HAVE_VULKAN
+  if (self->vk != NULL)
+    return hearth_vk_model_get_n_gpu_layers (self->vk);
+#endif
+  return 0;
+}
+
+char *
+hearth_describe_devices (GError **error)
+{
+#ifdef HEARTH_HAVE_VULKAN
+  return hearth_vk_describe_devices (error);
+#else
+  g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+               "the Vulkan backend is not available in this build");
+  return NULL;
+#endif
 }
 
 /* YaRN blends interpolated and extrapolated angles per dimension: the

@@ -40,6 +40,8 @@ struct _HearthSession
   float       *rope_cs;  /* [n_batch][n_rot/2][2] cos, sin */
   float       *scores;   /* [n_threads][n_ctx] */
   int          n_threads;
+
+  HearthVkSession *vk;   /* device buffers when the model has Vulkan layers */
 };
 
 /* Runs @n tokens at positions n_past.. through the CPU backend, writing the
@@ -48,5 +50,12 @@ struct _HearthSession
 void hearth_cpu_forward (HearthSession *self,
                          const gint32  *tokens,
                          guint32        n);
+
+/* The same from layer @first_layer on, with the residual stream of layers
+ * before it already in self->x (partial offload: those ran on Vulkan). */
+void hearth_cpu_forward_from (HearthSession *self,
+                              const gint32  *tokens,
+                              guint32        n,
+                              guint32        first_layer);
 
 G_END_DECLS

@@ -8,6 +8,9 @@
 
 #include "hearth-engine-error.h"
 #include "hearth-session-private.h"
+#ifdef HEARTH_HAVE_VULKAN
+#include "vulkan/hearth-vk-backend.h"
+#endif
 
 #define DEFAULT_BATCH 64
 /* Refuse caches that could not possibly be meant (and would overflow sizes). */
@@ -52,7 +55,8 @@ hearth_session_new (HearthModel               *model,
   s->tokens = g_new0 (gint32, s->n_ctx);
   s->k = g_new0 (void *, hp->n_layer);
   s->v = g_new0 (void *, hp->n_layer);
-  for (guint32 il = 0; il < hp->n_layer; il++)
+  /* Layers on a Vulkan device keep their cache there instead. */
+  for (guint32 il = hearth_model_get_n_gpu_layers (model); il < hp->n_layer; il++)
     {
       s->k[il] = g_try_malloc ((gsize) s->n_ctx * hp->n_head_kv * hp->head_dim * kv_elem);
       s->v[il] = g_try_malloc ((gsize) s->n_ctx * hp->n_head_kv * hp->head_dim_v * kv_elem);
@@ -76,6 +80,14 @@ hearth_session_new (HearthModel               *model,
   SCRATCH (rope_cs, MAX (hp->n_rot, 2));
 #undef SCRATCH
   s->scores = g_new0 (float, (gsize) s->n_threads * s->n_ctx);
+#ifdef HEARTH_HAVE_VULKAN
+  if (model->vk != NULL && hearth_vk_model_get_n_gpu_layers (model->vk) > 0)
+    {
+      s->vk = hearth_vk_session_new (s, error);
+      if (s->vk == NULL)
+        return NULL;
+    }
+#endif
   return g_steal_pointer (&s);
 }
 
@@ -84,6 +96,9 @@ hearth_session_free (HearthSession *self)
 {
   if (self == NULL)
     return;
+#ifdef HEARTH_HAVE_VULKAN
+  g_clear_pointer (&self->vk, hearth_vk_session_free);
+#endif
   if (self->k != NULL)
     for (guint32 il = 0; il < self->model->hp.n_layer; il++)
       g_free (self->k[il]);
@@ -195,8 +210,34 @@ hearth_session_decode (HearthSession *self,
           self->n_logits = 0;
           return FALSE;
         }
-      hearth_cpu_forward (self, tokens + done, n);
-      memcpy (self->tokens + self->n_past, tokens + done, sizeof (gint32) * n);
+#ifdef HEARTH_HAVE_VULKAN
+      if (self->vk != NULL)
+        {
+          gboolean finished = FALSE;
+          float *dst = all_logits ? self->logits + done * n_vocab : last_chunk ? self->logits : NULL;
+
+          /* A device error leaves the cache as it was before this chunk. */
+          if (!hearth_vk_session_forward (self->vk, tokens + done, n, all_logits, dst, &finished, error))
+            {
+              self->n_logits = 0;
+              return FALSE;
+            }
+          if (!finished)
+            hearth_cpu_forward_from (self, tokens + done, n, hearth_vk_model_get_n_gpu_layers (m->vk));
+          memcpy (self->tokens + self->n_past, tokens + done, sizeof (gint32) * n);
+          if (finished)
+            {
+              self->n_past += n;
+              done += n;
+              continue;
+            }
+        }
+      else
+#endif
+        {
+          hearth_cpu_forward (self, tokens + done, n);
+          memcpy (self->tokens + self->n_past, tokens + done, sizeof (gint32) * n);
+        }
 
       if (all_logits)
         hearth_cpu_matmul (m->pool, m->params.reference ? HEARTH_CPU_PATH_REFERENCE : HEARTH_CPU_PATH_FAST,

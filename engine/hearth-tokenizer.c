@@ -215,11 +215,11 @@ build_pieces (HearthTokenizer *self)
         }
       else if ((a & TOK_ATTR_BYTE) && self->family != HEARTH_TOKENIZER_BPE)
         {
-          guint byte;
-
-          if (len == 6 && sscanf ((const char *) s, "<0x%2X>", &byte) == 1)
+          /* "<0xNN>"; the piece is not NUL-terminated, so no sscanf. */
+          if (len == 6 && memcmp (s, "<0x", 3) == 0 && s[5] == '>' &&
+              g_ascii_isxdigit (s[3]) && g_ascii_isxdigit (s[4]))
             {
-              guint8 b = (guint8) byte;
+              guint8 b = (guint8) (g_ascii_xdigit_value (s[3]) * 16 + g_ascii_xdigit_value (s[4]));
               g_byte_array_append (self->pieces, &b, 1);
             }
         }

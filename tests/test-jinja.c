@@ -151,12 +151,14 @@ START_TEST (test_jinja2_cases)
   g_autoptr(HearthJsonValue) c2 = hearth_json_parse (ctx2, -1, NULL);
   g_autoptr(HearthJsonValue) c3 = hearth_json_parse (ctx3, -1, NULL);
   g_autoptr(HearthJsonValue) c4 = hearth_json_parse (ctx4, -1, NULL);
-  HearthJsonValue *ctxs[] = { NULL, c1, c2, c3, c4 };
+  g_autoptr(HearthJsonValue) c5 = hearth_json_parse (ctx5, -1, NULL);
+  HearthJsonValue *ctxs[] = { NULL, c1, c2, c3, c4, c5 };
 
   ck_assert_ptr_nonnull (c1);
   ck_assert_ptr_nonnull (c2);
   ck_assert_ptr_nonnull (c3);
   ck_assert_ptr_nonnull (c4);
+  ck_assert_ptr_nonnull (c5);
   for (guint i = 0; i < G_N_ELEMENTS (jinja2_cases); i++)
     {
       g_autoptr(GError) error = NULL;

@@ -10,142 +10,15 @@
  */
 #include "hearth-config.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
 #include "hearth-engine.h"
-#include "hearth-test.h"
+#include "hearth-test-logits.h"
 
-typedef struct
-{
-  double max_abs;
-  double rms;
-  double top1_margin;
-} Bounds;
-
-typedef struct
-{
-  double max_abs;
-  double rms;
-  guint  top1_checked;
-  guint  top1_mismatches;
-} Deviation;
-
-static JsonObject *
-load_json_object (JsonParser *parser,
-                  const char *rel)
-{
-  g_autofree char *path = hearth_test_data_path ("reference", rel, NULL);
-  g_autoptr(GError) error = NULL;
-
-  ck_assert_msg (json_parser_load_from_file (parser, path, &error), "%s: %s", path,
-                 error ? error->message : "");
-  return json_node_get_object (json_parser_get_root (parser));
-}
-
-static Bounds
-bounds_for (const char *stem)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *all = load_json_object (parser, "tolerances.json");
-  JsonObject *t;
-  Bounds b;
-
-  ck_assert_msg (json_object_has_member (all, stem), "no tolerances for %s", stem);
-  t = json_object_get_object_member (all, stem);
-  b.max_abs = json_object_get_double_member (t, "max_abs");
-  b.rms = json_object_get_double_member (t, "rms");
-  b.top1_margin = json_object_get_double_member (t, "top1_margin");
-  return b;
-}
-
-static GArray *
-all_ids_for (const char *stem,
-             char      **model_rel)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autofree char *name = g_strconcat (stem, ".json", NULL);
-  JsonObject *o = load_json_object (parser, name);
-  JsonArray *a = json_object_get_array_member (o, "all_ids");
-  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-  const char *rel = json_object_has_member (o, "model_file_decompressed") &&
-                    !json_object_get_null_member (o, "model_file_decompressed")
-                      ? json_object_get_string_member (o, "model_file_decompressed")
-                      : json_object_get_string_member (o, "model_file");
-
-  for (guint i = 0; i < json_array_get_length (a); i++)
-    {
-      gint32 id = (gint32) json_array_get_int_element (a, i);
-      g_array_append_val (ids, id);
-    }
-  *model_rel = g_strdup (rel);
-  return ids;
-}
-
-static Deviation
-compare_logits (const float *got,
-                const float *exact,
-                guint        n_pos,
-                guint        n_vocab,
-                double       top1_margin)
-{
-  Deviation d = { 0 };
-  double sq = 0.0;
-
-  for (guint p = 0; p < n_pos; p++)
-    {
-      const float *g = got + (gsize) p * n_vocab;
-      const float *e = exact + (gsize) p * n_vocab;
-      guint ebest = 0, esecond = 1, gbest = 0;
-
-      for (guint v = 0; v < n_vocab; v++)
-        {
-          double diff = fabs ((double) g[v] - e[v]);
-
-          ck_assert_msg (isfinite (g[v]), "non-finite logit at position %u, id %u", p, v);
-          d.max_abs = MAX (d.max_abs, diff);
-          sq += diff * diff;
-          if (g[v] > g[gbest])
-            gbest = v;
-        }
-      if (e[1] > e[0])
-        {
-          ebest = 1;
-          esecond = 0;
-        }
-      for (guint v = 2; v < n_vocab; v++)
-        {
-          if (e[v] > e[ebest])
-            {
-              esecond = ebest;
-              ebest = v;
-            }
-          else if (e[v] > e[esecond])
-            esecond = v;
-        }
-      if (e[ebest] - e[esecond] > top1_margin)
-        {
-          d.top1_checked++;
-          d.top1_mismatches += gbest != ebest;
-        }
-    }
-  d.rms = sqrt (sq / ((double) n_pos * n_vocab));
-  return d;
-}
-
-static const char *const decoder_stems[] = {
-  "stories260K-f32", "stories260K-f16", "stories260K-mixed-Q8_0-Q5_0-F16",
-  "synth-llama-F32", "synth-llama-F16", "synth-llama-BF16",
-  "synth-llama-Q8_0-pure", "synth-llama-Q4_0-pure", "synth-llama-Q4_1-pure",
-  "synth-llama-Q5_0-pure", "synth-llama-Q5_1-pure", "synth-llama-Q2_K-pure",
-  "synth-llama-Q3_K_S-pure", "synth-llama-Q4_K_M-pure", "synth-llama-Q5_K_M-pure",
-  "synth-llama-Q6_K-pure", "synth-llama-Q4_K_M", "synth-llama-Q4_K_S",
-  "synth-qwen2-F32", "synth-qwen2-Q8_0", "synth-qwen2-Q4_K_M",
-  "synth-qwen3-F32", "synth-qwen3-Q8_0", "synth-qwen3-Q4_K_M",
-};
-
-/* Runs one model teacher-forced and checks it against the exact logits. */
+/* Runs one model on the CPU teacher-forced against the exact logits. */
 static void
 check_model (const char *stem,
              gboolean    reference,
@@ -153,63 +26,24 @@ check_model (const char *stem,
              guint32     n_batch,
              gboolean    kv_f32)
 {
-  g_autofree char *model_rel = NULL;
-  g_autoptr(GArray) ids = all_ids_for (stem, &model_rel);
-  g_autofree char *model_path = hearth_test_data_path (model_rel, NULL);
-  g_autofree char *exact_name = g_strconcat (stem, ".exact.logits.f32", NULL);
-  g_autoptr(GBytes) exact = hearth_test_load_data ("reference", exact_name, NULL);
-  Bounds b = bounds_for (stem);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HearthModel) model = NULL;
-  g_autoptr(HearthSession) session = NULL;
-  g_autofree float *got = NULL;
   HearthModelParams mp;
-  HearthSessionParams sp;
-  guint n_vocab;
-  Deviation d;
+  g_autofree char *label = g_strdup_printf ("%s t=%d", reference ? "reference" : "fast     ", n_threads);
 
   hearth_model_params_init (&mp);
   mp.reference = reference;
   mp.n_threads = n_threads;
-  model = hearth_model_load (model_path, &mp, &error);
-  ck_assert_msg (model != NULL, "%s: %s", stem, error ? error->message : "");
-  n_vocab = hearth_model_get_n_vocab (model);
-  ck_assert_uint_eq (g_bytes_get_size (exact), (gsize) ids->len * n_vocab * sizeof (float));
-
-  hearth_session_params_init (&sp);
-  sp.n_ctx = 128;
-  sp.n_batch = n_batch;
-  sp.kv_f32 = kv_f32;
-  session = hearth_session_new (model, &sp, &error);
-  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
-  ck_assert_msg (hearth_session_decode (session, (const gint32 *) ids->data, ids->len, TRUE, NULL, &error),
-                 "%s", error ? error->message : "");
-  ck_assert_uint_eq (hearth_session_get_n_past (session), ids->len);
-
-  got = g_new (float, (gsize) ids->len * n_vocab);
-  for (guint p = 0; p < ids->len; p++)
-    memcpy (got + (gsize) p * n_vocab, hearth_session_get_logits (session, (int) p), n_vocab * sizeof (float));
-
-  d = compare_logits (got, g_bytes_get_data (exact, NULL), ids->len, n_vocab, b.top1_margin);
-  /* Printed so the figures can be read from the test log. */
-  g_print ("%-34s %s t=%d batch=%-2u kv=%s  max_abs %.5f (bound %.3g)  rms %.6f (bound %.3g)  top1 %u/%u\n",
-           stem, reference ? "reference" : "fast     ", n_threads, n_batch, kv_f32 ? "f32" : "f16",
-           d.max_abs, b.max_abs, d.rms, b.rms, d.top1_checked - d.top1_mismatches, d.top1_checked);
-  ck_assert_msg (d.max_abs <= b.max_abs, "%s: max abs %.5f > %.5f", stem, d.max_abs, b.max_abs);
-  ck_assert_msg (d.rms <= b.rms, "%s: rms %.6f > %.6f", stem, d.rms, b.rms);
-  ck_assert_msg (d.top1_mismatches == 0, "%s: argmax differs at %u of %u checked positions",
-                 stem, d.top1_mismatches, d.top1_checked);
+  hearth_test_check_model_logits (stem, &mp, n_batch, kv_f32, label);
 }
 
 START_TEST (test_exact_logits_fast)
 {
-  check_model (decoder_stems[_i], FALSE, 2, 64, FALSE);
+  check_model (hearth_test_decoder_stems[_i], FALSE, 2, 64, FALSE);
 }
 END_TEST
 
 START_TEST (test_exact_logits_reference)
 {
-  check_model (decoder_stems[_i], TRUE, 1, 64, TRUE);
+  check_model (hearth_test_decoder_stems[_i], TRUE, 1, 64, TRUE);
 }
 END_TEST
 
@@ -228,7 +62,7 @@ END_TEST
 START_TEST (test_stories_greedy)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *o = load_json_object (parser, "stories260K-f32.json");
+  JsonObject *o = hearth_test_load_reference (parser, "stories260K-f32.json");
   JsonArray *prompt = json_object_get_array_member (o, "prompt_ids");
   JsonArray *expected = json_object_get_array_member (o, "generated_ids");
   g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
@@ -322,6 +156,121 @@ START_TEST (test_bad_input)
 }
 END_TEST
 
+typedef enum { VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE } Variant;
+
+/* Writes a copy of stories260K-f32 with one tensor changed as @variant says. */
+static char *
+write_variant (const char *dir,
+               const char *tensor,
+               Variant     variant)
+{
+  g_autofree char *src_path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthGguf) src = hearth_gguf_open (src_path, &error);
+  g_autoptr(HearthGgufWriter) w = hearth_gguf_writer_new ();
+  g_autoptr(GPtrArray) buffers = g_ptr_array_new_with_free_func (g_free);
+  char *path = g_build_filename (dir, "variant.gguf", NULL);
+
+  ck_assert_ptr_nonnull (src);
+  hearth_gguf_writer_copy_metadata (w, src);
+  for (guint64 i = 0; i < hearth_gguf_get_n_tensors (src); i++)
+    {
+      const HearthGgufTensor *t = hearth_gguf_get_tensor (src, i);
+      guint64 ne[4] = { t->ne[0], t->ne[1], t->ne[2], t->ne[3] };
+
+      if (strcmp (t->name, tensor) != 0)
+        {
+          ck_assert (hearth_gguf_writer_add_tensor (w, t->name, t->type, t->n_dims, ne, t->data, &error));
+          continue;
+        }
+      if (variant == VARIANT_MISSING)
+        continue;
+      if (variant == VARIANT_SHAPE)
+        {
+          ne[0] = t->ne[1];
+          ne[1] = t->ne[0];
+          ck_assert (hearth_gguf_writer_add_tensor (w, t->name, t->type, t->n_dims, ne, t->data, &error));
+        }
+      else
+        {
+          guint64 bytes;
+          ck_assert (hearth_ggml_row_size (HEARTH_GGML_TYPE_IQ4_NL, ne[0], &bytes));
+          g_ptr_array_add (buffers, g_malloc0 (bytes * ne[1]));
+          ck_assert (hearth_gguf_writer_add_tensor (w, t->name, HEARTH_GGML_TYPE_IQ4_NL, t->n_dims, ne,
+                                                    g_ptr_array_index (buffers, buffers->len - 1), &error));
+        }
+    }
+  ck_assert_msg (hearth_gguf_writer_write_file (w, path, &error), "%s", error ? error->message : "");
+  return path;
+}
+
+/* A model that cannot run fails to load with an error naming the tensor
+ * and what is wrong with it: never a silent fallback. */
+START_TEST (test_load_rejects_bad_tensors)
+{
+  static const struct { const char *tensor; Variant variant; HearthEngineError code; const char *says; } cases[] = {
+    { "blk.1.attn_q.weight", VARIANT_TYPE, HEARTH_ENGINE_ERROR_UNSUPPORTED, "IQ4_NL" },
+    { "blk.3.ffn_down.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.3.ffn_down.weight" },
+    { "blk.0.attn_k.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_k.weight" },
+    { "output_norm.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "output_norm.weight" },
+  };
+  g_autofree char *dir = g_dir_make_tmp ("hearth-model-XXXXXX", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = write_variant (dir, cases[i].tensor, cases[i].variant);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+
+      ck_assert_ptr_null (model);
+      hearth_assert_error (error, cases[i].code);
+      ck_assert_msg (strstr (error->message, cases[i].says) != NULL, "'%s' does not name %s",
+                     error->message, cases[i].says);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+END_TEST
+
+/* `hearth-cli logits` writes what the engine computes: positions x n_vocab
+ * float32, within the model's bounds of the exact reference. */
+START_TEST (test_cli_logits)
+{
+  const char *cli = g_getenv ("HEARTH_CLI");
+  g_autofree char *model_rel = NULL;
+  g_autoptr(GArray) ids = hearth_test_all_ids_for ("synth-qwen3-Q8_0", &model_rel);
+  g_autofree char *model_path = hearth_test_data_path (model_rel, NULL);
+  g_autoptr(GBytes) exact = hearth_test_load_data ("reference", "synth-qwen3-Q8_0.exact.logits.f32", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("hearth-logits-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "logits.f32", NULL);
+  g_autoptr(GString) id_text = g_string_new (NULL);
+  g_autofree char *got = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  int status;
+  HearthTestBounds b = hearth_test_bounds_for ("synth-qwen3-Q8_0");
+  HearthTestDeviation d;
+
+  ck_assert_ptr_nonnull (cli);
+  for (guint i = 0; i < ids->len; i++)
+    g_string_append_printf (id_text, "%s%d", i ? " " : "", g_array_index (ids, gint32, i));
+  {
+    const char *argv[] = { cli, "logits", "-m", model_path, "--tokens", id_text->str, "--out", out,
+                           "--batch", "5", NULL };
+    ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                             &status, &error));
+  }
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "logits failed: %s", err);
+  ck_assert (g_file_get_contents (out, &got, &len, NULL));
+  ck_assert_uint_eq (len, g_bytes_get_size (exact));
+  d = hearth_test_compare_logits ((const float *) got, g_bytes_get_data (exact, NULL), ids->len, 512, b.top1_margin);
+  ck_assert (d.max_abs <= b.max_abs && d.rms <= b.rms && d.top1_mismatches == 0);
+  g_unlink (out);
+  g_rmdir (dir);
+}
+END_TEST
+
 START_TEST (test_cancel)
 {
   g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
@@ -346,13 +295,13 @@ model_suite (void)
 
   tc = tcase_create ("exact-fast");
   tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_exact_logits_fast, 0, G_N_ELEMENTS (decoder_stems));
+  tcase_add_loop_test (tc, test_exact_logits_fast, 0, hearth_test_n_decoder_stems);
   tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("exact-reference");
   tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_exact_logits_reference, 0, G_N_ELEMENTS (decoder_stems));
+  tcase_add_loop_test (tc, test_exact_logits_reference, 0, hearth_test_n_decoder_stems);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("session");
@@ -361,6 +310,8 @@ model_suite (void)
   tcase_add_test (tc, test_truncate_redecode);
   tcase_add_test (tc, test_bad_input);
   tcase_add_test (tc, test_cancel);
+  tcase_add_test (tc, test_load_rejects_bad_tensors);
+  tcase_add_test (tc, test_cli_logits);
   suite_add_tcase (s, tc);
   return s;
 }

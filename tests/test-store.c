@@ -13,8 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <libsecret/secret.h>
-
 #include "hearth-keyring.h"
 #include "hearth-store-private.h"
 #include "hearth-test.h"
@@ -1524,36 +1522,64 @@ START_TEST (test_keyring_wrong_key)
 }
 END_TEST
 
+/* The default collection of the test keyring, locked or unlocked through
+ * the Secret Service's D-Bus API; unlocking uses gnome-keyring's interface
+ * for unlocking with the password and no prompt. */
 static void
-unlock_test_keyring (SecretService    *service,
-                     SecretCollection *collection)
+set_test_keyring_locked (gboolean locked)
 {
-  GDBusConnection *bus = g_dbus_proxy_get_connection (G_DBUS_PROXY (service));
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) opened = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr(GVariant) alias = NULL;
   g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) output = NULL;
-  const char *session = NULL;
-  static const char password[] = "test-password";
+  const char *collection = NULL;
 
-  opened = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
-                                        "org.freedesktop.Secret.Service", "OpenSession",
-                                        g_variant_new ("(sv)", "plain", g_variant_new_string ("")),
-                                        G_VARIANT_TYPE ("(vo)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   hearth_assert_no_error (error);
-  g_variant_get (opened, "(v&o)", &output, &session);
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
-                                       "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
-                                       "UnlockWithMasterPassword",
-                                       g_variant_new ("(o(o@ay@ays))",
-                                                      g_dbus_proxy_get_object_path (G_DBUS_PROXY (collection)),
-                                                      session,
-                                                      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1),
-                                                      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, password,
-                                                                                 sizeof password - 1, 1),
-                                                      "text/plain"),
-                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  alias = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                       "org.freedesktop.Secret.Service", "ReadAlias",
+                                       g_variant_new ("(s)", "default"), G_VARIANT_TYPE ("(o)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   hearth_assert_no_error (error);
+  g_variant_get (alias, "(&o)", &collection);
+  ck_assert_str_ne (collection, "/");
+
+  if (locked)
+    {
+      const char *objects[] = { collection };
+      g_autoptr(GVariant) done = NULL;
+
+      reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                           "org.freedesktop.Secret.Service", "Lock",
+                                           g_variant_new ("(@ao)", g_variant_new_objv (objects, 1)),
+                                           G_VARIANT_TYPE ("(aoo)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      hearth_assert_no_error (error);
+      done = g_variant_get_child_value (reply, 0);
+      ck_assert_uint_eq (g_variant_n_children (done), 1);
+    }
+  else
+    {
+      static const char password[] = "test-password";
+      g_autoptr(GVariant) opened = NULL;
+      g_autoptr(GVariant) output = NULL;
+      const char *session = NULL;
+
+      opened = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                            "org.freedesktop.Secret.Service", "OpenSession",
+                                            g_variant_new ("(sv)", "plain", g_variant_new_string ("")),
+                                            G_VARIANT_TYPE ("(vo)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      hearth_assert_no_error (error);
+      g_variant_get (opened, "(v&o)", &output, &session);
+      reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                           "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
+                                           "UnlockWithMasterPassword",
+                                           g_variant_new ("(o(o@ay@ays))", collection, session,
+                                                          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1),
+                                                          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, password,
+                                                                                     sizeof password - 1, 1),
+                                                          "text/plain"),
+                                           NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      hearth_assert_no_error (error);
+    }
 }
 
 START_TEST (test_keyring_locked)
@@ -1562,11 +1588,7 @@ START_TEST (test_keyring_locked)
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(SecretService) service = NULL;
-  g_autoptr(SecretCollection) collection = NULL;
   g_autoptr(HearthStore) store = NULL;
-  GList *objects;
-  int n_locked;
 
   require_test_keyring ();
   store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_KEYRING, NULL, &error);
@@ -1574,20 +1596,9 @@ START_TEST (test_keyring_locked)
   g_clear_object (&store);
   before = dir_fingerprint (t->data_dir);
 
-  /* Lock the collection; there is no display, so the unlock prompt fails,
-   * as when the user dismisses it. */
-  service = secret_service_get_sync (SECRET_SERVICE_LOAD_COLLECTIONS, NULL, &error);
-  hearth_assert_no_error (error);
-  collection = secret_collection_for_alias_sync (service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE,
-                                                 NULL, &error);
-  hearth_assert_no_error (error);
-  ck_assert_ptr_nonnull (collection);
-  objects = g_list_append (NULL, collection);
-  n_locked = secret_service_lock_sync (service, objects, NULL, NULL, &error);
-  g_list_free (objects);
-  hearth_assert_no_error (error);
-  ck_assert_int_eq (n_locked, 1);
-
+  /* Locked; there is no display, so the unlock prompt fails, as when the
+   * user dismisses it. */
+  set_test_keyring_locked (TRUE);
   store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_AUTO, PASSPHRASE, &error);
   ck_assert_ptr_null (store);
   assert_store_error (error, HEARTH_STORE_ERROR_KEYRING_UNAVAILABLE);
@@ -1596,10 +1607,8 @@ START_TEST (test_keyring_locked)
   after = dir_fingerprint (t->data_dir);
   ck_assert_str_eq (before, after);
 
-  /* Unlock it again for the tests after this one (the daemon outlives this
-   * test), with gnome-keyring's interface for unlocking without a prompt;
-   * then the same database opens with its key. */
-  unlock_test_keyring (service, collection);
+  /* Unlocked again (the daemon outlives this test): the same database opens. */
+  set_test_keyring_locked (FALSE);
   store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_AUTO, NULL, &error);
   hearth_assert_no_error (error);
   ck_assert_int_eq (hearth_store_get_key_source (store), HEARTH_STORE_KEY_KEYRING);
@@ -1672,9 +1681,15 @@ START_TEST (test_keyring_gone_for_keyring_database)
   ck_assert_int_ge (pid, 0);
   if (pid == 0)
     {
-      g_autoptr(HearthStore) store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_KEYRING, NULL, NULL);
+      HearthStore *store = open_with_keyring (t->data_dir, HEARTH_STORE_KEY_KEYRING, NULL, NULL);
+      int code = store != NULL && hearth_store_get_key_source (store) == HEARTH_STORE_KEY_KEYRING ? 0 : 1;
 
-      _exit (store != NULL && hearth_store_get_key_source (store) == HEARTH_STORE_KEY_KEYRING ? 0 : 1);
+      g_clear_object (&store);
+      /* The folder is the parent's to remove; free only this copy. */
+      g_free (t->root);
+      g_free (t->data_dir);
+      g_free (g_steal_pointer (&t));
+      _exit (code);
     }
   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
   ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);

@@ -44,7 +44,7 @@ hearth_cli_bench (int    argc,
                   char **argv)
 {
   g_autofree char *model_path = NULL;
-  g_autofree char *backend = NULL;
+  g_auto(HearthCliBackendOptions) bopts = { 0 };
   int n_prompt = 128;
   int n_gen = 64;
   int threads = 0;
@@ -57,7 +57,6 @@ hearth_cli_bench (int    argc,
     { "gen", 'n', 0, G_OPTION_ARG_INT, &n_gen, "Generated tokens (default 64)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
     { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Repetitions; medians are reported (default 3)", "N" },
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "cpu (default) or vulkan", "NAME" },
     { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bandwidth, "Skip the memory bandwidth probe", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { NULL }
@@ -77,6 +76,7 @@ hearth_cli_bench (int    argc,
   guint32 n_vocab;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  hearth_cli_backend_options_add (context, &bopts);
   if (!hearth_cli_parse (context, &argc, &argv))
     return 2;
   if (model_path == NULL)
@@ -86,7 +86,7 @@ hearth_cli_bench (int    argc,
 
   hearth_model_params_init (&mp);
   mp.n_threads = threads;
-  if (!hearth_cli_parse_backend (backend, &mp.backend, &error))
+  if (!hearth_cli_backend_options_apply (&bopts, &mp, &error))
     return hearth_cli_fail (error);
   t0 = now ();
   model = hearth_model_load (model_path, &mp, &error);

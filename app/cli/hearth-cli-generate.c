@@ -42,7 +42,7 @@ hearth_cli_generate (int    argc,
 {
   g_autofree char *model_path = NULL;
   g_autofree char *prompt_text = NULL;
-  g_autofree char *backend = NULL;
+  g_auto(HearthCliBackendOptions) bopts = { 0 };
   int n_predict = 128;
   int threads = 0;
   int ctx = 0;
@@ -62,7 +62,6 @@ hearth_cli_generate (int    argc,
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &ctx, "Context length (default: the model's)", "N" },
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "cpu (default) or vulkan", "NAME" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No statistics on stderr", NULL },
     { NULL }
   };
@@ -79,6 +78,7 @@ hearth_cli_generate (int    argc,
   HearthGenerateResult res;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  hearth_cli_backend_options_add (context, &bopts);
   if (!hearth_cli_parse (context, &argc, &argv))
     return 2;
   if (model_path == NULL || prompt_text == NULL)
@@ -86,7 +86,7 @@ hearth_cli_generate (int    argc,
 
   hearth_model_params_init (&mp);
   mp.n_threads = threads;
-  if (!hearth_cli_parse_backend (backend, &mp.backend, &error))
+  if (!hearth_cli_backend_options_apply (&bopts, &mp, &error))
     return hearth_cli_fail (error);
   model = hearth_model_load (model_path, &mp, &error);
   if (model == NULL)

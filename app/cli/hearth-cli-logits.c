@@ -52,7 +52,7 @@ hearth_cli_logits (int    argc,
   int batch = 0;
   gboolean kv_f32 = FALSE;
   gboolean reference = FALSE;
-  g_autofree char *backend = NULL;
+  g_auto(HearthCliBackendOptions) bopts = { 0 };
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "GGUF model", "FILE" },
     { "tokens", 0, 0, G_OPTION_ARG_STRING, &tokens_text, "Token ids, space separated", "\"ID ID ...\"" },
@@ -61,7 +61,6 @@ hearth_cli_logits (int    argc,
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Tokens per forward pass (default 64)", "N" },
     { "kv-f32", 0, 0, G_OPTION_ARG_NONE, &kv_f32, "Keep the KV cache in f32", NULL },
     { "reference", 0, 0, G_OPTION_ARG_NONE, &reference, "Use the scalar reference kernels", NULL },
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "cpu (default) or vulkan", "NAME" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- write the logits of every position");
@@ -75,6 +74,7 @@ hearth_cli_logits (int    argc,
   guint32 n_vocab;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  hearth_cli_backend_options_add (context, &bopts);
   if (!hearth_cli_parse (context, &argc, &argv))
     return 2;
   if (model_path == NULL || tokens_text == NULL || out_path == NULL)
@@ -85,11 +85,13 @@ hearth_cli_logits (int    argc,
   hearth_model_params_init (&mp);
   mp.n_threads = threads;
   mp.reference = reference;
-  if (!hearth_cli_parse_backend (backend, &mp.backend, &error))
+  if (!hearth_cli_backend_options_apply (&bopts, &mp, &error))
     return hearth_cli_fail (error);
   model = hearth_model_load (model_path, &mp, &error);
   if (model == NULL)
     return hearth_cli_fail (error);
+  /* Which backend runs which layers, on stderr: stdout may be the data. */
+  fprintf (stderr, "backend: %s\n", hearth_model_get_backend_description (model));
 
   hearth_session_params_init (&sp);
   sp.n_ctx = MAX (ids->len, 1);

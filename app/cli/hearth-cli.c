@@ -11,6 +11,7 @@
 #include "hearth-cli.h"
 
 static const HearthCliCommand commands[] = {
+  { "chat", "Chat with a model in the terminal", hearth_cli_chat },
   { "generate", "Continue a prompt, streaming the text", hearth_cli_generate },
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
   { "bench", "Measure prompt and generation speed of a model", hearth_cli_bench },
@@ -22,6 +23,7 @@ static const HearthCliCommand commands[] = {
   { "detokenize", "Turn token ids back into text", hearth_cli_detokenize },
   { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },
   { "template", "Render a chat template over a JSON context", hearth_cli_template },
+  { "devices", "List the Vulkan devices with their memory and features", hearth_cli_devices },
 };
 
 int
@@ -64,6 +66,56 @@ hearth_cli_parse_backend (const char        *name,
       return FALSE;
     }
   return TRUE;
+}
+
+void
+hearth_cli_backend_options_add (GOptionContext          *context,
+                                HearthCliBackendOptions *options)
+{
+  const GOptionEntry entries[] = {
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &options->backend, "cpu (default) or vulkan", "NAME" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &options->device,
+      "Vulkan device: index or part of its name (see `hearth-cli devices`; default: a GPU)", "N|NAME" },
+    { "gpu-layers", 0, 0, G_OPTION_ARG_INT, &options->gpu_layers,
+      "Layers on the Vulkan device, the rest on the CPU (default: all)", "N" },
+    { NULL }
+  };
+
+  options->gpu_layers = -1;
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
+gboolean
+hearth_cli_backend_options_apply (const HearthCliBackendOptions *options,
+                                  HearthModelParams             *params,
+                                  GError                       **error)
+{
+  guint64 index;
+
+  if (!hearth_cli_parse_backend (options->backend, &params->backend, error))
+    return FALSE;
+  if ((options->device != NULL || options->gpu_layers >= 0) && params->backend != HEARTH_BACKEND_VULKAN)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--device and --gpu-layers need --backend vulkan");
+      return FALSE;
+    }
+  params->n_gpu_layers = options->gpu_layers;
+  if (options->device != NULL)
+    {
+      if (g_ascii_string_to_unsigned (options->device, 10, 0, G_MAXINT, &index, NULL))
+        params->device_index = (int) index;
+      else
+        params->device_name = options->device;
+    }
+  return TRUE;
+}
+
+void
+hearth_cli_backend_options_clear (HearthCliBackendOptions *options)
+{
+  g_clear_pointer (&options->backend, g_free);
+  g_clear_pointer (&options->device, g_free);
 }
 
 gboolean

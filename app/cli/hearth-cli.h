@@ -28,6 +28,24 @@ gboolean hearth_cli_parse (GOptionContext *context, int *argc, char ***argv);
 /* "cpu" or "vulkan" (NULL: cpu). */
 #include "hearth-engine.h"
 gboolean hearth_cli_parse_backend (const char *name, HearthBackendKind *out, GError **error);
+/* --backend, --device and --gpu-layers, shared by the commands that load a
+ * model (logits, bench, generate). */
+typedef struct
+{
+  char *backend;     /* "cpu" (default) or "vulkan" */
+  char *device;      /* index or part of a name, as `hearth-cli devices` lists them */
+  int   gpu_layers;  /* < 0: all */
+} HearthCliBackendOptions;
+
+void     hearth_cli_backend_options_add (GOptionContext          *context,
+                                         HearthCliBackendOptions *options);
+/* Fills the backend fields of @params; @options must outlive the model load. */
+gboolean hearth_cli_backend_options_apply (const HearthCliBackendOptions *options,
+                                           HearthModelParams             *params,
+                                           GError                       **error);
+void     hearth_cli_backend_options_clear (HearthCliBackendOptions *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCliBackendOptions, hearth_cli_backend_options_clear)
+
 /* "1 2 3" -> ids (gint32). */
 gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);
 
@@ -35,6 +53,7 @@ int hearth_cli_inspect (int argc, char **argv);
 int hearth_cli_logits (int argc, char **argv);
 int hearth_cli_bench (int argc, char **argv);
 int hearth_cli_generate (int argc, char **argv);
+int hearth_cli_chat (int argc, char **argv);
 int hearth_cli_quantize (int argc, char **argv);
 int hearth_cli_synth_model (int argc, char **argv);
 int hearth_cli_bench_matmul (int argc, char **argv);
@@ -43,5 +62,6 @@ int hearth_cli_detokenize (int argc, char **argv);
 int hearth_cli_history (int argc, char **argv);
 int hearth_cli_history_bench (int argc, char **argv);
 int hearth_cli_template (int argc, char **argv);
+int hearth_cli_devices (int argc, char **argv);
 
 G_END_DECLS

@@ -765,3 +765,33 @@ hearth_avx2_dot4_q6_k (const void *wv,
   for (int t = 0; t < 4; t++)
     out[t] = hsum_ps (acc[t]);
 }
+
+void
+hearth_avx2_axpy_f16 (float         *y,
+                      float          a,
+                      const guint16 *x,
+                      gint64         n)
+{
+  __m256 va = _mm256_set1_ps (a);
+  gint64 i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps (y + i, _mm256_fmadd_ps (va, load_f16 (x + i), _mm256_loadu_ps (y + i)));
+  for (; i < n; i++)
+    y[i] += a * h2f (x[i]);
+}
+
+void
+hearth_avx2_axpy_f32 (float       *y,
+                      float        a,
+                      const float *x,
+                      gint64       n)
+{
+  __m256 va = _mm256_set1_ps (a);
+  gint64 i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps (y + i, _mm256_fmadd_ps (va, _mm256_loadu_ps (x + i), _mm256_loadu_ps (y + i)));
+  for (; i < n; i++)
+    y[i] += a * x[i];
+}

@@ -102,14 +102,6 @@ typedef struct
   guint32        n;   /* tokens in the chunk */
 } AttnJob;
 
-static inline float
-kv_load (const HearthSession *s,
-         const void          *cache,
-         gsize                i)
-{
-  return s->kv_f32 ? ((const float *) cache)[i] : hearth_fp16_to_fp32 (((const guint16 *) cache)[i]);
-}
-
 /* One (token, head) pair per work item, split across the threads. */
 static void
 attention_worker (void *data,
@@ -122,8 +114,11 @@ attention_worker (void *data,
   guint32 group = hp->n_head / hp->n_head_kv;
   gsize k_stride = (gsize) hp->n_head_kv * hp->head_dim;
   gsize v_stride = (gsize) hp->n_head_kv * hp->head_dim_v;
-  const void *kcache = s->k[job->il];
-  const void *vcache = s->v[job->il];
+  const guint8 *kcache = s->k[job->il];
+  const guint8 *vcache = s->v[job->il];
+  gsize elem = s->kv_f32 ? sizeof (float) : sizeof (guint16);
+  HearthCpuPath path = s->model->params.reference ? HEARTH_CPU_PATH_REFERENCE : HEARTH_CPU_PATH_FAST;
+  gboolean f16 = !s->kv_f32;
   float *scores = s->scores + (gsize) ith * s->n_ctx;
   float scale = 1.0f / sqrtf ((float) hp->head_dim);
   guint32 n_items = job->n * hp->n_head;
@@ -142,11 +137,8 @@ attention_worker (void *data,
       for (guint32 p = 0; p < n_kv; p++)
         {
           gsize base = (gsize) p * k_stride + (gsize) kvh * hp->head_dim;
-          float dot = 0.0f;
 
-          for (guint32 d = 0; d < hp->head_dim; d++)
-            dot += q[d] * kv_load (s, kcache, base + d);
-          scores[p] = dot * scale;
+          scores[p] = hearth_cpu_kv_dot (path, f16, q, kcache + base * elem, hp->head_dim) * scale;
           max = MAX (max, scores[p]);
         }
       for (guint32 p = 0; p < n_kv; p++)
@@ -158,10 +150,8 @@ attention_worker (void *data,
       for (guint32 p = 0; p < n_kv; p++)
         {
           gsize base = (gsize) p * v_stride + (gsize) kvh * hp->head_dim_v;
-          float w = (float) (scores[p] / sum);
 
-          for (guint32 d = 0; d < hp->head_dim_v; d++)
-            out[d] += w * kv_load (s, vcache, base + d);
+          hearth_cpu_kv_axpy (path, f16, out, (float) (scores[p] / sum), vcache + base * elem, hp->head_dim_v);
         }
     }
 }
@@ -192,6 +182,15 @@ hearth_cpu_forward (HearthSession *s,
                     const gint32  *tokens,
                     guint32        n)
 {
+  hearth_cpu_forward_from (s, tokens, n, 0);
+}
+
+void
+hearth_cpu_forward_from (HearthSession *s,
+                         const gint32  *tokens,
+                         guint32        n,
+                         guint32        first_layer)
+{
   const HearthModel *m = s->model;
   const HearthHParams *hp = &m->hp;
   gsize n_embd = hp->n_embd;
@@ -205,7 +204,8 @@ hearth_cpu_forward (HearthSession *s,
     {
       const guint8 *row = (const guint8 *) m->tok_embd.data + (gsize) tokens[t] * m->tok_embd.row_bytes;
 
-      hearth_dequantize_row (m->tok_embd.type, row, s->x + t * n_embd, (gint64) n_embd);
+      if (first_layer == 0)
+        hearth_dequantize_row (m->tok_embd.type, row, s->x + t * n_embd, (gint64) n_embd);
       for (guint32 i = 0; i < half; i++)
         {
           float theta, mscale;
@@ -216,7 +216,7 @@ hearth_cpu_forward (HearthSession *s,
         }
     }
 
-  for (guint32 il = 0; il < hp->n_layer; il++)
+  for (guint32 il = first_layer; il < hp->n_layer; il++)
     {
       const HearthLayer *l = &m->layers[il];
       AttnJob job = { s, il, n };

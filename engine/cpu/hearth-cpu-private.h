@@ -63,6 +63,10 @@ typedef void (*HearthVecDot4Func) (const void *w, const void *x, gsize xs, gint6
 
 void hearth_avx2_dot4_q6_k (const void *w, const void *x, gsize xs, gint64 n, float *out);
 
+/* y += a * x (attention over the V cache). */
+void hearth_avx2_axpy_f16 (float *y, float a, const guint16 *x, gint64 n);
+void hearth_avx2_axpy_f32 (float *y, float a, const float *x, gint64 n);
+
 /* Sums a float buffer with SIMD (the memory bandwidth probe). */
 float hearth_avx2_sum_f32 (const float *x, gint64 n);
 

@@ -80,6 +80,13 @@ void hearth_cpu_matmul (HearthThreadPool *pool,
                         gint64            n_tokens,
                         float            *y);
 
+/* ---- attention rows over the KV cache (f16 or f32 rows) ---- */
+
+/* q . k for one cached key row of @n values. */
+float hearth_cpu_kv_dot (HearthCpuPath path, gboolean f16, const float *q, const void *k, gint64 n);
+/* y += a * v for one cached value row. */
+void  hearth_cpu_kv_axpy (HearthCpuPath path, gboolean f16, float *y, float a, const void *v, gint64 n);
+
 /* Best read bandwidth in bytes/s over @repeats passes of a @bytes buffer,
  * read by the pool's threads (the bound for decode speed). */
 double hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,

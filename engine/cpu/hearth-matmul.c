@@ -318,7 +318,52 @@ hearth_cpu_matmul (HearthThreadPool *pool,
         m.xq = hearth_thread_pool_scratch (pool, size);
       else
         m.xq = own_scratch = g_malloc (size);
-      hearth_thread_pool_run (pool, quantize_activations_task, &m);
+      /* A few rows of activations quantize faster here than the pool
+       * wakes up: that saves one hand-off per matmul in decode. */
+      if (n_tokens * n_cols <= 16384)
+        quantize_activations_task (&m, 0, 1);
+      else
+        hearth_thread_pool_run (pool, quantize_activations_task, &m);
     }
   hearth_thread_pool_run (pool, matmul_simd_task, &m);
+}
+
+float
+hearth_cpu_kv_dot (HearthCpuPath path,
+                   gboolean      f16,
+                   const float  *q,
+                   const void   *k,
+                   gint64        n)
+{
+  float s = 0.0f;
+
+#ifdef HEARTH_HAVE_AVX2_KERNELS
+  if (path == HEARTH_CPU_PATH_FAST && use_avx2 ())
+    return f16 ? hearth_avx2_dot_f16 (k, q, n) : hearth_avx2_dot_f32 (k, q, n);
+#endif
+  for (gint64 i = 0; i < n; i++)
+    s += q[i] * (f16 ? hearth_fp16_to_fp32 (((const guint16 *) k)[i]) : ((const float *) k)[i]);
+  return s;
+}
+
+void
+hearth_cpu_kv_axpy (HearthCpuPath path,
+                    gboolean      f16,
+                    float        *y,
+                    float         a,
+                    const void   *v,
+                    gint64        n)
+{
+#ifdef HEARTH_HAVE_AVX2_KERNELS
+  if (path == HEARTH_CPU_PATH_FAST && use_avx2 ())
+    {
+      if (f16)
+        hearth_avx2_axpy_f16 (y, a, v, n);
+      else
+        hearth_avx2_axpy_f32 (y, a, v, n);
+      return;
+    }
+#endif
+  for (gint64 i = 0; i < n; i++)
+    y[i] += a * (f16 ? hearth_fp16_to_fp32 (((const guint16 *) v)[i]) : ((const float *) v)[i]);
 }

@@ -45,7 +45,7 @@ typedef struct
   guint32          n_generated;
   double           prompt_seconds;
   double           gen_seconds;
-  double           first_token_seconds; /* from the call to the first streamed token */
+  double           first_token_seconds; /* from the call to the first generated token */
 } HearthGenerateResult;
 
 void     hearth_generate_params_init (HearthGenerateParams *params);

@@ -31,8 +31,13 @@ typedef struct
   HearthBackendKind backend;  /* default CPU */
   int               n_threads; /* <= 0: one per core */
   gboolean          reference; /* use the scalar reference kernels (slow; for tests) */
+  /* Vulkan only: */
+  int               device_index; /* < 0 (default): a GPU, lavapipe only when it is the only device */
+  const char       *device_name;  /* or a case-insensitive part of its name; NULL: by index */
+  int               n_gpu_layers; /* layers [0, n) on the device, the rest on the CPU; < 0 (default): all */
+  guint64           device_memory_limit; /* bytes of device memory the model and its sessions may use; 0: all the device has */
   /*< private >*/
-  gpointer          padding[8];
+  gpointer          padding[5];
 } HearthModelParams;
 
 void         hearth_model_params_init (HearthModelParams *params);
@@ -53,8 +58,17 @@ guint32      hearth_model_get_n_layer (HearthModel *self);
 guint64      hearth_model_get_n_params (HearthModel *self);
 /* Bytes of weights one decoded token reads (every matrix once, plus one embedding row). */
 guint64      hearth_model_get_bytes_per_token (HearthModel *self);
-/* "CPU (avx2+fma+f16c, 2 threads)" */
+/* "CPU (avx2+fma+f16c, 2 threads)"; with Vulkan, which layers run where:
+ * "Vulkan device 0 (...): layers 0-3; CPU (...): layers 4-7 + output" */
 const char  *hearth_model_get_backend_description (HearthModel *self);
+/* The backend that runs layer @il: HEARTH_BACKEND_VULKAN or HEARTH_BACKEND_CPU. */
+HearthBackendKind hearth_model_get_layer_backend (HearthModel *self,
+                                                  guint32      il);
+/* Layers on the Vulkan device (0 for the CPU backend). */
+guint32      hearth_model_get_n_gpu_layers (HearthModel *self);
+/* `hearth-cli devices`: every Vulkan device with its memory and features,
+ * one entry per device; an error when Vulkan is not available. */
+char        *hearth_describe_devices (GError **error);
 
 typedef struct
 {

@@ -1,0 +1,474 @@
+/* hearth-vk-context.c: instance, device choice, features, pipeline cache
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "hearth-config.h"
+
+#include <string.h>
+
+#include "hearth-engine-error.h"
+#include "hearth-vk-private.h"
+
+void
+hearth_vk_device_info_free (HearthVkDeviceInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->name);
+  g_free (info);
+}
+
+gboolean
+hearth_vk_check (VkResult    r,
+                 const char *what,
+                 GError    **error)
+{
+  if (r == VK_SUCCESS)
+    return TRUE;
+  g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
+               "Vulkan: %s failed (%s)", what,
+               r == VK_ERROR_DEVICE_LOST ? "device lost" :
+               r == VK_ERROR_OUT_OF_DEVICE_MEMORY ? "out of device memory" :
+               r == VK_ERROR_OUT_OF_HOST_MEMORY ? "out of host memory" :
+               r == VK_TIMEOUT ? "timed out" :
+               r == VK_ERROR_INITIALIZATION_FAILED ? "initialization failed" :
+               r == VK_ERROR_INCOMPATIBLE_DRIVER ? "no compatible driver" :
+               r == VK_ERROR_FEATURE_NOT_PRESENT ? "feature not present" :
+               r == VK_ERROR_EXTENSION_NOT_PRESENT ? "extension not present" : "error");
+  return FALSE;
+}
+
+static VkInstance
+create_instance (GError **error)
+{
+  VkApplicationInfo app = {
+    .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+    .pApplicationName = "hearth",
+    .applicationVersion = 1,
+    .pEngineName = "hearth-engine",
+    .apiVersion = VK_API_VERSION_1_2,
+  };
+  VkInstanceCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+    .pApplicationInfo = &app,
+  };
+  VkInstance instance = VK_NULL_HANDLE;
+
+  if (!hearth_vk_check (vkCreateInstance (&info, NULL, &instance), "creating an instance", error))
+    return VK_NULL_HANDLE;
+  return instance;
+}
+
+static gboolean
+has_extension (const VkExtensionProperties *exts,
+               guint32                      n,
+               const char                  *name)
+{
+  for (guint32 i = 0; i < n; i++)
+    if (strcmp (exts[i].extensionName, name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+query_features (VkPhysicalDevice  pd,
+                HearthVkFeatures *f,
+                char            **name)
+{
+  VkPhysicalDeviceSubgroupProperties sg = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES };
+  VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg };
+  VkPhysicalDeviceMaintenance3Properties m3 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES };
+  VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
+  VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12 };
+  VkPhysicalDeviceFeatures2 feats = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11 };
+  VkPhysicalDeviceMemoryProperties mem;
+  g_autofree VkExtensionProperties *exts = NULL;
+  guint32 n_exts = 0;
+
+  memset (f, 0, sizeof *f);
+  sg.pNext = &m3;
+  vkGetPhysicalDeviceProperties2 (pd, &props);
+  f->api_version = props.properties.apiVersion;
+  if (name != NULL)
+    *name = g_strdup (props.properties.deviceName);
+  f->is_cpu = props.properties.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  f->subgroup_size = sg.subgroupSize;
+  f->subgroup_arith = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                      (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                      (sg.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
+  f->max_storage_range = props.properties.limits.maxStorageBufferRange;
+  f->max_allocation = m3.maxMemoryAllocationSize;
+  f->max_shared = props.properties.limits.maxComputeSharedMemorySize;
+
+  if (f->api_version >= VK_API_VERSION_1_2)
+    {
+      vkGetPhysicalDeviceFeatures2 (pd, &feats);
+      f->fp16 = f12.shaderFloat16;
+      f->int8 = f12.shaderInt8;
+      f->storage8 = f12.storageBuffer8BitAccess;
+      f->storage16 = f11.storageBuffer16BitAccess;
+    }
+
+  vkEnumerateDeviceExtensionProperties (pd, NULL, &n_exts, NULL);
+  exts = g_new0 (VkExtensionProperties, MAX (n_exts, 1));
+  vkEnumerateDeviceExtensionProperties (pd, NULL, &n_exts, exts);
+  f->int_dot = has_extension (exts, n_exts, "VK_KHR_shader_integer_dot_product");
+  f->coopmat_khr = has_extension (exts, n_exts, "VK_KHR_cooperative_matrix");
+  f->coopmat_nv = has_extension (exts, n_exts, "VK_NV_cooperative_matrix");
+
+  vkGetPhysicalDeviceMemoryProperties (pd, &mem);
+  f->uma = TRUE;
+  for (guint32 i = 0; i < mem.memoryHeapCount; i++)
+    if (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+      f->device_memory = MAX (f->device_memory, mem.memoryHeaps[i].size);
+  for (guint32 i = 0; i < mem.memoryTypeCount; i++)
+    if ((mem.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) &&
+        !(mem.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+      f->uma = FALSE;
+}
+
+char *
+hearth_vk_features_describe (const HearthVkFeatures *f)
+{
+  return g_strdup_printf ("Vulkan %u.%u%s%s%s%s%s%s%s, subgroup %u%s, max buffer %" G_GUINT64_FORMAT " MiB%s",
+                          VK_API_VERSION_MAJOR (f->api_version), VK_API_VERSION_MINOR (f->api_version),
+                          f->fp16 ? ", fp16" : "", f->int8 ? ", int8" : "",
+                          f->storage8 ? ", 8-bit storage" : "", f->storage16 ? ", 16-bit storage" : "",
+                          f->int_dot ? ", int8 dot product" : "",
+                          f->coopmat_khr ? ", cooperative matrix (KHR)" : "",
+                          f->coopmat_nv ? ", cooperative matrix (NV)" : "",
+                          f->subgroup_size, f->subgroup_arith ? " with arithmetic" : "",
+                          (guint64) MIN (f->max_storage_range, f->max_allocation) >> 20,
+                          f->uma ? ", unified memory" : "");
+}
+
+GPtrArray *
+hearth_vk_list_devices (GError **error)
+{
+  VkInstance instance = create_instance (error);
+  g_autofree VkPhysicalDevice *pds = NULL;
+  GPtrArray *out;
+  guint32 n = 0;
+
+  if (instance == VK_NULL_HANDLE)
+    return NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_vk_device_info_free);
+  vkEnumeratePhysicalDevices (instance, &n, NULL);
+  pds = g_new0 (VkPhysicalDevice, MAX (n, 1));
+  vkEnumeratePhysicalDevices (instance, &n, pds);
+  for (guint32 i = 0; i < n; i++)
+    {
+      HearthVkDeviceInfo *info = g_new0 (HearthVkDeviceInfo, 1);
+
+      info->index = i;
+      query_features (pds[i], &info->features, &info->name);
+      g_ptr_array_add (out, info);
+    }
+  vkDestroyInstance (instance, NULL);
+  return out;
+}
+
+void
+hearth_vk_context_params_init (HearthVkContextParams *params)
+{
+  memset (params, 0, sizeof *params);
+  params->device_index = -1;
+}
+
+/* ---- pipeline cache ---- */
+
+static char *
+cache_path (HearthVkContext *ctx)
+{
+  VkPhysicalDeviceProperties props;
+  g_autofree char *uuid = NULL;
+
+  vkGetPhysicalDeviceProperties (ctx->pd, &props);
+  uuid = g_compute_checksum_for_data (G_CHECKSUM_SHA1, props.pipelineCacheUUID, VK_UUID_SIZE);
+  return g_strdup_printf ("%s/hearth/vulkan-%04x-%04x-%.16s.cache", g_get_user_cache_dir (),
+                          props.vendorID, props.deviceID, uuid);
+}
+
+static void
+load_cache (HearthVkContext *ctx)
+{
+  g_autofree char *path = cache_path (ctx);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  VkPipelineCacheCreateInfo info = { .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO };
+
+  /* A missing or stale cache is normal; the driver checks the header. */
+  if (g_file_get_contents (path, &data, &len, NULL))
+    {
+      info.initialDataSize = len;
+      info.pInitialData = data;
+    }
+  if (vkCreatePipelineCache (ctx->device, &info, NULL, &ctx->cache) != VK_SUCCESS)
+    {
+      info.initialDataSize = 0;
+      info.pInitialData = NULL;
+      if (vkCreatePipelineCache (ctx->device, &info, NULL, &ctx->cache) != VK_SUCCESS)
+        ctx->cache = VK_NULL_HANDLE;
+    }
+}
+
+void
+hearth_vk_context_save_cache (HearthVkContext *ctx)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree void *data = NULL;
+  size_t len = 0;
+
+  if (ctx->cache == VK_NULL_HANDLE || !ctx->cache_dirty)
+    return;
+  if (vkGetPipelineCacheData (ctx->device, ctx->cache, &len, NULL) != VK_SUCCESS || len == 0)
+    return;
+  data = g_malloc (len);
+  if (vkGetPipelineCacheData (ctx->device, ctx->cache, &len, data) != VK_SUCCESS)
+    return;
+  path = cache_path (ctx);
+  dir = g_path_get_dirname (path);
+  /* The cache only saves time: failing to write it is not an error. */
+  if (g_mkdir_with_parents (dir, 0700) == 0 && g_file_set_contents (path, data, (gssize) len, NULL))
+    ctx->cache_dirty = FALSE;
+}
+
+/* ---- context ---- */
+
+static int
+choose_device (VkPhysicalDevice      *pds,
+               guint32                n,
+               const HearthVkContextParams *params,
+               GError               **error)
+{
+  if (n == 0)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE, "no Vulkan device found");
+      return -1;
+    }
+  if (params->device_index >= 0)
+    {
+      if ((guint32) params->device_index >= n)
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "no Vulkan device %d (there are %u; see `hearth-cli devices`)", params->device_index, n);
+          return -1;
+        }
+      return params->device_index;
+    }
+  if (params->device_name != NULL)
+    {
+      g_autofree char *want = g_utf8_casefold (params->device_name, -1);
+
+      for (guint32 i = 0; i < n; i++)
+        {
+          VkPhysicalDeviceProperties props;
+          g_autofree char *have = NULL;
+
+          vkGetPhysicalDeviceProperties (pds[i], &props);
+          have = g_utf8_casefold (props.deviceName, -1);
+          if (strstr (have, want) != NULL)
+            return (int) i;
+        }
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "no Vulkan device named like \"%s\" (see `hearth-cli devices`)", params->device_name);
+      return -1;
+    }
+  /* A real GPU first; a CPU implementation only when it is all there is. */
+  for (guint32 i = 0; i < n; i++)
+    {
+      VkPhysicalDeviceProperties props;
+
+      vkGetPhysicalDeviceProperties (pds[i], &props);
+      if (props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU)
+        return (int) i;
+    }
+  return 0;
+}
+
+static gboolean
+find_queue (HearthVkContext *ctx)
+{
+  g_autofree VkQueueFamilyProperties *q = NULL;
+  guint32 n = 0;
+  int best = -1;
+
+  vkGetPhysicalDeviceQueueFamilyProperties (ctx->pd, &n, NULL);
+  q = g_new0 (VkQueueFamilyProperties, MAX (n, 1));
+  vkGetPhysicalDeviceQueueFamilyProperties (ctx->pd, &n, q);
+  /* Prefer a compute queue without graphics (async compute), else any. */
+  for (guint32 i = 0; i < n; i++)
+    if ((q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && !(q[i].queueFlags & VK_QUEUE_GRAPHICS_BIT))
+      {
+        best = (int) i;
+        break;
+      }
+  for (guint32 i = 0; best < 0 && i < n; i++)
+    if (q[i].queueFlags & VK_QUEUE_COMPUTE_BIT)
+      best = (int) i;
+  ctx->queue_family = (guint32) best;
+  return best >= 0;
+}
+
+HearthVkContext *
+hearth_vk_context_new (const HearthVkContextParams *params,
+                       GError                     **error)
+{
+  g_autoptr(HearthVkContext) ctx = g_new0 (HearthVkContext, 1);
+  HearthVkContextParams defaults;
+  g_autofree VkPhysicalDevice *pds = NULL;
+  guint32 n = 0;
+  int chosen;
+  float priority = 1.0f;
+  VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
+  VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12 };
+  VkPhysicalDeviceFeatures2 feats = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11 };
+  VkDeviceQueueCreateInfo qinfo = { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &priority };
+  VkDeviceCreateInfo dinfo = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &feats,
+                               .queueCreateInfoCount = 1, .pQueueCreateInfos = &qinfo };
+  VkCommandPoolCreateInfo pinfo = { .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT };
+
+  if (params == NULL)
+    {
+      hearth_vk_context_params_init (&defaults);
+      params = &defaults;
+    }
+  ctx->kernels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
+  g_rec_mutex_init (&ctx->lock);
+  ctx->instance = create_instance (error);
+  if (ctx->instance == VK_NULL_HANDLE)
+    return NULL;
+  vkEnumeratePhysicalDevices (ctx->instance, &n, NULL);
+  pds = g_new0 (VkPhysicalDevice, MAX (n, 1));
+  vkEnumeratePhysicalDevices (ctx->instance, &n, pds);
+  chosen = choose_device (pds, n, params, error);
+  if (chosen < 0)
+    return NULL;
+  ctx->device_index = (guint) chosen;
+  ctx->pd = pds[chosen];
+  query_features (ctx->pd, &ctx->features, &ctx->device_name);
+  vkGetPhysicalDeviceMemoryProperties (ctx->pd, &ctx->mem);
+
+  /* The kernels read quant blocks through 8- and 16-bit storage access. */
+  if (ctx->features.api_version < VK_API_VERSION_1_2 || !ctx->features.storage8 || !ctx->features.storage16)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "Vulkan device %s lacks what the kernels need (Vulkan 1.2 with 8- and 16-bit storage buffer access)",
+                   ctx->device_name);
+      return NULL;
+    }
+  if (!find_queue (ctx))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "Vulkan device %s has no compute queue", ctx->device_name);
+      return NULL;
+    }
+  f11.storageBuffer16BitAccess = VK_TRUE;
+  f12.storageBuffer8BitAccess = VK_TRUE;
+  f12.shaderFloat16 = ctx->features.fp16;
+  f12.shaderInt8 = ctx->features.int8;
+  qinfo.queueFamilyIndex = ctx->queue_family;
+  if (!hearth_vk_check (vkCreateDevice (ctx->pd, &dinfo, NULL, &ctx->device), "creating the device", error))
+    return NULL;
+  vkGetDeviceQueue (ctx->device, ctx->queue_family, 0, &ctx->queue);
+  pinfo.queueFamilyIndex = ctx->queue_family;
+  if (!hearth_vk_check (vkCreateCommandPool (ctx->device, &pinfo, NULL, &ctx->cmd_pool), "creating a command pool", error))
+    return NULL;
+
+  ctx->max_buffer = MIN (ctx->features.max_storage_range, ctx->features.max_allocation);
+  if (params->max_buffer_bytes > 0)
+    ctx->max_buffer = MIN (ctx->max_buffer, params->max_buffer_bytes);
+  ctx->max_buffer &= ~(gsize) 255;
+  ctx->use_subgroup = ctx->features.subgroup_arith && !params->no_subgroup;
+  ctx->memory_limit = params->memory_limit;
+  /* On a CPU device the invocations are SIMD lanes of one core: a row per
+   * lane beats a workgroup per row with its reduction. */
+  ctx->row_per_thread = ctx->features.is_cpu && !params->gpu_kernels;
+  load_cache (ctx);
+  return g_steal_pointer (&ctx);
+}
+
+void
+hearth_vk_context_free (HearthVkContext *ctx)
+{
+  if (ctx == NULL)
+    return;
+  if (ctx->device != VK_NULL_HANDLE)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      vkDeviceWaitIdle (ctx->device);
+      hearth_vk_context_save_cache (ctx);
+      g_hash_table_iter_init (&iter, ctx->kernels);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        hearth_vk_kernel_free (ctx, value);
+      if (ctx->cache != VK_NULL_HANDLE)
+        vkDestroyPipelineCache (ctx->device, ctx->cache, NULL);
+      if (ctx->cmd_pool != VK_NULL_HANDLE)
+        vkDestroyCommandPool (ctx->device, ctx->cmd_pool, NULL);
+      vkDestroyDevice (ctx->device, NULL);
+    }
+  if (ctx->instance != VK_NULL_HANDLE)
+    vkDestroyInstance (ctx->instance, NULL);
+  g_hash_table_unref (ctx->kernels);
+  g_rec_mutex_clear (&ctx->lock);
+  g_free (ctx->device_name);
+  g_free (ctx);
+}
+
+const char *
+hearth_vk_context_get_device_name (HearthVkContext *ctx)
+{
+  return ctx->device_name;
+}
+
+guint
+hearth_vk_context_get_device_index (HearthVkContext *ctx)
+{
+  return ctx->device_index;
+}
+
+const HearthVkFeatures *
+hearth_vk_context_get_features (HearthVkContext *ctx)
+{
+  return &ctx->features;
+}
+
+gsize
+hearth_vk_context_get_max_buffer (HearthVkContext *ctx)
+{
+  return ctx->max_buffer;
+}
+
+gboolean
+hearth_vk_context_use_subgroup (HearthVkContext *ctx)
+{
+  return ctx->use_subgroup;
+}
+
+void
+hearth_vk_context_lock (HearthVkContext *ctx)
+{
+  g_rec_mutex_lock (&ctx->lock);
+}
+
+void
+hearth_vk_context_unlock (HearthVkContext *ctx)
+{
+  g_rec_mutex_unlock (&ctx->lock);
+}
+
+gboolean
+hearth_vk_context_use_row_per_thread (HearthVkContext *ctx)
+{
+  return ctx->row_per_thread;
+}
+
+guint64
+hearth_vk_context_get_allocated (HearthVkContext *ctx)
+{
+  return ctx->allocated;
+}

@@ -1,0 +1,516 @@
+/* hearth-vk-forward.c: the llama-family forward pass on Vulkan
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The same op sequence as hearth_cpu_forward (engine/cpu/hearth-cpu-forward.c),
+ * recorded into one command buffer per chunk of tokens and submitted once:
+ *   x = embd[token]
+ *   per device layer: h = rms_norm(x) * attn_norm; q, k, v = W h (+b);
+ *                     q, k per-head norms (qwen3); rope; store k, v in the
+ *                     cache; a = attention; x += Wo a;
+ *                     h = rms_norm(x) * ffn_norm; x += Wdown (silu(Wgate h) * Wup h)
+ *   all layers on the device: logits = Woutput (rms_norm(x) * output_norm)
+ *   otherwise: x goes back to the host for the CPU layers.
+ * The position (n_past) lives in a small host-visible buffer the cache
+ * store and attention read when they run, so the one-token decode step is
+ * recorded once per session and then only submitted, once per token;
+ * prompt chunks (whose sizes vary) are recorded per chunk, one submit each.
+ */
+#include "hearth-config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "hearth-engine-error.h"
+#include "hearth-vk-backend.h"
+#include "hearth-vk-ops.h"
+
+typedef struct
+{
+  HearthVkMatrix *attn_norm, *ffn_norm, *q_norm, *k_norm;
+  HearthVkMatrix *wq, *wk, *wv, *wo, *w_gate, *w_up, *w_down;
+  HearthVkMatrix *bq, *bk, *bv;
+} VkLayer;
+
+struct _HearthVkModel
+{
+  HearthVkContext *ctx;
+  HearthModel     *model;   /* not a reference: the model owns this */
+  guint32          n_gpu;
+  gboolean         full;    /* every layer and the output on the device */
+  HearthVkMatrix  *tok_embd;
+  HearthVkMatrix  *output_norm;
+  HearthVkMatrix  *output;  /* may be tok_embd (tied) */
+  VkLayer         *layers;
+  char            *description;
+};
+
+struct _HearthVkSession
+{
+  HearthVkModel    *vm;
+  HearthSession    *s;
+  HearthVkSequence *seq;                      /* prompt chunks, re-recorded */
+  HearthVkSequence *decode;                   /* one token, recorded once */
+  gboolean          decode_recorded;
+  guint32           n_batch;
+  HearthVkBuffer   *ids, *cs, *logits, *state; /* host-visible; state[0] = n_past */
+  HearthVkBuffer   *x, *xn, *q, *kc, *vc, *attn, *gate, *up, *partial;
+  HearthVkBuffer  **k, **v;                   /* [n_gpu] caches */
+};
+
+static guint64
+weight_bytes (const HearthWeight *w)
+{
+  return w->data != NULL ? (guint64) w->row_bytes * w->n_rows : 0;
+}
+
+static gboolean
+upload (HearthVkModel      *vm,
+        const HearthWeight *w,
+        HearthVkMatrix    **out,
+        GError            **error)
+{
+  if (w->data == NULL)
+    return TRUE;
+  *out = hearth_vk_matrix_new (vm->ctx, w->type, w->data, w->n_rows, w->n_cols, w->row_bytes, error);
+  return *out != NULL;
+}
+
+static char *
+layer_range (guint32 a,
+             guint32 b)
+{
+  return a + 1 == b ? g_strdup_printf ("layer %u", a) : g_strdup_printf ("layers %u-%u", a, b - 1);
+}
+
+HearthVkModel *
+hearth_vk_model_new (HearthModel *model,
+                     GError     **error)
+{
+  const HearthHParams *hp = &model->hp;
+  HearthVkContextParams cp;
+  HearthVkModel *vm;
+  guint64 need = 0, have;
+  g_autofree char *features = NULL;
+  g_autofree char *range = NULL;
+  int n_gpu = model->params.n_gpu_layers;
+
+  hearth_vk_context_params_init (&cp);
+  cp.device_index = model->params.device_index;
+  cp.device_name = model->params.device_name;
+  cp.memory_limit = model->params.device_memory_limit;
+  vm = g_new0 (HearthVkModel, 1);
+  vm->model = model;
+  vm->ctx = hearth_vk_context_new (&cp, error);
+  if (vm->ctx == NULL)
+    {
+      hearth_vk_model_free (vm);
+      return NULL;
+    }
+  vm->n_gpu = n_gpu < 0 ? hp->n_layer : MIN ((guint32) n_gpu, hp->n_layer);
+  /* The attention kernel keeps a head in shared memory and registers. */
+  if (vm->n_gpu > 0 && (hp->head_dim > 256 || hp->head_dim_v > 256))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "heads of %u dimensions are more than the Vulkan attention kernel takes (256)",
+                   MAX (hp->head_dim, hp->head_dim_v));
+      hearth_vk_model_free (vm);
+      return NULL;
+    }
+  vm->full = vm->n_gpu == hp->n_layer;
+
+  /* What the device must hold: the embeddings, the device layers, the
+   * output when all layers are there. Checked before uploading anything,
+   * so a model that cannot fit fails at once with the figures. */
+  need += weight_bytes (&model->tok_embd);
+  for (guint32 il = 0; il < vm->n_gpu; il++)
+    {
+      const HearthLayer *l = &model->layers[il];
+      need += weight_bytes (&l->wq) + weight_bytes (&l->wk) + weight_bytes (&l->wv) + weight_bytes (&l->wo) +
+              weight_bytes (&l->w_gate) + weight_bytes (&l->w_up) + weight_bytes (&l->w_down);
+    }
+  if (vm->full && model->output.data != model->tok_embd.data)
+    need += weight_bytes (&model->output);
+  have = hearth_vk_context_get_features (vm->ctx)->device_memory;
+  if (model->params.device_memory_limit > 0)
+    have = MIN (have, model->params.device_memory_limit);
+  if (need > have)
+    {
+      g_autofree char *need_text = g_format_size (need);
+      g_autofree char *have_text = g_format_size (have);
+
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
+                   "%u layer%s on %s need %s of device memory but %s %s available: offload fewer layers (--gpu-layers)",
+                   vm->n_gpu, vm->n_gpu == 1 ? "" : "s", hearth_vk_context_get_device_name (vm->ctx), need_text,
+                   have_text, have == 1 ? "is" : "are");
+      hearth_vk_model_free (vm);
+      return NULL;
+    }
+
+  vm->layers = g_new0 (VkLayer, MAX (vm->n_gpu, 1));
+  if (vm->n_gpu > 0 && !upload (vm, &model->tok_embd, &vm->tok_embd, error))
+    goto fail;
+  for (guint32 il = 0; il < vm->n_gpu; il++)
+    {
+      const HearthLayer *l = &model->layers[il];
+      VkLayer *d = &vm->layers[il];
+
+      if (!upload (vm, &l->attn_norm, &d->attn_norm, error) || !upload (vm, &l->ffn_norm, &d->ffn_norm, error) ||
+          !upload (vm, &l->q_norm, &d->q_norm, error) || !upload (vm, &l->k_norm, &d->k_norm, error) ||
+          !upload (vm, &l->wq, &d->wq, error) || !upload (vm, &l->wk, &d->wk, error) ||
+          !upload (vm, &l->wv, &d->wv, error) || !upload (vm, &l->wo, &d->wo, error) ||
+          !upload (vm, &l->w_gate, &d->w_gate, error) || !upload (vm, &l->w_up, &d->w_up, error) ||
+          !upload (vm, &l->w_down, &d->w_down, error) || !upload (vm, &l->bq, &d->bq, error) ||
+          !upload (vm, &l->bk, &d->bk, error) || !upload (vm, &l->bv, &d->bv, error))
+        goto fail;
+    }
+  if (vm->full)
+    {
+      if (!upload (vm, &model->output_norm, &vm->output_norm, error))
+        goto fail;
+      if (model->output.data == model->tok_embd.data)
+        vm->output = vm->tok_embd;
+      else if (!upload (vm, &model->output, &vm->output, error))
+        goto fail;
+    }
+  hearth_vk_context_save_cache (vm->ctx);
+
+  features = hearth_vk_features_describe (hearth_vk_context_get_features (vm->ctx));
+  range = vm->n_gpu > 0 ? layer_range (0, vm->n_gpu) : g_strdup ("no layers");
+  vm->description = g_strdup_printf ("Vulkan device %u (%s%s; %s): %s%s",
+                                     hearth_vk_context_get_device_index (vm->ctx),
+                                     hearth_vk_context_get_device_name (vm->ctx),
+                                     hearth_vk_context_get_features (vm->ctx)->is_cpu ? ", a CPU device" : "",
+                                     features, range, vm->full ? " + output" : "");
+  return vm;
+
+fail:
+  g_prefix_error (error, "uploading the weights to %s: ", hearth_vk_context_get_device_name (vm->ctx));
+  hearth_vk_model_free (vm);
+  return NULL;
+}
+
+static void
+free_layer (HearthVkContext *ctx,
+            VkLayer         *d)
+{
+  HearthVkMatrix *all[] = { d->attn_norm, d->ffn_norm, d->q_norm, d->k_norm, d->wq, d->wk, d->wv,
+                            d->wo, d->w_gate, d->w_up, d->w_down, d->bq, d->bk, d->bv };
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    hearth_vk_matrix_free (ctx, all[i]);
+}
+
+void
+hearth_vk_model_free (HearthVkModel *vm)
+{
+  if (vm == NULL)
+    return;
+  if (vm->layers != NULL)
+    for (guint32 il = 0; il < vm->n_gpu; il++)
+      free_layer (vm->ctx, &vm->layers[il]);
+  if (vm->output != vm->tok_embd)
+    hearth_vk_matrix_free (vm->ctx, vm->output);
+  hearth_vk_matrix_free (vm->ctx, vm->tok_embd);
+  hearth_vk_matrix_free (vm->ctx, vm->output_norm);
+  g_free (vm->layers);
+  g_free (vm->description);
+  hearth_vk_context_free (vm->ctx);
+  g_free (vm);
+}
+
+guint32
+hearth_vk_model_get_n_gpu_layers (HearthVkModel *vm)
+{
+  return vm->n_gpu;
+}
+
+const char *
+hearth_vk_model_get_description (HearthVkModel *vm)
+{
+  return vm->description;
+}
+
+/* ---- sessions ---- */
+
+void
+hearth_vk_session_free (HearthVkSession *vs)
+{
+  HearthVkContext *ctx;
+
+  if (vs == NULL)
+    return;
+  ctx = vs->vm->ctx;
+  hearth_vk_context_lock (ctx);
+  hearth_vk_sequence_free (vs->seq);
+  hearth_vk_sequence_free (vs->decode);
+  {
+    HearthVkBuffer *all[] = { vs->ids, vs->cs, vs->logits, vs->state, vs->x, vs->xn, vs->q, vs->kc, vs->vc,
+                              vs->attn, vs->gate, vs->up, vs->partial };
+    for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+      hearth_vk_buffer_free (ctx, all[i]);
+  }
+  for (guint32 il = 0; il < vs->vm->n_gpu; il++)
+    {
+      if (vs->k != NULL)
+        hearth_vk_buffer_free (ctx, vs->k[il]);
+      if (vs->v != NULL)
+        hearth_vk_buffer_free (ctx, vs->v[il]);
+    }
+  hearth_vk_context_unlock (ctx);
+  g_free (vs->k);
+  g_free (vs->v);
+  g_free (vs);
+}
+
+#define MAX_SPLITS 32
+
+HearthVkSession *
+hearth_vk_session_new (HearthSession *s,
+                       GError       **error)
+{
+  HearthVkModel *vm = s->model->vk;
+  const HearthHParams *hp = &s->model->hp;
+  HearthVkContext *ctx = vm->ctx;
+  HearthVkSession *vs = g_new0 (HearthVkSession, 1);
+  gsize nb = s->n_batch, f = sizeof (float);
+  gsize q_dim = (gsize) hp->n_head * hp->head_dim;
+  gsize k_dim = (gsize) hp->n_head_kv * hp->head_dim;
+  gsize v_dim = (gsize) hp->n_head_kv * hp->head_dim_v;
+  gsize kv_elem = s->kv_f32 ? 4 : 2;
+
+  /* The logits of a whole chunk must fit one buffer (128 MiB on lavapipe:
+   * 220 tokens of a 151936-token vocabulary); smaller chunks instead. */
+  if (vm->full)
+    {
+      gsize fit = hearth_vk_context_get_max_buffer (ctx) / ((gsize) hp->n_vocab * sizeof (float));
+
+      s->n_batch = (guint32) MAX (1, MIN (s->n_batch, fit));
+      nb = s->n_batch;
+    }
+  vs->vm = vm;
+  vs->s = s;
+  vs->n_batch = s->n_batch;
+  vs->k = g_new0 (HearthVkBuffer *, MAX (vm->n_gpu, 1));
+  vs->v = g_new0 (HearthVkBuffer *, MAX (vm->n_gpu, 1));
+#define DEV(field, bytes) if ((vs->field = hearth_vk_buffer_new (ctx, (bytes), error)) == NULL) goto fail
+#define HOST(field, bytes) if ((vs->field = hearth_vk_buffer_new_host (ctx, (bytes), error)) == NULL) goto fail
+  HOST (ids, nb * sizeof (gint32));
+  HOST (cs, nb * MAX (hp->n_rot, 2) * f);
+  HOST (state, 4 * sizeof (guint32));
+  if (vm->full)
+    HOST (logits, nb * hp->n_vocab * f);
+  DEV (x, nb * hp->n_embd * f);
+  DEV (xn, nb * hp->n_embd * f);
+  DEV (q, nb * q_dim * f);
+  DEV (kc, nb * k_dim * f);
+  DEV (vc, nb * v_dim * f);
+  DEV (attn, nb * hp->n_head * hp->head_dim_v * f);
+  DEV (gate, nb * hp->n_ff * f);
+  DEV (up, nb * hp->n_ff * f);
+  DEV (partial, (gsize) hp->n_head * MAX_SPLITS * (hp->head_dim_v + 2) * f);
+  for (guint32 il = 0; il < vm->n_gpu; il++)
+    {
+      DEV (k[il], (gsize) s->n_ctx * k_dim * kv_elem);
+      DEV (v[il], (gsize) s->n_ctx * v_dim * kv_elem);
+    }
+#undef DEV
+#undef HOST
+  hearth_vk_context_lock (ctx);
+  vs->seq = hearth_vk_sequence_new (ctx, error);
+  vs->decode = vs->seq != NULL ? hearth_vk_sequence_new (ctx, error) : NULL;
+  hearth_vk_context_unlock (ctx);
+  if (vs->decode == NULL)
+    goto fail;
+  return vs;
+
+fail:
+  g_prefix_error (error, "a session of %u tokens on %s: ", s->n_ctx, hearth_vk_context_get_device_name (ctx));
+  hearth_vk_session_free (vs);
+  return NULL;
+}
+
+/* Records @n tokens through the device layers into @seq. Nothing here may
+ * depend on the position: that is read from vs->state when it runs. */
+static gboolean
+record (HearthVkSession  *vs,
+        HearthVkSequence *seq,
+        guint32           n,
+        gboolean          all_logits,
+        gboolean          want_logits,
+        GError          **error)
+{
+  HearthSession *s = vs->s;
+  const HearthModel *m = s->model;
+  const HearthHParams *hp = &m->hp;
+  HearthVkModel *vm = vs->vm;
+  guint32 n_embd = hp->n_embd;
+  guint32 q_dim = hp->n_head * hp->head_dim;
+  guint32 k_dim = hp->n_head_kv * hp->head_dim;
+  guint32 v_dim = hp->n_head_kv * hp->head_dim_v;
+  /* Decode splits the positions for parallelism, sized for the longest
+   * context the session can reach; ranges past the current end are empty. */
+  guint32 n_split = n == 1 ? hearth_vk_attention_splits (1, s->n_ctx) : 1;
+  float scale = 1.0f / sqrtf ((float) hp->head_dim);
+  gboolean neox = hp->rope_type == HEARTH_ROPE_NEOX;
+
+#define DO(call) if (!(call)) return FALSE
+  DO (hearth_vk_sequence_begin (seq, error));
+  DO (hearth_vk_op_get_rows (seq, vm->tok_embd, vs->ids, 0, n, vs->x, 0, n_embd, error));
+  for (guint32 il = 0; il < vm->n_gpu; il++)
+    {
+      const VkLayer *l = &vm->layers[il];
+
+      DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->attn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
+      DO (hearth_vk_op_matmul (seq, l->wq, vs->xn, 0, n_embd, vs->q, 0, q_dim, n, error));
+      DO (hearth_vk_op_matmul (seq, l->wk, vs->xn, 0, n_embd, vs->kc, 0, k_dim, n, error));
+      DO (hearth_vk_op_matmul (seq, l->wv, vs->xn, 0, n_embd, vs->vc, 0, v_dim, n, error));
+      if (l->bq != NULL)
+        DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->q, 0, l->bq->pieces[0].buf, 0, q_dim, vs->q, 0, n * q_dim, error));
+      if (l->bk != NULL)
+        DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->kc, 0, l->bk->pieces[0].buf, 0, k_dim, vs->kc, 0, n * k_dim, error));
+      if (l->bv != NULL)
+        DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->vc, 0, l->bv->pieces[0].buf, 0, v_dim, vs->vc, 0, n * v_dim, error));
+      if (l->q_norm != NULL)
+        {
+          DO (hearth_vk_op_rms_norm (seq, vs->q, 0, l->q_norm->pieces[0].buf, 0, vs->q, 0, hp->head_dim,
+                                     n * hp->n_head, hp->rms_eps, error));
+          DO (hearth_vk_op_rms_norm (seq, vs->kc, 0, l->k_norm->pieces[0].buf, 0, vs->kc, 0, hp->head_dim,
+                                     n * hp->n_head_kv, hp->rms_eps, error));
+        }
+      DO (hearth_vk_op_rope (seq, vs->q, 0, q_dim, vs->cs, 0, n, hp->n_head, hp->head_dim, hp->n_rot, neox, error));
+      DO (hearth_vk_op_rope (seq, vs->kc, 0, k_dim, vs->cs, 0, n, hp->n_head_kv, hp->head_dim, hp->n_rot, neox, error));
+      DO (hearth_vk_op_copy (seq, vs->kc, 0, vs->k[il], 0, k_dim, vs->state, n * k_dim, !s->kv_f32, error));
+      DO (hearth_vk_op_copy (seq, vs->vc, 0, vs->v[il], 0, v_dim, vs->state, n * v_dim, !s->kv_f32, error));
+      DO (hearth_vk_op_attention (seq, vs->q, 0, vs->k[il], 0, vs->v[il], 0, !s->kv_f32, vs->attn, 0, n, vs->state,
+                                  hp->n_head, hp->n_head_kv, hp->head_dim, hp->head_dim_v, scale,
+                                  n_split, vs->partial, error));
+      DO (hearth_vk_op_matmul (seq, l->wo, vs->attn, 0, hp->n_head * hp->head_dim_v, vs->xn, 0, n_embd, n, error));
+      DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->x, 0, vs->xn, 0, n * n_embd, vs->x, 0, n * n_embd, error));
+
+      DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->ffn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
+      DO (hearth_vk_op_matmul (seq, l->w_gate, vs->xn, 0, n_embd, vs->gate, 0, hp->n_ff, n, error));
+      DO (hearth_vk_op_matmul (seq, l->w_up, vs->xn, 0, n_embd, vs->up, 0, hp->n_ff, n, error));
+      DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_SILU_MUL, vs->gate, 0, vs->up, 0, n * hp->n_ff, vs->gate, 0,
+                               n * hp->n_ff, error));
+      DO (hearth_vk_op_matmul (seq, l->w_down, vs->gate, 0, hp->n_ff, vs->xn, 0, n_embd, n, error));
+      DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->x, 0, vs->xn, 0, n * n_embd, vs->x, 0, n * n_embd, error));
+    }
+  if (vm->full && want_logits)
+    {
+      guint32 first = all_logits ? 0 : n - 1;
+      guint32 count = all_logits ? n : 1;
+
+      DO (hearth_vk_op_rms_norm (seq, vs->x, first * n_embd, vm->output_norm->pieces[0].buf, 0, vs->xn, 0, n_embd,
+                                 count, hp->rms_eps, error));
+      DO (hearth_vk_op_matmul (seq, vm->output, vs->xn, 0, n_embd, vs->logits, 0, hp->n_vocab, count, error));
+    }
+  DO (hearth_vk_sequence_end (seq, error));
+#undef DO
+  return TRUE;
+}
+
+static gboolean
+run_step (HearthVkSession *vs,
+          guint32          n,
+          gboolean         all_logits,
+          gboolean         want_logits,
+          GError         **error)
+{
+  if (n > 1)
+    return record (vs, vs->seq, n, all_logits, want_logits, error) && hearth_vk_sequence_submit (vs->seq, error);
+  /* The decode step: recorded on first use, then only submitted. */
+  if (!vs->decode_recorded)
+    {
+      if (!record (vs, vs->decode, 1, TRUE, TRUE, error))
+        return FALSE;
+      vs->decode_recorded = TRUE;
+    }
+  return hearth_vk_sequence_submit (vs->decode, error);
+}
+
+static gboolean
+forward_locked (HearthVkSession *vs,
+                const gint32    *tokens,
+                guint32          n,
+                gboolean         all_logits,
+                float           *logits,
+                gboolean        *finished,
+                GError         **error)
+{
+  HearthSession *s = vs->s;
+  const HearthModel *m = s->model;
+  const HearthHParams *hp = &m->hp;
+  guint32 half = hp->n_rot / 2;
+  float *cs = vs->cs->mapped;
+
+  g_return_val_if_fail (n <= vs->n_batch, FALSE);
+  *finished = FALSE;
+  memcpy (vs->ids->mapped, tokens, n * sizeof (gint32));
+  /* The angles come from the model's own rope code, as on the CPU. */
+  for (guint32 t = 0; t < n; t++)
+    for (guint32 i = 0; i < half; i++)
+      {
+        float theta, mscale;
+
+        hearth_model_rope_angle (m, i, s->n_past + t, &theta, &mscale);
+        cs[(t * half + i) * 2] = cosf (theta) * mscale;
+        cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
+      }
+  ((guint32 *) vs->state->mapped)[0] = s->n_past;
+  if (!run_step (vs, n, all_logits, logits != NULL, error))
+    {
+      g_prefix_error (error, "%s: ", hearth_vk_context_get_device_name (vs->vm->ctx));
+      return FALSE;
+    }
+  if (vs->vm->full)
+    {
+      if (logits != NULL)
+        memcpy (logits, vs->logits->mapped, (gsize) (all_logits ? n : 1) * hp->n_vocab * sizeof (float));
+      *finished = TRUE;
+      return TRUE;
+    }
+  return hearth_vk_buffer_download (vs->vm->ctx, vs->x, 0, s->x, (gsize) n * hp->n_embd * sizeof (float), error);
+}
+
+/* Sessions of one model may run on different threads: the context's lock
+ * keeps each step's recording and submit to one thread at a time. */
+gboolean
+hearth_vk_session_forward (HearthVkSession *vs,
+                           const gint32    *tokens,
+                           guint32          n,
+                           gboolean         all_logits,
+                           float           *logits,
+                           gboolean        *finished,
+                           GError         **error)
+{
+  gboolean ok;
+
+  hearth_vk_context_lock (vs->vm->ctx);
+  ok = forward_locked (vs, tokens, n, all_logits, logits, finished, error);
+  hearth_vk_context_unlock (vs->vm->ctx);
+  return ok;
+}
+
+char *
+hearth_vk_describe_devices (GError **error)
+{
+  g_autoptr(GPtrArray) devices = hearth_vk_list_devices (error);
+  GString *out;
+
+  if (devices == NULL)
+    return NULL;
+  out = g_string_new (NULL);
+  if (devices->len == 0)
+    g_string_append (out, "no Vulkan devices\n");
+  for (guint i = 0; i < devices->len; i++)
+    {
+      HearthVkDeviceInfo *d = g_ptr_array_index (devices, i);
+      g_autofree char *features = hearth_vk_features_describe (&d->features);
+
+      g_string_append_printf (out, "%u: %s (%s, %" G_GUINT64_FORMAT " MiB)\n   %s\n", d->index, d->name,
+                              d->features.is_cpu ? "CPU device" : "GPU",
+                              (guint64) d->features.device_memory >> 20, features);
+    }
+  return g_string_free (out, FALSE);
+}

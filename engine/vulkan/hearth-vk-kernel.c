@@ -1,0 +1,338 @@
+/* hearth-vk-kernel.c: pipelines of the embedded shaders, and sequences
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "hearth-config.h"
+
+#include <string.h>
+
+#include "hearth-engine-error.h"
+#include "hearth-vk-private.h"
+
+#define MAX_BINDINGS 8
+/* Descriptor sets per pool; a sequence adds pools as it needs them. */
+#define SETS_PER_POOL 256
+
+void
+hearth_vk_kernel_free (HearthVkContext *ctx,
+                       HearthVkKernel  *k)
+{
+  if (k == NULL)
+    return;
+  if (k->pipeline != VK_NULL_HANDLE)
+    vkDestroyPipeline (ctx->device, k->pipeline, NULL);
+  if (k->layout != VK_NULL_HANDLE)
+    vkDestroyPipelineLayout (ctx->device, k->layout, NULL);
+  if (k->set_layout != VK_NULL_HANDLE)
+    vkDestroyDescriptorSetLayout (ctx->device, k->set_layout, NULL);
+  g_free (k);
+}
+
+static const HearthVkShader *
+find_shader (const char *name)
+{
+  for (guint i = 0; i < hearth_vk_n_shaders; i++)
+    if (strcmp (hearth_vk_shaders[i].name, name) == 0)
+      return &hearth_vk_shaders[i];
+  return NULL;
+}
+
+static HearthVkKernel *
+get_kernel_locked (HearthVkContext *ctx,
+                   const char      *name,
+                   guint            n_bindings,
+                   guint            push_size,
+                   guint32          wg_size,
+                   GError         **error)
+{
+  const HearthVkShader *shader;
+  HearthVkKernel *k = g_hash_table_lookup (ctx->kernels, name);
+  VkDescriptorSetLayoutBinding bindings[MAX_BINDINGS];
+  VkDescriptorSetLayoutCreateInfo sinfo = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO };
+  VkPushConstantRange range = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = push_size };
+  VkPipelineLayoutCreateInfo linfo = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
+                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &range };
+  VkShaderModuleCreateInfo minfo = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO };
+  VkSpecializationMapEntry entry = { .constantID = 0, .offset = 0, .size = sizeof (guint32) };
+  VkSpecializationInfo spec = { .mapEntryCount = 1, .pMapEntries = &entry, .dataSize = sizeof (guint32), .pData = &wg_size };
+  VkComputePipelineCreateInfo pinfo = { .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO };
+  VkShaderModule module = VK_NULL_HANDLE;
+  VkResult r;
+
+  if (k != NULL)
+    return k;
+  shader = find_shader (name);
+  if (shader == NULL || n_bindings > MAX_BINDINGS)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED, "no compute kernel \"%s\"", name);
+      return NULL;
+    }
+  k = g_new0 (HearthVkKernel, 1);
+  k->name = shader->name;
+  k->n_bindings = n_bindings;
+  k->push_size = push_size;
+  for (guint i = 0; i < n_bindings; i++)
+    bindings[i] = (VkDescriptorSetLayoutBinding) {
+      .binding = i,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .descriptorCount = 1,
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+    };
+  sinfo.bindingCount = n_bindings;
+  sinfo.pBindings = bindings;
+  if (!hearth_vk_check (vkCreateDescriptorSetLayout (ctx->device, &sinfo, NULL, &k->set_layout), "creating a descriptor layout", error))
+    goto fail;
+  linfo.pSetLayouts = &k->set_layout;
+  if (!hearth_vk_check (vkCreatePipelineLayout (ctx->device, &linfo, NULL, &k->layout), "creating a pipeline layout", error))
+    goto fail;
+  minfo.codeSize = shader->size;
+  minfo.pCode = shader->code;
+  if (!hearth_vk_check (vkCreateShaderModule (ctx->device, &minfo, NULL, &module), "creating a shader module", error))
+    goto fail;
+  pinfo.stage = (VkPipelineShaderStageCreateInfo) {
+    .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+    .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+    .module = module,
+    .pName = "main",
+    .pSpecializationInfo = wg_size > 0 ? &spec : NULL,
+  };
+  pinfo.layout = k->layout;
+  r = vkCreateComputePipelines (ctx->device, ctx->cache, 1, &pinfo, NULL, &k->pipeline);
+  vkDestroyShaderModule (ctx->device, module, NULL);
+  if (!hearth_vk_check (r, "building a compute pipeline", error))
+    goto fail;
+  ctx->cache_dirty = TRUE;
+  g_hash_table_insert (ctx->kernels, (gpointer) k->name, k);
+  return k;
+
+fail:
+  g_prefix_error (error, "kernel %s: ", name);
+  hearth_vk_kernel_free (ctx, k);
+  return NULL;
+}
+
+HearthVkKernel *
+hearth_vk_context_get_kernel (HearthVkContext *ctx,
+                              const char      *name,
+                              guint            n_bindings,
+                              guint            push_size,
+                              guint32          wg_size,
+                              GError         **error)
+{
+  HearthVkKernel *k;
+
+  g_rec_mutex_lock (&ctx->lock);
+  k = get_kernel_locked (ctx, name, n_bindings, push_size, wg_size, error);
+  g_rec_mutex_unlock (&ctx->lock);
+  return k;
+}
+
+/* ---- sequences ---- */
+
+struct _HearthVkSequence
+{
+  HearthVkContext *ctx;
+  VkCommandBuffer  cmd;
+  VkFence          fence;
+  GArray          *pools;      /* VkDescriptorPool */
+  guint            pool_used;  /* sets taken from the last pool */
+  guint            n_dispatches;
+  gboolean         recorded;
+};
+
+HearthVkSequence *
+hearth_vk_sequence_new (HearthVkContext *ctx,
+                        GError         **error)
+{
+  g_autoptr(HearthVkSequence) seq = g_new0 (HearthVkSequence, 1);
+  VkCommandBufferAllocateInfo ainfo = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = ctx->cmd_pool,
+    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 1,
+  };
+  VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+
+  seq->ctx = ctx;
+  seq->pools = g_array_new (FALSE, FALSE, sizeof (VkDescriptorPool));
+  if (!hearth_vk_check (vkAllocateCommandBuffers (ctx->device, &ainfo, &seq->cmd), "allocating a command buffer", error))
+    return NULL;
+  if (!hearth_vk_check (vkCreateFence (ctx->device, &finfo, NULL, &seq->fence), "creating a fence", error))
+    return NULL;
+  return g_steal_pointer (&seq);
+}
+
+void
+hearth_vk_sequence_free (HearthVkSequence *seq)
+{
+  HearthVkContext *ctx;
+
+  if (seq == NULL)
+    return;
+  ctx = seq->ctx;
+  if (seq->fence != VK_NULL_HANDLE)
+    vkDestroyFence (ctx->device, seq->fence, NULL);
+  if (seq->cmd != VK_NULL_HANDLE)
+    vkFreeCommandBuffers (ctx->device, ctx->cmd_pool, 1, &seq->cmd);
+  for (guint i = 0; i < seq->pools->len; i++)
+    vkDestroyDescriptorPool (ctx->device, g_array_index (seq->pools, VkDescriptorPool, i), NULL);
+  g_array_unref (seq->pools);
+  g_free (seq);
+}
+
+gboolean
+hearth_vk_sequence_begin (HearthVkSequence *seq,
+                          GError          **error)
+{
+  VkCommandBufferBeginInfo binfo = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+
+  for (guint i = 0; i < seq->pools->len; i++)
+    vkResetDescriptorPool (seq->ctx->device, g_array_index (seq->pools, VkDescriptorPool, i), 0);
+  /* Every pool is empty again: start filling from the first. */
+  seq->pool_used = 0;
+  if (seq->pools->len > 1)
+    {
+      for (guint i = 1; i < seq->pools->len; i++)
+        vkDestroyDescriptorPool (seq->ctx->device, g_array_index (seq->pools, VkDescriptorPool, i), NULL);
+      g_array_set_size (seq->pools, 1);
+    }
+  seq->n_dispatches = 0;
+  seq->recorded = FALSE;
+  if (!hearth_vk_check (vkResetCommandBuffer (seq->cmd, 0), "resetting a command buffer", error))
+    return FALSE;
+  return hearth_vk_check (vkBeginCommandBuffer (seq->cmd, &binfo), "recording", error);
+}
+
+static VkDescriptorSet
+allocate_set (HearthVkSequence *seq,
+              HearthVkKernel   *k,
+              GError          **error)
+{
+  VkDescriptorSetAllocateInfo ainfo = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                        .descriptorSetCount = 1, .pSetLayouts = &k->set_layout };
+  VkDescriptorSet set = VK_NULL_HANDLE;
+
+  /* After begin() the first pool is empty again and reused first. */
+  if (seq->pools->len == 0 || seq->pool_used == SETS_PER_POOL)
+    {
+      VkDescriptorPoolSize size = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * MAX_BINDINGS };
+      VkDescriptorPoolCreateInfo pinfo = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                           .maxSets = SETS_PER_POOL, .poolSizeCount = 1, .pPoolSizes = &size };
+      VkDescriptorPool pool = VK_NULL_HANDLE;
+
+      if (!hearth_vk_check (vkCreateDescriptorPool (seq->ctx->device, &pinfo, NULL, &pool), "creating a descriptor pool", error))
+        return VK_NULL_HANDLE;
+      g_array_append_val (seq->pools, pool);
+      seq->pool_used = 0;
+    }
+  ainfo.descriptorPool = g_array_index (seq->pools, VkDescriptorPool, seq->pools->len - 1);
+  if (!hearth_vk_check (vkAllocateDescriptorSets (seq->ctx->device, &ainfo, &set), "allocating a descriptor set", error))
+    return VK_NULL_HANDLE;
+  seq->pool_used++;
+  return set;
+}
+
+gboolean
+hearth_vk_sequence_dispatch (HearthVkSequence *seq,
+                             HearthVkKernel   *k,
+                             HearthVkBuffer  **bufs,
+                             const void       *push,
+                             guint32           gx,
+                             guint32           gy,
+                             guint32           gz,
+                             GError          **error)
+{
+  VkDescriptorBufferInfo infos[MAX_BINDINGS];
+  VkWriteDescriptorSet writes[MAX_BINDINGS];
+  VkDescriptorSet set;
+
+  if (gx == 0 || gy == 0 || gz == 0)
+    return TRUE;
+  set = allocate_set (seq, k, error);
+  if (set == VK_NULL_HANDLE)
+    return FALSE;
+  for (guint i = 0; i < k->n_bindings; i++)
+    {
+      infos[i] = (VkDescriptorBufferInfo) { bufs[i]->buffer, 0, VK_WHOLE_SIZE };
+      writes[i] = (VkWriteDescriptorSet) {
+        .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        .dstSet = set,
+        .dstBinding = i,
+        .descriptorCount = 1,
+        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        .pBufferInfo = &infos[i],
+      };
+    }
+  vkUpdateDescriptorSets (seq->ctx->device, k->n_bindings, writes, 0, NULL);
+
+  /* Each op reads what the previous ones wrote: one full compute barrier
+   * between dispatches keeps the ordering simple and always right. */
+  if (seq->n_dispatches > 0)
+    {
+      VkMemoryBarrier barrier = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+      };
+      vkCmdPipelineBarrier (seq->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                            0, 1, &barrier, 0, NULL, 0, NULL);
+    }
+  vkCmdBindPipeline (seq->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->pipeline);
+  vkCmdBindDescriptorSets (seq->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout, 0, 1, &set, 0, NULL);
+  if (k->push_size > 0)
+    vkCmdPushConstants (seq->cmd, k->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, k->push_size, push);
+  vkCmdDispatch (seq->cmd, gx, gy, gz);
+  seq->n_dispatches++;
+  return TRUE;
+}
+
+gboolean
+hearth_vk_sequence_end (HearthVkSequence *seq,
+                        GError          **error)
+{
+  /* Make the results visible to host reads of mapped memory. */
+  VkMemoryBarrier barrier = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT,
+  };
+
+  vkCmdPipelineBarrier (seq->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                        VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                        0, 1, &barrier, 0, NULL, 0, NULL);
+  if (!hearth_vk_check (vkEndCommandBuffer (seq->cmd), "recording", error))
+    return FALSE;
+  seq->recorded = TRUE;
+  return TRUE;
+}
+
+gboolean
+hearth_vk_sequence_submit (HearthVkSequence *seq,
+                           GError          **error)
+{
+  VkSubmitInfo sinfo = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &seq->cmd };
+  VkDevice device = seq->ctx->device;
+
+  gboolean ok;
+
+  g_return_val_if_fail (seq->recorded, FALSE);
+  g_rec_mutex_lock (&seq->ctx->lock);
+  ok = hearth_vk_check (vkResetFences (device, 1, &seq->fence), "resetting a fence", error) &&
+       hearth_vk_check (vkQueueSubmit (seq->ctx->queue, 1, &sinfo, seq->fence), "submitting", error) &&
+       hearth_vk_check (vkWaitForFences (device, 1, &seq->fence, VK_TRUE, HEARTH_VK_FENCE_TIMEOUT_NS),
+                        "running a sequence", error);
+  g_rec_mutex_unlock (&seq->ctx->lock);
+  return ok;
+}
+
+HearthVkContext *
+hearth_vk_sequence_get_context (HearthVkSequence *seq)
+{
+  return seq->ctx;
+}
+
+guint
+hearth_vk_sequence_get_n_dispatches (HearthVkSequence *seq)
+{
+  return seq->n_dispatches;
+}

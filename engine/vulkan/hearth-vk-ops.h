@@ -1,0 +1,144 @@
+/* hearth-vk-ops.h: the engine's ops, recorded into a sequence
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each call records one or a few dispatches; nothing runs until the
+ * sequence is submitted. Offsets, strides and sizes are in elements of the
+ * buffer's type (f32 unless said otherwise). Kernel variants are picked from
+ * the context's features (subgroup reductions where the device has them).
+ */
+#pragma once
+
+#include "hearth-vk.h"
+
+G_BEGIN_DECLS
+
+/* y[t][r] = sum_c W[r][c] x[t][c] for t < n_tokens, r < W->n_rows: the
+ * mat-vec kernel for one token, the 8-token mat-mat kernel for more. */
+gboolean hearth_vk_op_matmul (HearthVkSequence     *seq,
+                              const HearthVkMatrix *w,
+                              HearthVkBuffer       *x,
+                              guint32               x_offset,
+                              guint32               x_stride,
+                              HearthVkBuffer       *y,
+                              guint32               y_offset,
+                              guint32               y_stride,
+                              guint32               n_tokens,
+                              GError              **error);
+
+/* y[t] = row ids[ids_offset + t] of W, dequantized (ids: int32). */
+gboolean hearth_vk_op_get_rows (HearthVkSequence     *seq,
+                                const HearthVkMatrix *w,
+                                HearthVkBuffer       *ids,
+                                guint32               ids_offset,
+                                guint32               n_tokens,
+                                HearthVkBuffer       *y,
+                                guint32               y_offset,
+                                guint32               y_stride,
+                                GError              **error);
+
+/* n_rows rows of n: y = x / sqrt (mean (x^2) + eps) * w; y may be x. */
+gboolean hearth_vk_op_rms_norm (HearthVkSequence *seq,
+                                HearthVkBuffer   *x,
+                                guint32           x_offset,
+                                HearthVkBuffer   *w,
+                                guint32           w_offset,
+                                HearthVkBuffer   *y,
+                                guint32           y_offset,
+                                guint32           n,
+                                guint32           n_rows,
+                                float             eps,
+                                GError          **error);
+
+/* In place on x: [n_tokens][x_stride], heads of head_dim; cs: [n_tokens][n_rot/2][2]. */
+gboolean hearth_vk_op_rope (HearthVkSequence *seq,
+                            HearthVkBuffer   *x,
+                            guint32           x_offset,
+                            guint32           x_stride,
+                            HearthVkBuffer   *cs,
+                            guint32           cs_offset,
+                            guint32           n_tokens,
+                            guint32           n_heads,
+                            guint32           head_dim,
+                            guint32           n_rot,
+                            gboolean          neox,
+                            GError          **error);
+
+/* In place: rows of n = softmax (row * scale). */
+gboolean hearth_vk_op_softmax (HearthVkSequence *seq,
+                               HearthVkBuffer   *x,
+                               guint32           x_offset,
+                               guint32           n,
+                               guint32           n_rows,
+                               float             scale,
+                               GError          **error);
+
+typedef enum
+{
+  HEARTH_VK_BINARY_ADD,      /* a + b */
+  HEARTH_VK_BINARY_MUL,      /* a * b */
+  HEARTH_VK_BINARY_SILU_MUL, /* silu (a) * b */
+} HearthVkBinaryOp;
+
+/* y[i] = a[i] op b[i % n_b] for i < n. */
+gboolean hearth_vk_op_binary (HearthVkSequence *seq,
+                              HearthVkBinaryOp  op,
+                              HearthVkBuffer   *a,
+                              guint32           a_offset,
+                              HearthVkBuffer   *b,
+                              guint32           b_offset,
+                              guint32           n_b,
+                              HearthVkBuffer   *y,
+                              guint32           y_offset,
+                              guint32           n,
+                              GError          **error);
+
+/* dst[dst_offset + state[0] * pos_stride + i] = src[src_offset + i] as f16
+ * (dst_f16) or f32: the KV-cache store. @state is a buffer whose first
+ * uint32 is the session's position (n_past), read when the sequence runs. */
+gboolean hearth_vk_op_copy (HearthVkSequence *seq,
+                            HearthVkBuffer   *src,
+                            guint32           src_offset,
+                            HearthVkBuffer   *dst,
+                            guint32           dst_offset,
+                            guint32           pos_stride,
+                            HearthVkBuffer   *state,
+                            guint32           n,
+                            gboolean          dst_f16,
+                            GError          **error);
+
+/* Causal attention of n_tokens queries at positions n_past.. over a cache
+ * of positions 0..n_past+n_tokens-1, n_past read from @state[0] when the
+ * sequence runs (so a recorded decode step serves every position):
+ *   q [n_tokens][n_head][head_dim], o [n_tokens][n_head][head_dim_v] (f32)
+ *   k [pos][n_head_kv][head_dim], v [pos][n_head_kv][head_dim_v] (f16 or f32)
+ * With n_split > 1 (decode at long contexts) the positions are cut in n_split
+ * ranges computed in parallel into @partial (n_tokens * n_head * n_split *
+ * (head_dim_v + 2) floats) and merged; otherwise one fused kernel. */
+gboolean hearth_vk_op_attention (HearthVkSequence *seq,
+                                 HearthVkBuffer   *q,
+                                 guint32           q_offset,
+                                 HearthVkBuffer   *k,
+                                 guint32           k_offset,
+                                 HearthVkBuffer   *v,
+                                 guint32           v_offset,
+                                 gboolean          kv_f16,
+                                 HearthVkBuffer   *o,
+                                 guint32           o_offset,
+                                 guint32           n_tokens,
+                                 HearthVkBuffer   *state,
+                                 guint32           n_head,
+                                 guint32           n_head_kv,
+                                 guint32           head_dim,
+                                 guint32           head_dim_v,
+                                 float             scale,
+                                 guint32           n_split,
+                                 HearthVkBuffer   *partial,
+                                 GError          **error);
+
+/* The split count for one query over up to @n_kv positions: 1 below 512
+ * positions, then one range per 256 positions, at most 32. */
+guint32  hearth_vk_attention_splits (guint32 n_tokens,
+                                     guint32 n_kv);
+
+G_END_DECLS

@@ -1,0 +1,36 @@
+/* binary.comp: y[i] = a[i] OP b[i % n_b] (OP_ADD, OP_MUL) or silu (a) * b (OP_SILU_MUL)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The modulo broadcasts a bias or a norm weight over rows. a, b, y may be
+ * the same buffer (bindings 0, 1, 2).
+ */
+#version 450
+#extension GL_GOOGLE_include_directive : require
+
+#include "hearth-vk-push.h"
+
+layout (local_size_x_id = 0) in;
+layout (binding = 0, std430) readonly buffer A { float a[]; };
+layout (binding = 1, std430) readonly buffer B { float b[]; };
+layout (binding = 2, std430) buffer Y { float y[]; };
+layout (push_constant) uniform Push { HearthVkPushBinary p; };
+
+void
+main ()
+{
+  for (uint i = gl_GlobalInvocationID.x; i < p.n; i += gl_WorkGroupSize.x * gl_NumWorkGroups.x)
+    {
+      float va = a[p.a_offset + i];
+      float vb = b[p.b_offset + i % p.n_b];
+#if defined(OP_ADD)
+      y[p.y_offset + i] = va + vb;
+#elif defined(OP_MUL)
+      y[p.y_offset + i] = va * vb;
+#elif defined(OP_SILU_MUL)
+      y[p.y_offset + i] = va / (1.0 + exp (-va)) * vb;
+#else
+#error "no OP_* defined"
+#endif
+    }
+}

@@ -1,0 +1,121 @@
+/* hearth-vk-push.h: push-constant blocks shared by the shaders and the C side
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Included by GLSL (where GL_core_profile is defined) and by C. Every field
+ * is 32 bits so std430/push-constant layout and the C layout agree; the C
+ * side asserts each struct's size. Offsets and strides are in elements.
+ */
+#ifndef HEARTH_VK_PUSH_H
+#define HEARTH_VK_PUSH_H
+
+#ifdef GL_core_profile
+#define HVK_U32 uint
+#define HVK_F32 float
+#else
+#include <stdint.h>
+#define HVK_U32 uint32_t
+#define HVK_F32 float
+#endif
+
+/* y[t][out_row0 + r] = sum_c W[r][c] * x[t][c], r < n_rows of one weight piece */
+struct HearthVkPushMatmul
+{
+  HVK_U32 n_cols;
+  HVK_U32 n_rows;
+  HVK_U32 row_bytes;
+  HVK_U32 row_begin;   /* first row of this dispatch within the piece */
+  HVK_U32 out_row0;    /* y column of the piece's first row */
+  HVK_U32 n_tokens;
+  HVK_U32 x_offset;
+  HVK_U32 x_stride;
+  HVK_U32 y_offset;
+  HVK_U32 y_stride;
+};
+
+/* y[t][0..n_cols) = dequant (W[ids[t] - row0]) for the ids inside this piece */
+struct HearthVkPushGetRows
+{
+  HVK_U32 n_cols;
+  HVK_U32 row_bytes;
+  HVK_U32 row0;
+  HVK_U32 n_rows;
+  HVK_U32 n_tokens;
+  HVK_U32 ids_offset;
+  HVK_U32 y_offset;
+  HVK_U32 y_stride;
+};
+
+/* rows of n: y = x / sqrt (mean (x^2) + eps) * w */
+struct HearthVkPushNorm
+{
+  HVK_U32 n;
+  HVK_U32 n_rows;
+  HVK_F32 eps;
+  HVK_U32 x_offset;
+  HVK_U32 w_offset;
+  HVK_U32 y_offset;
+};
+
+/* pairs of each head's first n_rot dims rotated by cs[t][i] = (cos, sin) */
+struct HearthVkPushRope
+{
+  HVK_U32 n_tokens;
+  HVK_U32 n_heads;
+  HVK_U32 head_dim;
+  HVK_U32 n_rot;
+  HVK_U32 neox;
+  HVK_U32 x_offset;
+  HVK_U32 x_stride;
+  HVK_U32 cs_offset;
+};
+
+/* rows of n: x = softmax (x * scale), in place */
+struct HearthVkPushSoftmax
+{
+  HVK_U32 n;
+  HVK_U32 n_rows;
+  HVK_F32 scale;
+  HVK_U32 x_offset;
+};
+
+/* y[i] = a[i] op b[i % n_b], i < n */
+struct HearthVkPushBinary
+{
+  HVK_U32 n;
+  HVK_U32 n_b;
+  HVK_U32 a_offset;
+  HVK_U32 b_offset;
+  HVK_U32 y_offset;
+};
+
+/* dst[dst_offset + pos * pos_stride + i] = src[src_offset + i], i < n,
+ * converted to the cache type; pos (the session's n_past) is read from a
+ * buffer so a recorded decode step stays valid as the position moves. */
+struct HearthVkPushCopy
+{
+  HVK_U32 n;
+  HVK_U32 src_offset;
+  HVK_U32 dst_offset;
+  HVK_U32 pos_stride;
+};
+
+/* causal attention of n_tokens queries at positions n_past.. over the
+ * cache; n_past is read from a buffer (see HearthVkPushCopy) */
+struct HearthVkPushAttention
+{
+  HVK_U32 n_tokens;
+  HVK_U32 unused;
+  HVK_U32 n_head;
+  HVK_U32 n_head_kv;
+  HVK_U32 head_dim;
+  HVK_U32 head_dim_v;
+  HVK_U32 q_offset;
+  HVK_U32 o_offset;
+  HVK_U32 k_offset;
+  HVK_U32 v_offset;
+  HVK_F32 scale;
+  HVK_U32 n_split;     /* split-K: position ranges per (token, head) */
+};
+
+#endif
