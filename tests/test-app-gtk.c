@@ -492,7 +492,7 @@ START_TEST (test_worker_stream)
   Run run = { { g_string_new (NULL), 0, 0 }, NULL, NULL, FALSE, NULL };
   g_autoptr(HearthTokenBatcher) b = hearth_token_batcher_new (NULL, 16, on_batch_cancel, &run);
   g_autoptr(HearthEngineWorker) w = hearth_engine_worker_new (b);
-  HearthWorkerLoadParams lp = { HEARTH_BACKEND_CPU, 0, 1 };
+  HearthWorkerLoadParams lp = { HEARTH_BACKEND_CPU, 0, 1, -1 };
   HearthSamplerParams sp;
   guint64 gen;
 
@@ -531,7 +531,7 @@ START_TEST (test_worker_cancel)
   g_autoptr(HearthTokenBatcher) b = hearth_token_batcher_new (NULL, 16, on_batch_cancel, &run);
   g_autoptr(HearthEngineWorker) w = NULL;
   g_autoptr(GCancellable) cancel = g_cancellable_new ();
-  HearthWorkerLoadParams lp = { HEARTH_BACKEND_CPU, 0, 1 };
+  HearthWorkerLoadParams lp = { HEARTH_BACKEND_CPU, 0, 1, -1 };
   HearthSamplerParams sp;
 
   g_setenv ("HEARTH_DEBUG_TOKEN_DELAY_MS", "20", TRUE);
@@ -563,7 +563,7 @@ START_TEST (test_worker_bad_model)
   Run run = { { g_string_new (NULL), 0, 0 }, NULL, NULL, FALSE, NULL };
   g_autoptr(HearthTokenBatcher) b = hearth_token_batcher_new (NULL, 16, on_batch_cancel, &run);
   g_autoptr(HearthEngineWorker) w = hearth_engine_worker_new (b);
-  HearthWorkerLoadParams lp = { HEARTH_BACKEND_CPU, 0, 1 };
+  HearthWorkerLoadParams lp = { HEARTH_BACKEND_CPU, 0, 1, -1 };
   HearthSamplerParams sp;
 
   ck_assert (g_file_set_contents (path, "GGUF\x03\0\0\0 truncated", 17, NULL));

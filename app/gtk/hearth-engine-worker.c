@@ -56,9 +56,7 @@ struct _HearthEngineWorker
   /* Engine thread only. */
   HearthModel        *model;
   HearthSession      *session;
-#ifdef HEARTH_HAVE_CHAT_IMPL
   HearthChat         *chat;
-#endif
   guint               token_delay_ms; /* tests slow the stream down to stop it mid-way */
 };
 
@@ -116,9 +114,7 @@ hearth_worker_message_free (HearthWorkerMessage *message)
 static void
 drop_model (HearthEngineWorker *self)
 {
-#ifdef HEARTH_HAVE_CHAT_IMPL
   g_clear_pointer (&self->chat, hearth_chat_free);
-#endif
   g_clear_pointer (&self->session, hearth_session_free);
   g_clear_pointer (&self->model, hearth_model_unref);
 }
@@ -149,6 +145,7 @@ run_load (HearthEngineWorker *self,
   hearth_model_params_init (&mp);
   mp.backend = cmd->load.backend;
   mp.n_threads = cmd->load.n_threads;
+  mp.n_gpu_layers = cmd->load.n_gpu_layers;
   model = hearth_model_load (cmd->path, &mp, &error);
   if (model == NULL)
     {
@@ -199,39 +196,6 @@ stream_piece (const char *text,
   return hearth_token_batcher_push (st->self->batcher, st->generation, text, len);
 }
 
-#ifndef HEARTH_HAVE_CHAT_IMPL
-static const char *
-role_name (HearthChatRole role)
-{
-  switch (role)
-    {
-    case HEARTH_CHAT_ROLE_SYSTEM: return "system";
-    case HEARTH_CHAT_ROLE_USER: return "user";
-    case HEARTH_CHAT_ROLE_ASSISTANT: return "assistant";
-    case HEARTH_CHAT_ROLE_TOOL:
-    default: return "tool";
-    }
-}
-
-/* ChatML over the turns from @first on, until the chat layer is in. */
-static char *
-render_chatml (Command *cmd,
-               guint    first)
-{
-  GString *s = g_string_new (NULL);
-
-  if (cmd->system_prompt != NULL && cmd->system_prompt[0] != '\0')
-    g_string_append_printf (s, "<|im_start|>system\n%s<|im_end|>\n", cmd->system_prompt);
-  for (guint i = first; i < cmd->messages->len; i++)
-    {
-      HearthWorkerMessage *m = g_ptr_array_index (cmd->messages, i);
-
-      g_string_append_printf (s, "<|im_start|>%s\n%s<|im_end|>\n", role_name (m->role), m->content);
-    }
-  g_string_append (s, "<|im_start|>assistant\n");
-  return g_string_free (s, FALSE);
-}
-#endif
 
 static void
 run_respond (HearthEngineWorker *self,
@@ -253,7 +217,6 @@ run_respond (HearthEngineWorker *self,
   sampler = hearth_sampler_new (&cmd->sampler);
   reply = g_new0 (HearthWorkerReply, 1);
 
-#ifdef HEARTH_HAVE_CHAT_IMPL
   {
     HearthChatParams cp;
     HearthChatReply cr = { 0 };
@@ -296,60 +259,6 @@ run_respond (HearthEngineWorker *self,
     reply->first_token_seconds = cr.gen.first_token_seconds;
     hearth_chat_reply_clear (&cr);
   }
-#else
-  {
-    static const char *const stops[] = { "<|im_end|>", "<|im_start|>", NULL };
-    g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-    HearthTokenizer *tok = hearth_model_get_tokenizer (self->model);
-    guint32 n_ctx = hearth_session_get_n_ctx (self->session);
-    HearthGenerateParams gp;
-    HearthGenerateResult res;
-    guint first = 0;
-
-    /* Leave out the oldest turns until a quarter of the context is free,
-     * never the latest message. */
-    for (;;)
-      {
-        g_autofree char *prompt = render_chatml (cmd, first);
-
-        g_array_set_size (ids, 0);
-        if (!hearth_tokenizer_encode (tok, prompt, -1,
-                                      HEARTH_TOKENIZE_ADD_SPECIAL | HEARTH_TOKENIZE_PARSE_SPECIAL,
-                                      ids, &error))
-          {
-            hearth_worker_reply_free (reply);
-            g_task_return_error (cmd->task, g_steal_pointer (&error));
-            return;
-          }
-        if (ids->len + n_ctx / 4 <= n_ctx || first + 1 >= cmd->messages->len)
-          break;
-        first++;
-      }
-    if (ids->len >= n_ctx)
-      {
-        hearth_worker_reply_free (reply);
-        g_task_return_new_error (cmd->task, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_CONTEXT_FULL,
-                                 _("The message does not fit in the model's context (%u tokens)"), n_ctx);
-        return;
-      }
-    hearth_generate_params_init (&gp);
-    gp.stop_strings = stops;
-    if (!hearth_session_generate (self->session, sampler, (const gint32 *) ids->data, ids->len, &gp,
-                                  stream_piece, &st, cancellable, &res, &error))
-      {
-        hearth_worker_reply_free (reply);
-        g_task_return_error (cmd->task, g_steal_pointer (&error));
-        return;
-      }
-    reply->text = g_strdup (text->str);
-    reply->reason = res.reason;
-    reply->n_prompt_tokens = res.n_prompt;
-    reply->n_generated = res.n_generated;
-    reply->n_dropped = first;
-    reply->gen_seconds = res.gen_seconds;
-    reply->first_token_seconds = res.first_token_seconds;
-  }
-#endif
   reply->n_past = hearth_session_get_n_past (self->session);
   reply->n_ctx = hearth_session_get_n_ctx (self->session);
   g_task_return_pointer (cmd->task, reply, (GDestroyNotify) hearth_worker_reply_free);

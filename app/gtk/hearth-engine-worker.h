@@ -20,6 +20,7 @@ typedef struct
   HearthBackendKind backend;
   guint32           n_ctx;     /* 0: the model's own */
   int               n_threads; /* <= 0: one per core */
+  int               n_gpu_layers; /* Vulkan: layers on the GPU; < 0: all */
 } HearthWorkerLoadParams;
 
 typedef struct

@@ -250,6 +250,7 @@ hearth_window_load_model (HearthWindow *self,
     hearth_chat_view_stop (self->chat_view);
   p.backend = g_strcmp0 (device, "vulkan") == 0 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
   p.n_ctx = g_settings_get_uint (self->settings, "context-length");
+  p.n_gpu_layers = g_settings_get_int (self->settings, "gpu-layers");
   self->loading_path = g_strdup (path);
   gtk_label_set_text (self->model_label, loading);
   gtk_spinner_start (self->model_spinner);
