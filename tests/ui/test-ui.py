@@ -159,9 +159,11 @@ class App:
         fail("still there after %d s: %s" % (timeout, what))
 
     def button(self, name, **kw):
-        # GTK 4.8 names a button with a mnemonic label "_Label Label".
+        # GTK 4.8 names a button with a label from its accessible label and
+        # its text ("_Label Label", "Accessible label _Label Label").
         return self.find(lambda n: n.getRoleName() == "push button" and
-                         (n.name == name or (n.name or "").endswith(" " + name)), what="button " + name, **kw)
+                         (n.name == name or (n.name or "").endswith(" " + name) or
+                          (n.name or "").startswith(name + " ")), what="button " + name, **kw)
 
 
 def shown(node):
@@ -214,6 +216,24 @@ if "stories260K" not in text_of(hint):
     fail("the welcome page does not say where the test model is")
 shot("01-welcome")
 app.close()
+
+# ---- 1b. a file that is not a model: a clear message, no crash ----
+import tempfile
+bad_dir = tempfile.mkdtemp()
+bad = os.path.join(bad_dir, "broken.gguf")
+with open(bad, "wb") as f:
+    f.write(b"GGUF\x03\x00\x00\x00 cut short")
+app = App("--model", bad)
+app.find(lambda n: n.getRoleName() == "label" and n.name == "\u201cbroken.gguf\u201d Cannot Be Used",
+         what="the cannot-load message")
+shot("01b-bad-model")
+click(app.button("Close", within=app.find(lambda n: n.getRoleName() in ("dialog", "alert", "frame") and
+                                          n.name != "Hearth" and n.getRoleName() != "application",
+                                          what="message dialog")))
+app.find(lambda n: n.getRoleName() == "label" and n.name.startswith("Welcome to Hearth"), what="welcome page again")
+app.close()
+os.unlink(bad)
+os.rmdir(bad_dir)
 
 # ---- 2. load stories260K from the command line ----
 log("start with --model")
@@ -386,6 +406,24 @@ app.find(lambda n: n.getRoleName() == "label" and n.name == "A small program", w
 app.find(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("2. Run it; see the tutorial"),
          what="ordered list item with a link")
 shot("09-markdown")
+
+# ---- 9. the remembered models: unload, then load from the list ----
+click(app.button("Models"))
+app.find(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("llama \u00b7 ") and
+         "F32 \u00b7 128 tokens of context" in n.name, what="model summary from the GGUF header")
+shot("10-models")
+click(app.button("Unload the model"))
+click(app.button("Load stories260K-f32.gguf"))
+app.find(named("label", "CPU"), timeout=30, what="model loaded from the remembered list")
+
+# ---- 10. the shortcuts window ----
+# A GtkMenuButton is a button inside a button; the inner one has the action.
+click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Main menu" and
+               n.queryAction().nActions > 0, what="main menu button"))
+item = app.find(lambda n: (n.name or "").replace("_", "").startswith("Keyboard Shortcuts"), what="menu item")
+click(item)
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Stop generating", what="shortcuts window")
+shot("11-shortcuts")
 log2 = app.close()
 
 mapped = timing(log1, "window-mapped")
