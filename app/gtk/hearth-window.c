@@ -694,6 +694,10 @@ hearth_window_dispose (GObject *object)
   g_cancellable_cancel (self->open_cancellable);
   if (self->batcher != NULL)
     hearth_token_batcher_detach (self->batcher);
+  /* A reply finishing after this (its completion holds the chat view) must
+   * not call back into a window that is going away. */
+  if (self->chat_view != NULL)
+    g_signal_handlers_disconnect_by_data (self->chat_view, self);
   /* Stops a reply between two tokens and joins the engine thread. */
   if (self->worker != NULL)
     hearth_engine_worker_shutdown (self->worker);

@@ -424,6 +424,13 @@ item = app.find(lambda n: (n.name or "").replace("_", "").startswith("Keyboard S
 click(item)
 app.find(lambda n: n.getRoleName() == "label" and n.name == "Stop generating", what="shortcuts window")
 shot("11-shortcuts")
+
+# ---- 11. closing the window in the middle of a reply stops it cleanly ----
+click(app.button("New chat"))
+composer = app.find(lambda n: n.getRoleName() == "text" and n.name == "Message", what="composer")
+set_text(composer, "A last story")
+click(app.button("Send"))
+app.find(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", what="reply to close on")
 log2 = app.close()
 
 mapped = timing(log1, "window-mapped")
