@@ -530,12 +530,27 @@ passphrase_response (AdwMessageDialog  *dialog,
   g_mutex_unlock (&req->mutex);
 }
 
+/* A plain entry with hidden text: GTK 4.8's GtkPasswordEntry keeps a
+ * caps-lock handler on the display after it is destroyed, which fires on
+ * the next keyboard state change and touches the dead widget. */
+static GtkWidget *
+secret_entry_new (const char *label)
+{
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_entry_set_visibility (GTK_ENTRY (entry), FALSE);
+  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_PASSWORD);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  return entry;
+}
+
 static gboolean
 show_passphrase_dialog (gpointer data)
 {
   PassphraseRequest *req = data;
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *entry = gtk_password_entry_new ();
+  GtkWidget *entry = secret_entry_new (_("Passphrase"));
   GtkWidget *dialog;
 
   dialog = adw_message_dialog_new (GTK_WINDOW (req->window),
@@ -543,16 +558,11 @@ show_passphrase_dialog (gpointer data)
                                    req->creating
                                    ? _("There is no keyring on this system. Your chat history will be encrypted with this passphrase; it cannot be recovered if you forget it.")
                                    : _("Enter the passphrase that encrypts your chat history."));
-  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Passphrase"), -1);
   gtk_box_append (GTK_BOX (box), entry);
   g_object_set_data (G_OBJECT (dialog), "entry", entry);
   if (req->creating)
     {
-      GtkWidget *confirm = gtk_password_entry_new ();
-
-      gtk_accessible_update_property (GTK_ACCESSIBLE (confirm), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Repeat the passphrase"), -1);
+      GtkWidget *confirm = secret_entry_new (_("Repeat the passphrase"));
       gtk_box_append (GTK_BOX (box), confirm);
       g_object_set_data (G_OBJECT (dialog), "confirm", confirm);
     }

@@ -51,7 +51,7 @@ os.makedirs(SHOTS, exist_ok=True)
 
 ENV = dict(os.environ)
 ENV.update({
-    "G_DEBUG": "fatal-criticals",
+    "G_DEBUG": os.environ.get("HEARTH_UI_TEST_G_DEBUG", "fatal-criticals"),
     "HEARTH_DEBUG_TIMING": "1",
     # Slow the stream down so that it can be watched and stopped mid-way.
     "HEARTH_DEBUG_TOKEN_DELAY_MS": "60",
@@ -81,7 +81,8 @@ class App:
     def __init__(self, *args):
         self.stderr_path = os.path.join(SHOTS, "hearth-%d.log" % int(time.time() * 1000))
         self.err = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen([APP] + list(args), env=ENV, stdout=self.err, stderr=subprocess.STDOUT)
+        wrap = os.environ.get("HEARTH_UI_TEST_WRAP", "").split()
+        self.proc = subprocess.Popen(wrap + [APP] + list(args), env=ENV, stdout=self.err, stderr=subprocess.STDOUT)
         self.root = None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -206,6 +207,51 @@ def timing(log_text, event):
     m = re.findall(r"hearth-timing: %s ([0-9.]+)" % re.escape(event), log_text)
     return [float(x) for x in m]
 
+
+if "--passphrase" in sys.argv:
+    # ---- (12) inside a session bus with no Secret Service ----
+    import tempfile
+    pass_dir = tempfile.mkdtemp()
+    ENV.update({
+        "HEARTH_DATA_DIR": os.path.join(pass_dir, "data"),
+        "GSETTINGS_BACKEND": "memory",
+    })
+
+
+    def password_fields():
+        return app.find_all(lambda n: n.getRoleName() in ("password text", "entry", "text") and
+                            n.name in ("Passphrase", "Repeat the passphrase"))
+
+
+    app = App()
+    app.find(lambda n: n.getRoleName() == "label" and n.name == "Choose a Passphrase", what="new passphrase dialog")
+    fields = password_fields()
+    if len(fields) != 2:
+        fail("the new passphrase dialog should ask twice, has %d fields" % len(fields))
+    for f in fields:
+        set_text(f, "correct horse")
+    shot("12-passphrase-new")
+    click(app.button("Create"))
+    app.find(named("label", "Welcome to Hearth"), what="welcome page after choosing a passphrase")
+    app.close()
+    if not os.path.exists(os.path.join(pass_dir, "data", "history.db")):
+        fail("no history was made with the passphrase")
+
+    app = App()
+    app.find(lambda n: n.getRoleName() == "label" and n.name == "Unlock History", what="unlock dialog")
+    set_text(password_fields()[0], "wrong horse")
+    click(app.button("Unlock"))
+    # A wrong passphrase asks again.
+    time.sleep(0.5)
+    app.find(lambda n: n.getRoleName() == "label" and n.name == "Unlock History", what="unlock dialog after a wrong passphrase")
+    set_text(password_fields()[0], "correct horse")
+    shot("13-passphrase-unlock")
+    click(app.button("Unlock"))
+    app.find(named("label", "Welcome to Hearth"), what="welcome page after unlocking")
+    app.close()
+    shutil.rmtree(pass_dir)
+    print("PASS (passphrase)")
+    sys.exit(0)
 
 # ---- 1. a fresh start with no model shows the welcome page ----
 log("start without a model")
@@ -432,6 +478,35 @@ set_text(composer, "A last story")
 click(app.button("Send"))
 app.find(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", what="reply to close on")
 log2 = app.close()
+
+# ---- 12. no Secret Service: the history is encrypted with a passphrase ----
+# In a session bus of its own with no Secret Service to activate (only the
+# accessibility bus), where this script runs again for that part.
+bus_dir = tempfile.mkdtemp()
+os.makedirs(os.path.join(bus_dir, "services"))
+shutil.copy("/usr/share/dbus-1/services/org.a11y.Bus.service", os.path.join(bus_dir, "services"))
+with open(os.path.join(bus_dir, "session.conf"), "w") as f:
+    f.write("""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=%s</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>%s</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""" % (bus_dir, os.path.join(bus_dir, "services")))
+inner_env = dict(os.environ)
+inner_env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+r = subprocess.run(["dbus-run-session", "--config-file", os.path.join(bus_dir, "session.conf"), "--",
+                    sys.executable, os.path.abspath(__file__), APP, SHOTS, "--passphrase"], env=inner_env)
+shutil.rmtree(bus_dir)
+if r.returncode != 0:
+    fail("the passphrase part failed")
 
 mapped = timing(log1, "window-mapped")
 send = timing(log1, "send")
