@@ -510,7 +510,14 @@ typedef struct
   gboolean  creating;
   char     *passphrase;
   HearthWindow *window;
+  guint     attempt;   /* > 0: the last passphrase was wrong */
 } PassphraseRequest;
+
+typedef struct
+{
+  HearthWindow *window;
+  guint         attempt;
+} OpenContext;
 
 static void
 passphrase_response (AdwMessageDialog  *dialog,
@@ -557,6 +564,8 @@ show_passphrase_dialog (gpointer data)
                                    req->creating ? _("Choose a Passphrase") : _("Unlock History"),
                                    req->creating
                                    ? _("There is no keyring on this system. Your chat history will be encrypted with this passphrase; it cannot be recovered if you forget it.")
+                                   : req->attempt > 0
+                                   ? _("That passphrase is not the right one. Try again.")
                                    : _("Enter the passphrase that encrypts your chat history."));
   gtk_box_append (GTK_BOX (box), entry);
   g_object_set_data (G_OBJECT (dialog), "entry", entry);
@@ -581,13 +590,15 @@ static char *
 ask_passphrase (gboolean creating,
                 gpointer user_data)
 {
+  OpenContext *ctx = user_data;
   PassphraseRequest req = { 0 };
   char *result;
 
   g_mutex_init (&req.mutex);
   g_cond_init (&req.cond);
   req.creating = creating;
-  req.window = user_data;
+  req.window = ctx->window;
+  req.attempt = ctx->attempt;
   g_main_context_invoke (NULL, show_passphrase_dialog, &req);
   g_mutex_lock (&req.mutex);
   while (!req.done)
@@ -608,14 +619,15 @@ open_store_thread (GTask        *task,
   HearthStoreParams params;
   GError *error = NULL;
   HearthStore *store;
+  OpenContext ctx = { source, 0 };
 
   hearth_store_params_init (&params);
   params.data_dir = g_getenv ("HEARTH_DATA_DIR");
   params.key_source = HEARTH_STORE_KEY_AUTO;
   params.passphrase_func = ask_passphrase;
-  params.passphrase_data = source;
+  params.passphrase_data = &ctx;
   /* A wrong passphrase asks again. */
-  for (guint attempt = 0; attempt < 5; attempt++)
+  for (ctx.attempt = 0; ctx.attempt < 5; ctx.attempt++)
     {
       g_clear_error (&error);
       store = hearth_store_open (&params, &error);

@@ -7,8 +7,10 @@ set -eu
 command -v Xvfb >/dev/null || { echo "with-xvfb.sh: Xvfb is missing (Debian: xvfb)" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hearth-xvfb-XXXXXX")
 trap 'kill "$xpid" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
-# -displayfd prints the display number once the server accepts clients.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$tmp/display" >"$tmp/log" 2>&1 &
+# -displayfd prints the display number once the server accepts clients;
+# -noreset: no server reset (refusing clients for a moment) each time the
+# last client leaves, as happens between two runs of the app.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>"$tmp/display" >"$tmp/log" 2>&1 &
 xpid=$!
 for _ in $(seq 100); do
     [ -s "$tmp/display" ] && break

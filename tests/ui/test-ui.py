@@ -243,7 +243,8 @@ if "--passphrase" in sys.argv:
     click(app.button("Unlock"))
     # A wrong passphrase asks again.
     time.sleep(0.5)
-    app.find(lambda n: n.getRoleName() == "label" and n.name == "Unlock History", what="unlock dialog after a wrong passphrase")
+    app.find(lambda n: n.getRoleName() == "label" and n.name == "That passphrase is not the right one. Try again.",
+             what="unlock dialog after a wrong passphrase")
     set_text(password_fields()[0], "correct horse")
     shot("13-passphrase-unlock")
     click(app.button("Unlock"))
