@@ -31,7 +31,8 @@ hearth_application_set_start_time (gint64 monotonic_us)
 }
 
 void
-hearth_application_mark_time (const char *event)
+hearth_application_mark_time_at (const char *event,
+                                  gint64      monotonic_us)
 {
   static int enabled = -1;
 
@@ -39,9 +40,15 @@ hearth_application_mark_time (const char *event)
     enabled = g_getenv ("HEARTH_DEBUG_TIMING") != NULL;
   if (enabled)
     {
-      fprintf (stderr, "hearth-timing: %s %.1f\n", event, (g_get_monotonic_time () - start_time) / 1000.0);
+      fprintf (stderr, "hearth-timing: %s %.1f\n", event, (monotonic_us - start_time) / 1000.0);
       fflush (stderr);
     }
+}
+
+void
+hearth_application_mark_time (const char *event)
+{
+  hearth_application_mark_time_at (event, g_get_monotonic_time ());
 }
 
 static void

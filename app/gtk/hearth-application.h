@@ -18,6 +18,9 @@ HearthApplication *hearth_application_new (void);
 /* With HEARTH_DEBUG_TIMING set, prints "hearth-timing: EVENT MS" (milliseconds
  * since the process started) on stderr; the UI test and the report read it. */
 void hearth_application_mark_time (const char *event);
+/* The same for a moment measured elsewhere (g_get_monotonic_time ()). */
+void hearth_application_mark_time_at (const char *event,
+                                      gint64      monotonic_us);
 void hearth_application_set_start_time (gint64 monotonic_us);
 
 G_END_DECLS

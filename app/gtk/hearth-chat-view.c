@@ -166,6 +166,10 @@ reply_done (GObject      *source,
   gboolean same = FALSE;
 
   reply = hearth_engine_worker_respond_finish (HEARTH_ENGINE_WORKER (source), result, &error);
+  /* What the engine streamed before it finished still reaches the row (a
+   * fast model can finish inside one batch interval). */
+  if (!self->disposed)
+    hearth_token_batcher_flush (self->batcher);
   hearth_token_batcher_invalidate (self->batcher);
   same = self->conversation_id == self->reply_conversation_id;
   self->generation = 0;
@@ -180,6 +184,9 @@ reply_done (GObject      *source,
     {
       gboolean stopped = reply->reason == HEARTH_STOP_CANCELLED || reply->reason == HEARTH_STOP_CALLBACK;
 
+      /* When the engine had the first token, as opposed to when the UI showed it. */
+      hearth_application_mark_time_at ("engine-first-token",
+                                       self->send_time + (gint64) (reply->first_token_seconds * G_USEC_PER_SEC));
       hearth_application_mark_time ("reply-done");
       /* A stopped reply is kept, marked as stopped; an empty one is not worth a message. */
       if (reply->text[0] != '\0' || !stopped)

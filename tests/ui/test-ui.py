@@ -27,6 +27,9 @@ FAILED = []
 
 def fail(msg):
     print("FAIL: " + msg, flush=True)
+    # What the screen showed when it failed, for whoever reads the log.
+    if len(sys.argv) > 2 and shutil.which("import"):
+        subprocess.run(["import", "-window", "root", os.path.join(sys.argv[2], "failure.png")])
     sys.exit(1)
 
 
@@ -230,7 +233,7 @@ if "--passphrase" in sys.argv:
         fail("the new passphrase dialog should ask twice, has %d fields" % len(fields))
     for f in fields:
         set_text(f, "correct horse")
-    shot("12-passphrase-new")
+    shot("13-passphrase-new")
     click(app.button("Create"))
     app.find(named("label", "Welcome to Hearth"), what="welcome page after choosing a passphrase")
     app.close()
@@ -246,7 +249,7 @@ if "--passphrase" in sys.argv:
     app.find(lambda n: n.getRoleName() == "label" and n.name == "That passphrase is not the right one. Try again.",
              what="unlock dialog after a wrong passphrase")
     set_text(password_fields()[0], "correct horse")
-    shot("13-passphrase-unlock")
+    shot("14-passphrase-unlock")
     click(app.button("Unlock"))
     app.find(named("label", "Welcome to Hearth"), what="welcome page after unlocking")
     app.close()
@@ -463,11 +466,33 @@ click(app.button("Unload the model"))
 click(app.button("Load stories260K-f32.gguf"))
 app.find(named("label", "CPU"), timeout=30, what="model loaded from the remembered list")
 
+# ---- 10b. preferences bound to GSettings ----
+click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Main menu" and
+               n.queryAction().nActions > 0, what="main menu button"))
+click(app.find(lambda n: n.getRoleName() != "label" and (n.name or "").replace("_", "").startswith("Preferences"),
+               what="preferences menu item"))
+def setting(name):
+    if os.environ.get("HEARTH_UI_TEST_VERBOSE"):
+        for n in app.find_all(lambda n: (n.name or "").startswith(name)):
+            log("candidate %s %r %s" % (n.getRoleName(), n.name, pyatspi.utils.listInterfaces(n)))
+    # GTK 4.8 repeats the label in a spin button's name ("Temperature Temperature").
+    return app.find(lambda n: n.getRoleName() == "spin button" and (n.name or "").startswith(name) and
+                    "Value" in pyatspi.utils.listInterfaces(n), what=name + " setting")
+
+
+temp = setting("Temperature")
+if abs(temp.queryValue().currentValue - 0.7) > 1e-6:
+    fail("temperature shows %r, the schema's default is 0.7" % temp.queryValue().currentValue)
+for name in ("Top-p", "Top-k", "Min-p", "Context Length", "GPU Layers"):
+    setting(name)
+shot("12-preferences")
+
 # ---- 10. the shortcuts window ----
 # A GtkMenuButton is a button inside a button; the inner one has the action.
 click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Main menu" and
                n.queryAction().nActions > 0, what="main menu button"))
-item = app.find(lambda n: (n.name or "").replace("_", "").startswith("Keyboard Shortcuts"), what="menu item")
+item = app.find(lambda n: n.getRoleName() != "label" and (n.name or "").replace("_", "").startswith("Keyboard Shortcuts"),
+               what="menu item")
 click(item)
 app.find(lambda n: n.getRoleName() == "label" and n.name == "Stop generating", what="shortcuts window")
 shot("11-shortcuts")
