@@ -165,7 +165,6 @@ hearth_application_startup (GApplication *app)
     { "win.new-chat", { "<Control>n", NULL } },
     { "win.search", { "<Control>f", NULL } },
     { "win.focus-composer", { "<Control>k", NULL } },
-    { "win.stop", { "Escape", NULL } },
     { "win.models", { "<Control>m", NULL } },
     { "window.close", { "<Control>w", NULL } },
   };

@@ -783,6 +783,23 @@ hearth_window_class_init (HearthWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x", delete_conversation);
 }
 
+/* Escape stops a reply from anywhere in the window, after the focused
+ * widget had its chance (a popover or the search entry uses it first). */
+static gboolean
+window_key_pressed (GtkEventControllerKey *controller,
+                    guint                  keyval,
+                    guint                  keycode,
+                    GdkModifierType        state,
+                    HearthWindow          *self)
+{
+  if (keyval == GDK_KEY_Escape && hearth_chat_view_is_generating (self->chat_view))
+    {
+      hearth_chat_view_stop (self->chat_view);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 back_clicked (HearthWindow *self)
 {
@@ -795,6 +812,7 @@ hearth_window_init (HearthWindow *self)
   g_autofree char *welcome = NULL;
   g_autofree char *shared = g_build_filename (HEARTH_SHARED_DIR_DEFAULT, "models", "stories260K",
                                               "stories260K-f32.gguf", NULL);
+  GtkEventController *keys;
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (HEARTH_APP_ID);
@@ -822,6 +840,9 @@ hearth_window_init (HearthWindow *self)
   g_signal_connect (self->chat_view, "conversation-changed", G_CALLBACK (conversation_changed), self);
   g_signal_connect (self->chat_view, "error", G_CALLBACK (chat_error), self);
   g_signal_connect (self, "map", G_CALLBACK (window_mapped), NULL);
+  keys = gtk_event_controller_key_new ();
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (window_key_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
 }
 

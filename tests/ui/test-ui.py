@@ -457,6 +457,44 @@ app.find(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("2. 
          what="ordered list item with a link")
 shot("09-markdown")
 
+# ---- 8b. rename, unpin, delete with undo ----
+def row_menu(title):
+    click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Actions for \u201c%s\u201d" % title and
+                   n.queryAction().nActions > 0, what="actions of " + title))
+
+
+def menu_item(label):
+    click(app.find(lambda n: n.getRoleName() != "label" and (n.name or "").replace("_", "") == label,
+                   what="menu item " + label))
+
+
+def conversation_titles():
+    lst = app.find(lambda n: n.getRoleName() == "list" and n.name == "Conversations", what="conversation list")
+    return [c.name for c in lst]
+
+
+app.find(lambda n: n.name == "Pinned", what="the pin of the pinned conversation")
+row_menu("Markdown sample")
+menu_item("Rename\u2026")
+title = app.find(lambda n: n.getRoleName() in ("text", "entry") and n.name == "Title", what="title entry")
+set_text(title, "Python sample")
+click(app.button("Rename"))
+app.find(lambda n: n.getRoleName() == "list item" and n.name == "Python sample", what="renamed conversation")
+row_menu("Python sample")
+menu_item("Unpin")
+# Newest first once unpinned: it was imported last, so it stays first but
+# loses its pin.
+app.wait_gone(lambda n: n.name == "Pinned", what="the pin of an unpinned conversation")
+row_menu("Python sample")
+menu_item("Delete")
+app.wait_gone(lambda n: n.getRoleName() == "list item" and n.name == "Python sample", what="deleted conversation")
+shot("09b-deleted")
+click(app.button("Undo"))
+app.find(lambda n: n.getRoleName() == "list item" and n.name == "Python sample", what="conversation back after undo")
+row_menu("Python sample")
+menu_item("Delete")
+app.wait_gone(lambda n: n.getRoleName() == "list item" and n.name == "Python sample", what="deleted conversation")
+
 # ---- 9. the remembered models: unload, then load from the list ----
 click(app.button("Models"))
 app.find(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("llama \u00b7 ") and
