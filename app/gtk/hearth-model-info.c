@@ -104,7 +104,12 @@ hearth_model_info_dup_summary (const HearthModelInfo *info)
 
   g_string_append_printf (s, "%s · %s · %s", info->architecture, size, info->quantisation);
   if (info->context_length > 0)
-    g_string_append_printf (s, _(" · %" G_GUINT64_FORMAT " tokens of context"), info->context_length);
+    {
+      /* The number apart: a translatable format cannot hold G_GUINT64_FORMAT. */
+      g_autofree char *n = g_strdup_printf ("%" G_GUINT64_FORMAT, info->context_length);
+
+      g_string_append_printf (s, _(" · %s tokens of context"), n);
+    }
   return g_string_free (s, FALSE);
 }
 
