@@ -51,6 +51,11 @@ MODEL = os.path.join(SHARED, "models", "stories260K", "stories260K-f32.gguf")
 if not os.path.isfile(MODEL):
     fail("test model missing: " + MODEL)
 os.makedirs(SHOTS, exist_ok=True)
+if "--passphrase" not in sys.argv:
+    # Only this run's screenshots and logs.
+    for old in os.listdir(SHOTS):
+        if old.endswith((".png", ".log")):
+            os.unlink(os.path.join(SHOTS, old))
 
 ENV = dict(os.environ)
 ENV.update({
