@@ -170,67 +170,7 @@ typedef struct
   gint32  prev, next;
 } Sym;
 
-typedef struct
-{
-  gint32  rank;
-  gint32  left, right;
-  guint32 len;
-  gint32  merged;
-} Pair;
-
-static gboolean
-pair_before (const Pair *a,
-             const Pair *b)
-{
-  return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static void
-heap_push (GArray *heap,
-           Pair    p)
-{
-  gsize i;
-
-  g_array_append_val (heap, p);
-  i = heap->len - 1;
-  while (i > 0)
-    {
-      gsize parent = (i - 1) / 2;
-      Pair *h = (Pair *) heap->data;
-
-      if (!pair_before (&h[i], &h[parent]))
-        break;
-      p = h[i], h[i] = h[parent], h[parent] = p;
-      i = parent;
-    }
-}
-
-static Pair
-heap_pop (GArray *heap)
-{
-  Pair *h = (Pair *) heap->data;
-  Pair top = h[0];
-  gsize n = heap->len - 1, i = 0;
-
-  h[0] = h[n];
-  g_array_set_size (heap, n);
-  h = (Pair *) heap->data;
-  for (;;)
-    {
-      gsize l = 2 * i + 1, r = l + 1, best = i;
-      Pair t;
-
-      if (l < n && pair_before (&h[l], &h[best]))
-        best = l;
-      if (r < n && pair_before (&h[r], &h[best]))
-        best = r;
-      if (best == i)
-        break;
-      t = h[i], h[i] = h[best], h[best] = t;
-      i = best;
-    }
-  return top;
-}
+typedef HearthMergePair Pair;
 
 static void
 try_pair (const HearthTokenizer *tok,
@@ -240,19 +180,19 @@ try_pair (const HearthTokenizer *tok,
           GArray                *heap)
 {
   const HearthBpeMerge *m;
-  Pair p;
+  Pair p = { 0 };
 
   if (left < 0 || right < 0 || sym[left].str < 0 || sym[right].str < 0)
     return;
   m = hearth_bpe_find_merge (tok, sym[left].str, sym[right].str);
   if (m == NULL)
     return;
-  p.rank = m->rank;
+  p.priority = m->rank;
   p.left = left;
   p.right = right;
   p.len = sym[left].len + sym[right].len;
   p.merged = m->merged;
-  heap_push (heap, p);
+  hearth_merge_heap_push (heap, p);
 }
 
 /* Working memory of one encode call, reused across its fragments and words. */
@@ -341,7 +281,7 @@ encode_word (const HearthTokenizer *tok,
     try_pair (tok, sym, (gint32) i - 1, (gint32) i, sc->heap);
   while (sc->heap->len > 0)
     {
-      Pair p = heap_pop (sc->heap);
+      Pair p = hearth_merge_heap_pop (sc->heap);
       Sym *l = &sym[p.left], *r = &sym[p.right];
 
       if (l->len == 0 || r->len == 0 || l->len + r->len != p.len)

@@ -19,67 +19,7 @@ typedef struct
   gint32  prev, next;
 } Sym;
 
-typedef struct
-{
-  float   score;
-  gint32  left, right;
-  guint32 len;
-} Pair;
-
-/* heap order: higher score first, then the leftmost */
-static gboolean
-pair_before (const Pair *a,
-             const Pair *b)
-{
-  return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static void
-heap_push (GArray *heap,
-           Pair    p)
-{
-  gsize i;
-
-  g_array_append_val (heap, p);
-  i = heap->len - 1;
-  while (i > 0)
-    {
-      gsize parent = (i - 1) / 2;
-      Pair *h = (Pair *) heap->data;
-
-      if (!pair_before (&h[i], &h[parent]))
-        break;
-      p = h[i], h[i] = h[parent], h[parent] = p;
-      i = parent;
-    }
-}
-
-static Pair
-heap_pop (GArray *heap)
-{
-  Pair *h = (Pair *) heap->data;
-  Pair top = h[0];
-  gsize n = heap->len - 1, i = 0;
-
-  h[0] = h[n];
-  g_array_set_size (heap, n);
-  h = (Pair *) heap->data;
-  for (;;)
-    {
-      gsize l = 2 * i + 1, r = l + 1, best = i;
-      Pair t;
-
-      if (l < n && pair_before (&h[l], &h[best]))
-        best = l;
-      if (r < n && pair_before (&h[r], &h[best]))
-        best = r;
-      if (best == i)
-        break;
-      t = h[i], h[i] = h[best], h[best] = t;
-      i = best;
-    }
-  return top;
-}
+typedef HearthMergePair Pair;
 
 static void
 try_pair (HearthTokenizer *tok,
@@ -90,7 +30,7 @@ try_pair (HearthTokenizer *tok,
           GArray          *heap)
 {
   gint32 id;
-  Pair p;
+  Pair p = { 0 };
 
   if (left < 0 || right < 0)
     return;
@@ -99,11 +39,11 @@ try_pair (HearthTokenizer *tok,
                                                         syms[left].len + syms[right].len));
   if (id < 0)
     return;
-  p.score = tok->scores[id];
+  p.priority = -(double) tok->scores[id];  /* the best score merges first */
   p.left = left;
   p.right = right;
   p.len = syms[left].len + syms[right].len;
-  heap_push (heap, p);
+  hearth_merge_heap_push (heap, p);
 }
 
 static gsize
@@ -144,7 +84,7 @@ encode_segment (HearthTokenizer *tok,
 
   while (heap->len > 0)
     {
-      Pair p = heap_pop (heap);
+      Pair p = hearth_merge_heap_pop (heap);
       Sym *l = &sym[p.left], *r = &sym[p.right];
 
       if (l->len == 0 || r->len == 0 || l->len + r->len != p.len)
