@@ -43,6 +43,7 @@ struct _HearthChatView
   GtkWidget          *stop_button;
   GtkWidget          *status_label;
   gboolean            disposed;
+  GApplication       *held_app;   /* held while a reply is in flight */
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, GTK_TYPE_BOX)
@@ -165,6 +166,10 @@ reply_done (GObject      *source,
   g_autoptr(HearthWorkerReply) reply = NULL;
   gboolean same = FALSE;
 
+  /* Released at the end: the reply is saved before the application may quit. */
+  g_autoptr(GApplication) held = self->held_app;
+
+  self->held_app = NULL;
   reply = hearth_engine_worker_respond_finish (HEARTH_ENGINE_WORKER (source), result, &error);
   /* What the engine streamed before it finished still reaches the row (a
    * fast model can finish inside one batch interval). */
@@ -213,6 +218,8 @@ reply_done (GObject      *source,
         }
     }
   self->stream_row = NULL;
+  if (held != NULL)
+    g_application_release (held);
   if (self->disposed)
     return;
   if (same)
@@ -232,6 +239,13 @@ start_reply (HearthChatView *self,
 
   self->generation = hearth_token_batcher_begin (self->batcher);
   self->cancellable = g_cancellable_new ();
+  /* Closing the window mid-reply cancels it; the application stays up until
+   * the partial reply is in the store. */
+  if (g_application_get_default () != NULL)
+    {
+      self->held_app = g_object_ref (g_application_get_default ());
+      g_application_hold (self->held_app);
+    }
   self->reply_conversation_id = self->conversation_id;
   self->reply_parent_id = parent_id;
   self->send_time = g_get_monotonic_time ();

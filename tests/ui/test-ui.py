@@ -550,6 +550,15 @@ set_text(composer, "A last story")
 click(app.button("Send"))
 app.find(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", what="reply to close on")
 log2 = app.close()
+# The stopped reply was saved before the app quit.
+out = subprocess.run([cli, "history", "list"], check=True, env=ENV, capture_output=True, text=True).stdout
+last = [l for l in out.splitlines() if "A last story" in l]
+if not last:
+    fail("the conversation closed mid-reply is not in the history:\n" + out)
+conv_id = last[0].split()[0]
+shown = subprocess.run([cli, "history", "show", conv_id], check=True, env=ENV, capture_output=True, text=True).stdout
+if "assistant" not in shown.lower():
+    fail("the reply stopped by closing the window was not saved:\n" + shown)
 
 # ---- 12. no Secret Service: the history is encrypted with a passphrase ----
 # In a session bus of its own with no Secret Service to activate (only the
