@@ -24,6 +24,7 @@ struct _HearthWindow
   HearthEngineWorker *worker;
   char               *startup_model;
   char               *loading_path;
+  gboolean            refreshing;      /* rebuilding the sidebar: selections are not the user's */
   GHashTable         *pending_deletes; /* conversation ids hidden, deleted when their toast goes */
   GCancellable       *open_cancellable;
 
@@ -94,8 +95,12 @@ refresh_sidebar (HearthWindow *self)
 
   if (self->store == NULL)
     return;
+  /* Removing the focused row moves the focus, and with it the selection,
+   * to another row: that must not open another conversation. */
+  self->refreshing = TRUE;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list))) != NULL)
     gtk_list_box_remove (self->conversation_list, child);
+  self->refreshing = FALSE;
 
   if (query != NULL && query[0] != '\0')
     {
@@ -176,7 +181,7 @@ row_selected (GtkListBox    *box,
 {
   gint64 id;
 
-  if (row == NULL)
+  if (row == NULL || self->refreshing)
     return;
   id = hearth_conversation_row_get_id (HEARTH_CONVERSATION_ROW (row));
   if (id != hearth_chat_view_get_conversation (self->chat_view))
