@@ -85,6 +85,26 @@ update_title (HearthWindow *self)
   adw_window_title_set_title (self->chat_title, conv ? hearth_conversation_get_title (conv) : _("New Chat"));
 }
 
+/* After a rebuild has settled: the selection shows the open conversation. */
+static gboolean
+refresh_settled (gpointer data)
+{
+  HearthWindow *self = data;
+  gint64 current = hearth_chat_view_get_conversation (self->chat_view);
+  GtkWidget *child;
+
+  gtk_list_box_unselect_all (self->conversation_list);
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_LIST_BOX_ROW (child) &&
+          hearth_conversation_row_get_id (HEARTH_CONVERSATION_ROW (child)) == current && current != 0)
+        gtk_list_box_select_row (self->conversation_list, GTK_LIST_BOX_ROW (child));
+    }
+  self->refreshing = FALSE;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 refresh_sidebar (HearthWindow *self)
 {
@@ -96,11 +116,15 @@ refresh_sidebar (HearthWindow *self)
   if (self->store == NULL)
     return;
   /* Removing the focused row moves the focus, and with it the selection,
-   * to another row: that must not open another conversation. */
-  self->refreshing = TRUE;
+   * to another row, now or as the focus settles: that must not open another
+   * conversation. Selections are ignored until refresh_settled() runs. */
+  if (!self->refreshing)
+    {
+      self->refreshing = TRUE;
+      g_idle_add_full (G_PRIORITY_LOW, refresh_settled, g_object_ref (self), g_object_unref);
+    }
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list))) != NULL)
     gtk_list_box_remove (self->conversation_list, child);
-  self->refreshing = FALSE;
 
   if (query != NULL && query[0] != '\0')
     {
@@ -464,6 +488,16 @@ delete_dismissed (AdwToast      *t,
   g_free (pd);
 }
 
+static gboolean
+focus_composer_idle (gpointer data)
+{
+  HearthWindow *self = data;
+
+  gtk_list_box_unselect_all (self->conversation_list);
+  hearth_chat_view_focus_composer (self->chat_view);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 delete_conversation (GtkWidget  *widget,
                      const char *action,
@@ -480,7 +514,13 @@ delete_conversation (GtkWidget  *widget,
   if (conv == NULL)
     return;
   if (hearth_chat_view_get_conversation (self->chat_view) == id)
-    open_conversation (self, 0);
+    {
+      open_conversation (self, 0);
+      /* The row menu's popover gives the focus back as it closes, and a
+       * focused row is a selected one: send it to the composer instead,
+       * after the popover is gone, so the new empty chat stays on show. */
+      g_idle_add_full (G_PRIORITY_LOW, focus_composer_idle, g_object_ref (self), g_object_unref);
+    }
   key = g_new (gint64, 1);
   *key = id;
   g_hash_table_add (self->pending_deletes, key);
