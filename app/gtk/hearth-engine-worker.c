@@ -62,10 +62,29 @@ struct _HearthEngineWorker
 
 G_DEFINE_FINAL_TYPE (HearthEngineWorker, hearth_engine_worker, G_TYPE_OBJECT)
 
+static gboolean
+unref_task_idle (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs on the engine thread. The task holds a reference on the worker; if
+ * the engine thread dropped the last one, the worker would be disposed
+ * there and try to join its own thread. The task is released in the
+ * context it reports to (the main thread's) instead. */
 static void
 command_free (Command *cmd)
 {
-  g_clear_object (&cmd->task);
+  if (cmd->task != NULL)
+    {
+      GMainContext *context = g_task_get_context (cmd->task);
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_callback (source, unref_task_idle, g_steal_pointer (&cmd->task), NULL);
+      g_source_attach (source, context);
+      g_source_unref (source);
+    }
   g_free (cmd->path);
   g_free (cmd->system_prompt);
   g_clear_pointer (&cmd->messages, g_ptr_array_unref);
