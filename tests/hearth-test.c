@@ -107,3 +107,27 @@ hearth_test_run (Suite *suite)
   srunner_free (runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+void
+hearth_test_put_u32 (GByteArray *b,
+                     guint32     x)
+{
+  x = GUINT32_TO_LE (x);
+  g_byte_array_append (b, (const guint8 *) &x, 4);
+}
+
+void
+hearth_test_put_u64 (GByteArray *b,
+                     guint64     x)
+{
+  x = GUINT64_TO_LE (x);
+  g_byte_array_append (b, (const guint8 *) &x, 8);
+}
+
+void
+hearth_test_put_str (GByteArray *b,
+                     const char *s)
+{
+  hearth_test_put_u64 (b, strlen (s));
+  g_byte_array_append (b, (const guint8 *) s, (guint) strlen (s));
+}

@@ -36,6 +36,11 @@ GPtrArray *hearth_test_list_data (const char *subdir, const char *suffix);
 #define hearth_assert_no_error(error) \
   ck_assert_msg ((error) == NULL, "unexpected error: %s", (error) ? (error)->message : "")
 
+/* Little-endian GGUF fields appended to @b, for hand-made (often broken) files. */
+void hearth_test_put_u32 (GByteArray *b, guint32 x);
+void hearth_test_put_u64 (GByteArray *b, guint64 x);
+void hearth_test_put_str (GByteArray *b, const char *s);  /* u64 length, then the bytes */
+
 /* Runs @suite with CK_NORMAL output; returns the process exit status. */
 int hearth_test_run (Suite *suite);
 

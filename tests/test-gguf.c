@@ -13,30 +13,6 @@
 
 /* ---- a raw GGUF byte builder: writes exactly what it is told, valid or not ---- */
 
-static void
-put_u32 (GByteArray *b,
-         guint32     x)
-{
-  x = GUINT32_TO_LE (x);
-  g_byte_array_append (b, (const guint8 *) &x, 4);
-}
-
-static void
-put_u64 (GByteArray *b,
-         guint64     x)
-{
-  x = GUINT64_TO_LE (x);
-  g_byte_array_append (b, (const guint8 *) &x, 8);
-}
-
-static void
-put_str (GByteArray *b,
-         const char *s)
-{
-  put_u64 (b, strlen (s));
-  g_byte_array_append (b, (const guint8 *) s, (guint) strlen (s));
-}
-
 static GByteArray *
 header (guint32 version,
         guint64 n_tensors,
@@ -45,9 +21,9 @@ header (guint32 version,
   GByteArray *b = g_byte_array_new ();
 
   g_byte_array_append (b, (const guint8 *) "GGUF", 4);
-  put_u32 (b, version);
-  put_u64 (b, n_tensors);
-  put_u64 (b, n_kv);
+  hearth_test_put_u32 (b, version);
+  hearth_test_put_u64 (b, n_tensors);
+  hearth_test_put_u64 (b, n_kv);
   return b;
 }
 
@@ -56,9 +32,9 @@ kv_u32 (GByteArray *b,
         const char *key,
         guint32     value)
 {
-  put_str (b, key);
-  put_u32 (b, HEARTH_GGUF_TYPE_UINT32);
-  put_u32 (b, value);
+  hearth_test_put_str (b, key);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_UINT32);
+  hearth_test_put_u32 (b, value);
 }
 
 static void
@@ -66,9 +42,9 @@ kv_str (GByteArray *b,
         const char *key,
         const char *value)
 {
-  put_str (b, key);
-  put_u32 (b, HEARTH_GGUF_TYPE_STRING);
-  put_str (b, value);
+  hearth_test_put_str (b, key);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_STRING);
+  hearth_test_put_str (b, value);
 }
 
 static void
@@ -79,12 +55,12 @@ tensor_info (GByteArray    *b,
              guint32        type,
              guint64        offset)
 {
-  put_str (b, name);
-  put_u32 (b, n_dims);
+  hearth_test_put_str (b, name);
+  hearth_test_put_u32 (b, n_dims);
   for (guint32 i = 0; i < n_dims; i++)
-    put_u64 (b, ne[i]);
-  put_u32 (b, type);
-  put_u64 (b, offset);
+    hearth_test_put_u64 (b, ne[i]);
+  hearth_test_put_u32 (b, type);
+  hearth_test_put_u64 (b, offset);
 }
 
 /* Pads to the 32-byte default alignment and appends @n_data bytes of data. */
@@ -121,47 +97,47 @@ make_valid_file (void)
 
   kv_str (b, "general.architecture", "llama");
   kv_u32 (b, "llama.context_length", 4096);
-  put_str (b, "x.i8");
-  put_u32 (b, HEARTH_GGUF_TYPE_INT8);
+  hearth_test_put_str (b, "x.i8");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_INT8);
   g_byte_array_append (b, (const guint8 *) "\xfe", 1);
-  put_str (b, "x.f32");
-  put_u32 (b, HEARTH_GGUF_TYPE_FLOAT32);
+  hearth_test_put_str (b, "x.f32");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_FLOAT32);
   {
     float f = 0.5f;
     g_byte_array_append (b, (const guint8 *) &f, 4);
   }
-  put_str (b, "x.bool");
-  put_u32 (b, HEARTH_GGUF_TYPE_BOOL);
+  hearth_test_put_str (b, "x.bool");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_BOOL);
   g_byte_array_append (b, (const guint8 *) "\x01", 1);
-  put_str (b, "x.i64");
-  put_u32 (b, HEARTH_GGUF_TYPE_INT64);
-  put_u64 (b, (guint64) -5);
+  hearth_test_put_str (b, "x.i64");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_INT64);
+  hearth_test_put_u64 (b, (guint64) -5);
   /* array of int16 */
-  put_str (b, "x.arr_i16");
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-  put_u32 (b, HEARTH_GGUF_TYPE_INT16);
-  put_u64 (b, 3);
+  hearth_test_put_str (b, "x.arr_i16");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_INT16);
+  hearth_test_put_u64 (b, 3);
   g_byte_array_append (b, (const guint8 *) "\x01\x00\xff\xff\x00\x80", 6);
   /* array of strings */
-  put_str (b, "x.arr_str");
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-  put_u32 (b, HEARTH_GGUF_TYPE_STRING);
-  put_u64 (b, 2);
-  put_str (b, "hello");
-  put_str (b, "");
+  hearth_test_put_str (b, "x.arr_str");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_STRING);
+  hearth_test_put_u64 (b, 2);
+  hearth_test_put_str (b, "hello");
+  hearth_test_put_str (b, "");
   /* array of arrays of float64 */
-  put_str (b, "x.nested");
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-  put_u64 (b, 2);
-  put_u32 (b, HEARTH_GGUF_TYPE_FLOAT64);
-  put_u64 (b, 1);
+  hearth_test_put_str (b, "x.nested");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_u64 (b, 2);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_FLOAT64);
+  hearth_test_put_u64 (b, 1);
   {
     double d = 2.25;
     g_byte_array_append (b, (const guint8 *) &d, 8);
   }
-  put_u32 (b, HEARTH_GGUF_TYPE_FLOAT64);
-  put_u64 (b, 0);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_FLOAT64);
+  hearth_test_put_u64 (b, 0);
 
   tensor_info (b, "a", 2, ne_a, HEARTH_GGML_TYPE_Q8_0, 0);   /* 2 rows x 34 bytes = 68 */
   tensor_info (b, "b", 1, ne_b, HEARTH_GGML_TYPE_F32, 96);   /* 32 bytes */
@@ -335,7 +311,7 @@ static GByteArray *
 key_past_eof (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_u64 (b, 1000);
+  hearth_test_put_u64 (b, 1000);
   g_byte_array_append (b, (const guint8 *) "abc", 3);
   return b;
 }
@@ -344,9 +320,9 @@ static GByteArray *
 string_value_past_eof (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_str (b, "general.name");
-  put_u32 (b, HEARTH_GGUF_TYPE_STRING);
-  put_u64 (b, G_MAXUINT64 - 3);
+  hearth_test_put_str (b, "general.name");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_STRING);
+  hearth_test_put_u64 (b, G_MAXUINT64 - 3);
   g_byte_array_append (b, (const guint8 *) "abc", 3);
   return b;
 }
@@ -355,10 +331,10 @@ static GByteArray *
 huge_array (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_str (b, "tokenizer.ggml.scores");
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-  put_u32 (b, HEARTH_GGUF_TYPE_FLOAT32);
-  put_u64 (b, (guint64) 1 << 62);  /* x4 bytes overflows 64 bits */
+  hearth_test_put_str (b, "tokenizer.ggml.scores");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_FLOAT32);
+  hearth_test_put_u64 (b, (guint64) 1 << 62);  /* x4 bytes overflows 64 bits */
   return b;
 }
 
@@ -366,11 +342,11 @@ static GByteArray *
 huge_string_array (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_str (b, "tokenizer.ggml.tokens");
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-  put_u32 (b, HEARTH_GGUF_TYPE_STRING);
-  put_u64 (b, 1000000000);
-  put_str (b, "a");
+  hearth_test_put_str (b, "tokenizer.ggml.tokens");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_STRING);
+  hearth_test_put_u64 (b, 1000000000);
+  hearth_test_put_str (b, "a");
   return b;
 }
 
@@ -378,9 +354,9 @@ static GByteArray *
 unknown_value_type (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_str (b, "k");
-  put_u32 (b, 13);
-  put_u32 (b, 0);
+  hearth_test_put_str (b, "k");
+  hearth_test_put_u32 (b, 13);
+  hearth_test_put_u32 (b, 0);
   return b;
 }
 
@@ -388,10 +364,10 @@ static GByteArray *
 unknown_array_type (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_str (b, "k");
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-  put_u32 (b, 99);
-  put_u64 (b, 0);
+  hearth_test_put_str (b, "k");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_u32 (b, 99);
+  hearth_test_put_u64 (b, 0);
   return b;
 }
 
@@ -399,15 +375,15 @@ static GByteArray *
 deep_nesting (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_str (b, "k");
-  put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+  hearth_test_put_str (b, "k");
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
   for (int i = 0; i < 20; i++)
     {
-      put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
-      put_u64 (b, 1);
+      hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_ARRAY);
+      hearth_test_put_u64 (b, 1);
     }
-  put_u32 (b, HEARTH_GGUF_TYPE_UINT8);
-  put_u64 (b, 0);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_UINT8);
+  hearth_test_put_u64 (b, 0);
   return b;
 }
 
@@ -424,9 +400,9 @@ static GByteArray *
 key_with_nul (void)
 {
   GByteArray *b = header (3, 0, 1);
-  put_u64 (b, 3);
+  hearth_test_put_u64 (b, 3);
   g_byte_array_append (b, (const guint8 *) "a\0b", 3);
-  put_u32 (b, HEARTH_GGUF_TYPE_UINT8);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_UINT8);
   g_byte_array_append (b, (const guint8 *) "\x01", 1);
   return b;
 }

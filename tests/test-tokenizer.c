@@ -641,37 +641,13 @@ END_TEST
  * have no reference vocabulary here ---- */
 
 static void
-put_u32 (GByteArray *b,
-         guint32     x)
-{
-  x = GUINT32_TO_LE (x);
-  g_byte_array_append (b, (const guint8 *) &x, 4);
-}
-
-static void
-put_u64 (GByteArray *b,
-         guint64     x)
-{
-  x = GUINT64_TO_LE (x);
-  g_byte_array_append (b, (const guint8 *) &x, 8);
-}
-
-static void
-put_str (GByteArray *b,
-         const char *s)
-{
-  put_u64 (b, strlen (s));
-  g_byte_array_append (b, (const guint8 *) s, (guint) strlen (s));
-}
-
-static void
 kv_str (GByteArray *b,
         const char *key,
         const char *value)
 {
-  put_str (b, key);
-  put_u32 (b, 8);
-  put_str (b, value);
+  hearth_test_put_str (b, key);
+  hearth_test_put_u32 (b, 8);
+  hearth_test_put_str (b, value);
 }
 
 static void
@@ -680,12 +656,12 @@ kv_strv (GByteArray        *b,
          const char *const *v,
          guint              n)
 {
-  put_str (b, key);
-  put_u32 (b, 9);
-  put_u32 (b, 8);
-  put_u64 (b, n);
+  hearth_test_put_str (b, key);
+  hearth_test_put_u32 (b, 9);
+  hearth_test_put_u32 (b, 8);
+  hearth_test_put_u64 (b, n);
   for (guint i = 0; i < n; i++)
-    put_str (b, v[i]);
+    hearth_test_put_str (b, v[i]);
 }
 
 /* A byte-level BPE vocabulary: the 256 byte characters plus @extra tokens
@@ -719,9 +695,9 @@ make_bpe (const char        *model,
     n_merges++;
 
   g_byte_array_append (b, (const guint8 *) "GGUF", 4);
-  put_u32 (b, 3);
-  put_u64 (b, 0);
-  put_u64 (b, n_kv);
+  hearth_test_put_u32 (b, 3);
+  hearth_test_put_u64 (b, 0);
+  hearth_test_put_u64 (b, n_kv);
   kv_str (b, "tokenizer.ggml.model", model);
   if (pre != NULL)
     kv_str (b, "tokenizer.ggml.pre", pre);
