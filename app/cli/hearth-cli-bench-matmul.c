@@ -39,33 +39,6 @@ median (double *v,
 
 /* ---- memory bandwidth ---- */
 
-typedef struct
-{
-  const float *buf;
-  gint64       n;
-  double       partial[64];
-} SumJob;
-
-static void
-sum_task (void *data,
-          int   ith,
-          int   nth)
-{
-  SumJob *job = data;
-  gint64 begin = job->n * ith / nth / 64 * 64;
-  gint64 end = ith == nth - 1 ? job->n : job->n * (ith + 1) / nth / 64 * 64;
-  double s = 0.0;
-
-#ifdef HEARTH_HAVE_AVX2_KERNELS
-  if (hearth_cpu_has_avx2 ())
-    s = hearth_avx2_sum_f32 (job->buf + begin, end - begin);
-  else
-#endif
-    for (gint64 i = begin; i < end; i++)
-      s += job->buf[i];
-  job->partial[ith % 64] = s;
-}
-
 static double measured_bandwidth; /* GB/s, 0 until --bandwidth ran */
 
 static void
@@ -73,27 +46,9 @@ bench_bandwidth (HearthThreadPool *pool,
                  int               runs,
                  gsize             mib)
 {
-  gsize n = mib * (1u << 20) / sizeof (float);
-  g_autofree float *buf = g_new (float, n);
-  g_autofree double *t = g_new (double, runs);
-  SumJob job = { buf, (gint64) n, { 0 } };
-  double sink = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    buf[i] = (float) (i & 1023);
-  for (int r = 0; r < runs; r++)
-    {
-      gint64 t0 = g_get_monotonic_time ();
-
-      hearth_thread_pool_run (pool, sum_task, &job);
-      t[r] = (g_get_monotonic_time () - t0) / 1e6;
-      for (int i = 0; i < hearth_thread_pool_get_n_threads (pool); i++)
-        sink += job.partial[i];
-    }
-  measured_bandwidth = n * sizeof (float) / median (t, runs) / 1e9;
-  printf ("bandwidth  %zu MiB summed, %d threads: median %.2f GB/s (best %.2f GB/s) [checksum %.0f]\n",
-          mib, hearth_thread_pool_get_n_threads (pool), n * sizeof (float) / median (t, runs) / 1e9,
-          n * sizeof (float) / t[0] / 1e9, sink);
+  measured_bandwidth = hearth_cpu_measure_read_bandwidth (pool, mib << 20, runs) / 1e9;
+  printf ("bandwidth  %zu MiB summed, %d threads: median %.2f GB/s\n",
+          mib, hearth_thread_pool_get_n_threads (pool), measured_bandwidth);
 }
 
 /* ---- matmul ---- */

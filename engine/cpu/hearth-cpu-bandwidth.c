@@ -8,40 +8,44 @@
  */
 #include "hearth-config.h"
 
-#include <string.h>
+#include <stdlib.h>
 
-#include "hearth-cpu.h"
+#include "hearth-cpu-private.h"
 
 typedef struct
 {
-  const guint64 *buf;
-  gsize          n;      /* guint64 elements */
-  guint64        sums[64];
-} ReadJob;
+  const float *buf;
+  gint64       n;
+  double       partial[64]; /* keeps the sums alive */
+} SumJob;
 
-/* Four independent accumulators keep the loads in flight; GCC is asked to
- * vectorise the loop (clang does at -O2). */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__ ((optimize ("O3", "tree-vectorize")))
-#endif
 static void
-read_worker (void *data,
-             int   ith,
-             int   nth)
+sum_task (void *data,
+          int   ith,
+          int   nth)
 {
-  ReadJob *job = data;
-  gsize start = job->n * (gsize) ith / (gsize) nth;
-  gsize end = job->n * (gsize) (ith + 1) / (gsize) nth;
-  guint64 a = 0, b = 0, c = 0, d = 0;
+  SumJob *job = data;
+  gint64 begin = job->n * ith / nth / 64 * 64;
+  gint64 end = ith == nth - 1 ? job->n : job->n * (ith + 1) / nth / 64 * 64;
+  double s = 0.0;
 
-  for (gsize i = start; i + 4 <= end; i += 4)
-    {
-      a += job->buf[i];
-      b += job->buf[i + 1];
-      c += job->buf[i + 2];
-      d += job->buf[i + 3];
-    }
-  job->sums[ith % 64] = a + b + c + d;
+#ifdef HEARTH_HAVE_AVX2_KERNELS
+  if (hearth_cpu_has_avx2 ())
+    s = hearth_avx2_sum_f32 (job->buf + begin, end - begin);
+  else
+#endif
+    for (gint64 i = begin; i < end; i++)
+      s += job->buf[i];
+  job->partial[ith % 64] += s;
+}
+
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
 }
 
 double
@@ -49,26 +53,25 @@ hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,
                                    gsize             bytes,
                                    int               repeats)
 {
-  ReadJob job = { 0 };
-  guint64 *buf;
-  double best = 0.0;
+  gint64 n = (gint64) (bytes / sizeof (float));
+  g_autofree float *buf = g_new (float, n);
+  g_autofree double *rate = NULL;
+  SumJob job = { buf, n, { 0 } };
+  double result;
 
-  job.n = bytes / sizeof (guint64);
-  buf = g_malloc (job.n * sizeof (guint64));
-  /* Touch every page so the first pass does not measure page faults. */
-  for (gsize i = 0; i < job.n; i++)
-    buf[i] = i;
-  job.buf = buf;
-
-  for (int r = 0; r < MAX (repeats, 1); r++)
+  repeats = MAX (repeats, 1);
+  rate = g_new (double, repeats);
+  /* Touch every page so that no pass measures page faults. */
+  for (gint64 i = 0; i < n; i++)
+    buf[i] = (float) (i & 1023);
+  for (int r = 0; r < repeats; r++)
     {
       gint64 t0 = g_get_monotonic_time ();
-      double seconds;
 
-      hearth_thread_pool_run (pool, read_worker, &job);
-      seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
-      best = MAX (best, (double) (job.n * sizeof (guint64)) / seconds);
+      hearth_thread_pool_run (pool, sum_task, &job);
+      rate[r] = (double) n * sizeof (float) / ((double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC);
     }
-  g_free (buf);
-  return best;
+  qsort (rate, (size_t) repeats, sizeof (double), compare_doubles);
+  result = repeats % 2 ? rate[repeats / 2] : 0.5 * (rate[repeats / 2 - 1] + rate[repeats / 2]);
+  return result;
 }

@@ -87,8 +87,8 @@ float hearth_cpu_kv_dot (HearthCpuPath path, gboolean f16, const float *q, const
 /* y += a * v for one cached value row. */
 void  hearth_cpu_kv_axpy (HearthCpuPath path, gboolean f16, float *y, float a, const void *v, gint64 n);
 
-/* Best read bandwidth in bytes/s over @repeats passes of a @bytes buffer,
- * read by the pool's threads (the bound for decode speed). */
+/* Median read bandwidth in bytes/s over @repeats passes of a @bytes
+ * buffer, read by the pool's threads (the bound for decode speed). */
 double hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,
                                           gsize             bytes,
                                           int               repeats);
