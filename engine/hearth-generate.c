@@ -64,6 +64,8 @@ held_back (const char        *text,
     {
       gsize slen = strlen (stops[i]);
 
+      if (slen == 0)
+        continue;
       for (gsize k = MIN (len, slen - 1); k > best; k--)
         {
           if (memcmp (text + len - k, stops[i], k) == 0)

@@ -336,7 +336,7 @@ START_TEST (test_stop_strings)
   g_autoptr(HearthModel) model = load_stories ();
   const char *const girl[] = { "girl named", NULL };
   const char *const never[] = { "zebra", NULL };
-  const char *const two[] = { "park", "Lily.", NULL };
+  const char *const two[] = { "", "park", "Lily.", NULL };  /* an empty stop string is ignored */
   HearthGenerateResult res;
   g_autofree char *a = generate_text (model, girl, &res);
   g_autofree char *b = NULL;

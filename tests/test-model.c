@@ -152,7 +152,7 @@ START_TEST (test_bad_input)
   g_clear_error (&error);
   /* A vocabulary-only file has no weights. */
   ck_assert_ptr_null (hearth_model_load (vocab, NULL, &error));
-  ck_assert (error != NULL);
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_NOT_FOUND);
 }
 END_TEST
 
