@@ -20,23 +20,6 @@
 
 #define MIN_WORKING_SET (512u << 20) /* bytes of weight copies walked through */
 
-static int
-compare_double (const void *a,
-                const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v,
-        int     n)
-{
-  qsort (v, n, sizeof (double), compare_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* ---- memory bandwidth ---- */
 
 static double measured_bandwidth; /* GB/s, 0 until --bandwidth ran */
@@ -110,7 +93,7 @@ bench_type (HearthThreadPool *pool,
           t[r] = (g_get_monotonic_time () - t0) / 1e6;
         }
       {
-        double m = median (t, n);
+        double m = hearth_cli_median (t, (gsize) n);
         g_autofree char *frac = measured_bandwidth > 0
                                   ? g_strdup_printf (", %.0f%% of bandwidth", 100 * mat_bytes / m / 1e9 / measured_bandwidth)
                                   : g_strdup ("");

@@ -16,23 +16,6 @@
 #include "hearth-cli.h"
 #include "hearth-engine.h"
 
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v,
-        int     n)
-{
-  qsort (v, (size_t) n, sizeof (double), compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static double
 now (void)
 {
@@ -139,9 +122,9 @@ hearth_cli_bench (int    argc,
   getrusage (RUSAGE_SELF, &ru);
   if (!no_bandwidth)
     bw = hearth_measure_read_bandwidth (threads, (gsize) 512 << 20);
-  pp_med = median (pp, reps);
-  tg_med = median (tg, reps);
-  ttft_med = median (ttft, reps);
+  pp_med = hearth_cli_median (pp, (gsize) reps);
+  tg_med = hearth_cli_median (tg, (gsize) reps);
+  ttft_med = hearth_cli_median (ttft, (gsize) reps);
   gbs = (double) hearth_model_get_bytes_per_token (model) * tg_med;
 
   if (json)

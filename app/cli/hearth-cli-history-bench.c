@@ -101,24 +101,10 @@ text_gen_message (TextGen *g)
   return g_string_free (s, FALSE);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static double
 median (GArray *times)
 {
-  g_array_sort (times, compare_doubles);
-  if (times->len == 0)
-    return 0;
-  if (times->len % 2 == 1)
-    return g_array_index (times, double, times->len / 2);
-  return (g_array_index (times, double, times->len / 2 - 1) + g_array_index (times, double, times->len / 2)) / 2;
+  return hearth_cli_median ((double *) times->data, times->len);
 }
 
 static void

@@ -25,9 +25,7 @@ int hearth_cli_failf (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* Parses @context's options over argc/argv; prints the error and returns FALSE. */
 gboolean hearth_cli_parse (GOptionContext *context, int *argc, char ***argv);
 
-/* "cpu" or "vulkan" (NULL: cpu). */
 #include "hearth-engine.h"
-gboolean hearth_cli_parse_backend (const char *name, HearthBackendKind *out, GError **error);
 /* --backend, --device and --gpu-layers, shared by the commands that load a
  * model (logits, bench, generate). */
 typedef struct
@@ -45,6 +43,9 @@ gboolean hearth_cli_backend_options_apply (const HearthCliBackendOptions *option
                                            GError                       **error);
 void     hearth_cli_backend_options_clear (HearthCliBackendOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCliBackendOptions, hearth_cli_backend_options_clear)
+
+/* Median of @n values, sorting @v in place; 0 for none. */
+double hearth_cli_median (double *v, gsize n);
 
 /* "1 2 3" -> ids (gint32). */
 gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);
