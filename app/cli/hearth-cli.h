@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "hearth-engine.h"
+
 G_BEGIN_DECLS
 
 /* A subcommand gets argv with argv[0] = its own name and returns the exit status. */
@@ -25,7 +27,6 @@ int hearth_cli_failf (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* Parses @context's options over argc/argv; prints the error and returns FALSE. */
 gboolean hearth_cli_parse (GOptionContext *context, int *argc, char ***argv);
 
-#include "hearth-engine.h"
 /* --backend, --device and --gpu-layers, shared by the commands that load a
  * model (logits, bench, generate). */
 typedef struct
