@@ -83,7 +83,6 @@ START_TEST (test_layer_lost)
                                         "staged,fence:5:device-lost", "staged,fence:5:timeout" };
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthVkContext) ctx = fault_context (faults[_i], &error);
-  g_autoptr(HearthVkSequence) seq = NULL;
   g_autofree char *first = NULL;
   HearthVkBuffer *a, *b, *y;
   float ha[64], hb[64], out[64];
@@ -112,7 +111,7 @@ START_TEST (test_layer_lost)
     }
   assert_lost (error, ctx);
   if (_i == 3)
-    ck_assert_msg (strstr (error->message, "no answer") != NULL, "%s", error->message);
+    ck_assert_msg (strstr (error->message, "no answer in time") != NULL, "%s", error->message);
   ck_assert (hearth_vk_context_is_lost (ctx));
   first = g_strdup (error->message);
   g_clear_error (&error);
@@ -201,7 +200,7 @@ START_TEST (test_malformed)
 {
   static const char *const bad[] = { "submit", "submit:0:device-lost", "submit:x:device-lost", "submit:-1:device-lost",
                                      "sumbit:1:device-lost", "alloc:1:oom", "alloc:1:oom-host:2", "alloc:1:oom-host,fence",
-                                     "submit:99999999999999999999:device-lost" };
+                                     "submit:99999999999999999999:device-lost", "submit:1:timeout" };
   g_autoptr(GError) error = NULL;
   HearthVkContext *ctx;
 
@@ -407,6 +406,41 @@ START_TEST (test_lost_at_decode)
 }
 END_TEST
 
+/* The chat layer (what the app calls) reports the same error, twice. */
+START_TEST (test_lost_in_chat)
+{
+  g_autofree char *path = model_path ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthChat) chat = NULL;
+  g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
+  g_autofree char *first = NULL;
+  HearthChatReply reply;
+  HearthModelParams mp;
+
+  g_setenv ("HEARTH_VK_FAULT", "submit:2:device-lost", TRUE);
+  vulkan_params (&mp);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  /* One chunk for the whole prompt: the loss is at the first decode step. */
+  session = new_session (model, 128, &error);
+  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+  chat = hearth_chat_new (session, &error);
+  ck_assert_msg (chat != NULL, "%s", error ? error->message : "");
+  hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, "Tell me a story.");
+  ck_assert (!hearth_chat_respond (chat, sampler, NULL, NULL, NULL, NULL, &reply, &error));
+  assert_model_lost (error);
+  ck_assert_uint_gt (hearth_session_get_n_past (session), 0);
+  first = g_strdup (error->message);
+  g_clear_error (&error);
+  hearth_chat_reply_clear (&reply);
+  ck_assert (!hearth_chat_respond (chat, sampler, NULL, NULL, NULL, NULL, &reply, &error));
+  ck_assert_str_eq (error->message, first);
+  hearth_chat_reply_clear (&reply);
+}
+END_TEST
+
 /* Lost in the middle of a prompt (chunks of 4), or at its first chunk: the
  * chunks before it stay decoded, the session reports the error, and
  * everything is freed. */
@@ -454,7 +488,7 @@ START_TEST (test_lost_at_upload)
   ck_assert_ptr_null (hearth_model_load (path, &mp, &error));
   assert_model_lost (error);
   if (_i == 3)
-    ck_assert_msg (strstr (error->message, "no answer") != NULL, "%s", error->message);
+    ck_assert_msg (strstr (error->message, "no answer in time") != NULL, "%s", error->message);
   g_clear_error (&error);
   if (_i == 0)
     {
@@ -616,6 +650,7 @@ vulkan_fault_suite (void)
   tc = tcase_create ("model");
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_lost_at_decode);
+  tcase_add_test (tc, test_lost_in_chat);
   tcase_add_loop_test (tc, test_lost_in_prompt, 0, 2);
   tcase_add_loop_test (tc, test_lost_at_upload, 0, 4);
   tcase_add_test (tc, test_each_allocation);

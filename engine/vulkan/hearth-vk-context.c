@@ -107,11 +107,13 @@ parse_faults (HearthVkContext *ctx,
           if (!g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT64, &nth, NULL))
             nth = 0;
         }
-      if (klass < 0 || result < 0 || nth == 0 || ctx->n_faults == HEARTH_VK_MAX_FAULTS)
+      /* Only a wait can time out. */
+      if (klass < 0 || result < 0 || nth == 0 || ctx->n_faults == HEARTH_VK_MAX_FAULTS ||
+          (fault_results[result].result == VK_TIMEOUT && klass != HEARTH_VK_CALL_FENCE))
         {
           g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
                        "HEARTH_VK_FAULT: \"%s\" is not CLASS:N:RESULT (CLASS submit, transfer, fence, alloc or map; "
-                       "N from 1; RESULT device-lost, oom-device, oom-host or timeout; at most %d) or staged",
+                       "N from 1; RESULT device-lost, oom-device, oom-host, or timeout for fence; at most %d) or staged",
                        items[i], HEARTH_VK_MAX_FAULTS);
           return FALSE;
         }
@@ -151,7 +153,7 @@ set_lost_error (HearthVkContext *ctx,
 {
   g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
                "the GPU device %s was lost (%s while %s); the model must be reloaded",
-               ctx->device_name, ctx->lost_result == VK_TIMEOUT ? "no answer in 300 s" : "device lost",
+               ctx->device_name, ctx->lost_result == VK_TIMEOUT ? "no answer in time" : "device lost",
                ctx->lost_during);
 }
 

@@ -17,7 +17,7 @@
  * signals) returns FALSE/NULL with a GError; nothing here aborts.
  *
  * Device loss: once any call reports VK_ERROR_DEVICE_LOST (or a fence has
- * not signalled after HEARTH_VK_FENCE_TIMEOUT_NS: a hung device), the
+ * not signalled after 300 s, HEARTH_VK_FENCE_TIMEOUT_NS: a hung device), the
  * context is lost for good. Every later call on it (buffers, transfers,
  * kernels, recording, submits) fails at once with HEARTH_ENGINE_ERROR_DEVICE,
  * "the GPU device NAME was lost ...; the model must be reloaded", without
@@ -37,11 +37,13 @@
  *          step), transfer (vkQueueSubmit of a staged upload or download),
  *          fence (vkWaitForFences after either: the wait still happens,
  *          then reports RESULT), alloc (vkAllocateMemory), map (vkMapMemory)
- *   RESULT device-lost, oom-device, oom-host, timeout
+ *   RESULT device-lost, oom-device, oom-host, timeout (fence only)
  * e.g. HEARTH_VK_FAULT=submit:3:device-lost or alloc:5:oom-device. The
  * item "staged" sets params.staged, so that transfers are submits on a
- * unified-memory device too and counts are the same on every device. A malformed value fails hearth_vk_context_new
- * with INVALID_ARGUMENT; an empty one is no fault.
+ * unified-memory device too and the counts are the same on every device.
+ * A malformed value fails hearth_vk_context_new with INVALID_ARGUMENT; an
+ * empty one is no fault. The app and the CLI read it too (e.g. to see
+ * `hearth-cli generate` fail cleanly); nothing sets it outside tests.
  */
 #pragma once
 
