@@ -299,6 +299,32 @@ collect (const char *text,
   return TRUE;
 }
 
+/* @session (n_ctx 128, empty) decodes the reference ids teacher-forced
+ * and its logits are within the reference bounds. */
+static void
+check_session_logits (HearthModel   *model,
+                      HearthSession *session)
+{
+  g_autofree char *model_rel = NULL;
+  g_autoptr(GArray) ids = hearth_test_all_ids_for (STEM, &model_rel);
+  g_autoptr(GBytes) exact = hearth_test_load_data ("reference", STEM ".exact.logits.f32", NULL);
+  HearthTestBounds b = hearth_test_bounds_for (STEM);
+  g_autoptr(GError) error = NULL;
+  guint n_vocab = hearth_model_get_n_vocab (model);
+  g_autofree float *got = g_new (float, (gsize) ids->len * n_vocab);
+  HearthTestDeviation d;
+
+  ck_assert_uint_eq (g_bytes_get_size (exact), (gsize) ids->len * n_vocab * sizeof (float));
+  ck_assert_msg (hearth_session_decode (session, (const gint32 *) ids->data, ids->len, TRUE, NULL, &error),
+                 "%s", error ? error->message : "");
+  for (guint p = 0; p < ids->len; p++)
+    memcpy (got + (gsize) p * n_vocab, hearth_session_get_logits (session, (int) p), n_vocab * sizeof (float));
+  d = hearth_test_compare_logits (got, g_bytes_get_data (exact, NULL), ids->len, n_vocab, b.top1_margin);
+  ck_assert_msg (d.max_abs <= b.max_abs && d.rms <= b.rms && d.top1_mismatches == 0,
+                 "max abs %.5f (bound %.5f), rms %.6f (bound %.6f), %u argmax mismatches",
+                 d.max_abs, b.max_abs, d.rms, b.rms, d.top1_mismatches);
+}
+
 /* On a model loaded again without the fault: the exact logits within the
  * reference bounds, and the greedy continuation token for token. */
 static void
@@ -441,6 +467,55 @@ START_TEST (test_lost_in_chat)
 }
 END_TEST
 
+/* A submit out of memory is not fatal: generate fails with the error, and
+ * the same session then goes on from where it was to the reference
+ * continuation (the failed step's submit was never made, so the decode
+ * step recorded before it is submitted again as it is). */
+START_TEST (test_oom_at_submit)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o = hearth_test_load_reference (parser, STEM ".json");
+  g_autoptr(GArray) prompt = reference_ids (o, "prompt_ids");
+  g_autoptr(GArray) expected = reference_ids (o, "generated_ids");
+  g_autofree char *path = model_path ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
+  Collected got = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
+  HearthGenerateParams gp;
+  HearthModelParams mp;
+
+  /* 2: the first decode step; 1: the prompt. */
+  g_setenv ("HEARTH_VK_FAULT", _i == 0 ? "submit:2:oom-device" : "submit:1:oom-host", TRUE);
+  vulkan_params (&mp);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  session = new_session (model, 64, &error);
+  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+  hearth_generate_params_init (&gp);
+  gp.max_tokens = expected->len;
+  ck_assert (!hearth_session_generate (session, sampler, (gint32 *) prompt->data, prompt->len, &gp, collect, &got,
+                                       NULL, NULL, &error));
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_DEVICE);
+  ck_assert_msg (strstr (error->message, _i == 0 ? "out of device memory" : "out of host memory") != NULL &&
+                 strstr (error->message, "submitting") != NULL && strstr (error->message, "was lost") == NULL,
+                 "%s", error->message);
+  ck_assert_uint_eq (hearth_session_get_n_past (session), _i == 0 ? prompt->len : 0);
+  g_clear_error (&error);
+
+  g_array_set_size (got.ids, 0);
+  ck_assert_msg (hearth_session_generate (session, sampler, (gint32 *) prompt->data, prompt->len, &gp, collect, &got,
+                                          NULL, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_ge (got.ids->len, 1);
+  for (guint i = 0; i < MIN (got.ids->len, expected->len); i++)
+    ck_assert_msg (g_array_index (got.ids, gint32, i) == g_array_index (expected, gint32, i),
+                   "token %u: got %d, reference %d", i, g_array_index (got.ids, gint32, i),
+                   g_array_index (expected, gint32, i));
+  g_array_unref (got.ids);
+}
+END_TEST
+
 /* Lost in the middle of a prompt (chunks of 4), or at its first chunk: the
  * chunks before it stay decoded, the session reports the error, and
  * everything is freed. */
@@ -478,7 +553,8 @@ END_TEST
 START_TEST (test_lost_at_upload)
 {
   static const char *const faults[] = { "staged,transfer:1:device-lost", "staged,transfer:7:device-lost",
-                                        "staged,fence:12:device-lost", "staged,fence:5:timeout" };
+                                        "staged,fence:12:device-lost", "staged,fence:5:timeout",
+                                        "staged,transfer:9:oom-host" };
   g_autofree char *path = model_path ();
   g_autoptr(GError) error = NULL;
   HearthModelParams mp;
@@ -486,7 +562,16 @@ START_TEST (test_lost_at_upload)
   vulkan_params (&mp);
   g_setenv ("HEARTH_VK_FAULT", faults[_i], TRUE);
   ck_assert_ptr_null (hearth_model_load (path, &mp, &error));
-  assert_model_lost (error);
+  if (_i == 4)
+    {
+      /* Out of memory at a transfer is not a lost device. */
+      hearth_assert_error (error, HEARTH_ENGINE_ERROR_DEVICE);
+      ck_assert_msg (strstr (error->message, "uploading the weights") != NULL &&
+                     strstr (error->message, "submitting a transfer failed (out of host memory)") != NULL &&
+                     strstr (error->message, "was lost") == NULL, "%s", error->message);
+    }
+  else
+    assert_model_lost (error);
   if (_i == 3)
     ck_assert_msg (strstr (error->message, "no answer in time") != NULL, "%s", error->message);
   g_clear_error (&error);
@@ -509,6 +594,7 @@ START_TEST (test_each_allocation)
   g_autofree char *path = model_path ();
   HearthModelParams mp;
   guint n_load_failed = 0, n_session_failed = 0;
+  gboolean checked = FALSE;
 
   vulkan_params (&mp);
   for (guint n = 1;; n++)
@@ -552,9 +638,15 @@ START_TEST (test_each_allocation)
           ck_assert_msg (strstr (error->message, "a session of 128 tokens") != NULL &&
                          strstr (error->message, "cannot allocate") != NULL, "%s: %s", fault, error->message);
           g_clear_error (&error);
-          /* The Nth allocation is spent: the next session on this model works. */
+          /* The Nth allocation is spent: the next session on this model
+           * works (and, checked once, is right). */
           session = new_session (model, 64, &error);
           ck_assert_msg (session != NULL, "%s: %s", fault, error ? error->message : "");
+          if (!checked)
+            {
+              check_session_logits (model, session);
+              checked = TRUE;
+            }
           continue;
         }
       /* Past every allocation: the fault is still armed, but never reached. */
@@ -566,6 +658,7 @@ START_TEST (test_each_allocation)
   g_print ("%u loads and %u sessions failed cleanly\n", n_load_failed, n_session_failed);
   ck_assert_uint_gt (n_load_failed, 10);
   ck_assert_uint_gt (n_session_failed, 5);
+  ck_assert (checked);
 }
 END_TEST
 
@@ -652,7 +745,8 @@ vulkan_fault_suite (void)
   tcase_add_test (tc, test_lost_at_decode);
   tcase_add_test (tc, test_lost_in_chat);
   tcase_add_loop_test (tc, test_lost_in_prompt, 0, 2);
-  tcase_add_loop_test (tc, test_lost_at_upload, 0, 4);
+  tcase_add_loop_test (tc, test_lost_at_upload, 0, 5);
+  tcase_add_loop_test (tc, test_oom_at_submit, 0, 2);
   tcase_add_test (tc, test_each_allocation);
   tcase_add_test (tc, test_cli);
   suite_add_tcase (s, tc);
