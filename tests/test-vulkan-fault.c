@@ -735,6 +735,13 @@ START_TEST (test_cli)
 }
 END_TEST
 
+/* Each test starts without a fault, even in a run without forks. */
+static void
+clear_fault (void)
+{
+  g_unsetenv ("HEARTH_VK_FAULT");
+}
+
 static Suite *
 vulkan_fault_suite (void)
 {
@@ -742,6 +749,7 @@ vulkan_fault_suite (void)
   TCase *tc = tcase_create ("layer");
 
   tcase_set_timeout (tc, 60);
+  tcase_add_checked_fixture (tc, clear_fault, NULL);
   tcase_add_loop_test (tc, test_layer_lost, 0, 4);
   tcase_add_loop_test (tc, test_layer_oom, 0, 3);
   tcase_add_test (tc, test_malformed);
@@ -749,6 +757,7 @@ vulkan_fault_suite (void)
 
   tc = tcase_create ("model");
   tcase_set_timeout (tc, 240);
+  tcase_add_checked_fixture (tc, clear_fault, NULL);
   tcase_add_test (tc, test_lost_at_decode);
   tcase_add_test (tc, test_lost_in_chat);
   tcase_add_loop_test (tc, test_lost_in_prompt, 0, 3);
