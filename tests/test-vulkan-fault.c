@@ -83,6 +83,7 @@ START_TEST (test_layer_lost)
                                         "staged,fence:5:device-lost", "staged,fence:5:timeout" };
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthVkContext) ctx = fault_context (faults[_i], &error);
+  g_autoptr(HearthVkSequence) recorded = NULL;
   g_autofree char *first = NULL;
   HearthVkBuffer *a, *b, *y;
   float ha[64], hb[64], out[64];
@@ -99,6 +100,11 @@ START_TEST (test_layer_lost)
   ck_assert_msg (a != NULL && b != NULL && y != NULL, "%s", error ? error->message : "");
   ck_assert_msg (hearth_vk_buffer_upload (ctx, a, 0, ha, sizeof ha, &error) &&
                  hearth_vk_buffer_upload (ctx, b, 0, hb, sizeof hb, &error), "%s", error ? error->message : "");
+  /* Recorded before the loss and never submitted (like a session's decode step). */
+  recorded = hearth_vk_sequence_new (ctx, &error);
+  ck_assert_msg (recorded != NULL && hearth_vk_sequence_begin (recorded, &error) &&
+                 hearth_vk_op_binary (recorded, HEARTH_VK_BINARY_ADD, a, 0, b, 0, 64, y, 0, 64, &error) &&
+                 hearth_vk_sequence_end (recorded, &error), "%s", error ? error->message : "");
   if (_i == 1)
     {
       ck_assert (!run_add (ctx, a, b, y, ha, hb, G_N_ELEMENTS (ha), &error));
@@ -132,6 +138,8 @@ START_TEST (test_layer_lost)
   SAME_ERROR (hearth_vk_context_get_kernel (ctx, "add", 3, sizeof (struct HearthVkPushBinary), 64, &error) != NULL);
   SAME_ERROR (hearth_vk_matrix_new (ctx, HEARTH_GGML_TYPE_F32, ha, 4, 16, 64, &error) != NULL);
   SAME_ERROR (run_add (ctx, a, b, y, ha, hb, G_N_ELEMENTS (ha), &error));
+  SAME_ERROR (hearth_vk_sequence_submit (recorded, &error));
+  SAME_ERROR (hearth_vk_sequence_begin (recorded, &error));
 #undef SAME_ERROR
   hearth_vk_buffer_free (ctx, a);
   hearth_vk_buffer_free (ctx, b);
