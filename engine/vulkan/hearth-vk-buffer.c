@@ -28,6 +28,7 @@ buffer_new_locked (HearthVkContext      *ctx,
                    gsize                 size,
                    VkMemoryPropertyFlags want,
                    VkMemoryPropertyFlags fallback,
+                   gboolean              may_map,
                    GError              **error)
 {
   HearthVkBuffer *buf;
@@ -42,6 +43,8 @@ buffer_new_locked (HearthVkContext      *ctx,
   int type;
   VkResult r;
 
+  if (!hearth_vk_context_check_usable (ctx, error))
+    return NULL;
   if (size > ctx->max_buffer)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
@@ -59,7 +62,7 @@ buffer_new_locked (HearthVkContext      *ctx,
     }
   buf = g_new0 (HearthVkBuffer, 1);
   buf->size = binfo.size;
-  if (!hearth_vk_check (vkCreateBuffer (ctx->device, &binfo, NULL, &buf->buffer), "creating a buffer", error))
+  if (!hearth_vk_ctx_check (ctx, vkCreateBuffer (ctx->device, &binfo, NULL, &buf->buffer), "creating a buffer", error))
     {
       g_free (buf);
       return NULL;
@@ -76,27 +79,50 @@ buffer_new_locked (HearthVkContext      *ctx,
     }
   ainfo.allocationSize = req.size;
   ainfo.memoryTypeIndex = (guint32) type;
-  r = vkAllocateMemory (ctx->device, &ainfo, NULL, &buf->memory);
+  r = HEARTH_VK_CALL (ctx, HEARTH_VK_CALL_ALLOC, vkAllocateMemory (ctx->device, &ainfo, NULL, &buf->memory));
   if (r != VK_SUCCESS)
     {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
-                   "cannot allocate %" G_GUINT64_FORMAT " MiB on %s (%" G_GUINT64_FORMAT " MiB allocated so far of a %" G_GUINT64_FORMAT " MiB heap)",
-                   (guint64) req.size >> 20, ctx->device_name, ctx->allocated >> 20,
-                   (guint64) ctx->features.device_memory >> 20);
+      if (r != VK_ERROR_OUT_OF_DEVICE_MEMORY && r != VK_ERROR_OUT_OF_HOST_MEMORY)
+        hearth_vk_ctx_check (ctx, r, "allocating memory", error);
+      else
+        {
+          g_autofree char *size_text = g_format_size_full (binfo.size, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *used_text = g_format_size_full (ctx->allocated, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *heap_text = g_format_size_full (ctx->features.device_memory, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *exact = binfo.size >= 1024 ? g_strdup_printf (" (%" G_GUINT64_FORMAT " bytes)", (guint64) binfo.size)
+                                                      : g_strdup ("");
+
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE,
+                       "cannot allocate a buffer of %s%s in %s memory on %s: %s (%s allocated so far of a %s heap)",
+                       size_text, exact,
+                       (ctx->mem.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) ? "device" : "host-visible",
+                       ctx->device_name, r == VK_ERROR_OUT_OF_HOST_MEMORY ? "out of host memory" : "out of device memory",
+                       used_text, heap_text);
+        }
+      buf->memory = VK_NULL_HANDLE;
       hearth_vk_buffer_free (ctx, buf);
       return NULL;
     }
   ctx->allocated += buf->size;
-  if (!hearth_vk_check (vkBindBufferMemory (ctx->device, buf->buffer, buf->memory, 0), "binding buffer memory", error))
+  if (!hearth_vk_ctx_check (ctx, vkBindBufferMemory (ctx->device, buf->buffer, buf->memory, 0), "binding buffer memory", error))
     {
       hearth_vk_buffer_free (ctx, buf);
       return NULL;
     }
-  if (ctx->mem.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+  if (may_map && (ctx->mem.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
     {
-      if (!hearth_vk_check (vkMapMemory (ctx->device, buf->memory, 0, VK_WHOLE_SIZE, 0, &buf->mapped),
-                            "mapping buffer memory", error))
+      if (!hearth_vk_ctx_check (ctx,
+                                HEARTH_VK_CALL (ctx, HEARTH_VK_CALL_MAP,
+                                                vkMapMemory (ctx->device, buf->memory, 0, VK_WHOLE_SIZE, 0, &buf->mapped)),
+                                "mapping buffer memory", error))
         {
+          if (!hearth_vk_context_is_lost (ctx))
+            {
+              g_autofree char *size_text = g_format_size_full (binfo.size, G_FORMAT_SIZE_IEC_UNITS);
+
+              g_prefix_error (error, "a buffer of %s: ", size_text);
+            }
+          buf->mapped = NULL;
           hearth_vk_buffer_free (ctx, buf);
           return NULL;
         }
@@ -116,12 +142,13 @@ buffer_new (HearthVkContext      *ctx,
             gsize                 size,
             VkMemoryPropertyFlags want,
             VkMemoryPropertyFlags fallback,
+            gboolean              may_map,
             GError              **error)
 {
   HearthVkBuffer *buf;
 
   g_rec_mutex_lock (&ctx->lock);
-  buf = buffer_new_locked (ctx, size, want, fallback, error);
+  buf = buffer_new_locked (ctx, size, want, fallback, may_map, error);
   g_rec_mutex_unlock (&ctx->lock);
   return buf;
 }
@@ -133,11 +160,13 @@ hearth_vk_buffer_new (HearthVkContext *ctx,
 {
   /* On unified memory the device-local memory is also host-visible: map it
    * and skip staging. Elsewhere plain device-local memory. */
-  if (ctx->features.uma)
+  if (ctx->features.uma && !ctx->staged)
     return buffer_new (ctx, size,
                        VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                       VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, error);
-  return buffer_new (ctx, size, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, error);
+                       VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, TRUE, error);
+  /* Staged (params.staged): the discrete-GPU path even where the memory
+   * happens to be host-visible. */
+  return buffer_new (ctx, size, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, !ctx->staged, error);
 }
 
 HearthVkBuffer *
@@ -148,7 +177,7 @@ hearth_vk_buffer_new_host (HearthVkContext *ctx,
   /* Cached where possible: the host reads results back from these. */
   return buffer_new (ctx, size,
                      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
-                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, error);
+                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, TRUE, error);
 }
 
 void
@@ -191,20 +220,22 @@ run_once_locked (HearthVkContext *ctx,
   VkSubmitInfo sinfo = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1 };
   gboolean ok = FALSE;
 
-  if (!hearth_vk_check (vkAllocateCommandBuffers (ctx->device, &ainfo, &cmd), "allocating a command buffer", error))
+  if (!hearth_vk_context_check_usable (ctx, error))
     return FALSE;
-  if (!hearth_vk_check (vkCreateFence (ctx->device, &finfo, NULL, &fence), "creating a fence", error))
+  if (!hearth_vk_ctx_check (ctx, vkAllocateCommandBuffers (ctx->device, &ainfo, &cmd), "allocating a command buffer", error))
+    return FALSE;
+  if (!hearth_vk_ctx_check (ctx, vkCreateFence (ctx->device, &finfo, NULL, &fence), "creating a fence", error))
     goto out;
-  if (!hearth_vk_check (vkBeginCommandBuffer (cmd, &binfo), "recording", error))
+  if (!hearth_vk_ctx_check (ctx, vkBeginCommandBuffer (cmd, &binfo), "recording", error))
     goto out;
   fn (data, cmd);
-  if (!hearth_vk_check (vkEndCommandBuffer (cmd), "recording", error))
+  if (!hearth_vk_ctx_check (ctx, vkEndCommandBuffer (cmd), "recording", error))
     goto out;
   sinfo.pCommandBuffers = &cmd;
-  if (!hearth_vk_check (vkQueueSubmit (ctx->queue, 1, &sinfo, fence), "submitting a transfer", error))
+  if (!hearth_vk_ctx_check (ctx, HEARTH_VK_CALL (ctx, HEARTH_VK_CALL_TRANSFER, vkQueueSubmit (ctx->queue, 1, &sinfo, fence)),
+                            "submitting a transfer", error))
     goto out;
-  ok = hearth_vk_check (vkWaitForFences (ctx->device, 1, &fence, VK_TRUE, HEARTH_VK_FENCE_TIMEOUT_NS),
-                        "waiting for a transfer", error);
+  ok = hearth_vk_wait_fence (ctx, fence, "waiting for a transfer", error);
 out:
   if (fence != VK_NULL_HANDLE)
     vkDestroyFence (ctx->device, fence, NULL);
@@ -253,6 +284,9 @@ transfer (HearthVkContext *ctx,
   HearthVkBuffer *staging;
   gboolean ok = TRUE;
 
+  /* Mapped memory would still copy, but what it holds is gone with the device. */
+  if (!hearth_vk_context_check_usable (ctx, error))
+    return FALSE;
   if (offset > buf->size || n > buf->size - offset)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
@@ -272,7 +306,7 @@ transfer (HearthVkContext *ctx,
     }
   staging = buffer_new (ctx, MIN (n, STAGING_CHUNK),
                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, error);
+                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, TRUE, error);
   if (staging == NULL)
     return FALSE;
   for (gsize done = 0; ok && done < n;)

@@ -64,15 +64,25 @@ weight_bytes (const HearthWeight *w)
   return w->data != NULL ? (guint64) w->row_bytes * w->n_rows : 0;
 }
 
+/* @name and @layer (< 0: none) say what failed; the layer's error has the size. */
 static gboolean
 upload (HearthVkModel      *vm,
         const HearthWeight *w,
         HearthVkMatrix    **out,
+        const char         *name,
+        int                 layer,
         GError            **error)
 {
   if (w->data == NULL)
     return TRUE;
   *out = hearth_vk_matrix_new (vm->ctx, w->type, w->data, w->n_rows, w->n_cols, w->row_bytes, error);
+  if (*out == NULL && !hearth_vk_context_is_lost (vm->ctx))
+    {
+      if (layer >= 0)
+        g_prefix_error (error, "%s of layer %d: ", name, layer);
+      else
+        g_prefix_error (error, "%s: ", name);
+    }
   return *out != NULL;
 }
 
@@ -148,29 +158,35 @@ hearth_vk_model_new (HearthModel *model,
     }
 
   vm->layers = g_new0 (VkLayer, MAX (vm->n_gpu, 1));
-  if (vm->n_gpu > 0 && !upload (vm, &model->tok_embd, &vm->tok_embd, error))
+  if (vm->n_gpu > 0 && !upload (vm, &model->tok_embd, &vm->tok_embd, "the token embeddings", -1, error))
     goto fail;
   for (guint32 il = 0; il < vm->n_gpu; il++)
     {
       const HearthLayer *l = &model->layers[il];
       VkLayer *d = &vm->layers[il];
+      int i = (int) il;
 
-      if (!upload (vm, &l->attn_norm, &d->attn_norm, error) || !upload (vm, &l->ffn_norm, &d->ffn_norm, error) ||
-          !upload (vm, &l->q_norm, &d->q_norm, error) || !upload (vm, &l->k_norm, &d->k_norm, error) ||
-          !upload (vm, &l->wq, &d->wq, error) || !upload (vm, &l->wk, &d->wk, error) ||
-          !upload (vm, &l->wv, &d->wv, error) || !upload (vm, &l->wo, &d->wo, error) ||
-          !upload (vm, &l->w_gate, &d->w_gate, error) || !upload (vm, &l->w_up, &d->w_up, error) ||
-          !upload (vm, &l->w_down, &d->w_down, error) || !upload (vm, &l->bq, &d->bq, error) ||
-          !upload (vm, &l->bk, &d->bk, error) || !upload (vm, &l->bv, &d->bv, error))
+      if (!upload (vm, &l->attn_norm, &d->attn_norm, "attn_norm", i, error) ||
+          !upload (vm, &l->ffn_norm, &d->ffn_norm, "ffn_norm", i, error) ||
+          !upload (vm, &l->q_norm, &d->q_norm, "attn_q_norm", i, error) ||
+          !upload (vm, &l->k_norm, &d->k_norm, "attn_k_norm", i, error) ||
+          !upload (vm, &l->wq, &d->wq, "attn_q", i, error) || !upload (vm, &l->wk, &d->wk, "attn_k", i, error) ||
+          !upload (vm, &l->wv, &d->wv, "attn_v", i, error) || !upload (vm, &l->wo, &d->wo, "attn_output", i, error) ||
+          !upload (vm, &l->w_gate, &d->w_gate, "ffn_gate", i, error) ||
+          !upload (vm, &l->w_up, &d->w_up, "ffn_up", i, error) ||
+          !upload (vm, &l->w_down, &d->w_down, "ffn_down", i, error) ||
+          !upload (vm, &l->bq, &d->bq, "attn_q bias", i, error) ||
+          !upload (vm, &l->bk, &d->bk, "attn_k bias", i, error) ||
+          !upload (vm, &l->bv, &d->bv, "attn_v bias", i, error))
         goto fail;
     }
   if (vm->full)
     {
-      if (!upload (vm, &model->output_norm, &vm->output_norm, error))
+      if (!upload (vm, &model->output_norm, &vm->output_norm, "output_norm", -1, error))
         goto fail;
       if (model->output.data == model->tok_embd.data)
         vm->output = vm->tok_embd;
-      else if (!upload (vm, &model->output, &vm->output, error))
+      else if (!upload (vm, &model->output, &vm->output, "the output matrix", -1, error))
         goto fail;
     }
   hearth_vk_context_save_cache (vm->ctx);
@@ -185,7 +201,9 @@ hearth_vk_model_new (HearthModel *model,
   return vm;
 
 fail:
-  g_prefix_error (error, "uploading the weights to %s: ", hearth_vk_context_get_device_name (vm->ctx));
+  /* A lost device's error already names it and says what to do. */
+  if (!hearth_vk_context_is_lost (vm->ctx))
+    g_prefix_error (error, "uploading the weights: ");
   hearth_vk_model_free (vm);
   return NULL;
 }
@@ -278,6 +296,8 @@ hearth_vk_session_new (HearthSession *s,
   gsize k_dim = (gsize) hp->n_head_kv * hp->head_dim;
   gsize v_dim = (gsize) hp->n_head_kv * hp->head_dim_v;
   gsize kv_elem = s->kv_f32 ? 4 : 2;
+  const char *what = "command buffers";
+  char cache_name[48];
 
   /* The logits of a whole chunk must fit one buffer (128 MiB on lavapipe:
    * 220 tokens of a 151936-token vocabulary); smaller chunks instead. */
@@ -293,8 +313,20 @@ hearth_vk_session_new (HearthSession *s,
   vs->n_batch = s->n_batch;
   vs->k = g_new0 (HearthVkBuffer *, MAX (vm->n_gpu, 1));
   vs->v = g_new0 (HearthVkBuffer *, MAX (vm->n_gpu, 1));
-#define DEV(field, bytes) if ((vs->field = hearth_vk_buffer_new (ctx, (bytes), error)) == NULL) goto fail
-#define HOST(field, bytes) if ((vs->field = hearth_vk_buffer_new_host (ctx, (bytes), error)) == NULL) goto fail
+  /* A failed buffer is named; the layer's error has the size. */
+#define DEV_NAMED(field, name, bytes) \
+  if ((vs->field = hearth_vk_buffer_new (ctx, (bytes), error)) == NULL) \
+    { \
+      what = (name); \
+      goto fail; \
+    }
+#define DEV(field, bytes) DEV_NAMED (field, "the buffer " #field, bytes)
+#define HOST(field, bytes) \
+  if ((vs->field = hearth_vk_buffer_new_host (ctx, (bytes), error)) == NULL) \
+    { \
+      what = "the host buffer " #field; \
+      goto fail; \
+    }
   HOST (ids, nb * sizeof (gint32));
   HOST (cs, nb * MAX (hp->n_rot, 2) * f);
   HOST (state, 4 * sizeof (guint32));
@@ -311,9 +343,12 @@ hearth_vk_session_new (HearthSession *s,
   DEV (partial, (gsize) hp->n_head * MAX_SPLITS * (hp->head_dim_v + 2) * f);
   for (guint32 il = 0; il < vm->n_gpu; il++)
     {
-      DEV (k[il], (gsize) s->n_ctx * k_dim * kv_elem);
-      DEV (v[il], (gsize) s->n_ctx * v_dim * kv_elem);
+      g_snprintf (cache_name, sizeof cache_name, "the key cache of layer %u", il);
+      DEV_NAMED (k[il], cache_name, (gsize) s->n_ctx * k_dim * kv_elem);
+      g_snprintf (cache_name, sizeof cache_name, "the value cache of layer %u", il);
+      DEV_NAMED (v[il], cache_name, (gsize) s->n_ctx * v_dim * kv_elem);
     }
+#undef DEV_NAMED
 #undef DEV
 #undef HOST
   hearth_vk_context_lock (ctx);
@@ -325,7 +360,8 @@ hearth_vk_session_new (HearthSession *s,
   return vs;
 
 fail:
-  g_prefix_error (error, "a session of %u tokens on %s: ", s->n_ctx, hearth_vk_context_get_device_name (ctx));
+  if (!hearth_vk_context_is_lost (ctx))
+    g_prefix_error (error, "a session of %u tokens: %s: ", s->n_ctx, what);
   hearth_vk_session_free (vs);
   return NULL;
 }
@@ -446,6 +482,9 @@ forward_locked (HearthVkSession *vs,
 
   g_return_val_if_fail (n <= vs->n_batch, FALSE);
   *finished = FALSE;
+  /* Fails at once, before touching the mapped inputs of a lost device. */
+  if (!hearth_vk_context_check_usable (vs->vm->ctx, error))
+    return FALSE;
   memcpy (vs->ids->mapped, tokens, n * sizeof (gint32));
   /* The angles come from the model's own rope code, as on the CPU. */
   for (guint32 t = 0; t < n; t++)
@@ -458,11 +497,9 @@ forward_locked (HearthVkSession *vs,
         cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
       }
   ((guint32 *) vs->state->mapped)[0] = s->n_past;
+  /* The layer's errors name the device. */
   if (!run_step (vs, n, all_logits, logits != NULL, error))
-    {
-      g_prefix_error (error, "%s: ", hearth_vk_context_get_device_name (vs->vm->ctx));
-      return FALSE;
-    }
+    return FALSE;
   if (vs->vm->full)
     {
       if (logits != NULL)

@@ -59,6 +59,8 @@ get_kernel_locked (HearthVkContext *ctx,
   VkShaderModule module = VK_NULL_HANDLE;
   VkResult r;
 
+  if (!hearth_vk_context_check_usable (ctx, error))
+    return NULL;
   if (k != NULL)
     return k;
   shader = find_shader (name);
@@ -80,14 +82,14 @@ get_kernel_locked (HearthVkContext *ctx,
     };
   sinfo.bindingCount = n_bindings;
   sinfo.pBindings = bindings;
-  if (!hearth_vk_check (vkCreateDescriptorSetLayout (ctx->device, &sinfo, NULL, &k->set_layout), "creating a descriptor layout", error))
+  if (!hearth_vk_ctx_check (ctx, vkCreateDescriptorSetLayout (ctx->device, &sinfo, NULL, &k->set_layout), "creating a descriptor layout", error))
     goto fail;
   linfo.pSetLayouts = &k->set_layout;
-  if (!hearth_vk_check (vkCreatePipelineLayout (ctx->device, &linfo, NULL, &k->layout), "creating a pipeline layout", error))
+  if (!hearth_vk_ctx_check (ctx, vkCreatePipelineLayout (ctx->device, &linfo, NULL, &k->layout), "creating a pipeline layout", error))
     goto fail;
   minfo.codeSize = shader->size;
   minfo.pCode = shader->code;
-  if (!hearth_vk_check (vkCreateShaderModule (ctx->device, &minfo, NULL, &module), "creating a shader module", error))
+  if (!hearth_vk_ctx_check (ctx, vkCreateShaderModule (ctx->device, &minfo, NULL, &module), "creating a shader module", error))
     goto fail;
   pinfo.stage = (VkPipelineShaderStageCreateInfo) {
     .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
@@ -99,7 +101,7 @@ get_kernel_locked (HearthVkContext *ctx,
   pinfo.layout = k->layout;
   r = vkCreateComputePipelines (ctx->device, ctx->cache, 1, &pinfo, NULL, &k->pipeline);
   vkDestroyShaderModule (ctx->device, module, NULL);
-  if (!hearth_vk_check (r, "building a compute pipeline", error))
+  if (!hearth_vk_ctx_check (ctx, r, "building a compute pipeline", error))
     goto fail;
   ctx->cache_dirty = TRUE;
   g_hash_table_insert (ctx->kernels, (gpointer) k->name, k);
@@ -155,9 +157,11 @@ hearth_vk_sequence_new (HearthVkContext *ctx,
 
   seq->ctx = ctx;
   seq->pools = g_array_new (FALSE, FALSE, sizeof (VkDescriptorPool));
-  if (!hearth_vk_check (vkAllocateCommandBuffers (ctx->device, &ainfo, &seq->cmd), "allocating a command buffer", error))
+  if (!hearth_vk_context_check_usable (ctx, error))
     return NULL;
-  if (!hearth_vk_check (vkCreateFence (ctx->device, &finfo, NULL, &seq->fence), "creating a fence", error))
+  if (!hearth_vk_ctx_check (ctx, vkAllocateCommandBuffers (ctx->device, &ainfo, &seq->cmd), "allocating a command buffer", error))
+    return NULL;
+  if (!hearth_vk_ctx_check (ctx, vkCreateFence (ctx->device, &finfo, NULL, &seq->fence), "creating a fence", error))
     return NULL;
   return g_steal_pointer (&seq);
 }
@@ -186,6 +190,9 @@ hearth_vk_sequence_begin (HearthVkSequence *seq,
 {
   VkCommandBufferBeginInfo binfo = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
 
+  /* A command buffer a lost device may still hold as pending cannot be reset. */
+  if (!hearth_vk_context_check_usable (seq->ctx, error))
+    return FALSE;
   for (guint i = 0; i < seq->pools->len; i++)
     vkResetDescriptorPool (seq->ctx->device, g_array_index (seq->pools, VkDescriptorPool, i), 0);
   /* Every pool is empty again: start filling from the first. */
@@ -198,9 +205,9 @@ hearth_vk_sequence_begin (HearthVkSequence *seq,
     }
   seq->n_dispatches = 0;
   seq->recorded = FALSE;
-  if (!hearth_vk_check (vkResetCommandBuffer (seq->cmd, 0), "resetting a command buffer", error))
+  if (!hearth_vk_ctx_check (seq->ctx, vkResetCommandBuffer (seq->cmd, 0), "resetting a command buffer", error))
     return FALSE;
-  return hearth_vk_check (vkBeginCommandBuffer (seq->cmd, &binfo), "recording", error);
+  return hearth_vk_ctx_check (seq->ctx, vkBeginCommandBuffer (seq->cmd, &binfo), "recording", error);
 }
 
 static VkDescriptorSet
@@ -220,13 +227,13 @@ allocate_set (HearthVkSequence *seq,
                                            .maxSets = SETS_PER_POOL, .poolSizeCount = 1, .pPoolSizes = &size };
       VkDescriptorPool pool = VK_NULL_HANDLE;
 
-      if (!hearth_vk_check (vkCreateDescriptorPool (seq->ctx->device, &pinfo, NULL, &pool), "creating a descriptor pool", error))
+      if (!hearth_vk_ctx_check (seq->ctx, vkCreateDescriptorPool (seq->ctx->device, &pinfo, NULL, &pool), "creating a descriptor pool", error))
         return VK_NULL_HANDLE;
       g_array_append_val (seq->pools, pool);
       seq->pool_used = 0;
     }
   ainfo.descriptorPool = g_array_index (seq->pools, VkDescriptorPool, seq->pools->len - 1);
-  if (!hearth_vk_check (vkAllocateDescriptorSets (seq->ctx->device, &ainfo, &set), "allocating a descriptor set", error))
+  if (!hearth_vk_ctx_check (seq->ctx, vkAllocateDescriptorSets (seq->ctx->device, &ainfo, &set), "allocating a descriptor set", error))
     return VK_NULL_HANDLE;
   seq->pool_used++;
   return set;
@@ -246,6 +253,8 @@ hearth_vk_sequence_dispatch (HearthVkSequence *seq,
   VkWriteDescriptorSet writes[MAX_BINDINGS];
   VkDescriptorSet set;
 
+  if (!hearth_vk_context_check_usable (seq->ctx, error))
+    return FALSE;
   if (gx == 0 || gy == 0 || gz == 0)
     return TRUE;
   set = allocate_set (seq, k, error);
@@ -297,10 +306,12 @@ hearth_vk_sequence_end (HearthVkSequence *seq,
     .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT,
   };
 
+  if (!hearth_vk_context_check_usable (seq->ctx, error))
+    return FALSE;
   vkCmdPipelineBarrier (seq->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                         VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                         0, 1, &barrier, 0, NULL, 0, NULL);
-  if (!hearth_vk_check (vkEndCommandBuffer (seq->cmd), "recording", error))
+  if (!hearth_vk_ctx_check (seq->ctx, vkEndCommandBuffer (seq->cmd), "recording", error))
     return FALSE;
   seq->recorded = TRUE;
   return TRUE;
@@ -310,18 +321,18 @@ gboolean
 hearth_vk_sequence_submit (HearthVkSequence *seq,
                            GError          **error)
 {
+  HearthVkContext *ctx = seq->ctx;
   VkSubmitInfo sinfo = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &seq->cmd };
-  VkDevice device = seq->ctx->device;
-
   gboolean ok;
 
   g_return_val_if_fail (seq->recorded, FALSE);
-  g_rec_mutex_lock (&seq->ctx->lock);
-  ok = hearth_vk_check (vkResetFences (device, 1, &seq->fence), "resetting a fence", error) &&
-       hearth_vk_check (vkQueueSubmit (seq->ctx->queue, 1, &sinfo, seq->fence), "submitting", error) &&
-       hearth_vk_check (vkWaitForFences (device, 1, &seq->fence, VK_TRUE, HEARTH_VK_FENCE_TIMEOUT_NS),
-                        "running a sequence", error);
-  g_rec_mutex_unlock (&seq->ctx->lock);
+  g_rec_mutex_lock (&ctx->lock);
+  ok = hearth_vk_context_check_usable (ctx, error) &&
+       hearth_vk_ctx_check (ctx, vkResetFences (ctx->device, 1, &seq->fence), "resetting a fence", error) &&
+       hearth_vk_ctx_check (ctx, HEARTH_VK_CALL (ctx, HEARTH_VK_CALL_SUBMIT, vkQueueSubmit (ctx->queue, 1, &sinfo, seq->fence)),
+                            "submitting", error) &&
+       hearth_vk_wait_fence (ctx, seq->fence, "running a sequence", error);
+  g_rec_mutex_unlock (&ctx->lock);
   return ok;
 }
 

@@ -12,6 +12,26 @@ G_BEGIN_DECLS
  * rather than waited on forever (a hung or lost device). */
 #define HEARTH_VK_FENCE_TIMEOUT_NS (G_GUINT64_CONSTANT (300) * 1000000000u)
 
+/* The calls the fault hook (HEARTH_VK_FAULT, hearth-vk.h) can make fail. */
+typedef enum
+{
+  HEARTH_VK_CALL_SUBMIT,   /* vkQueueSubmit of a sequence (prompt chunk, decode step) */
+  HEARTH_VK_CALL_TRANSFER, /* vkQueueSubmit of a staged copy (upload, download) */
+  HEARTH_VK_CALL_FENCE,    /* vkWaitForFences, after either */
+  HEARTH_VK_CALL_ALLOC,    /* vkAllocateMemory */
+  HEARTH_VK_CALL_MAP,      /* vkMapMemory */
+  HEARTH_VK_N_CALL_CLASSES
+} HearthVkCallClass;
+
+#define HEARTH_VK_MAX_FAULTS 8
+
+typedef struct
+{
+  HearthVkCallClass klass;
+  guint64           nth;     /* the nth call of klass fails, counting from 1 */
+  VkResult          result;
+} HearthVkFault;
+
 struct _HearthVkContext
 {
   VkInstance                       instance;
@@ -33,6 +53,15 @@ struct _HearthVkContext
   guint64                          memory_limit;
   GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */
   GRecMutex                        lock;      /* queue, command pool, kernels, accounting */
+  /* Once set, never cleared: the device (or its queue) is unusable and every
+   * later call fails at once with the same error, without touching it. */
+  gint                             lost;      /* atomic */
+  const char                      *lost_during;  /* static: what the first lost call did */
+  VkResult                         lost_result;
+  gboolean                         staged;    /* device buffers never mapped (params.staged) */
+  HearthVkFault                    faults[HEARTH_VK_MAX_FAULTS];
+  guint                            n_faults;
+  guint64                          calls[HEARTH_VK_N_CALL_CLASSES];
 };
 
 struct _HearthVkKernel
@@ -48,6 +77,34 @@ struct _HearthVkKernel
 gboolean hearth_vk_check (VkResult    r,
                           const char *what,
                           GError    **error);
+
+/* The one place where the calls of a HearthVkCallClass meet the fault hook:
+ *   r = HEARTH_VK_CALL (ctx, HEARTH_VK_CALL_SUBMIT, vkQueueSubmit (...));
+ * When the hook picks this call it is not made at all (so nothing is left
+ * in flight or allocated) and r is the chosen result. The result then goes
+ * to hearth_vk_ctx_check, which notices a lost device. Under ctx->lock. */
+#define HEARTH_VK_CALL(ctx, klass, call) \
+  (hearth_vk_fault_hit ((ctx), (klass)) ? hearth_vk_fault_result ((ctx), (klass)) : (call))
+
+/* Counts one call of @klass; TRUE when the hook fails this one. */
+gboolean hearth_vk_fault_hit    (HearthVkContext  *ctx,
+                                 HearthVkCallClass klass);
+/* The result the hook chose for the call just counted. */
+VkResult hearth_vk_fault_result (HearthVkContext  *ctx,
+                                 HearthVkCallClass klass);
+/* Like hearth_vk_check, with the context's device named. VK_ERROR_DEVICE_LOST,
+ * or VK_TIMEOUT (only a fence wait returns it: a hung device, whose work may
+ * still be in flight), marks the context lost, and a lost device's error
+ * says the model must be reloaded. */
+gboolean hearth_vk_ctx_check    (HearthVkContext *ctx,
+                                 VkResult         r,
+                                 const char      *what,
+                                 GError         **error);
+/* Waits for @fence, the only vkWaitForFences of the layer (class FENCE). */
+gboolean hearth_vk_wait_fence   (HearthVkContext *ctx,
+                                 VkFence          fence,
+                                 const char      *what,
+                                 GError         **error);
 void     hearth_vk_kernel_free (HearthVkContext *ctx,
                                 HearthVkKernel  *kernel);
 /* Runs @fn (data, cmd) in a one-off command buffer and waits for it. */

@@ -15,6 +15,35 @@
  *
  * Every call that can fail (allocation, device loss, a fence that never
  * signals) returns FALSE/NULL with a GError; nothing here aborts.
+ *
+ * Device loss: once any call reports VK_ERROR_DEVICE_LOST (or a fence has
+ * not signalled after 300 s, HEARTH_VK_FENCE_TIMEOUT_NS: a hung device), the
+ * context is lost for good. Every later call on it (buffers, transfers,
+ * kernels, recording, submits) fails at once with HEARTH_ENGINE_ERROR_DEVICE,
+ * "the GPU device NAME was lost ...; the model must be reloaded", without
+ * touching the queue or waiting on anything. Freeing buffers, sequences and
+ * the context still works (the spec allows destroying a lost device's
+ * objects) and is what the caller must do; a new context may then be made.
+ * A failed allocation (out of device or host memory) is not fatal: the
+ * error names the size and the device, the caller frees what it made and
+ * the context stays usable.
+ *
+ * Fault injection (a test hook, since no test device ever loses itself):
+ * the environment variable HEARTH_VK_FAULT, or params.fault which overrides
+ * it, read once at context creation, is a comma-separated list of
+ * CLASS:N:RESULT, making the Nth call (from 1, counted per context) of
+ * CLASS return RESULT instead of being made:
+ *   CLASS  submit (vkQueueSubmit of a sequence: a prompt chunk, a decode
+ *          step), transfer (vkQueueSubmit of a staged upload or download),
+ *          fence (vkWaitForFences after either: the wait still happens,
+ *          then reports RESULT), alloc (vkAllocateMemory), map (vkMapMemory)
+ *   RESULT device-lost, oom-device, oom-host, timeout (fence only)
+ * e.g. HEARTH_VK_FAULT=submit:3:device-lost or alloc:5:oom-device. The
+ * item "staged" sets params.staged, so that transfers are submits on a
+ * unified-memory device too and the counts are the same on every device.
+ * A malformed value fails hearth_vk_context_new with INVALID_ARGUMENT; an
+ * empty one is no fault. The app and the CLI read it too (e.g. to see
+ * `hearth-cli generate` fail cleanly); nothing sets it outside tests.
  */
 #pragma once
 
@@ -89,6 +118,9 @@ typedef struct
   gboolean    no_subgroup;      /* never pick the subgroup kernel variants */
   guint64     memory_limit;     /* 0: none; else device-local bytes this context may allocate */
   gboolean    gpu_kernels;      /* GPU-shaped mat-mul kernels even on a CPU device (tests) */
+  const char *fault;            /* the fault hook (see above); NULL: $HEARTH_VK_FAULT (tests) */
+  gboolean    staged;           /* never map device buffers: every transfer staged, as on a
+                                 * discrete GPU, even on unified memory (tests) */
 } HearthVkContextParams;
 
 typedef struct _HearthVkContext HearthVkContext;
@@ -109,6 +141,12 @@ gsize             hearth_vk_context_get_max_buffer (HearthVkContext *ctx);
 gboolean          hearth_vk_context_use_subgroup (HearthVkContext *ctx);
 /* Whether mat-muls give each invocation whole rows (CPU devices). */
 gboolean          hearth_vk_context_use_row_per_thread (HearthVkContext *ctx);
+/* Whether the device was lost (see above): only freeing is left to do. */
+gboolean          hearth_vk_context_is_lost (HearthVkContext *ctx);
+/* FALSE with the lost-device error when it was; every entry point of the
+ * layer that would touch the device calls this first. */
+gboolean          hearth_vk_context_check_usable (HearthVkContext *ctx,
+                                                  GError         **error);
 /* Device-local bytes allocated so far by this context. */
 guint64           hearth_vk_context_get_allocated (HearthVkContext *ctx);
 /* A model (and so its context) may be shared by sessions on several
