@@ -78,6 +78,94 @@ check_type (HearthGgmlType type,
 }
 
 gboolean
+hearth_vk_int_dot_type (HearthGgmlType type)
+{
+  switch (type)
+    {
+    case HEARTH_GGML_TYPE_Q4_0: case HEARTH_GGML_TYPE_Q4_1: case HEARTH_GGML_TYPE_Q5_0:
+    case HEARTH_GGML_TYPE_Q5_1: case HEARTH_GGML_TYPE_Q8_0: case HEARTH_GGML_TYPE_Q2_K:
+    case HEARTH_GGML_TYPE_Q3_K: case HEARTH_GGML_TYPE_Q4_K: case HEARTH_GGML_TYPE_Q5_K:
+    case HEARTH_GGML_TYPE_Q6_K:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Bytes of one quantized block of 32 activations (quantize_q8.comp). */
+#define Q8_BLOCK_BYTES 48
+
+/* The int8 path: x quantized into the sequence's scratch buffer, then the
+ * dot-product kernel of the same shape the f32 path would use. */
+static gboolean
+matmul_int_dot (HearthVkSequence     *seq,
+                const HearthVkMatrix *w,
+                HearthVkBuffer       *x,
+                guint32               x_offset,
+                guint32               x_stride,
+                HearthVkBuffer       *y,
+                guint32               y_offset,
+                guint32               y_stride,
+                guint32               n_tokens,
+                GError              **error)
+{
+  HearthVkContext *ctx = hearth_vk_sequence_get_context (seq);
+  gboolean vec = n_tokens == 1;
+  gboolean rows = hearth_vk_context_use_row_per_thread (ctx);
+  guint32 nb = (guint32) (w->n_cols / 32);
+  g_autofree char *base = NULL;
+  HearthVkBuffer *q8;
+  HearthVkKernel *kq, *k;
+  struct HearthVkPushQuantize pq = { (guint32) w->n_cols, n_tokens, x_offset, x_stride };
+
+  q8 = hearth_vk_sequence_get_scratch (seq, (gsize) n_tokens * nb * Q8_BLOCK_BYTES, error);
+  if (q8 == NULL)
+    return FALSE;
+  kq = kernel (seq, "quantize_q8", FALSE, 2, sizeof pq, WG, error);
+  if (kq == NULL)
+    return FALSE;
+  {
+    HearthVkBuffer *bufs[2] = { x, q8 };
+
+    if (!hearth_vk_sequence_dispatch (seq, kq, bufs, &pq, groups_for (nb, WG), n_tokens, 1, error))
+      return FALSE;
+  }
+  base = g_strconcat (vec ? "matvec_dot_" : "matmat_dot_", type_suffix (w->type), rows ? "_rows" : NULL, NULL);
+  k = kernel (seq, base, !rows, 3, sizeof (struct HearthVkPushMatmul), WG, error);
+  if (k == NULL)
+    return FALSE;
+  for (guint i = 0; i < w->n_pieces; i++)
+    {
+      const HearthVkPiece *piece = &w->pieces[i];
+      HearthVkBuffer *bufs[3] = { piece->buf, q8, y };
+
+      for (gint64 r = 0; r < piece->n_rows; r += MAX_GROUPS)
+        {
+          struct HearthVkPushMatmul p = {
+            .n_cols = (guint32) w->n_cols,
+            .n_rows = (guint32) piece->n_rows,
+            .row_bytes = (guint32) w->row_bytes,
+            .row_begin = (guint32) r,
+            .out_row0 = (guint32) piece->row0,
+            .n_tokens = n_tokens,
+            .x_offset = 0,
+            .x_stride = nb,
+            .y_offset = y_offset,
+            .y_stride = y_stride,
+          };
+          guint32 gx = (guint32) MIN ((gint64) MAX_GROUPS, piece->n_rows - r);
+          guint32 gy = vec ? 1 : (n_tokens + MATMAT_NT - 1) / MATMAT_NT;
+
+          if (rows)
+            gx = (gx + WG - 1) / WG;
+          if (!hearth_vk_sequence_dispatch (seq, k, bufs, &p, gx, gy, 1, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
 hearth_vk_op_matmul (HearthVkSequence     *seq,
                      const HearthVkMatrix *w,
                      HearthVkBuffer       *x,
@@ -96,6 +184,9 @@ hearth_vk_op_matmul (HearthVkSequence     *seq,
 
   if (!check_type (w->type, error))
     return FALSE;
+  if (hearth_vk_context_use_int_dot (hearth_vk_sequence_get_context (seq)) && hearth_vk_int_dot_type (w->type) &&
+      w->n_cols % 32 == 0)
+    return matmul_int_dot (seq, w, x, x_offset, x_stride, y, y_offset, y_stride, n_tokens, error);
   rows = hearth_vk_context_use_row_per_thread (hearth_vk_sequence_get_context (seq));
   base = g_strconcat (vec ? "matvec_" : "matmat_", type_suffix (w->type), rows ? "_rows" : NULL, NULL);
   k = kernel (seq, base, !rows, 3, sizeof (struct HearthVkPushMatmul), WG, error);
