@@ -76,6 +76,37 @@ upload (HearthVkModel      *vm,
   return *out != NULL;
 }
 
+/* ", int8 dot-product mat-muls (Q4_K, Q6_K)": the types of the device's
+ * mat-mul weights that take the int8 path, in the order first met; "" when
+ * the path is off. */
+static char *
+int_dot_note (HearthVkModel *vm)
+{
+  g_autoptr(GString) types = g_string_new (NULL);
+  gboolean seen[HEARTH_GGML_TYPE_COUNT_] = { FALSE };
+
+  if (!hearth_vk_context_use_int_dot (vm->ctx))
+    return g_strdup ("");
+  for (guint32 il = 0; il <= vm->n_gpu; il++)
+    {
+      const VkLayer *l = il < vm->n_gpu ? &vm->layers[il] : NULL;
+      const HearthVkMatrix *all[] = { l ? l->wq : NULL, l ? l->wk : NULL, l ? l->wv : NULL, l ? l->wo : NULL,
+                                      l ? l->w_gate : NULL, l ? l->w_up : NULL, l ? l->w_down : NULL,
+                                      l ? NULL : vm->output };
+
+      for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+        if (all[i] != NULL && hearth_vk_int_dot_type (all[i]->type) && (guint) all[i]->type < HEARTH_GGML_TYPE_COUNT_ &&
+            !seen[all[i]->type])
+          {
+            seen[all[i]->type] = TRUE;
+            g_string_append_printf (types, "%s%s", types->len > 0 ? ", " : "", hearth_ggml_type_name (all[i]->type));
+          }
+    }
+  if (types->len == 0)
+    return g_strdup (", int8 dot-product mat-muls (no weights of a covered type)");
+  return g_strdup_printf (", int8 dot-product mat-muls (%s)", types->str);
+}
+
 static char *
 layer_range (guint32 a,
              guint32 b)
@@ -93,6 +124,7 @@ hearth_vk_model_new (HearthModel *model,
   guint64 need = 0, have;
   g_autofree char *features = NULL;
   g_autofree char *range = NULL;
+  g_autofree char *dot = NULL;
   int n_gpu = model->params.n_gpu_layers;
 
   hearth_vk_context_params_init (&cp);
@@ -177,11 +209,12 @@ hearth_vk_model_new (HearthModel *model,
 
   features = hearth_vk_features_describe (hearth_vk_context_get_features (vm->ctx));
   range = vm->n_gpu > 0 ? layer_range (0, vm->n_gpu) : g_strdup ("no layers");
-  vm->description = g_strdup_printf ("Vulkan device %u (%s%s; %s): %s%s",
+  dot = int_dot_note (vm);
+  vm->description = g_strdup_printf ("Vulkan device %u (%s%s; %s): %s%s%s",
                                      hearth_vk_context_get_device_index (vm->ctx),
                                      hearth_vk_context_get_device_name (vm->ctx),
                                      hearth_vk_context_get_features (vm->ctx)->is_cpu ? ", a CPU device" : "",
-                                     features, range, vm->full ? " + output" : "");
+                                     features, range, vm->full ? " + output" : "", dot);
   return vm;
 
 fail:
