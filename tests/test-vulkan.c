@@ -410,59 +410,31 @@ START_TEST (test_get_rows)
 }
 END_TEST
 
-/* y[t][r] against double sums of the CPU's dequantized weights times x.
- * f32 kernels: |gpu - ref| <= 2e-5 * sum_c |w_c x_c| + 1e-6.
- * int8 kernels (@int8): x is rounded to d_b * round (x_c / d_b) per block b
- * of 32 with d_b = max_b |x| / 127, an error of at most d_b / 2 per value,
- * so on top of the f32 allowance
- *   |gpu - ref| <= sum_b (max_b |x| / 254) * sum_{c in b} |w_c|   (x 1.001
- * for the rounding of d_b itself). A kernel that misreads a quant, a scale
- * or an offset is off by about |w_c x_c|, far outside this. */
+/* got[t * y_stride + r] against sum_c W[r][c] xs[t * x_stride + c] with the
+ * tolerances above. */
 static void
-check_matmul_full (HearthVkContext *ctx,
-                   HearthGgmlType   type,
-                   gint64           n_rows,
-                   gint64           n_cols,
-                   guint32          n_tokens,
-                   guint            expect_pieces,
-                   gboolean         int8)
+check_products (HearthGgmlType type,
+                const guint8  *w,
+                gsize          row_bytes,
+                gint64         n_rows,
+                gint64         n_cols,
+                const float   *xs,
+                guint32        x_stride,
+                const float   *got,
+                guint32        y_stride,
+                guint32        n_tokens,
+                gboolean       int8)
 {
-  g_autoptr(GRand) rand = g_rand_new_with_seed (2000 + type * 7 + n_tokens);
-  gsize row_bytes;
-  g_autofree guint8 *w = random_weights (rand, type, n_rows, n_cols, &row_bytes);
-  guint32 x_stride = (guint32) n_cols + 5, y_stride = (guint32) n_rows + 2;
-  g_autofree float *x = random_floats (rand, (gsize) n_tokens * x_stride, -1, 1);
   g_autofree float *row = g_new (float, n_cols);
-  g_autofree float *got = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HearthVkSequence) seq = NULL;
-  HearthVkMatrix *m = hearth_vk_matrix_new (ctx, type, w, n_rows, n_cols, row_bytes, &error);
-  HearthVkBuffer *xb, *yb;
-  guint expect_dispatches = 0;
 
-  ck_assert_msg (m != NULL, "%s", error ? error->message : "");
-  if (expect_pieces > 0)
-    ck_assert_uint_eq (m->n_pieces, expect_pieces);
-  xb = upload (ctx, x, (gsize) n_tokens * x_stride * sizeof (float));
-  yb = upload (ctx, NULL, ((gsize) n_tokens * y_stride + 3) * sizeof (float));
-  seq = begin (ctx);
-  /* Offsets in x and y make sure the kernels honour them. */
-  OK (hearth_vk_op_matmul (seq, m, xb, 2, x_stride, yb, 3, y_stride, n_tokens, ERR));
-  /* One dispatch per piece, plus the activation quantizer on the int8 path:
-   * proves which path ran. */
-  for (guint i = 0; i < m->n_pieces; i++)
-    expect_dispatches += (guint) ((m->pieces[i].n_rows + 65534) / 65535);
-  ck_assert_uint_eq (hearth_vk_sequence_get_n_dispatches (seq), expect_dispatches + (int8 ? 1 : 0));
-  run (seq);
-  got = download (ctx, yb, (gsize) n_tokens * y_stride + 3);
   for (gint64 r = 0; r < n_rows; r++)
     {
       hearth_dequantize_row (type, w + (gsize) r * row_bytes, row, n_cols);
       for (guint32 t = 0; t < n_tokens; t++)
         {
-          const float *xt = x + 2 + (gsize) t * x_stride;
+          const float *xt = xs + (gsize) t * x_stride;
           double sum = 0, mag = 0, rounding = 0;
-          float g = got[3 + (gsize) t * y_stride + r];
+          float g = got[(gsize) t * y_stride + r];
 
           for (gint64 c = 0; c < n_cols; c++)
             {
@@ -486,6 +458,53 @@ check_matmul_full (HearthVkContext *ctx,
                          hearth_ggml_type_name (type), int8 ? " (int8)" : "", n_rows, n_cols, t, r, g, sum);
         }
     }
+}
+
+/* y[t][r] against double sums of the CPU's dequantized weights times x.
+ * f32 kernels: |gpu - ref| <= 2e-5 * sum_c |w_c x_c| + 1e-6.
+ * int8 kernels (@int8): x is rounded to d_b * round (x_c / d_b) per block b
+ * of 32 with d_b = max_b |x| / 127, an error of at most d_b / 2 per value,
+ * so on top of the f32 allowance
+ *   |gpu - ref| <= sum_b (max_b |x| / 254) * sum_{c in b} |w_c|   (x 1.001
+ * for the rounding of d_b itself). A kernel that misreads a quant, a scale
+ * or an offset is off by about |w_c x_c|, far outside this. */
+static void
+check_matmul_full (HearthVkContext *ctx,
+                   HearthGgmlType   type,
+                   gint64           n_rows,
+                   gint64           n_cols,
+                   guint32          n_tokens,
+                   guint            expect_pieces,
+                   gboolean         int8)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (2000 + type * 7 + n_tokens);
+  gsize row_bytes;
+  g_autofree guint8 *w = random_weights (rand, type, n_rows, n_cols, &row_bytes);
+  guint32 x_stride = (guint32) n_cols + 5, y_stride = (guint32) n_rows + 2;
+  g_autofree float *x = random_floats (rand, (gsize) n_tokens * x_stride, -1, 1);
+  g_autofree float *got = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthVkSequence) seq = NULL;
+  HearthVkMatrix *m = hearth_vk_matrix_new (ctx, type, w, n_rows, n_cols, row_bytes, &error);
+  HearthVkBuffer *xb, *yb;
+  guint expect_dispatches = 0;
+
+  ck_assert_msg (m != NULL, "%s", error ? error->message : "");
+  if (expect_pieces > 0)
+    ck_assert_uint_eq (m->n_pieces, expect_pieces);
+  xb = upload (ctx, x, (gsize) n_tokens * x_stride * sizeof (float));
+  yb = upload (ctx, NULL, ((gsize) n_tokens * y_stride + 3) * sizeof (float));
+  seq = begin (ctx);
+  /* Offsets in x and y make sure the kernels honour them. */
+  OK (hearth_vk_op_matmul (seq, m, xb, 2, x_stride, yb, 3, y_stride, n_tokens, ERR));
+  /* One dispatch per piece, plus the activation quantizer on the int8 path:
+   * proves which path ran. */
+  for (guint i = 0; i < m->n_pieces; i++)
+    expect_dispatches += (guint) ((m->pieces[i].n_rows + 65534) / 65535);
+  ck_assert_uint_eq (hearth_vk_sequence_get_n_dispatches (seq), expect_dispatches + (int8 ? 1 : 0));
+  run (seq);
+  got = download (ctx, yb, (gsize) n_tokens * y_stride + 3);
+  check_products (type, w, row_bytes, n_rows, n_cols, x + 2, x_stride, got + 3, y_stride, n_tokens, int8);
   hearth_vk_buffer_free (ctx, xb);
   hearth_vk_buffer_free (ctx, yb);
   hearth_vk_matrix_free (ctx, m);
@@ -640,6 +659,59 @@ START_TEST (test_int_dot_float_types)
   ck_assert (!hearth_vk_int_dot_type (HEARTH_GGML_TYPE_F16));
   check_matmul (ctx, HEARTH_GGML_TYPE_F16, 33, 67, 9, 1);
   check_matmul (ctx, HEARTH_GGML_TYPE_F32, 33, 67, 1, 1);
+}
+END_TEST
+
+/* Three mat-muls of one x (the q, k, v of a layer): x is quantized once on
+ * the int8 path, and a float type among them keeps the f32 kernel. */
+static void
+check_matmul_multi (gboolean int8)
+{
+  static const HearthGgmlType types[3] = { HEARTH_GGML_TYPE_Q4_K, HEARTH_GGML_TYPE_F16, HEARTH_GGML_TYPE_Q8_0 };
+  static const gint64 n_rows[3] = { 75, 40, 19 };
+  const gint64 n_cols = 512;
+  const guint32 n_tokens = 13, x_stride = 515;
+  g_autoptr(HearthVkContext) ctx = new_context_dot (0, FALSE, TRUE, int8);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (77);
+  g_autofree float *x = random_floats (rand, (gsize) n_tokens * x_stride, -1, 1);
+  g_autoptr(HearthVkSequence) seq = NULL;
+  guint8 *w[3];
+  gsize row_bytes[3];
+  const HearthVkMatrix *m[3];
+  HearthVkBuffer *y[3], *xb;
+  guint32 y_offset[3] = { 1, 0, 7 }, y_stride[3];
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      w[i] = random_weights (rand, types[i], n_rows[i], n_cols, &row_bytes[i]);
+      m[i] = hearth_vk_matrix_new (ctx, types[i], w[i], n_rows[i], n_cols, row_bytes[i], &error);
+      ck_assert_msg (m[i] != NULL, "%s", error ? error->message : "");
+      y_stride[i] = (guint32) n_rows[i] + 3;
+      y[i] = upload (ctx, NULL, ((gsize) n_tokens * y_stride[i] + y_offset[i]) * sizeof (float));
+    }
+  xb = upload (ctx, x, (gsize) n_tokens * x_stride * sizeof (float));
+  seq = begin (ctx);
+  OK (hearth_vk_op_matmul_multi (seq, 3, m, xb, 3, x_stride, y, y_offset, y_stride, n_tokens, ERR));
+  ck_assert_uint_eq (hearth_vk_sequence_get_n_dispatches (seq), int8 ? 4 : 3);
+  run (seq);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree float *got = download (ctx, y[i], (gsize) n_tokens * y_stride[i] + y_offset[i]);
+
+      check_products (types[i], w[i], row_bytes[i], n_rows[i], n_cols, x + 3, x_stride, got + y_offset[i],
+                      y_stride[i], n_tokens, int8 && hearth_vk_int_dot_type (types[i]));
+      hearth_vk_buffer_free (ctx, y[i]);
+      hearth_vk_matrix_free (ctx, (HearthVkMatrix *) m[i]);
+      g_free (w[i]);
+    }
+  hearth_vk_buffer_free (ctx, xb);
+}
+
+START_TEST (test_matmul_multi)
+{
+  check_matmul_multi (_i == 1);
 }
 END_TEST
 
@@ -1044,6 +1116,7 @@ vulkan_suite (void)
   tcase_add_loop_test (tc, test_int_dot_gpu_kernels, 0, N_DOT_TYPES);
   tcase_add_test (tc, test_int_dot_split_no_subgroup);
   tcase_add_test (tc, test_int_dot_float_types);
+  tcase_add_loop_test (tc, test_matmul_multi, 0, 2);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("large");

@@ -395,9 +395,14 @@ record (HearthVkSession  *vs,
       const VkLayer *l = &vm->layers[il];
 
       DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->attn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
-      DO (hearth_vk_op_matmul (seq, l->wq, vs->xn, 0, n_embd, vs->q, 0, q_dim, n, error));
-      DO (hearth_vk_op_matmul (seq, l->wk, vs->xn, 0, n_embd, vs->kc, 0, k_dim, n, error));
-      DO (hearth_vk_op_matmul (seq, l->wv, vs->xn, 0, n_embd, vs->vc, 0, v_dim, n, error));
+      {
+        /* One x for three mat-muls: quantized once on the int8 path. */
+        const HearthVkMatrix *qkv[3] = { l->wq, l->wk, l->wv };
+        HearthVkBuffer *out[3] = { vs->q, vs->kc, vs->vc };
+        const guint32 zero[3] = { 0, 0, 0 }, dims[3] = { q_dim, k_dim, v_dim };
+
+        DO (hearth_vk_op_matmul_multi (seq, 3, qkv, vs->xn, 0, n_embd, out, zero, dims, n, error));
+      }
       if (l->bq != NULL)
         DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->q, 0, l->bq->pieces[0].buf, 0, q_dim, vs->q, 0, n * q_dim, error));
       if (l->bk != NULL)
@@ -422,8 +427,13 @@ record (HearthVkSession  *vs,
       DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->x, 0, vs->xn, 0, n * n_embd, vs->x, 0, n * n_embd, error));
 
       DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->ffn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
-      DO (hearth_vk_op_matmul (seq, l->w_gate, vs->xn, 0, n_embd, vs->gate, 0, hp->n_ff, n, error));
-      DO (hearth_vk_op_matmul (seq, l->w_up, vs->xn, 0, n_embd, vs->up, 0, hp->n_ff, n, error));
+      {
+        const HearthVkMatrix *gate_up[2] = { l->w_gate, l->w_up };
+        HearthVkBuffer *out[2] = { vs->gate, vs->up };
+        const guint32 zero[2] = { 0, 0 }, dims[2] = { hp->n_ff, hp->n_ff };
+
+        DO (hearth_vk_op_matmul_multi (seq, 2, gate_up, vs->xn, 0, n_embd, out, zero, dims, n, error));
+      }
       DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_SILU_MUL, vs->gate, 0, vs->up, 0, n * hp->n_ff, vs->gate, 0,
                                n * hp->n_ff, error));
       DO (hearth_vk_op_matmul (seq, l->w_down, vs->gate, 0, hp->n_ff, vs->xn, 0, n_embd, n, error));

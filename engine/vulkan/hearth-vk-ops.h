@@ -17,6 +17,21 @@ G_BEGIN_DECLS
  * Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. */
 gboolean hearth_vk_int_dot_type (HearthGgmlType type);
 
+/* Several mat-muls of one x, such as q, k, v or gate, up: y[i] = W[i] x
+ * (all W[i] of one width), as hearth_vk_op_matmul each, except that on the
+ * int8 path x is quantized once for all of them. No y may be x. */
+gboolean hearth_vk_op_matmul_multi (HearthVkSequence            *seq,
+                                    guint                        n,
+                                    const HearthVkMatrix *const *w,
+                                    HearthVkBuffer              *x,
+                                    guint32                      x_offset,
+                                    guint32                      x_stride,
+                                    HearthVkBuffer *const       *y,
+                                    const guint32               *y_offset,
+                                    const guint32               *y_stride,
+                                    guint32                      n_tokens,
+                                    GError                     **error);
+
 /* y[t][r] = sum_c W[r][c] x[t][c] for t < n_tokens, r < W->n_rows: the
  * mat-vec kernel for one token, the 8-token mat-mat kernel for more. Where
  * the context uses the int8 dot product (hearth_vk_context_use_int_dot) and
