@@ -63,6 +63,10 @@ START_TEST (test_partial_offload)
 }
 END_TEST
 
+static char *run_cli (const char *const *args,
+                      int                *status,
+                      char              **err);
+
 /* ---- the int8 dot-product mat-muls, forced on (lavapipe has the feature
  * but does not call it accelerated, so it is off by default) through
  * HEARTH_VK_INT_DOT, in this forked test only. The bounds are the same
@@ -120,6 +124,19 @@ START_TEST (test_int8_description)
   ck_assert_msg (strstr (text, "int8 dot-product mat-muls (") != NULL && strstr (text, "Q4_K") != NULL &&
                  strstr (text, "Q6_K") != NULL, "%s", text);
   g_clear_pointer (&model, hearth_model_unref);
+
+  /* The CLI inherits the variable and prints the same line. */
+  {
+    g_autofree char *out_path = g_build_filename (g_get_user_cache_dir (), "logits-int8.f32", NULL);
+    const char *const args[] = { "logits", "-m", path, "--tokens", "1 2 3", "-o", out_path, "--backend", "vulkan", NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    out = run_cli (args, &status, &err);
+    ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
+    ck_assert_msg (strstr (err, "int8 dot-product mat-muls (") != NULL, "%s", err);
+  }
 
   g_setenv ("HEARTH_VK_INT_DOT", "0", TRUE);
   model = hearth_model_load (path, &mp, &error);
@@ -395,6 +412,11 @@ START_TEST (test_cli)
       HearthVkDeviceInfo *d = g_ptr_array_index (devices, i);
       g_autofree char *line = g_strdup_printf ("%u: %s (%s", i, d->name, d->features.is_cpu ? "CPU device" : "GPU");
       ck_assert_msg (strstr (out, line) != NULL, "'%s' not in:\n%s", line, out);
+      /* the int8 dot product and whether it is accelerated */
+      if (d->features.int_dot)
+        ck_assert_msg (strstr (out, d->features.int_dot_accel ? "int8 dot product (accelerated)" :
+                                    d->features.int_dot_mixed_accel ? "int8 dot product (mixed-sign accelerated)" :
+                                    "int8 dot product (not accelerated)") != NULL, "%s", out);
     }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
