@@ -328,8 +328,10 @@ find_queue (HearthVkContext *ctx)
 }
 
 /* Never without the feature; by default only where the device says the
- * packed signed 4x8 dot product is accelerated (elsewhere it is emulated
- * and the f32 kernels are as fast or faster). */
+ * packed signed 4x8 dot product is accelerated. Elsewhere it is emulated:
+ * whether that still beats the f32 kernels depends on the device (it does on
+ * lavapipe, see BENCHMARKS.md), and the f32 kernels are the more precise,
+ * so it is left to the caller or HEARTH_VK_INT_DOT. */
 static gboolean
 choose_int_dot (const HearthVkFeatures       *f,
                 const HearthVkContextParams *params)
