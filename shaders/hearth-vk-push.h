@@ -33,6 +33,16 @@ struct HearthVkPushMatmul
   HVK_U32 y_stride;
 };
 
+/* q[t] = x[x_offset + t * x_stride + 0..n_cols) as blocks of 32 int8
+ * (quantize_q8.comp; the block layout is described there) */
+struct HearthVkPushQuantize
+{
+  HVK_U32 n_cols;
+  HVK_U32 n_tokens;
+  HVK_U32 x_offset;
+  HVK_U32 x_stride;
+};
+
 /* y[t][0..n_cols) = dequant (W[ids[t] - row0]) for the ids inside this piece */
 struct HearthVkPushGetRows
 {

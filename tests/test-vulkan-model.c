@@ -5,8 +5,9 @@
  * The same bounds as the CPU (reference/tolerances.json, through
  * hearth-test-logits): every decoder model with all layers on the device, a
  * few with the decode path (one token per pass) and odd batches, partial
- * offload (the first layers on the device, the rest on the CPU), and the
- * stories260K greedy continuation token for token. The pipeline cache lives
+ * offload (the first layers on the device, the rest on the CPU), the
+ * stories260K greedy continuation token for token, and the quantized
+ * models again with the int8 dot-product mat-muls forced on. The pipeline cache lives
  * in a temporary $XDG_CACHE_HOME made for this run.
  */
 #include "hearth-config.h"
@@ -59,6 +60,89 @@ START_TEST (test_partial_offload)
 
   vulkan_params (&mp, n_gpu[_i]);
   hearth_test_check_model_logits (stems[_i], &mp, _i == 0 ? 1 : 64, FALSE, "vulkan partial");
+}
+END_TEST
+
+static char *run_cli (const char *const *args,
+                      int                *status,
+                      char              **err);
+
+/* ---- the int8 dot-product mat-muls, forced on (lavapipe has the feature
+ * but does not call it accelerated, so it is off by default) through
+ * HEARTH_VK_INT_DOT, in this forked test only. The bounds are the same
+ * per-model ones as every backend's: the CPU's fast kernels quantize the
+ * activations to 8 bits as well, and the references allow for it. ---- */
+
+static const char *const int8_stems[] = {
+  "stories260K-mixed-Q8_0-Q5_0-F16",
+  "synth-llama-Q8_0-pure", "synth-llama-Q4_0-pure", "synth-llama-Q4_1-pure",
+  "synth-llama-Q5_0-pure", "synth-llama-Q5_1-pure", "synth-llama-Q2_K-pure",
+  "synth-llama-Q3_K_S-pure", "synth-llama-Q4_K_M-pure", "synth-llama-Q5_K_M-pure",
+  "synth-llama-Q6_K-pure", "synth-llama-Q4_K_M", "synth-llama-Q4_K_S",
+  "synth-qwen2-Q8_0", "synth-qwen2-Q4_K_M", "synth-qwen3-Q8_0", "synth-qwen3-Q4_K_M",
+};
+
+START_TEST (test_int8_logits)
+{
+  HearthModelParams mp;
+
+  g_setenv ("HEARTH_VK_INT_DOT", "1", TRUE);
+  vulkan_params (&mp, -1);
+  hearth_test_check_model_logits (int8_stems[_i], &mp, 64, FALSE, "vulkan int8");
+}
+END_TEST
+
+/* The decode path (one token per pass: the mat-vec kernels and the
+ * recorded step reusing its scratch) and odd batches. */
+START_TEST (test_int8_logits_chunked)
+{
+  static const char *const stems[] = { "synth-llama-Q4_K_M", "synth-qwen2-Q8_0", "synth-llama-Q5_0-pure", "synth-qwen3-Q4_K_M" };
+  static const guint32 batches[] = { 1, 13, 3, 1 };
+  HearthModelParams mp;
+
+  g_setenv ("HEARTH_VK_INT_DOT", "1", TRUE);
+  vulkan_params (&mp, -1);
+  hearth_test_check_model_logits (stems[_i], &mp, batches[_i], FALSE, "vulkan int8");
+}
+END_TEST
+
+/* The backend line says when and for which types the int8 path runs, and
+ * HEARTH_VK_INT_DOT=0 turns it off again. */
+START_TEST (test_int8_description)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-llama-Q4_K_M.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  HearthModelParams mp;
+  const char *text;
+
+  vulkan_params (&mp, -1);
+  g_setenv ("HEARTH_VK_INT_DOT", "1", TRUE);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  text = hearth_model_get_backend_description (model);
+  ck_assert_msg (strstr (text, "int8 dot-product mat-muls (") != NULL && strstr (text, "Q4_K") != NULL &&
+                 strstr (text, "Q6_K") != NULL, "%s", text);
+  g_clear_pointer (&model, hearth_model_unref);
+
+  /* The CLI inherits the variable and prints the same line. */
+  {
+    g_autofree char *out_path = g_build_filename (g_get_user_cache_dir (), "logits-int8.f32", NULL);
+    const char *const args[] = { "logits", "-m", path, "--tokens", "1 2 3", "-o", out_path, "--backend", "vulkan", NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    out = run_cli (args, &status, &err);
+    ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
+    ck_assert_msg (strstr (err, "int8 dot-product mat-muls (") != NULL, "%s", err);
+  }
+
+  g_setenv ("HEARTH_VK_INT_DOT", "0", TRUE);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  text = hearth_model_get_backend_description (model);
+  ck_assert_msg (strstr (text, "int8 dot-product mat-muls") == NULL, "%s", text);
 }
 END_TEST
 
@@ -151,13 +235,16 @@ START_TEST (test_device_memory)
 }
 END_TEST
 
-START_TEST (test_stories_greedy)
+static void
+check_stories_greedy (const char *stem)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *o = hearth_test_load_reference (parser, "stories260K-f32.json");
+  g_autofree char *json = g_strconcat (stem, ".json", NULL);
+  g_autofree char *file = g_strconcat (stem, ".gguf", NULL);
+  JsonObject *o = hearth_test_load_reference (parser, json);
   JsonArray *prompt = json_object_get_array_member (o, "prompt_ids");
   JsonArray *expected = json_object_get_array_member (o, "generated_ids");
-  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", file, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthModel) model = NULL;
   g_autoptr(HearthSession) session = NULL;
@@ -188,6 +275,20 @@ START_TEST (test_stories_greedy)
         break;
       ck_assert_msg (hearth_session_decode (session, &next, 1, FALSE, NULL, &error), "%s", error ? error->message : "");
     }
+}
+
+START_TEST (test_stories_greedy)
+{
+  check_stories_greedy ("stories260K-f32");
+}
+END_TEST
+
+/* The Q8_0/Q5_0 model's greedy continuation with its quantized mat-muls on
+ * the int8 path (its F16 tensors keep the f32 kernels). */
+START_TEST (test_stories_greedy_int8)
+{
+  g_setenv ("HEARTH_VK_INT_DOT", "1", TRUE);
+  check_stories_greedy ("stories260K-mixed-Q8_0-Q5_0-F16");
 }
 END_TEST
 
@@ -311,6 +412,11 @@ START_TEST (test_cli)
       HearthVkDeviceInfo *d = g_ptr_array_index (devices, i);
       g_autofree char *line = g_strdup_printf ("%u: %s (%s", i, d->name, d->features.is_cpu ? "CPU device" : "GPU");
       ck_assert_msg (strstr (out, line) != NULL, "'%s' not in:\n%s", line, out);
+      /* the int8 dot product and whether it is accelerated */
+      if (d->features.int_dot)
+        ck_assert_msg (strstr (out, d->features.int_dot_accel ? "int8 dot product (accelerated)" :
+                                    d->features.int_dot_mixed_accel ? "int8 dot product (mixed-sign accelerated)" :
+                                    "int8 dot product (not accelerated)") != NULL, "%s", out);
     }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -338,6 +444,14 @@ vulkan_model_suite (void)
   tcase_add_loop_test (tc, test_exact_logits, 0, hearth_test_n_decoder_stems);
   tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
   tcase_add_loop_test (tc, test_partial_offload, 0, 3);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("int8");
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_int8_logits, 0, G_N_ELEMENTS (int8_stems));
+  tcase_add_loop_test (tc, test_int8_logits_chunked, 0, 4);
+  tcase_add_test (tc, test_int8_description);
+  tcase_add_test (tc, test_stories_greedy_int8);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("session");

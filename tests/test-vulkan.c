@@ -10,6 +10,8 @@
  *   get_rows:  |gpu - ref| <= 1e-6 * max |row|  (dequantization is exact
  *              up to FMA rounding of d * q - m)
  *   matmul:    |gpu - ref| <= 2e-5 * sum_c |w_c x_c| + 1e-6
+ *   int8 matmul: the same plus the int8 rounding of x, bounded per block of
+ *              32 by max |x| / 254 * sum |w| (check_matmul_full)
  *   norm, rope, softmax, add, mul, silu*mul: relative 1e-5 (+1e-6 absolute)
  *   KV copy:   f32 exact; f16 within one unit in the last place of the CPU's
  *              round-to-nearest-even conversion
@@ -41,10 +43,14 @@ static const HearthGgmlType all_types[] = {
 };
 #define N_TYPES G_N_ELEMENTS (all_types)
 
+/* @int_dot: the int8 dot-product mat-muls forced on (the device must have
+ * the feature); otherwise forced off, whatever HEARTH_VK_INT_DOT says, so
+ * the f32 kernels are what the f32 tolerances check. */
 static HearthVkContext *
-new_context_full (gsize    max_buffer,
-                  gboolean no_subgroup,
-                  gboolean gpu_kernels)
+new_context_dot (gsize    max_buffer,
+                 gboolean no_subgroup,
+                 gboolean gpu_kernels,
+                 gboolean int_dot)
 {
   HearthVkContextParams p;
   g_autoptr(GError) error = NULL;
@@ -54,9 +60,25 @@ new_context_full (gsize    max_buffer,
   p.max_buffer_bytes = max_buffer;
   p.no_subgroup = no_subgroup;
   p.gpu_kernels = gpu_kernels;
+  p.force_int_dot = int_dot;
+  p.no_int_dot = !int_dot;
   ctx = hearth_vk_context_new (&p, &error);
   ck_assert_msg (ctx != NULL, "no Vulkan context: %s", error ? error->message : "");
+  if (int_dot)
+    ck_assert_msg (hearth_vk_context_use_int_dot (ctx),
+                   "%s has no shaderIntegerDotProduct: the int8 mat-muls cannot be tested",
+                   hearth_vk_context_get_device_name (ctx));
+  else
+    ck_assert (!hearth_vk_context_use_int_dot (ctx));
   return ctx;
+}
+
+static HearthVkContext *
+new_context_full (gsize    max_buffer,
+                  gboolean no_subgroup,
+                  gboolean gpu_kernels)
+{
+  return new_context_dot (max_buffer, no_subgroup, gpu_kernels, FALSE);
 }
 
 static HearthVkContext *
@@ -388,26 +410,84 @@ START_TEST (test_get_rows)
 }
 END_TEST
 
-/* y[t][r] against double sums; tolerance scaled by sum |w x|. */
+/* got[t * y_stride + r] against sum_c W[r][c] xs[t * x_stride + c] with the
+ * tolerances above. */
 static void
-check_matmul (HearthVkContext *ctx,
-              HearthGgmlType   type,
-              gint64           n_rows,
-              gint64           n_cols,
-              guint32          n_tokens,
-              guint            expect_pieces)
+check_products (HearthGgmlType type,
+                const guint8  *w,
+                gsize          row_bytes,
+                gint64         n_rows,
+                gint64         n_cols,
+                const float   *xs,
+                guint32        x_stride,
+                const float   *got,
+                guint32        y_stride,
+                guint32        n_tokens,
+                gboolean       int8)
+{
+  g_autofree float *row = g_new (float, n_cols);
+
+  for (gint64 r = 0; r < n_rows; r++)
+    {
+      hearth_dequantize_row (type, w + (gsize) r * row_bytes, row, n_cols);
+      for (guint32 t = 0; t < n_tokens; t++)
+        {
+          const float *xt = xs + (gsize) t * x_stride;
+          double sum = 0, mag = 0, rounding = 0;
+          float g = got[(gsize) t * y_stride + r];
+
+          for (gint64 c = 0; c < n_cols; c++)
+            {
+              sum += (double) row[c] * xt[c];
+              mag += fabs ((double) row[c] * xt[c]);
+            }
+          if (int8)
+            for (gint64 b = 0; b < n_cols; b += 32)
+              {
+                double amax = 0, wsum = 0;
+
+                for (gint64 c = b; c < b + 32; c++)
+                  {
+                    amax = MAX (amax, fabs ((double) xt[c]));
+                    wsum += fabs ((double) row[c]);
+                  }
+                rounding += amax / 254.0 * wsum * 1.001;
+              }
+          ck_assert_msg (fabs (g - sum) <= 2e-5 * mag + 1e-6 + rounding,
+                         "%s%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " token %u row %" G_GINT64_FORMAT ": %.7g vs %.7g",
+                         hearth_ggml_type_name (type), int8 ? " (int8)" : "", n_rows, n_cols, t, r, g, sum);
+        }
+    }
+}
+
+/* y[t][r] against double sums of the CPU's dequantized weights times x.
+ * f32 kernels: |gpu - ref| <= 2e-5 * sum_c |w_c x_c| + 1e-6.
+ * int8 kernels (@int8): x is rounded to d_b * round (x_c / d_b) per block b
+ * of 32 with d_b = max_b |x| / 127, an error of at most d_b / 2 per value,
+ * so on top of the f32 allowance
+ *   |gpu - ref| <= sum_b (max_b |x| / 254) * sum_{c in b} |w_c|   (x 1.001
+ * for the rounding of d_b itself). A kernel that misreads a quant, a scale
+ * or an offset is off by about |w_c x_c|, far outside this. */
+static void
+check_matmul_full (HearthVkContext *ctx,
+                   HearthGgmlType   type,
+                   gint64           n_rows,
+                   gint64           n_cols,
+                   guint32          n_tokens,
+                   guint            expect_pieces,
+                   gboolean         int8)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (2000 + type * 7 + n_tokens);
   gsize row_bytes;
   g_autofree guint8 *w = random_weights (rand, type, n_rows, n_cols, &row_bytes);
   guint32 x_stride = (guint32) n_cols + 5, y_stride = (guint32) n_rows + 2;
   g_autofree float *x = random_floats (rand, (gsize) n_tokens * x_stride, -1, 1);
-  g_autofree float *row = g_new (float, n_cols);
   g_autofree float *got = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthVkSequence) seq = NULL;
   HearthVkMatrix *m = hearth_vk_matrix_new (ctx, type, w, n_rows, n_cols, row_bytes, &error);
   HearthVkBuffer *xb, *yb;
+  guint expect_dispatches = 0;
 
   ck_assert_msg (m != NULL, "%s", error ? error->message : "");
   if (expect_pieces > 0)
@@ -417,30 +497,28 @@ check_matmul (HearthVkContext *ctx,
   seq = begin (ctx);
   /* Offsets in x and y make sure the kernels honour them. */
   OK (hearth_vk_op_matmul (seq, m, xb, 2, x_stride, yb, 3, y_stride, n_tokens, ERR));
+  /* One dispatch per piece, plus the activation quantizer on the int8 path:
+   * proves which path ran. */
+  for (guint i = 0; i < m->n_pieces; i++)
+    expect_dispatches += (guint) ((m->pieces[i].n_rows + 65534) / 65535);
+  ck_assert_uint_eq (hearth_vk_sequence_get_n_dispatches (seq), expect_dispatches + (int8 ? 1 : 0));
   run (seq);
   got = download (ctx, yb, (gsize) n_tokens * y_stride + 3);
-  for (gint64 r = 0; r < n_rows; r++)
-    {
-      hearth_dequantize_row (type, w + (gsize) r * row_bytes, row, n_cols);
-      for (guint32 t = 0; t < n_tokens; t++)
-        {
-          const float *xt = x + 2 + (gsize) t * x_stride;
-          double sum = 0, mag = 0;
-          float g = got[3 + (gsize) t * y_stride + r];
-
-          for (gint64 c = 0; c < n_cols; c++)
-            {
-              sum += (double) row[c] * xt[c];
-              mag += fabs ((double) row[c] * xt[c]);
-            }
-          ck_assert_msg (fabs (g - sum) <= 2e-5 * mag + 1e-6,
-                         "%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " token %u row %" G_GINT64_FORMAT ": %.7g vs %.7g",
-                         hearth_ggml_type_name (type), n_rows, n_cols, t, r, g, sum);
-        }
-    }
+  check_products (type, w, row_bytes, n_rows, n_cols, x + 2, x_stride, got + 3, y_stride, n_tokens, int8);
   hearth_vk_buffer_free (ctx, xb);
   hearth_vk_buffer_free (ctx, yb);
   hearth_vk_matrix_free (ctx, m);
+}
+
+static void
+check_matmul (HearthVkContext *ctx,
+              HearthGgmlType   type,
+              gint64           n_rows,
+              gint64           n_cols,
+              guint32          n_tokens,
+              guint            expect_pieces)
+{
+  check_matmul_full (ctx, type, n_rows, n_cols, n_tokens, expect_pieces, FALSE);
 }
 
 START_TEST (test_matvec)
@@ -488,10 +566,11 @@ START_TEST (test_split_small)
 }
 END_TEST
 
-/* The device's own limit (128 MiB on lavapipe): a 138 MB matrix. */
+/* The device's own limit (128 MiB on lavapipe): a 138 MB matrix, with the
+ * f32 kernels and (_i = 1) the int8 ones. */
 START_TEST (test_split_device_limit)
 {
-  g_autoptr(HearthVkContext) ctx = new_context (0, FALSE);
+  g_autoptr(HearthVkContext) ctx = new_context_dot (0, FALSE, FALSE, _i == 1);
   gsize cap = hearth_vk_context_get_max_buffer (ctx);
   gint64 n_cols = 4096;
   gsize row_bytes = (gsize) n_cols / 32 * 18;
@@ -499,7 +578,7 @@ START_TEST (test_split_device_limit)
 
   if ((gsize) n_rows * row_bytes <= cap)
     ck_abort_msg ("this device allows buffers of %" G_GSIZE_FORMAT " bytes: the split is not exercised", cap);
-  check_matmul (ctx, HEARTH_GGML_TYPE_Q4_0, n_rows, n_cols, 1, 2);
+  check_matmul_full (ctx, HEARTH_GGML_TYPE_Q4_0, n_rows, n_cols, 1, 2, _i == 1);
 }
 END_TEST
 
@@ -511,6 +590,179 @@ START_TEST (test_no_subgroup)
   ck_assert (!hearth_vk_context_use_subgroup (ctx));
   check_matmul (ctx, HEARTH_GGML_TYPE_Q4_K, 33, 512, 1, 1);
   check_matmul (ctx, HEARTH_GGML_TYPE_F16, 33, 67, 9, 1);
+}
+END_TEST
+
+/* ---- the int8 dot-product mat-muls ---- */
+
+static const HearthGgmlType dot_types[] = {
+  HEARTH_GGML_TYPE_Q4_0, HEARTH_GGML_TYPE_Q4_1, HEARTH_GGML_TYPE_Q5_0,
+  HEARTH_GGML_TYPE_Q5_1, HEARTH_GGML_TYPE_Q8_0, HEARTH_GGML_TYPE_Q2_K,
+  HEARTH_GGML_TYPE_Q3_K, HEARTH_GGML_TYPE_Q4_K, HEARTH_GGML_TYPE_Q5_K,
+  HEARTH_GGML_TYPE_Q6_K,
+};
+#define N_DOT_TYPES G_N_ELEMENTS (dot_types)
+
+/* Every covered type, mat-vec and mat-mat (1, 3, 8, 13 and 64 tokens: none,
+ * part, one, one and a part, many groups of 8), 75 rows (not a multiple of
+ * the workgroup), in both kernel shapes: whole rows per invocation (what a
+ * CPU device gets) and a workgroup per row (what a GPU gets). */
+static void
+check_dot_tokens (HearthVkContext *ctx,
+                  HearthGgmlType   type)
+{
+  static const guint32 tokens[] = { 1, 3, 8, 13, 64 };
+
+  ck_assert (hearth_vk_int_dot_type (type));
+  for (guint i = 0; i < G_N_ELEMENTS (tokens); i++)
+    check_matmul_full (ctx, type, 75, cols_for (type), tokens[i], 1, TRUE);
+}
+
+START_TEST (test_int_dot_rows)
+{
+  g_autoptr(HearthVkContext) ctx = new_context_dot (0, FALSE, FALSE, TRUE);
+
+  check_dot_tokens (ctx, dot_types[_i]);
+}
+END_TEST
+
+START_TEST (test_int_dot_gpu_kernels)
+{
+  g_autoptr(HearthVkContext) ctx = new_context_dot (0, FALSE, TRUE, TRUE);
+
+  check_dot_tokens (ctx, dot_types[_i]);
+}
+END_TEST
+
+/* The shared-memory reduction variant, and matrices split over buffers
+ * (with the int8 activations shared by every piece). */
+START_TEST (test_int_dot_split_no_subgroup)
+{
+  g_autoptr(HearthVkContext) ctx = new_context_dot (8192, TRUE, TRUE, TRUE);
+  g_autoptr(HearthVkContext) rows = new_context_dot (16384, FALSE, FALSE, TRUE);
+
+  ck_assert (!hearth_vk_context_use_subgroup (ctx));
+  /* rows per piece: 8192 / 630 = 13 (Q6_K), 8192 / 126 = 65 (Q4_0) */
+  check_matmul_full (ctx, HEARTH_GGML_TYPE_Q6_K, 75, 768, 1, 6, TRUE);
+  check_matmul_full (ctx, HEARTH_GGML_TYPE_Q4_0, 200, 224, 3, 4, TRUE);
+  /* 16384 / 126 = 130 (Q4_0), / 288 = 56 (Q4_K), / 238 = 68 (Q8_0) */
+  check_matmul_full (rows, HEARTH_GGML_TYPE_Q4_0, 200, 224, 13, 2, TRUE);
+  check_matmul_full (rows, HEARTH_GGML_TYPE_Q4_K, 100, 512, 3, 2, TRUE);
+  check_matmul_full (rows, HEARTH_GGML_TYPE_Q8_0, 150, 224, 8, 3, TRUE);
+}
+END_TEST
+
+/* Types without int8 kernels keep the f32 ones on an int8 context. */
+START_TEST (test_int_dot_float_types)
+{
+  g_autoptr(HearthVkContext) ctx = new_context_dot (0, FALSE, TRUE, TRUE);
+
+  ck_assert (!hearth_vk_int_dot_type (HEARTH_GGML_TYPE_F16));
+  check_matmul (ctx, HEARTH_GGML_TYPE_F16, 33, 67, 9, 1);
+  check_matmul (ctx, HEARTH_GGML_TYPE_F32, 33, 67, 1, 1);
+}
+END_TEST
+
+/* Three mat-muls of one x (the q, k, v of a layer): x is quantized once on
+ * the int8 path, and a float type among them keeps the f32 kernel. */
+static void
+check_matmul_multi (gboolean int8)
+{
+  static const HearthGgmlType types[3] = { HEARTH_GGML_TYPE_Q4_K, HEARTH_GGML_TYPE_F16, HEARTH_GGML_TYPE_Q8_0 };
+  static const gint64 n_rows[3] = { 75, 40, 19 };
+  const gint64 n_cols = 512;
+  const guint32 n_tokens = 13, x_stride = 515;
+  g_autoptr(HearthVkContext) ctx = new_context_dot (0, FALSE, TRUE, int8);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (77);
+  g_autofree float *x = random_floats (rand, (gsize) n_tokens * x_stride, -1, 1);
+  g_autoptr(HearthVkSequence) seq = NULL;
+  guint8 *w[3];
+  gsize row_bytes[3];
+  const HearthVkMatrix *m[3];
+  HearthVkBuffer *y[3], *xb;
+  guint32 y_offset[3] = { 1, 0, 7 }, y_stride[3];
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      w[i] = random_weights (rand, types[i], n_rows[i], n_cols, &row_bytes[i]);
+      m[i] = hearth_vk_matrix_new (ctx, types[i], w[i], n_rows[i], n_cols, row_bytes[i], &error);
+      ck_assert_msg (m[i] != NULL, "%s", error ? error->message : "");
+      y_stride[i] = (guint32) n_rows[i] + 3;
+      y[i] = upload (ctx, NULL, ((gsize) n_tokens * y_stride[i] + y_offset[i]) * sizeof (float));
+    }
+  xb = upload (ctx, x, (gsize) n_tokens * x_stride * sizeof (float));
+  seq = begin (ctx);
+  OK (hearth_vk_op_matmul_multi (seq, 3, m, xb, 3, x_stride, y, y_offset, y_stride, n_tokens, ERR));
+  ck_assert_uint_eq (hearth_vk_sequence_get_n_dispatches (seq), int8 ? 4 : 3);
+  run (seq);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree float *got = download (ctx, y[i], (gsize) n_tokens * y_stride[i] + y_offset[i]);
+
+      check_products (types[i], w[i], row_bytes[i], n_rows[i], n_cols, x + 3, x_stride, got + y_offset[i],
+                      y_stride[i], n_tokens, int8 && hearth_vk_int_dot_type (types[i]));
+      hearth_vk_buffer_free (ctx, y[i]);
+      hearth_vk_matrix_free (ctx, (HearthVkMatrix *) m[i]);
+      g_free (w[i]);
+    }
+  hearth_vk_buffer_free (ctx, xb);
+}
+
+START_TEST (test_matmul_multi)
+{
+  check_matmul_multi (_i == 1);
+}
+END_TEST
+
+/* Who decides: the params over HEARTH_VK_INT_DOT over the device's report
+ * (lavapipe has the feature, not accelerated: off by default). */
+START_TEST (test_int_dot_selection)
+{
+  HearthVkContextParams p;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthVkContext) ctx = NULL;
+  const HearthVkFeatures *f;
+  g_autofree char *text = NULL;
+
+  g_unsetenv ("HEARTH_VK_INT_DOT");
+  hearth_vk_context_params_init (&p);
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  f = hearth_vk_context_get_features (ctx);
+  ck_assert_msg (f->int_dot, "the device lacks shaderIntegerDotProduct");
+  ck_assert (!f->int_dot_accel || f->int_dot);
+  ck_assert_int_eq (hearth_vk_context_use_int_dot (ctx), f->int_dot_accel);
+  text = hearth_vk_features_describe (f);
+  ck_assert_msg (strstr (text, "int8 dot product") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, f->int_dot_accel ? "(accelerated)" : "(not accelerated)") != NULL, "%s", text);
+  g_clear_pointer (&ctx, hearth_vk_context_free);
+
+  g_setenv ("HEARTH_VK_INT_DOT", "1", TRUE);
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (hearth_vk_context_use_int_dot (ctx));
+  g_clear_pointer (&ctx, hearth_vk_context_free);
+
+  p.no_int_dot = TRUE;
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_vk_context_use_int_dot (ctx));
+  g_clear_pointer (&ctx, hearth_vk_context_free);
+
+  g_setenv ("HEARTH_VK_INT_DOT", "0", TRUE);
+  p.no_int_dot = FALSE;
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_vk_context_use_int_dot (ctx));
+  g_clear_pointer (&ctx, hearth_vk_context_free);
+
+  p.force_int_dot = TRUE;
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (hearth_vk_context_use_int_dot (ctx));
+  g_unsetenv ("HEARTH_VK_INT_DOT");
 }
 END_TEST
 
@@ -858,9 +1110,19 @@ vulkan_suite (void)
   tcase_add_test (tc, test_no_subgroup);
   suite_add_tcase (s, tc);
 
+  tc = tcase_create ("int8");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_int_dot_selection);
+  tcase_add_loop_test (tc, test_int_dot_rows, 0, N_DOT_TYPES);
+  tcase_add_loop_test (tc, test_int_dot_gpu_kernels, 0, N_DOT_TYPES);
+  tcase_add_test (tc, test_int_dot_split_no_subgroup);
+  tcase_add_test (tc, test_int_dot_float_types);
+  tcase_add_loop_test (tc, test_matmul_multi, 0, 2);
+  suite_add_tcase (s, tc);
+
   tc = tcase_create ("large");
   tcase_set_timeout (tc, 240);
-  tcase_add_test (tc, test_split_device_limit);
+  tcase_add_loop_test (tc, test_split_device_limit, 0, 2);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("ops");

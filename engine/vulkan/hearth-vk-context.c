@@ -263,12 +263,24 @@ query_features (VkPhysicalDevice  pd,
   VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
   VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12 };
   VkPhysicalDeviceFeatures2 feats = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11 };
+  VkPhysicalDeviceShaderIntegerDotProductFeatures fdot = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES };
+  VkPhysicalDeviceShaderIntegerDotProductProperties pdot = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES };
   VkPhysicalDeviceMemoryProperties mem;
   g_autofree VkExtensionProperties *exts = NULL;
   guint32 n_exts = 0;
+  gboolean has_dot_ext;
 
   memset (f, 0, sizeof *f);
+  /* The integer dot product structs may only be chained where the device
+   * knows them: the instance asks for Vulkan 1.2, so that is where the
+   * extension is listed, even on a 1.3 device. */
+  vkEnumerateDeviceExtensionProperties (pd, NULL, &n_exts, NULL);
+  exts = g_new0 (VkExtensionProperties, MAX (n_exts, 1));
+  vkEnumerateDeviceExtensionProperties (pd, NULL, &n_exts, exts);
+  has_dot_ext = has_extension (exts, n_exts, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   sg.pNext = &m3;
+  if (has_dot_ext)
+    m3.pNext = &pdot;
   vkGetPhysicalDeviceProperties2 (pd, &props);
   f->api_version = props.properties.apiVersion;
   if (name != NULL)
@@ -284,17 +296,18 @@ query_features (VkPhysicalDevice  pd,
 
   if (f->api_version >= VK_API_VERSION_1_2)
     {
+      if (has_dot_ext)
+        f12.pNext = &fdot;
       vkGetPhysicalDeviceFeatures2 (pd, &feats);
       f->fp16 = f12.shaderFloat16;
       f->int8 = f12.shaderInt8;
       f->storage8 = f12.storageBuffer8BitAccess;
       f->storage16 = f11.storageBuffer16BitAccess;
+      f->int_dot = has_dot_ext && fdot.shaderIntegerDotProduct;
     }
-
-  vkEnumerateDeviceExtensionProperties (pd, NULL, &n_exts, NULL);
-  exts = g_new0 (VkExtensionProperties, MAX (n_exts, 1));
-  vkEnumerateDeviceExtensionProperties (pd, NULL, &n_exts, exts);
-  f->int_dot = has_extension (exts, n_exts, "VK_KHR_shader_integer_dot_product");
+  /* The kernels use the signed packed form (OpSDot on int8x4 in a uint). */
+  f->int_dot_accel = f->int_dot && pdot.integerDotProduct4x8BitPackedSignedAccelerated;
+  f->int_dot_mixed_accel = f->int_dot && pdot.integerDotProduct4x8BitPackedMixedSignednessAccelerated;
   f->coopmat_khr = has_extension (exts, n_exts, "VK_KHR_cooperative_matrix");
   f->coopmat_nv = has_extension (exts, n_exts, "VK_NV_cooperative_matrix");
 
@@ -312,11 +325,14 @@ query_features (VkPhysicalDevice  pd,
 char *
 hearth_vk_features_describe (const HearthVkFeatures *f)
 {
-  return g_strdup_printf ("Vulkan %u.%u%s%s%s%s%s%s%s, subgroup %u%s, max buffer %" G_GUINT64_FORMAT " MiB%s",
+  return g_strdup_printf ("Vulkan %u.%u%s%s%s%s%s%s%s%s, subgroup %u%s, max buffer %" G_GUINT64_FORMAT " MiB%s",
                           VK_API_VERSION_MAJOR (f->api_version), VK_API_VERSION_MINOR (f->api_version),
                           f->fp16 ? ", fp16" : "", f->int8 ? ", int8" : "",
                           f->storage8 ? ", 8-bit storage" : "", f->storage16 ? ", 16-bit storage" : "",
                           f->int_dot ? ", int8 dot product" : "",
+                          !f->int_dot ? "" :
+                          f->int_dot_accel ? " (accelerated)" :
+                          f->int_dot_mixed_accel ? " (mixed-sign accelerated)" : " (not accelerated)",
                           f->coopmat_khr ? ", cooperative matrix (KHR)" : "",
                           f->coopmat_nv ? ", cooperative matrix (NV)" : "",
                           f->subgroup_size, f->subgroup_arith ? " with arithmetic" : "",
@@ -493,6 +509,28 @@ find_queue (HearthVkContext *ctx)
   return best >= 0;
 }
 
+/* Never without the feature; by default only where the device says the
+ * packed signed 4x8 dot product is accelerated. Elsewhere it is emulated:
+ * whether that still beats the f32 kernels depends on the device (it does on
+ * lavapipe, see BENCHMARKS.md), and the f32 kernels are the more precise,
+ * so it is left to the caller or HEARTH_VK_INT_DOT. */
+static gboolean
+choose_int_dot (const HearthVkFeatures       *f,
+                const HearthVkContextParams *params)
+{
+  const char *env = g_getenv ("HEARTH_VK_INT_DOT");
+
+  if (!f->int_dot || params->no_int_dot)
+    return FALSE;
+  if (params->force_int_dot)
+    return TRUE;
+  if (env != NULL && g_strcmp0 (env, "1") == 0)
+    return TRUE;
+  if (env != NULL && g_strcmp0 (env, "0") == 0)
+    return FALSE;
+  return f->int_dot_accel;
+}
+
 HearthVkContext *
 hearth_vk_context_new (const HearthVkContextParams *params,
                        GError                     **error)
@@ -504,9 +542,11 @@ hearth_vk_context_new (const HearthVkContextParams *params,
   guint32 n = 0;
   int chosen;
   float priority = 1.0f;
+  VkPhysicalDeviceShaderIntegerDotProductFeatures fdot = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES };
   VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
   VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12 };
   VkPhysicalDeviceFeatures2 feats = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11 };
+  const char *dot_ext = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
   VkDeviceQueueCreateInfo qinfo = { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &priority };
   VkDeviceCreateInfo dinfo = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &feats,
                                .queueCreateInfoCount = 1, .pQueueCreateInfos = &qinfo };
@@ -558,6 +598,13 @@ hearth_vk_context_new (const HearthVkContextParams *params,
   f12.storageBuffer8BitAccess = VK_TRUE;
   f12.shaderFloat16 = ctx->features.fp16;
   f12.shaderInt8 = ctx->features.int8;
+  if (ctx->features.int_dot)
+    {
+      fdot.shaderIntegerDotProduct = VK_TRUE;
+      f12.pNext = &fdot;
+      dinfo.enabledExtensionCount = 1;
+      dinfo.ppEnabledExtensionNames = &dot_ext;
+    }
   qinfo.queueFamilyIndex = ctx->queue_family;
   if (!hearth_vk_check (vkCreateDevice (ctx->pd, &dinfo, NULL, &ctx->device), "creating the device", error))
     return NULL;
@@ -575,6 +622,7 @@ hearth_vk_context_new (const HearthVkContextParams *params,
   /* On a CPU device the invocations are SIMD lanes of one core: a row per
    * lane beats a workgroup per row with its reduction. */
   ctx->row_per_thread = ctx->features.is_cpu && !params->gpu_kernels;
+  ctx->int_dot = choose_int_dot (&ctx->features, params);
   load_cache (ctx);
   return g_steal_pointer (&ctx);
 }
@@ -653,6 +701,12 @@ void
 hearth_vk_context_unlock (HearthVkContext *ctx)
 {
   g_rec_mutex_unlock (&ctx->lock);
+}
+
+gboolean
+hearth_vk_context_use_int_dot (HearthVkContext *ctx)
+{
+  return ctx->int_dot;
 }
 
 gboolean

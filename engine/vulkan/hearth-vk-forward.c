@@ -86,6 +86,37 @@ upload (HearthVkModel      *vm,
   return *out != NULL;
 }
 
+/* ", int8 dot-product mat-muls (Q4_K, Q6_K)": the types of the device's
+ * mat-mul weights that take the int8 path, in the order first met; "" when
+ * the path is off. */
+static char *
+int_dot_note (HearthVkModel *vm)
+{
+  g_autoptr(GString) types = g_string_new (NULL);
+  gboolean seen[HEARTH_GGML_TYPE_COUNT_] = { FALSE };
+
+  if (!hearth_vk_context_use_int_dot (vm->ctx))
+    return g_strdup ("");
+  for (guint32 il = 0; il <= vm->n_gpu; il++)
+    {
+      const VkLayer *l = il < vm->n_gpu ? &vm->layers[il] : NULL;
+      const HearthVkMatrix *all[] = { l ? l->wq : NULL, l ? l->wk : NULL, l ? l->wv : NULL, l ? l->wo : NULL,
+                                      l ? l->w_gate : NULL, l ? l->w_up : NULL, l ? l->w_down : NULL,
+                                      l ? NULL : vm->output };
+
+      for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+        if (all[i] != NULL && hearth_vk_int_dot_type (all[i]->type) && (guint) all[i]->type < HEARTH_GGML_TYPE_COUNT_ &&
+            !seen[all[i]->type])
+          {
+            seen[all[i]->type] = TRUE;
+            g_string_append_printf (types, "%s%s", types->len > 0 ? ", " : "", hearth_ggml_type_name (all[i]->type));
+          }
+    }
+  if (types->len == 0)
+    return g_strdup (", int8 dot-product mat-muls (no weights of a covered type)");
+  return g_strdup_printf (", int8 dot-product mat-muls (%s)", types->str);
+}
+
 static char *
 layer_range (guint32 a,
              guint32 b)
@@ -103,6 +134,7 @@ hearth_vk_model_new (HearthModel *model,
   guint64 need = 0, have;
   g_autofree char *features = NULL;
   g_autofree char *range = NULL;
+  g_autofree char *dot = NULL;
   int n_gpu = model->params.n_gpu_layers;
 
   hearth_vk_context_params_init (&cp);
@@ -193,11 +225,12 @@ hearth_vk_model_new (HearthModel *model,
 
   features = hearth_vk_features_describe (hearth_vk_context_get_features (vm->ctx));
   range = vm->n_gpu > 0 ? layer_range (0, vm->n_gpu) : g_strdup ("no layers");
-  vm->description = g_strdup_printf ("Vulkan device %u (%s%s; %s): %s%s",
+  dot = int_dot_note (vm);
+  vm->description = g_strdup_printf ("Vulkan device %u (%s%s; %s): %s%s%s",
                                      hearth_vk_context_get_device_index (vm->ctx),
                                      hearth_vk_context_get_device_name (vm->ctx),
                                      hearth_vk_context_get_features (vm->ctx)->is_cpu ? ", a CPU device" : "",
-                                     features, range, vm->full ? " + output" : "");
+                                     features, range, vm->full ? " + output" : "", dot);
   return vm;
 
 fail:
@@ -398,9 +431,14 @@ record (HearthVkSession  *vs,
       const VkLayer *l = &vm->layers[il];
 
       DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->attn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
-      DO (hearth_vk_op_matmul (seq, l->wq, vs->xn, 0, n_embd, vs->q, 0, q_dim, n, error));
-      DO (hearth_vk_op_matmul (seq, l->wk, vs->xn, 0, n_embd, vs->kc, 0, k_dim, n, error));
-      DO (hearth_vk_op_matmul (seq, l->wv, vs->xn, 0, n_embd, vs->vc, 0, v_dim, n, error));
+      {
+        /* One x for three mat-muls: quantized once on the int8 path. */
+        const HearthVkMatrix *qkv[3] = { l->wq, l->wk, l->wv };
+        HearthVkBuffer *out[3] = { vs->q, vs->kc, vs->vc };
+        const guint32 zero[3] = { 0, 0, 0 }, dims[3] = { q_dim, k_dim, v_dim };
+
+        DO (hearth_vk_op_matmul_multi (seq, 3, qkv, vs->xn, 0, n_embd, out, zero, dims, n, error));
+      }
       if (l->bq != NULL)
         DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->q, 0, l->bq->pieces[0].buf, 0, q_dim, vs->q, 0, n * q_dim, error));
       if (l->bk != NULL)
@@ -425,8 +463,13 @@ record (HearthVkSession  *vs,
       DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->x, 0, vs->xn, 0, n * n_embd, vs->x, 0, n * n_embd, error));
 
       DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->ffn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
-      DO (hearth_vk_op_matmul (seq, l->w_gate, vs->xn, 0, n_embd, vs->gate, 0, hp->n_ff, n, error));
-      DO (hearth_vk_op_matmul (seq, l->w_up, vs->xn, 0, n_embd, vs->up, 0, hp->n_ff, n, error));
+      {
+        const HearthVkMatrix *gate_up[2] = { l->w_gate, l->w_up };
+        HearthVkBuffer *out[2] = { vs->gate, vs->up };
+        const guint32 zero[2] = { 0, 0 }, dims[2] = { hp->n_ff, hp->n_ff };
+
+        DO (hearth_vk_op_matmul_multi (seq, 2, gate_up, vs->xn, 0, n_embd, out, zero, dims, n, error));
+      }
       DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_SILU_MUL, vs->gate, 0, vs->up, 0, n * hp->n_ff, vs->gate, 0,
                                n * hp->n_ff, error));
       DO (hearth_vk_op_matmul (seq, l->w_down, vs->gate, 0, hp->n_ff, vs->xn, 0, n_embd, n, error));

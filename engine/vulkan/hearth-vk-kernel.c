@@ -140,6 +140,7 @@ struct _HearthVkSequence
   guint            pool_used;  /* sets taken from the last pool */
   guint            n_dispatches;
   gboolean         recorded;
+  GPtrArray       *scratch;    /* HearthVkBuffer, the last the largest */
 };
 
 HearthVkSequence *
@@ -157,6 +158,7 @@ hearth_vk_sequence_new (HearthVkContext *ctx,
 
   seq->ctx = ctx;
   seq->pools = g_array_new (FALSE, FALSE, sizeof (VkDescriptorPool));
+  seq->scratch = g_ptr_array_new ();
   if (!hearth_vk_context_check_usable (ctx, error))
     return NULL;
   if (!hearth_vk_ctx_check (ctx, vkAllocateCommandBuffers (ctx->device, &ainfo, &seq->cmd), "allocating a command buffer", error))
@@ -181,6 +183,9 @@ hearth_vk_sequence_free (HearthVkSequence *seq)
   for (guint i = 0; i < seq->pools->len; i++)
     vkDestroyDescriptorPool (ctx->device, g_array_index (seq->pools, VkDescriptorPool, i), NULL);
   g_array_unref (seq->pools);
+  for (guint i = 0; i < seq->scratch->len; i++)
+    hearth_vk_buffer_free (ctx, g_ptr_array_index (seq->scratch, i));
+  g_ptr_array_unref (seq->scratch);
   g_free (seq);
 }
 
@@ -205,6 +210,13 @@ hearth_vk_sequence_begin (HearthVkSequence *seq,
     }
   seq->n_dispatches = 0;
   seq->recorded = FALSE;
+  /* Submits wait for their fence, so nothing uses the outgrown scratch
+   * buffers any more; the largest stays for the new recording. */
+  while (seq->scratch->len > 1)
+    {
+      hearth_vk_buffer_free (seq->ctx, g_ptr_array_index (seq->scratch, 0));
+      g_ptr_array_remove_index (seq->scratch, 0);
+    }
   if (!hearth_vk_ctx_check (seq->ctx, vkResetCommandBuffer (seq->cmd, 0), "resetting a command buffer", error))
     return FALSE;
   return hearth_vk_ctx_check (seq->ctx, vkBeginCommandBuffer (seq->cmd, &binfo), "recording", error);
@@ -334,6 +346,27 @@ hearth_vk_sequence_submit (HearthVkSequence *seq,
        hearth_vk_wait_fence (ctx, seq->fence, "running a sequence", error);
   g_rec_mutex_unlock (&ctx->lock);
   return ok;
+}
+
+HearthVkBuffer *
+hearth_vk_sequence_get_scratch (HearthVkSequence *seq,
+                                gsize             size,
+                                GError          **error)
+{
+  HearthVkBuffer *last = seq->scratch->len > 0 ? g_ptr_array_index (seq->scratch, seq->scratch->len - 1) : NULL;
+  HearthVkBuffer *buf;
+  gsize want;
+
+  if (last != NULL && last->size >= size)
+    return last;
+  /* Dispatches recorded earlier keep the smaller buffer they were given:
+   * it lives until the next begin(). Doubling keeps the count small. */
+  want = MAX (size, last != NULL ? MIN ((gsize) last->size * 2, hearth_vk_context_get_max_buffer (seq->ctx)) : 0);
+  buf = hearth_vk_buffer_new (seq->ctx, MAX (want, 256), error);
+  if (buf == NULL)
+    return NULL;
+  g_ptr_array_add (seq->scratch, buf);
+  return buf;
 }
 
 HearthVkContext *

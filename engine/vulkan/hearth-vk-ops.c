@@ -78,6 +78,151 @@ check_type (HearthGgmlType type,
 }
 
 gboolean
+hearth_vk_int_dot_type (HearthGgmlType type)
+{
+  switch (type)
+    {
+    case HEARTH_GGML_TYPE_Q4_0: case HEARTH_GGML_TYPE_Q4_1: case HEARTH_GGML_TYPE_Q5_0:
+    case HEARTH_GGML_TYPE_Q5_1: case HEARTH_GGML_TYPE_Q8_0: case HEARTH_GGML_TYPE_Q2_K:
+    case HEARTH_GGML_TYPE_Q3_K: case HEARTH_GGML_TYPE_Q4_K: case HEARTH_GGML_TYPE_Q5_K:
+    case HEARTH_GGML_TYPE_Q6_K:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Bytes of one quantized block of 32 activations (quantize_q8.comp). */
+#define Q8_BLOCK_BYTES 48
+
+/* x [n_tokens][x_stride] from x_offset, n_cols wide, to blocks of 32 int8
+ * in the sequence's scratch buffer (*q8, [n_tokens][n_cols / 32] blocks). */
+static gboolean
+quantize_x (HearthVkSequence *seq,
+            HearthVkBuffer   *x,
+            guint32           x_offset,
+            guint32           x_stride,
+            guint32           n_cols,
+            guint32           n_tokens,
+            HearthVkBuffer  **q8,
+            GError          **error)
+{
+  guint32 nb = n_cols / 32;
+  struct HearthVkPushQuantize pq = { n_cols, n_tokens, x_offset, x_stride };
+  HearthVkBuffer *bufs[2] = { x, NULL };
+  HearthVkKernel *k;
+
+  *q8 = hearth_vk_sequence_get_scratch (seq, (gsize) n_tokens * nb * Q8_BLOCK_BYTES, error);
+  if (*q8 == NULL)
+    return FALSE;
+  k = kernel (seq, "quantize_q8", FALSE, 2, sizeof pq, WG, error);
+  bufs[1] = *q8;
+  return k != NULL && hearth_vk_sequence_dispatch (seq, k, bufs, &pq, groups_for (nb, WG), n_tokens, 1, error);
+}
+
+/* Records W x for every piece of W: with the f32 kernels when q8 is NULL
+ * (x: f32 at x_offset, x_stride), else with the int8 dot-product kernels
+ * on q8 (the blocks quantize_x made of x). */
+static gboolean
+dispatch_matmul (HearthVkSequence     *seq,
+                 const HearthVkMatrix *w,
+                 HearthVkBuffer       *x,
+                 guint32               x_offset,
+                 guint32               x_stride,
+                 HearthVkBuffer       *q8,
+                 HearthVkBuffer       *y,
+                 guint32               y_offset,
+                 guint32               y_stride,
+                 guint32               n_tokens,
+                 GError              **error)
+{
+  gboolean vec = n_tokens == 1;
+  gboolean rows = hearth_vk_context_use_row_per_thread (hearth_vk_sequence_get_context (seq));
+  g_autofree char *base = NULL;
+  HearthVkKernel *k;
+
+  base = g_strconcat (vec ? "matvec_" : "matmat_", q8 != NULL ? "dot_" : "", type_suffix (w->type),
+                      rows ? "_rows" : NULL, NULL);
+  k = kernel (seq, base, !rows, 3, sizeof (struct HearthVkPushMatmul), WG, error);
+  if (k == NULL)
+    return FALSE;
+  for (guint i = 0; i < w->n_pieces; i++)
+    {
+      const HearthVkPiece *piece = &w->pieces[i];
+      HearthVkBuffer *bufs[3] = { piece->buf, q8 != NULL ? q8 : x, y };
+
+      for (gint64 r = 0; r < piece->n_rows; r += MAX_GROUPS)
+        {
+          struct HearthVkPushMatmul p = {
+            .n_cols = (guint32) w->n_cols,
+            .n_rows = (guint32) piece->n_rows,
+            .row_bytes = (guint32) w->row_bytes,
+            .row_begin = (guint32) r,
+            .out_row0 = (guint32) piece->row0,
+            .n_tokens = n_tokens,
+            /* the int8 kernels count in blocks of the quantized x */
+            .x_offset = q8 != NULL ? 0 : x_offset,
+            .x_stride = q8 != NULL ? (guint32) (w->n_cols / 32) : x_stride,
+            .y_offset = y_offset,
+            .y_stride = y_stride,
+          };
+          guint32 gx = (guint32) MIN ((gint64) MAX_GROUPS, piece->n_rows - r);
+          guint32 gy = vec ? 1 : (n_tokens + MATMAT_NT - 1) / MATMAT_NT;
+
+          if (rows)
+            gx = (gx + WG - 1) / WG;
+          if (!hearth_vk_sequence_dispatch (seq, k, bufs, &p, gx, gy, 1, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+hearth_vk_op_matmul_multi (HearthVkSequence            *seq,
+                           guint                        n,
+                           const HearthVkMatrix *const *w,
+                           HearthVkBuffer              *x,
+                           guint32                      x_offset,
+                           guint32                      x_stride,
+                           HearthVkBuffer *const       *y,
+                           const guint32               *y_offset,
+                           const guint32               *y_stride,
+                           guint32                      n_tokens,
+                           GError                     **error)
+{
+  gboolean int_dot = hearth_vk_context_use_int_dot (hearth_vk_sequence_get_context (seq));
+  HearthVkBuffer *q8 = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (!check_type (w[i]->type, error))
+        return FALSE;
+      if (w[i]->n_cols != w[0]->n_cols)
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "mat-muls of one x need matrices of one width (%" G_GINT64_FORMAT " and %" G_GINT64_FORMAT ")",
+                       w[0]->n_cols, w[i]->n_cols);
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean dot = int_dot && hearth_vk_int_dot_type (w[i]->type) && w[i]->n_cols % 32 == 0;
+
+      /* x is quantized once, for the first matrix that wants it; the
+       * mat-muls write only their y, so the blocks stay valid for the rest. */
+      if (dot && q8 == NULL &&
+          !quantize_x (seq, x, x_offset, x_stride, (guint32) w[i]->n_cols, n_tokens, &q8, error))
+        return FALSE;
+      if (!dispatch_matmul (seq, w[i], x, x_offset, x_stride, dot ? q8 : NULL, y[i], y_offset[i], y_stride[i],
+                            n_tokens, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 hearth_vk_op_matmul (HearthVkSequence     *seq,
                      const HearthVkMatrix *w,
                      HearthVkBuffer       *x,
@@ -89,48 +234,7 @@ hearth_vk_op_matmul (HearthVkSequence     *seq,
                      guint32               n_tokens,
                      GError              **error)
 {
-  gboolean vec = n_tokens == 1;
-  gboolean rows;
-  g_autofree char *base = NULL;
-  HearthVkKernel *k;
-
-  if (!check_type (w->type, error))
-    return FALSE;
-  rows = hearth_vk_context_use_row_per_thread (hearth_vk_sequence_get_context (seq));
-  base = g_strconcat (vec ? "matvec_" : "matmat_", type_suffix (w->type), rows ? "_rows" : NULL, NULL);
-  k = kernel (seq, base, !rows, 3, sizeof (struct HearthVkPushMatmul), WG, error);
-  if (k == NULL)
-    return FALSE;
-  for (guint i = 0; i < w->n_pieces; i++)
-    {
-      const HearthVkPiece *piece = &w->pieces[i];
-      HearthVkBuffer *bufs[3] = { piece->buf, x, y };
-
-      for (gint64 r = 0; r < piece->n_rows; r += MAX_GROUPS)
-        {
-          struct HearthVkPushMatmul p = {
-            .n_cols = (guint32) w->n_cols,
-            .n_rows = (guint32) piece->n_rows,
-            .row_bytes = (guint32) w->row_bytes,
-            .row_begin = (guint32) r,
-            .out_row0 = (guint32) piece->row0,
-            .n_tokens = n_tokens,
-            .x_offset = x_offset,
-            .x_stride = x_stride,
-            .y_offset = y_offset,
-            .y_stride = y_stride,
-          };
-          guint32 gx = (guint32) MIN ((gint64) MAX_GROUPS, piece->n_rows - r);
-
-          if (rows)
-            gx = (gx + WG - 1) / WG;
-          guint32 gy = vec ? 1 : (n_tokens + MATMAT_NT - 1) / MATMAT_NT;
-
-          if (!hearth_vk_sequence_dispatch (seq, k, bufs, &p, gx, gy, 1, error))
-            return FALSE;
-        }
-    }
-  return TRUE;
+  return hearth_vk_op_matmul_multi (seq, 1, &w, x, x_offset, x_stride, &y, &y_offset, &y_stride, n_tokens, error);
 }
 
 gboolean

@@ -13,8 +13,32 @@
 
 G_BEGIN_DECLS
 
+/* Whether @type has int8 dot-product mat-mul kernels (matmul_dot.comp):
+ * Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. */
+gboolean hearth_vk_int_dot_type (HearthGgmlType type);
+
+/* Several mat-muls of one x, such as q, k, v or gate, up: y[i] = W[i] x
+ * (all W[i] of one width), as hearth_vk_op_matmul each, except that on the
+ * int8 path x is quantized once for all of them. No y may be x. */
+gboolean hearth_vk_op_matmul_multi (HearthVkSequence            *seq,
+                                    guint                        n,
+                                    const HearthVkMatrix *const *w,
+                                    HearthVkBuffer              *x,
+                                    guint32                      x_offset,
+                                    guint32                      x_stride,
+                                    HearthVkBuffer *const       *y,
+                                    const guint32               *y_offset,
+                                    const guint32               *y_stride,
+                                    guint32                      n_tokens,
+                                    GError                     **error);
+
 /* y[t][r] = sum_c W[r][c] x[t][c] for t < n_tokens, r < W->n_rows: the
- * mat-vec kernel for one token, the 8-token mat-mat kernel for more. */
+ * mat-vec kernel for one token, the 8-token mat-mat kernel for more. Where
+ * the context uses the int8 dot product (hearth_vk_context_use_int_dot) and
+ * the type has such kernels, x is first quantized to blocks of 32 int8 in
+ * the sequence's scratch buffer, then multiplied with packed 4x8-bit dot
+ * products: results within the int8 rounding of x (1/254 of each block's
+ * largest value) of the f32 kernels'. */
 gboolean hearth_vk_op_matmul (HearthVkSequence     *seq,
                               const HearthVkMatrix *w,
                               HearthVkBuffer       *x,

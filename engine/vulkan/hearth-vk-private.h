@@ -49,6 +49,7 @@ struct _HearthVkContext
   gsize                            max_buffer;
   gboolean                         use_subgroup;
   gboolean                         row_per_thread;
+  gboolean                         int_dot;   /* int8 dot-product mat-muls in use */
   guint64                          allocated;
   guint64                          memory_limit;
   GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */
