@@ -46,54 +46,76 @@ bench_bandwidth (HearthThreadPool *pool,
 
 /* ---- matmul ---- */
 
-/* A random rows x cols matrix of @type, values ~ U(-1, 1) / sqrt (cols). */
+typedef struct
+{
+  HearthGgmlType type;
+  const float   *f32;       /* rows x cols */
+  guint8        *out;
+  gint64         rows, cols;
+  gsize          row_bytes;
+} QuantizeJob;
+
+static void
+quantize_task (void *data,
+               int   ith,
+               int   nth)
+{
+  QuantizeJob *job = data;
+
+  for (gint64 r = job->rows * ith / nth; r < job->rows * (ith + 1) / nth; r++)
+    hearth_quantize_row (job->type, job->f32 + r * job->cols, job->out + r * job->row_bytes, job->cols);
+}
+
+/* A random rows x cols matrix of @type, values ~ U(-1, 1) / sqrt (cols),
+ * in @n_copies copies; the K-quant scale search is slow, so the rows are
+ * quantized on @pool's threads. */
 static guint8 *
-random_matrix (HearthGgmlType type,
-               gint64         rows,
-               gint64         cols,
-               gsize          n_copies,
-               gsize         *row_bytes_out)
+random_matrix (HearthThreadPool *pool,
+               HearthGgmlType    type,
+               gint64            rows,
+               gint64            cols,
+               gsize             n_copies,
+               gsize            *row_bytes_out)
 {
   guint64 row_bytes;
   gsize mat_bytes;
   guint8 *w;
-  g_autofree float *row = g_new (float, cols);
-  GRand *rand = g_rand_new_with_seed (1);
+  g_autofree float *f32 = NULL;
+  GRand *rand;
+  QuantizeJob job;
 
   if (!hearth_ggml_row_size (type, cols, &row_bytes))
-    {
-      g_rand_free (rand);
-      return NULL;
-    }
+    return NULL;
   mat_bytes = row_bytes * rows;
   w = g_malloc (mat_bytes * n_copies);
-  for (gint64 r = 0; r < rows; r++)
-    {
-      for (gint64 c = 0; c < cols; c++)
-        row[c] = (float) (g_rand_double_range (rand, -1.0, 1.0) / sqrt (cols));
-      hearth_quantize_row (type, row, w + r * row_bytes, cols);
-    }
+  f32 = g_new (float, rows * cols);
+  rand = g_rand_new_with_seed (1);
+  for (gint64 i = 0; i < rows * cols; i++)
+    f32[i] = (float) (g_rand_double_range (rand, -1.0, 1.0) / sqrt (cols));
+  g_rand_free (rand);
+  job = (QuantizeJob) { type, f32, w, rows, cols, row_bytes };
+  hearth_thread_pool_run (pool, quantize_task, &job);
   for (gsize k = 1; k < n_copies; k++)
     memcpy (w + k * mat_bytes, w, mat_bytes);
-  g_rand_free (rand);
   *row_bytes_out = row_bytes;
   return w;
 }
 
 #ifdef HEARTH_HAVE_VULKAN
 static gboolean
-bench_type_vulkan (HearthVkContext *ctx,
-                   HearthGgmlType   type,
-                   gint64           rows,
-                   gint64           cols,
-                   gsize            working_set,
-                   int              runs,
-                   double           device_gb_s,
-                   gboolean         json,
-                   GError         **error)
+bench_type_vulkan (HearthVkContext  *ctx,
+                   HearthThreadPool *pool,
+                   HearthGgmlType    type,
+                   gint64            rows,
+                   gint64            cols,
+                   gsize             working_set,
+                   int               runs,
+                   double            device_gb_s,
+                   gboolean          json,
+                   GError          **error)
 {
   gsize row_bytes = 0;
-  g_autofree guint8 *w = random_matrix (type, rows, cols, 1, &row_bytes);
+  g_autofree guint8 *w = random_matrix (pool, type, rows, cols, 1, &row_bytes);
   HearthVkMatvecTiming t;
   double frac;
 
@@ -147,7 +169,7 @@ bench_type (HearthThreadPool *pool,
     }
   mat_bytes = row_bytes * rows;
   n_copies = MAX (1, (MIN_WORKING_SET + mat_bytes - 1) / mat_bytes);
-  w = random_matrix (type, rows, cols, n_copies, &rb);
+  w = random_matrix (pool, type, rows, cols, n_copies, &rb);
   rand = g_rand_new_with_seed (2);
   for (gint64 i = 0; i < cols * tokens; i++)
     x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
@@ -201,6 +223,8 @@ bench_vulkan (const char           *device,
   g_autoptr(GError) error = NULL;
   g_autofree char *features = NULL;
   HearthVkBandwidth bw;
+  HearthThreadPool *pool;
+  gboolean ok = TRUE;
   guint64 index;
 
   hearth_vk_context_params_init (&cp);
@@ -226,10 +250,11 @@ bench_vulkan (const char           *device,
               bw.n_buffers, bw.n_buffers == 1 ? "" : "s", bw.gb_s,
               bw.timestamps ? "timestamp queries" : "wall clock around the fence", runs);
     }
-  for (guint i = 0; i < n_types; i++)
-    if (!bench_type_vulkan (ctx, types[i], rows, cols, working_set, runs, bw.gb_s, json, &error))
-      return hearth_cli_fail (error);
-  return 0;
+  pool = hearth_thread_pool_new (0);
+  for (guint i = 0; i < n_types && ok; i++)
+    ok = bench_type_vulkan (ctx, pool, types[i], rows, cols, working_set, runs, bw.gb_s, json, &error);
+  hearth_thread_pool_free (pool);
+  return ok ? 0 : hearth_cli_fail (error);
 #else
   return hearth_cli_failf ("the Vulkan backend is not available in this build");
 #endif
