@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "hearth-cpu.h"
+#include "hearth-engine.h"
 #include "hearth-test.h"
 #include "hearth-test-vulkan.h"
 #include "hearth-vk-bench.h"
@@ -114,6 +115,62 @@ START_TEST (test_time_matvec)
 }
 END_TEST
 
+/* What the device streams per token, against the GGUF's own tensor sizes:
+ * the 2-D weights of the device's layers, the output matrix when it has
+ * every layer, and one row of the embeddings. */
+static guint64
+tensor_bytes (HearthGguf *g,
+              const char *name)
+{
+  const HearthGgufTensor *t = hearth_gguf_find_tensor (g, name);
+
+  ck_assert_msg (t != NULL, "%s missing", name);
+  return t->n_bytes;
+}
+
+START_TEST (test_device_bytes_per_token)
+{
+  static const char *const matrices[] = { "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up",
+                                          "ffn_down" };
+  const int n_gpu[] = { -1, 1, 0 };
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-llama-Q4_K_M.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthGguf) g = hearth_gguf_open (path, &error);
+  g_autoptr(HearthModel) model = NULL;
+  HearthModelParams mp;
+  const HearthGgufTensor *embd;
+  guint32 n_layer, use;
+  guint64 want;
+
+  hearth_assert_no_error (error);
+  hearth_model_params_init (&mp);
+  mp.backend = HEARTH_BACKEND_VULKAN;
+  mp.n_gpu_layers = n_gpu[_i];
+  model = hearth_model_load (path, &mp, &error);
+  hearth_assert_no_error (error);
+  n_layer = hearth_model_get_n_layer (model);
+  ck_assert_uint_ge (n_layer, 2);
+  use = n_gpu[_i] < 0 ? n_layer : (guint32) n_gpu[_i];
+  ck_assert_uint_eq (hearth_model_get_n_gpu_layers (model), use);
+
+  embd = hearth_gguf_find_tensor (g, "token_embd.weight");
+  ck_assert (embd != NULL);
+  want = use > 0 ? embd->n_bytes / embd->ne[1] : 0;
+  for (guint32 il = 0; il < use; il++)
+    for (guint i = 0; i < G_N_ELEMENTS (matrices); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("blk.%u.%s.weight", il, matrices[i]);
+
+        want += tensor_bytes (g, name);
+      }
+  if (use == n_layer)
+    want += tensor_bytes (g, "output.weight");
+  ck_assert_uint_eq (hearth_model_get_device_bytes_per_token (model), want);
+  if (use == n_layer)
+    ck_assert_uint_eq (hearth_model_get_device_bytes_per_token (model), hearth_model_get_bytes_per_token (model));
+}
+END_TEST
+
 static Suite *
 bench_suite (void)
 {
@@ -124,6 +181,7 @@ bench_suite (void)
   tcase_add_loop_test (tc, test_bandwidth_probe, 0, G_N_ELEMENTS (probes));
   tcase_add_test (tc, test_bandwidth_simple);
   tcase_add_loop_test (tc, test_time_matvec, 0, 2);
+  tcase_add_loop_test (tc, test_device_bytes_per_token, 0, 3);
   suite_add_tcase (s, tc);
   return s;
 }
