@@ -192,6 +192,49 @@ fallback_type (HearthGgmlType t)
     }
 }
 
+gboolean
+hearth_quantize_get_file_type (const char *type,
+                               guint32    *file_type)
+{
+  const Recipe *r = find_recipe (type);
+
+  if (r == NULL)
+    return FALSE;
+  *file_type = r->file_type;
+  return TRUE;
+}
+
+HearthGgmlType
+hearth_quantize_choose_type (const HearthQuantizeParams     *params,
+                             const HearthQuantizeModelShape *shape,
+                             const char                     *name,
+                             guint32                         n_dims,
+                             const guint64                  *ne,
+                             HearthGgmlType                 *wanted)
+{
+  const Recipe *recipe = find_recipe (params->type);
+  gboolean is_weight = n_dims >= 2 && g_str_has_suffix (name, ".weight");
+  gboolean is_output = strcmp (name, "output.weight") == 0 ||
+                       (!shape->has_output && strcmp (name, "token_embd.weight") == 0);
+  HearthGgmlType want, type;
+  guint64 dummy;
+
+  g_return_val_if_fail (recipe != NULL, HEARTH_GGML_TYPE_F32);
+  if (!is_weight)
+    want = HEARTH_GGML_TYPE_F32;
+  else if (params->pure)
+    want = recipe->base;
+  else
+    want = recipe_type (recipe, name, is_output, (int) shape->n_layer,
+                        shape->n_head_kv > 0 && shape->n_head / shape->n_head_kv >= 4);
+  type = want;
+  while (!hearth_ggml_row_size (type, ne[0], &dummy))
+    type = fallback_type (type);
+  if (wanted != NULL)
+    *wanted = want;
+  return type;
+}
+
 /* ---- row-parallel conversion ---- */
 
 typedef struct
@@ -254,8 +297,7 @@ hearth_quantize_file (const char                 *in_path,
   g_autofree HearthGgmlType *types = NULL;
   g_autofree char *arch = NULL;
   g_autofree char *n_layer_key = NULL, *n_head_key = NULL, *n_head_kv_key = NULL;
-  guint32 n_layer = 0, n_head = 0, n_head_kv = 0;
-  gboolean has_output;
+  HearthQuantizeModelShape shape = { 0 };
   HearthThreadPool *pool = NULL;
   guint64 n_tensors;
   gboolean ok = TRUE;
@@ -276,11 +318,11 @@ hearth_quantize_file (const char                 *in_path,
       n_layer_key = g_strdup_printf ("%s.block_count", arch);
       n_head_key = g_strdup_printf ("%s.attention.head_count", arch);
       n_head_kv_key = g_strdup_printf ("%s.attention.head_count_kv", arch);
-      hearth_gguf_get_uint32_or (in, n_layer_key, 0, &n_layer, NULL);
-      hearth_gguf_get_uint32_or (in, n_head_key, 0, &n_head, NULL);
-      hearth_gguf_get_uint32_or (in, n_head_kv_key, n_head, &n_head_kv, NULL);
+      hearth_gguf_get_uint32_or (in, n_layer_key, 0, &shape.n_layer, NULL);
+      hearth_gguf_get_uint32_or (in, n_head_key, 0, &shape.n_head, NULL);
+      hearth_gguf_get_uint32_or (in, n_head_kv_key, shape.n_head, &shape.n_head_kv, NULL);
     }
-  has_output = hearth_gguf_find_tensor (in, "output.weight") != NULL;
+  shape.has_output = hearth_gguf_find_tensor (in, "output.weight") != NULL;
 
   /* Decide every tensor's type first: the writer needs all shapes up front. */
   n_tensors = hearth_gguf_get_n_tensors (in);
@@ -293,10 +335,6 @@ hearth_quantize_file (const char                 *in_path,
     {
       const HearthGgufTensor *t = hearth_gguf_get_tensor (in, i);
       HearthGgmlType want, type;
-      gboolean is_weight = t->n_dims >= 2 && g_str_has_suffix (t->name, ".weight");
-      gboolean is_output = strcmp (t->name, "output.weight") == 0 ||
-                           (!has_output && strcmp (t->name, "token_embd.weight") == 0);
-      guint64 dummy;
 
       if (t->type != HEARTH_GGML_TYPE_F32 && t->type != HEARTH_GGML_TYPE_F16 &&
           t->type != HEARTH_GGML_TYPE_BF16)
@@ -306,16 +344,7 @@ hearth_quantize_file (const char                 *in_path,
                        t->name, hearth_ggml_type_name (t->type));
           return FALSE;
         }
-      if (!is_weight)
-        want = HEARTH_GGML_TYPE_F32;
-      else if (params->pure)
-        want = recipe->base;
-      else
-        want = recipe_type (recipe, t->name, is_output, (int) n_layer,
-                            n_head_kv > 0 && n_head / n_head_kv >= 4);
-      type = want;
-      while (!hearth_ggml_row_size (type, t->ne[0], &dummy))
-        type = fallback_type (type);
+      type = hearth_quantize_choose_type (params, &shape, t->name, t->n_dims, t->ne, &want);
       types[i] = type;
       if (type != want)
         log_line (params, "%-32s %-5s -> %-5s (rows of %" G_GUINT64_FORMAT " do not fit %s)",

@@ -520,6 +520,33 @@ hearth_model_get_n_gpu_layers (HearthModel *self)
   return 0;
 }
 
+static guint64
+matrix_bytes (const HearthWeight *w)
+{
+  return (guint64) w->row_bytes * w->n_rows;
+}
+
+guint64
+hearth_model_get_device_bytes_per_token (HearthModel *self)
+{
+  guint32 n_gpu = hearth_model_get_n_gpu_layers (self);
+  guint64 bytes;
+
+  if (n_gpu == 0)
+    return 0;
+  bytes = self->tok_embd.row_bytes;
+  for (guint32 il = 0; il < n_gpu; il++)
+    {
+      const HearthLayer *l = &self->layers[il];
+
+      bytes += matrix_bytes (&l->wq) + matrix_bytes (&l->wk) + matrix_bytes (&l->wv) + matrix_bytes (&l->wo) +
+               matrix_bytes (&l->w_gate) + matrix_bytes (&l->w_up) + matrix_bytes (&l->w_down);
+    }
+  if (n_gpu == self->hp.n_layer)
+    bytes += matrix_bytes (&self->output);
+  return bytes;
+}
+
 char *
 hearth_describe_devices (GError **error)
 {

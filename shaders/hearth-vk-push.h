@@ -128,4 +128,12 @@ struct HearthVkPushAttention
   HVK_U32 n_split;     /* split-K: position ranges per (token, head) */
 };
 
+/* bandwidth probe: reads src[0..n_vec4) (uvec4) and writes one 32-bit sum of
+ * every word its workgroup read to dst[dst_offset + workgroup id] */
+struct HearthVkPushBandwidth
+{
+  HVK_U32 n_vec4;
+  HVK_U32 dst_offset;
+};
+
 #endif

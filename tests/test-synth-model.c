@@ -266,6 +266,85 @@ START_TEST (test_seed_and_type)
 }
 END_TEST
 
+/* --type Q4_K_M / Q8_0 quantizes as it generates: the file must be byte for
+ * byte what synth-model in F32 followed by `quantize` writes (the reference:
+ * the engine's quantizer run on the whole F32 file), whatever the thread
+ * count. Eight layers, so the Q4_K_M mix promotes some layers and not others. */
+static const char *const synth_types[] = { "Q4_K_M", "Q8_0" };
+
+START_TEST (test_quantized_equals_quantize)
+{
+  const char *type = synth_types[_i];
+  g_autofree char *dir = temp_dir ();
+  g_autofree char *f32 = g_build_filename (dir, "f32.gguf", NULL);
+  g_autofree char *ref = g_build_filename (dir, "ref.gguf", NULL);
+  g_autofree char *direct = g_build_filename (dir, "direct.gguf", NULL);
+  const char *shape[] = { "--dim", "256", "--ff", "512", "--layers", "8", "--heads", "4", "--kv-heads", "1",
+                          "--vocab", "300", "--seed", "3" };
+  const char *quantize[] = { "quantize", "-q", f32, ref, type, NULL };
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *a = NULL, *b = NULL;
+  gsize la, lb;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthGguf) g = NULL;
+  gboolean q4 = strcmp (type, "Q4_K_M") == 0;
+  const struct { const char *name; HearthGgmlType q4_k_m; } expect[] = {
+    { "token_embd.weight", HEARTH_GGML_TYPE_Q4_K },
+    { "output.weight", HEARTH_GGML_TYPE_Q6_K },
+    { "output_norm.weight", HEARTH_GGML_TYPE_F32 },
+    { "blk.0.ffn_down.weight", HEARTH_GGML_TYPE_Q6_K },
+    { "blk.1.ffn_down.weight", HEARTH_GGML_TYPE_Q4_K },
+    { "blk.3.attn_v.weight", HEARTH_GGML_TYPE_Q6_K },
+    { "blk.4.attn_v.weight", HEARTH_GGML_TYPE_Q4_K },
+    { "blk.2.attn_q.weight", HEARTH_GGML_TYPE_Q4_K },
+    { "blk.5.ffn_norm.weight", HEARTH_GGML_TYPE_F32 },
+  };
+
+  for (guint k = 0; k < 2; k++)
+    {
+      g_ptr_array_set_size (args, 0);
+      g_ptr_array_add (args, "synth-model");
+      g_ptr_array_add (args, k == 0 ? f32 : direct);
+      for (guint i = 0; i < G_N_ELEMENTS (shape); i++)
+        g_ptr_array_add (args, (gpointer) shape[i]);
+      g_ptr_array_add (args, "--threads");
+      g_ptr_array_add (args, k == 0 ? "1" : "3");
+      if (k == 1)
+        {
+          g_ptr_array_add (args, "--type");
+          g_ptr_array_add (args, (gpointer) type);
+        }
+      g_ptr_array_add (args, NULL);
+      ck_assert_int_eq (run_cli ((const char *const *) args->pdata), 0);
+    }
+  ck_assert_int_eq (run_cli (quantize), 0);
+
+  ck_assert (g_file_get_contents (ref, &a, &la, NULL));
+  ck_assert (g_file_get_contents (direct, &b, &lb, NULL));
+  ck_assert_uint_eq (la, lb);
+  ck_assert_msg (memcmp (a, b, la) == 0, "synth-model --type %s differs from synth-model + quantize", type);
+
+  /* And it is the mix asked for, not two copies of something else. */
+  g = hearth_gguf_open (direct, &error);
+  hearth_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
+    {
+      const HearthGgufTensor *t = hearth_gguf_find_tensor (g, expect[i].name);
+      HearthGgmlType want = q4 || expect[i].q4_k_m == HEARTH_GGML_TYPE_F32 ? expect[i].q4_k_m : HEARTH_GGML_TYPE_Q8_0;
+
+      ck_assert_msg (t != NULL, "%s missing", expect[i].name);
+      ck_assert_msg (t->type == want, "%s is %s, expected %s", expect[i].name, hearth_ggml_type_name (t->type),
+                     hearth_ggml_type_name (want));
+    }
+  ck_assert_uint_eq (get_u32 (g, "general.file_type"), q4 ? 15 : 7);
+  ck_assert_uint_eq (get_u32 (g, "general.quantization_version"), 2);
+  g_unlink (f32);
+  g_unlink (ref);
+  g_unlink (direct);
+  g_rmdir (dir);
+}
+END_TEST
+
 START_TEST (test_bad_options)
 {
   g_autofree char *dir = temp_dir ();
@@ -278,7 +357,7 @@ START_TEST (test_bad_options)
                               "--kv-heads", "1", "--vocab", "40000", "--vocab-from", bert, NULL };
   const char *bad_heads[] = { "synth-model", out, "--dim", "100", "--heads", "3", NULL };
   const char *bad_kv[] = { "synth-model", out, "--heads", "16", "--kv-heads", "5", NULL };
-  const char *bad_type[] = { "synth-model", out, "--type", "Q4_0", NULL };
+  const char *bad_type[] = { "synth-model", out, "--type", "Q9_9", NULL };
 
   ck_assert_int_eq (run_cli (small_vocab), 1);
   ck_assert_int_eq (run_cli (wordpiece), 1);
@@ -300,6 +379,7 @@ synth_suite (void)
   tcase_add_test (tc, test_small_model);
   tcase_add_test (tc, test_seed_and_type);
   tcase_add_test (tc, test_bad_options);
+  tcase_add_loop_test (tc, test_quantized_equals_quantize, 0, G_N_ELEMENTS (synth_types));
   suite_add_tcase (s, tc);
   return s;
 }

@@ -5,7 +5,11 @@
  * Prints prompt tokens/s, generated tokens/s, time to first token, load
  * time and peak RSS (medians over --reps runs), and states the generation
  * throughput as weight bytes streamed per second against this machine's
- * read bandwidth measured in the same run.
+ * read bandwidth measured in the same run. With --backend vulkan it also
+ * measures the device's read bandwidth (hearth-vk-bench.h) and states what
+ * the device streams per generated token (its layers' matrices, the output
+ * matrix when it holds every layer) against it: the fraction of the device's
+ * memory bandwidth that decode achieves.
  */
 #include "hearth-config.h"
 
@@ -15,6 +19,42 @@
 
 #include "hearth-cli.h"
 #include "hearth-engine.h"
+#ifdef HEARTH_HAVE_VULKAN
+#include "hearth-vk-bench.h"
+#endif
+
+/* The device probe's default size: far beyond any GPU's last-level cache. */
+#define DEVICE_PROBE_MIB 1024
+
+/* The device's read bandwidth, measured on a context of its own on the
+ * device the model was loaded on (the same --device choice). */
+static gboolean
+measure_device_bandwidth (const HearthModelParams *mp,
+                          gsize                    bytes,
+                          double                  *gb_s,
+                          gboolean                *timestamps,
+                          GError                 **error)
+{
+#ifdef HEARTH_HAVE_VULKAN
+  HearthVkContextParams cp;
+  g_autoptr(HearthVkContext) ctx = NULL;
+  HearthVkBandwidth bw;
+
+  hearth_vk_context_params_init (&cp);
+  cp.device_index = mp->device_index;
+  cp.device_name = mp->device_name;
+  ctx = hearth_vk_context_new (&cp, error);
+  if (ctx == NULL || !hearth_vk_measure_read_bandwidth_full (ctx, bytes, 5, &bw, error))
+    return FALSE;
+  *gb_s = bw.gb_s * 1e9;
+  *timestamps = bw.timestamps;
+  return TRUE;
+#else
+  g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+               "the Vulkan backend is not available in this build");
+  return FALSE;
+#endif
+}
 
 static double
 now (void)
@@ -34,6 +74,7 @@ hearth_cli_bench (int    argc,
   int reps = 3;
   gboolean json = FALSE;
   gboolean no_bandwidth = FALSE;
+  int device_probe_mib = DEVICE_PROBE_MIB;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "GGUF model", "FILE" },
     { "prompt", 'p', 0, G_OPTION_ARG_INT, &n_prompt, "Prompt tokens (default 128)", "N" },
@@ -41,6 +82,8 @@ hearth_cli_bench (int    argc,
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
     { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Repetitions; medians are reported (default 3)", "N" },
     { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bandwidth, "Skip the memory bandwidth probe", NULL },
+    { "device-probe-mib", 0, 0, G_OPTION_ARG_INT, &device_probe_mib,
+      "MiB the Vulkan device's bandwidth probe reads (default 1024)", "MIB" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { NULL }
   };
@@ -55,6 +98,9 @@ hearth_cli_bench (int    argc,
   HearthSessionParams sp;
   GRand *rand;
   double t0, load_s, bw = 0.0, pp_med, tg_med, ttft_med, gbs;
+  double dev_bw = 0.0, dev_gbs;
+  gboolean dev_timestamps = FALSE;
+  guint64 dev_bytes;
   struct rusage ru;
   guint32 n_vocab;
 
@@ -64,8 +110,8 @@ hearth_cli_bench (int    argc,
     return 2;
   if (model_path == NULL)
     return hearth_cli_failf ("bench needs -m FILE");
-  if (n_prompt < 1 || n_gen < 1 || reps < 1)
-    return hearth_cli_failf ("--prompt, --gen and --reps must be at least 1");
+  if (n_prompt < 1 || n_gen < 1 || reps < 1 || device_probe_mib < 1)
+    return hearth_cli_failf ("--prompt, --gen, --reps and --device-probe-mib must be at least 1");
 
   hearth_model_params_init (&mp);
   mp.n_threads = threads;
@@ -122,10 +168,21 @@ hearth_cli_bench (int    argc,
   getrusage (RUSAGE_SELF, &ru);
   if (!no_bandwidth)
     bw = hearth_measure_read_bandwidth (threads, (gsize) 512 << 20);
+  dev_bytes = hearth_model_get_device_bytes_per_token (model);
+  /* The speeds above stand without the probe (a small device may not have
+   * room for it next to the model): say why the fraction is missing. */
+  if (!no_bandwidth && dev_bytes > 0 &&
+      !measure_device_bandwidth (&mp, (gsize) device_probe_mib << 20, &dev_bw, &dev_timestamps, &error))
+    {
+      fprintf (stderr, "hearth-cli: no device bandwidth figure: %s\n", error->message);
+      g_clear_error (&error);
+      dev_bw = 0.0;
+    }
   pp_med = hearth_cli_median (pp, (gsize) reps);
   tg_med = hearth_cli_median (tg, (gsize) reps);
   ttft_med = hearth_cli_median (ttft, (gsize) reps);
   gbs = (double) hearth_model_get_bytes_per_token (model) * tg_med;
+  dev_gbs = (double) dev_bytes * tg_med;
 
   if (json)
     {
@@ -133,10 +190,14 @@ hearth_cli_bench (int    argc,
               ", \"weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"prompt_tokens\": %d, \"gen_tokens\": %d, "
               "\"reps\": %d, \"load_s\": %.4f, \"prompt_tok_s\": %.2f, \"gen_tok_s\": %.2f, \"ttft_s\": %.4f, "
               "\"gen_weight_gb_s\": %.3f, \"read_bandwidth_gb_s\": %.3f, \"bandwidth_fraction\": %.3f, "
-              "\"peak_rss_mib\": %.1f}\n",
+              "\"device_weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"device_gen_weight_gb_s\": %.3f, "
+              "\"device_read_bandwidth_gb_s\": %.3f, \"device_bandwidth_timing\": \"%s\", "
+              "\"device_bandwidth_fraction\": %.4f, \"peak_rss_mib\": %.1f}\n",
               model_path, hearth_model_get_backend_description (model), hearth_model_get_n_params (model),
               hearth_model_get_bytes_per_token (model), n_prompt, n_gen, reps, load_s, pp_med, tg_med,
-              ttft_med, gbs / 1e9, bw / 1e9, bw > 0 ? gbs / bw : 0.0, ru.ru_maxrss / 1024.0);
+              ttft_med, gbs / 1e9, bw / 1e9, bw > 0 ? gbs / bw : 0.0, dev_bytes, dev_gbs / 1e9, dev_bw / 1e9,
+              dev_bw <= 0 ? "none" : dev_timestamps ? "timestamps" : "wall clock",
+              dev_bw > 0 ? dev_gbs / dev_bw : 0.0, ru.ru_maxrss / 1024.0);
       return 0;
     }
   printf ("model:            %s\n", model_path);
@@ -150,6 +211,10 @@ hearth_cli_bench (int    argc,
   if (bw > 0)
     printf ("weights streamed: %.2f GB/s = %.0f%% of measured read bandwidth %.2f GB/s\n",
             gbs / 1e9, 100.0 * gbs / bw, bw / 1e9);
+  if (dev_bw > 0)
+    printf ("device streams:   %.1f MiB per token = %.2f GB/s = %.1f%% of the device's measured read bandwidth "
+            "%.2f GB/s (%s)\n", dev_bytes / 1048576.0, dev_gbs / 1e9, 100.0 * dev_gbs / dev_bw, dev_bw / 1e9,
+            dev_timestamps ? "timestamp queries" : "wall clock around the fence");
   printf ("peak RSS:         %.1f MiB\n", ru.ru_maxrss / 1024.0);
   return 0;
 }

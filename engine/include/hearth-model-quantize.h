@@ -39,4 +39,32 @@ gboolean hearth_quantize_file (const char                 *in_path,
                                const HearthQuantizeParams *params,
                                GError                    **error);
 
+/* What the recipes look at besides a tensor's own name and shape. */
+typedef struct
+{
+  guint32  n_layer;
+  guint32  n_head;
+  guint32  n_head_kv;
+  gboolean has_output;   /* output.weight exists (else token_embd.weight is the output) */
+} HearthQuantizeModelShape;
+
+/* The general.file_type value a model quantized to @type records; FALSE for
+ * an unknown name. */
+gboolean       hearth_quantize_get_file_type (const char *type,
+                                              guint32    *file_type);
+
+/* The type hearth_quantize_file() gives the tensor @name of @n_dims
+ * dimensions @ne with @params (type, pure) in a model of @shape: F32 for
+ * what is not a 2-D+ weight, else what the recipe wants, fallen back until
+ * the type's block divides ne[0]. *@wanted (may be NULL) gets the type
+ * before the fallback. @params->type must be a known name. Lets a writer
+ * that makes a model tensor by tensor produce the same file as writing it
+ * in F32 and quantizing it. */
+HearthGgmlType hearth_quantize_choose_type (const HearthQuantizeParams     *params,
+                                            const HearthQuantizeModelShape *shape,
+                                            const char                     *name,
+                                            guint32                         n_dims,
+                                            const guint64                  *ne,
+                                            HearthGgmlType                 *wanted);
+
 G_END_DECLS

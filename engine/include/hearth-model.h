@@ -66,6 +66,11 @@ HearthBackendKind hearth_model_get_layer_backend (HearthModel *self,
                                                   guint32      il);
 /* Layers on the Vulkan device (0 for the CPU backend). */
 guint32      hearth_model_get_n_gpu_layers (HearthModel *self);
+/* Of hearth_model_get_bytes_per_token(), the bytes the Vulkan device streams
+ * from its own memory per decoded token: the matrices of its layers, the
+ * output matrix when every layer is there, and one embedding row (0 for the
+ * CPU backend). */
+guint64      hearth_model_get_device_bytes_per_token (HearthModel *self);
 /* `hearth-cli devices`: every Vulkan device with its memory and features,
  * one entry per device; an error when Vulkan is not available. */
 char        *hearth_describe_devices (GError **error);

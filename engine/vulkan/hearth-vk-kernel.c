@@ -380,3 +380,22 @@ hearth_vk_sequence_get_n_dispatches (HearthVkSequence *seq)
 {
   return seq->n_dispatches;
 }
+
+void
+hearth_vk_sequence_reset_queries (HearthVkSequence *seq,
+                                  VkQueryPool       pool,
+                                  guint32           first,
+                                  guint32           count)
+{
+  vkCmdResetQueryPool (seq->cmd, pool, first, count);
+}
+
+void
+hearth_vk_sequence_write_timestamp (HearthVkSequence *seq,
+                                    VkQueryPool       pool,
+                                    guint32           query,
+                                    gboolean          top_of_pipe)
+{
+  vkCmdWriteTimestamp (seq->cmd, top_of_pipe ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                       pool, query);
+}

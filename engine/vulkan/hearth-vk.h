@@ -278,6 +278,18 @@ HearthVkBuffer   *hearth_vk_sequence_get_scratch (HearthVkSequence *seq,
                                                   gsize             size,
                                                   GError          **error);
 HearthVkContext  *hearth_vk_sequence_get_context (HearthVkSequence *seq);
+/* Timing (benchmarks): resets queries [first, first + count) of a timestamp
+ * query pool, to be recorded before the timestamps that use them; then
+ * writes a timestamp into @query when every command recorded before it has
+ * finished (@top_of_pipe: when the device starts the commands after it). */
+void              hearth_vk_sequence_reset_queries (HearthVkSequence *seq,
+                                                    VkQueryPool       pool,
+                                                    guint32           first,
+                                                    guint32           count);
+void              hearth_vk_sequence_write_timestamp (HearthVkSequence *seq,
+                                                      VkQueryPool       pool,
+                                                      guint32           query,
+                                                      gboolean          top_of_pipe);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthVkContext, hearth_vk_context_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthVkSequence, hearth_vk_sequence_free)
