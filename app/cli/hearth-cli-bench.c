@@ -4,8 +4,9 @@
  *
  * Prints prompt tokens/s, generated tokens/s, time to first token, load
  * time and peak RSS (medians over --reps runs), and states the generation
- * throughput as weight bytes streamed per second against this machine's
- * read bandwidth measured in the same run. With --backend vulkan it also
+ * throughput as weight bytes the CPU streams per second against this
+ * machine's read bandwidth measured in the same run (with layers on a
+ * device, only the rest count; nothing when the device holds them all). With --backend vulkan it also
  * measures the device's read bandwidth (hearth-vk-bench.h) and states what
  * the device streams per generated token (its layers' matrices, the output
  * matrix when it holds every layer) against it: the fraction of the device's
@@ -100,7 +101,7 @@ hearth_cli_bench (int    argc,
   double t0, load_s, bw = 0.0, pp_med, tg_med, ttft_med, gbs;
   double dev_bw = 0.0, dev_gbs;
   gboolean dev_timestamps = FALSE;
-  guint64 dev_bytes;
+  guint64 dev_bytes, host_bytes;
   struct rusage ru;
   guint32 n_vocab;
 
@@ -181,7 +182,12 @@ hearth_cli_bench (int    argc,
   pp_med = hearth_cli_median (pp, (gsize) reps);
   tg_med = hearth_cli_median (tg, (gsize) reps);
   ttft_med = hearth_cli_median (ttft, (gsize) reps);
-  gbs = (double) hearth_model_get_bytes_per_token (model) * tg_med;
+  /* What the CPU streams: the layers (and output) the device does not
+   * hold. With every layer on the device that is nothing, and the host's
+   * bandwidth says nothing about the run. */
+  host_bytes = hearth_model_get_bytes_per_token (model);
+  host_bytes = host_bytes > dev_bytes ? host_bytes - dev_bytes : 0;
+  gbs = (double) host_bytes * tg_med;
   dev_gbs = (double) dev_bytes * tg_med;
 
   if (json)
@@ -189,13 +195,13 @@ hearth_cli_bench (int    argc,
       printf ("{\"model\": \"%s\", \"backend\": \"%s\", \"n_params\": %" G_GUINT64_FORMAT
               ", \"weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"prompt_tokens\": %d, \"gen_tokens\": %d, "
               "\"reps\": %d, \"load_s\": %.4f, \"prompt_tok_s\": %.2f, \"gen_tok_s\": %.2f, \"ttft_s\": %.4f, "
-              "\"gen_weight_gb_s\": %.3f, \"read_bandwidth_gb_s\": %.3f, \"bandwidth_fraction\": %.3f, "
+              "\"host_weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"gen_weight_gb_s\": %.3f, \"read_bandwidth_gb_s\": %.3f, \"bandwidth_fraction\": %.3f, "
               "\"device_weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"device_gen_weight_gb_s\": %.3f, "
               "\"device_read_bandwidth_gb_s\": %.3f, \"device_bandwidth_timing\": \"%s\", "
               "\"device_bandwidth_fraction\": %.4f, \"peak_rss_mib\": %.1f}\n",
               model_path, hearth_model_get_backend_description (model), hearth_model_get_n_params (model),
               hearth_model_get_bytes_per_token (model), n_prompt, n_gen, reps, load_s, pp_med, tg_med,
-              ttft_med, gbs / 1e9, bw / 1e9, bw > 0 ? gbs / bw : 0.0, dev_bytes, dev_gbs / 1e9, dev_bw / 1e9,
+              ttft_med, host_bytes, gbs / 1e9, bw / 1e9, bw > 0 ? gbs / bw : 0.0, dev_bytes, dev_gbs / 1e9, dev_bw / 1e9,
               dev_bw <= 0 ? "none" : dev_timestamps ? "timestamps" : "wall clock",
               dev_bw > 0 ? dev_gbs / dev_bw : 0.0, ru.ru_maxrss / 1024.0);
       return 0;
@@ -208,9 +214,9 @@ hearth_cli_bench (int    argc,
   printf ("prompt:           %.2f tokens/s (%d tokens, median of %d)\n", pp_med, n_prompt, reps);
   printf ("generation:       %.2f tokens/s (%d tokens, median of %d)\n", tg_med, n_gen, reps);
   printf ("time to first:    %.3f s\n", ttft_med);
-  if (bw > 0)
-    printf ("weights streamed: %.2f GB/s = %.0f%% of measured read bandwidth %.2f GB/s\n",
-            gbs / 1e9, 100.0 * gbs / bw, bw / 1e9);
+  if (bw > 0 && host_bytes > 0)
+    printf ("%s%.2f GB/s = %.0f%% of measured read bandwidth %.2f GB/s\n",
+            dev_bytes > 0 ? "CPU streams:      " : "weights streamed: ", gbs / 1e9, 100.0 * gbs / bw, bw / 1e9);
   if (dev_bw > 0)
     printf ("device streams:   %.1f MiB per token = %.2f GB/s = %.1f%% of the device's measured read bandwidth "
             "%.2f GB/s (%s)\n", dev_bytes / 1048576.0, dev_gbs / 1e9, 100.0 * dev_gbs / dev_bw, dev_bw / 1e9,

@@ -163,7 +163,7 @@ append_array_text (GString               *out,
                           hearth_gguf_type_name (v->v.arr.elem_type), n);
   for (guint64 i = 0; i < shown; i++)
     {
-      HearthGgufValue elem;
+      HearthGgufValue elem = { 0 };
 
       if (i)
         g_string_append (out, ", ");
