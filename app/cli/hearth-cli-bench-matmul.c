@@ -26,6 +26,7 @@
 #include "hearth-engine.h"
 #ifdef HEARTH_HAVE_VULKAN
 #include "hearth-vk-bench.h"
+#include "hearth-vk-ops.h"
 #endif
 
 #define MIN_WORKING_SET (512u << 20) /* bytes of weight copies walked through */
@@ -118,6 +119,8 @@ bench_type_vulkan (HearthVkContext  *ctx,
   g_autofree guint8 *w = random_matrix (pool, type, rows, cols, 1, &row_bytes);
   HearthVkMatvecTiming t;
   double frac;
+  /* Which kernel ran: the int8 one quantizes x first, inside the timing. */
+  const char *kernel = hearth_vk_context_use_int_dot (ctx) && hearth_vk_int_dot_type (type) ? "int8-dot" : "float";
 
   if (w == NULL)
     {
@@ -131,14 +134,14 @@ bench_type_vulkan (HearthVkContext  *ctx,
     printf ("{\"backend\": \"vulkan\", \"device\": \"%s\", \"type\": \"%s\", \"rows\": %" G_GINT64_FORMAT
             ", \"cols\": %" G_GINT64_FORMAT ", \"weight_bytes\": %" G_GUINT64_FORMAT ", \"copies\": %u, \"runs\": %d, "
             "\"ms\": %.5f, \"weight_gb_s\": %.3f, \"device_read_bandwidth_gb_s\": %.3f, "
-            "\"bandwidth_fraction\": %.4f, \"timing\": \"%s\"}\n",
+            "\"bandwidth_fraction\": %.4f, \"timing\": \"%s\", \"kernel\": \"%s\"}\n",
             hearth_vk_context_get_device_name (ctx), hearth_ggml_type_name (type), rows, cols, t.weight_bytes,
             t.n_copies, runs, t.seconds * 1e3, t.gb_s, device_gb_s, frac,
-            t.timestamps ? "timestamps" : "wall clock");
+            t.timestamps ? "timestamps" : "wall clock", kernel);
   else
     printf ("%-5s vulkan    %5" G_GINT64_FORMAT "x%-5" G_GINT64_FORMAT " tokens 1  : %9.4f ms  %7.2f GB/s weights"
-            " = %.1f%% of device bandwidth  (%.1f MiB x %u copies, median of %d, %s)\n",
-            hearth_ggml_type_name (type), rows, cols, t.seconds * 1e3, t.gb_s, 100.0 * frac,
+            " = %.1f%% of device bandwidth  (%s kernel, %.1f MiB x %u copies, median of %d, %s)\n",
+            hearth_ggml_type_name (type), rows, cols, t.seconds * 1e3, t.gb_s, 100.0 * frac, kernel,
             t.weight_bytes / 1048576.0, t.n_copies, runs, t.timestamps ? "timestamps" : "wall clock");
   return TRUE;
 }
