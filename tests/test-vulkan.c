@@ -861,8 +861,8 @@ START_TEST (test_matvec_sg_split)
 END_TEST
 
 /* Who decides: params.matvec over HEARTH_VK_MATVEC over the default (wg);
- * never on a CPU-shaped context nor without subgroup kernels; a value that
- * names no shape is an error. */
+ * never on a CPU-shaped context (unless HEARTH_VK_GPU_KERNELS=1) nor
+ * without subgroup kernels; a value that names no shape is an error. */
 START_TEST (test_matvec_selection)
 {
   HearthVkContextParams p;
@@ -906,6 +906,15 @@ START_TEST (test_matvec_selection)
   ck_assert (!hearth_vk_context_use_matvec_sg (ctx));
   ck_assert_str_eq (hearth_vk_matvec_shape (ctx), "rows");
   hearth_vk_context_free (ctx);
+
+  /* HEARTH_VK_GPU_KERNELS=1 is params.gpu_kernels (for whole models) */
+  g_setenv ("HEARTH_VK_GPU_KERNELS", "1", TRUE);
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_vk_context_use_row_per_thread (ctx));
+  ck_assert (hearth_vk_context_use_matvec_sg (ctx));
+  hearth_vk_context_free (ctx);
+  g_unsetenv ("HEARTH_VK_GPU_KERNELS");
 
   p.matvec = HEARTH_VK_MATVEC_AUTO;
   g_setenv ("HEARTH_VK_MATVEC", "subgroup", TRUE);

@@ -651,8 +651,11 @@ hearth_vk_context_new (const HearthVkContextParams *params,
   ctx->use_subgroup = ctx->features.subgroup_arith && !params->no_subgroup;
   ctx->memory_limit = params->memory_limit;
   /* On a CPU device the invocations are SIMD lanes of one core: a row per
-   * lane beats a workgroup per row with its reduction. */
-  ctx->row_per_thread = ctx->features.is_cpu && !params->gpu_kernels;
+   * lane beats a workgroup per row with its reduction. HEARTH_VK_GPU_KERNELS=1
+   * is params.gpu_kernels for whole models and the CLI (the end-to-end
+   * tests and tools/gpu-bench's rehearsal on lavapipe run the GPU shapes). */
+  ctx->row_per_thread = ctx->features.is_cpu && !params->gpu_kernels &&
+                        g_strcmp0 (g_getenv ("HEARTH_VK_GPU_KERNELS"), "1") != 0;
   ctx->int_dot = choose_int_dot (&ctx->features, params);
   if (!choose_matvec (ctx, params, error))
     return NULL;

@@ -132,7 +132,8 @@ typedef struct
   gsize       max_buffer_bytes; /* 0: the device's limits; else a smaller cap (tests) */
   gboolean    no_subgroup;      /* never pick the subgroup kernel variants */
   guint64     memory_limit;     /* 0: none; else device-local bytes this context may allocate */
-  gboolean    gpu_kernels;      /* GPU-shaped mat-mul kernels even on a CPU device (tests) */
+  gboolean    gpu_kernels;      /* GPU-shaped mat-mul kernels even on a CPU device (tests;
+                                 * HEARTH_VK_GPU_KERNELS=1 in the environment does the same) */
   const char *fault;            /* the fault hook (see above); NULL: $HEARTH_VK_FAULT (tests) */
   gboolean    staged;           /* never map device buffers: every transfer staged, as on a
                                  * discrete GPU, even on unified memory (tests) */
