@@ -175,6 +175,31 @@ START_TEST (test_matvec_sg_logits)
 }
 END_TEST
 
+/* bench-matmul's "kernel" field names the shape that ran: the environment
+ * reaches the CLI's context, and the value is the context's own choice. */
+START_TEST (test_matvec_sg_cli)
+{
+  const char *const args[] = { "bench-matmul", "--backend", "vulkan", "--type", "Q4_K", "--rows", "64", "--cols", "256",
+                               "--runs", "1", "--working-set-mib", "1", "--bandwidth-mib", "4", "--json", NULL };
+  static const char *const shapes[] = { "wg", "sg" };
+
+  g_setenv ("HEARTH_VK_GPU_KERNELS", "1", TRUE);
+  g_setenv ("HEARTH_VK_INT_DOT", "1", TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *want = g_strdup_printf ("\"kernel\": \"int8-dot/%s\"", shapes[i]);
+      int status;
+
+      g_setenv ("HEARTH_VK_MATVEC", shapes[i], TRUE);
+      out = run_cli (args, &status, &err);
+      ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
+      ck_assert_msg (strstr (out, want) != NULL, "no %s in %s", want, out);
+    }
+}
+END_TEST
+
 /* The model says where each layer runs. */
 START_TEST (test_layer_backends)
 {
@@ -482,6 +507,7 @@ vulkan_model_suite (void)
   tcase_add_test (tc, test_int8_description);
   tcase_add_test (tc, test_stories_greedy_int8);
   tcase_add_loop_test (tc, test_matvec_sg_logits, 0, 2);
+  tcase_add_test (tc, test_matvec_sg_cli);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("session");
