@@ -16,7 +16,22 @@
  * quant fits a signed int8, so one signed 4x8 dot product serves all types.
  * Quant bytes sit at even offsets in every block, so they are read as 32-bit
  * words through two 16-bit loads (rd32).
+ * With ALIGNED_WORDS, types whose blocks are a multiple of 4 bytes (Q4_1,
+ * Q5_1, Q2_K, Q4_K, Q5_K) read them as single 32-bit loads instead: a
+ * matrix piece starts its buffer and its rows are whole blocks, so every
+ * word these types read sits at a multiple of 4.
  */
+
+#if defined(ALIGNED_WORDS) && (BLOCK_BYTES % 4 == 0)
+layout (binding = WEIGHT_BINDING, std430) readonly buffer WeightWords { uint w32u[]; };
+
+uint
+rd32_aligned (uint byte_offset)
+{
+  return w32u[byte_offset >> 2];
+}
+#define rd32 rd32_aligned
+#endif
 
 /* Bits 0-3 of h to bit 4 of bytes 0-3. */
 uint

@@ -10,6 +10,14 @@
  * invocations are SIMD lanes of one core) each invocation computes whole
  * rows on its own: no reduction, no barrier, and short rows (one Q4_K
  * block) keep every lane busy.
+ * With ROW_PER_SUBGROUP (NT = 1 only; an alternative GPU decode shape, see
+ * engine/vulkan/BENCHMARKS.md) a workgroup of SG_ROWS subgroups computes
+ * SG_ROWS rows, one per subgroup: its lanes stride over the row's runs and
+ * a single subgroupAdd sums them, with no shared memory and no barrier, so
+ * each invocation does more of the row and no invocation waits on another
+ * subgroup. The workgroup size (specialization constant 0) is SG_ROWS times
+ * the device's subgroup size; the loop over rows below keeps it correct
+ * whatever number of subgroups the device actually makes of it.
  *   W: n_rows x n_cols of TYPE (row_bytes each), binding 0
  *   x: [n_tokens][x_stride] f32, binding 1;  y: [n_tokens][y_stride] f32, binding 2
  */
@@ -18,7 +26,11 @@
 
 #define WEIGHT_BINDING 0
 #include "dequant.glsl"
-#ifdef ROW_PER_THREAD
+#if defined(ROW_PER_THREAD)
+layout (local_size_x_id = 0) in;
+#elif defined(ROW_PER_SUBGROUP)
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 layout (local_size_x_id = 0) in;
 #else
 #include "reduce.glsl"
@@ -27,6 +39,13 @@ layout (local_size_x_id = 0) in;
 
 #ifndef NT
 #define NT 1
+#endif
+#ifdef ROW_PER_SUBGROUP
+#if NT != 1
+#error "ROW_PER_SUBGROUP is the mat-vec shape (NT = 1)"
+#endif
+/* Rows per workgroup: HEARTH_VK_SG_ROWS in engine/vulkan/hearth-vk-ops.c */
+#define SG_ROWS 4u
 #endif
 
 layout (binding = 1, std430) readonly buffer X { float x[]; };
@@ -78,6 +97,46 @@ main ()
   [[unroll]] for (uint k = 0; k < NT; k++)
     if (t0 + k < p.n_tokens)
       y[p.y_offset + (t0 + k) * p.y_stride + p.out_row0 + r] = acc[k];
+}
+#elif defined(ROW_PER_SUBGROUP)
+void
+main ()
+{
+  uint lane = gl_SubgroupInvocationID;
+
+  /* Uniform per subgroup: leaving early (past n_rows) is legal, there is no
+   * barrier to miss. */
+  for (uint k = gl_SubgroupID; k < SG_ROWS; k += gl_NumSubgroups)
+    {
+      uint r = p.row_begin + gl_WorkGroupID.x * SG_ROWS + k;
+      uint row_byte = r * p.row_bytes;
+      float acc = 0.0;
+
+      if (r >= p.n_rows)
+        return;
+#ifdef FLOAT_TYPE
+      for (uint c = lane; c < p.n_cols; c += gl_SubgroupSize)
+        acc += dq_elem (row_byte, c) * x[p.x_offset + c];
+#else
+      uint n_units = (p.n_cols / QK) * UNITS;
+      for (uint i = lane; i < n_units; i += gl_SubgroupSize)
+        {
+          uint blk = i / UNITS;
+          uint u = i % UNITS;
+          uint xb = p.x_offset + blk * QK + u * 32;
+          float v[32];
+          float s = 0.0;
+
+          dq_unit (row_byte + blk * BLOCK_BYTES, u, v);
+          [[unroll]] for (uint j = 0; j < 32; j++)
+            s += v[j] * x[xb + j];
+          acc += s;
+        }
+#endif
+      acc = subgroupAdd (acc);
+      if (lane == 0)
+        y[p.y_offset + p.out_row0 + r] = acc;
+    }
 }
 #else
 void

@@ -13,6 +13,10 @@
  * GL_EXT_integer_dot_product where glslc has it (DOT_EXT), else declared
  * with GL_EXT_spirv_intrinsics (DOT_SPIRV), else (DOT_EMULATED) four plain
  * integer multiply-adds on the same int8 data.
+ * ROW_PER_SUBGROUP (NT = 1) is matmul.comp's subgroup-per-row mat-vec:
+ * SG_ROWS subgroups per workgroup, a row each, one subgroupAdd, no barrier;
+ * it also reads the weight words with single 32-bit loads where the block
+ * size allows (ALIGNED_WORDS in dequant_int8.glsl).
  *   W: n_rows x n_cols of TYPE (row_bytes each), binding 0
  *   q: quantized x, [n_tokens][x_stride] blocks of 48 bytes from block
  *      x_offset, binding 1;  y: [n_tokens][y_stride] f32, binding 2
@@ -21,9 +25,16 @@
 #extension GL_GOOGLE_include_directive : require
 
 #define WEIGHT_BINDING 0
+#ifdef ROW_PER_SUBGROUP
+#define ALIGNED_WORDS 1
+#endif
 #include "dequant.glsl"
 #include "dequant_int8.glsl"
-#ifdef ROW_PER_THREAD
+#if defined(ROW_PER_THREAD)
+layout (local_size_x_id = 0) in;
+#elif defined(ROW_PER_SUBGROUP)
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 layout (local_size_x_id = 0) in;
 #else
 #include "reduce.glsl"
@@ -32,6 +43,13 @@ layout (local_size_x_id = 0) in;
 
 #ifndef NT
 #define NT 1
+#endif
+#ifdef ROW_PER_SUBGROUP
+#if NT != 1
+#error "ROW_PER_SUBGROUP is the mat-vec shape (NT = 1)"
+#endif
+/* Rows per workgroup: HEARTH_VK_SG_ROWS in engine/vulkan/hearth-vk-ops.c */
+#define SG_ROWS 4u
 #endif
 
 #if defined(DOT_EXT)
@@ -83,6 +101,37 @@ run_dot (uint t, uint i, uint qw[8], vec2 sc, vec2 mn)
          mn.x * uintBitsToFloat (e.y) + mn.y * uintBitsToFloat (e.z);
 }
 
+#ifdef ROW_PER_SUBGROUP
+void
+main ()
+{
+  uint lane = gl_SubgroupInvocationID;
+  uint n_units = (p.n_cols / QK) * UNITS;
+
+  /* Uniform per subgroup: leaving early (past n_rows) is legal, there is no
+   * barrier to miss. */
+  for (uint k = gl_SubgroupID; k < SG_ROWS; k += gl_NumSubgroups)
+    {
+      uint r = p.row_begin + gl_WorkGroupID.x * SG_ROWS + k;
+      uint row_byte = r * p.row_bytes;
+      float acc = 0.0;
+
+      if (r >= p.n_rows)
+        return;
+      for (uint i = lane; i < n_units; i += gl_SubgroupSize)
+        {
+          uint qw[8];
+          vec2 sc, mn;
+
+          dq8_unit (row_byte + (i / UNITS) * BLOCK_BYTES, i % UNITS, qw, sc, mn);
+          acc += run_dot (0u, i, qw, sc, mn);
+        }
+      acc = subgroupAdd (acc);
+      if (lane == 0)
+        y[p.y_offset + p.out_row0 + r] = acc;
+    }
+}
+#else
 void
 main ()
 {
@@ -129,3 +178,4 @@ main ()
     }
 #endif
 }
+#endif

@@ -146,6 +146,60 @@ START_TEST (test_int8_description)
 }
 END_TEST
 
+/* The subgroup-per-row decode mat-vec end to end: GPU-shaped kernels on
+ * lavapipe (HEARTH_VK_GPU_KERNELS) with HEARTH_VK_MATVEC=sg, in this forked
+ * test only; one token per pass, so every mat-mul is a mat-vec. The int8
+ * kernels on the Q4_K_M model, the float ones on the Q8_0 one; the bounds
+ * are the models' own, as everywhere. */
+START_TEST (test_matvec_sg_logits)
+{
+  static const char *const stems[] = { "synth-llama-Q4_K_M", "synth-qwen3-Q8_0" };
+  g_autofree char *rel = g_strdup_printf ("%s.gguf", stems[_i]);
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", rel, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  HearthModelParams mp;
+  const char *text;
+
+  g_setenv ("HEARTH_VK_GPU_KERNELS", "1", TRUE);
+  g_setenv ("HEARTH_VK_MATVEC", "sg", TRUE);
+  g_setenv ("HEARTH_VK_INT_DOT", _i == 0 ? "1" : "0", TRUE);
+  vulkan_params (&mp, -1);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  text = hearth_model_get_backend_description (model);
+  ck_assert_msg (strstr (text, "decode mat-vec: a subgroup per row") != NULL, "%s", text);
+  ck_assert_msg ((strstr (text, "int8 dot-product mat-muls (") != NULL) == (_i == 0), "%s", text);
+  g_clear_pointer (&model, hearth_model_unref);
+  hearth_test_check_model_logits (stems[_i], &mp, 1, FALSE, "vulkan sg mat-vec");
+}
+END_TEST
+
+/* bench-matmul's "kernel" field names the shape that ran: the environment
+ * reaches the CLI's context, and the value is the context's own choice. */
+START_TEST (test_matvec_sg_cli)
+{
+  const char *const args[] = { "bench-matmul", "--backend", "vulkan", "--type", "Q4_K", "--rows", "64", "--cols", "256",
+                               "--runs", "1", "--working-set-mib", "1", "--bandwidth-mib", "4", "--json", NULL };
+  static const char *const shapes[] = { "wg", "sg" };
+
+  g_setenv ("HEARTH_VK_GPU_KERNELS", "1", TRUE);
+  g_setenv ("HEARTH_VK_INT_DOT", "1", TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *want = g_strdup_printf ("\"kernel\": \"int8-dot/%s\"", shapes[i]);
+      int status;
+
+      g_setenv ("HEARTH_VK_MATVEC", shapes[i], TRUE);
+      out = run_cli (args, &status, &err);
+      ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
+      ck_assert_msg (strstr (out, want) != NULL, "no %s in %s", want, out);
+    }
+}
+END_TEST
+
 /* The model says where each layer runs. */
 START_TEST (test_layer_backends)
 {
@@ -452,6 +506,8 @@ vulkan_model_suite (void)
   tcase_add_loop_test (tc, test_int8_logits_chunked, 0, 4);
   tcase_add_test (tc, test_int8_description);
   tcase_add_test (tc, test_stories_greedy_int8);
+  tcase_add_loop_test (tc, test_matvec_sg_logits, 0, 2);
+  tcase_add_test (tc, test_matvec_sg_cli);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("session");

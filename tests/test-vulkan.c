@@ -33,6 +33,7 @@
 #include "hearth-test.h"
 #include "hearth-test-vulkan.h"
 #include "hearth-vk-ops.h"
+#include "hearth-vk-private.h"
 
 static const HearthGgmlType all_types[] = {
   HEARTH_GGML_TYPE_F32, HEARTH_GGML_TYPE_F16, HEARTH_GGML_TYPE_BF16,
@@ -46,11 +47,14 @@ static const HearthGgmlType all_types[] = {
 /* @int_dot: the int8 dot-product mat-muls forced on (the device must have
  * the feature); otherwise forced off, whatever HEARTH_VK_INT_DOT says, so
  * the f32 kernels are what the f32 tolerances check. */
+/* @matvec: the decode mat-vec shape on GPU-shaped contexts, never left to
+ * HEARTH_VK_MATVEC, so each test knows which kernel it checks. */
 static HearthVkContext *
-new_context_dot (gsize    max_buffer,
-                 gboolean no_subgroup,
-                 gboolean gpu_kernels,
-                 gboolean int_dot)
+new_context_shape (gsize               max_buffer,
+                   gboolean            no_subgroup,
+                   gboolean            gpu_kernels,
+                   gboolean            int_dot,
+                   HearthVkMatvecShape matvec)
 {
   HearthVkContextParams p;
   g_autoptr(GError) error = NULL;
@@ -62,6 +66,7 @@ new_context_dot (gsize    max_buffer,
   p.gpu_kernels = gpu_kernels;
   p.force_int_dot = int_dot;
   p.no_int_dot = !int_dot;
+  p.matvec = matvec;
   ctx = hearth_vk_context_new (&p, &error);
   ck_assert_msg (ctx != NULL, "no Vulkan context: %s", error ? error->message : "");
   if (int_dot)
@@ -71,6 +76,15 @@ new_context_dot (gsize    max_buffer,
   else
     ck_assert (!hearth_vk_context_use_int_dot (ctx));
   return ctx;
+}
+
+static HearthVkContext *
+new_context_dot (gsize    max_buffer,
+                 gboolean no_subgroup,
+                 gboolean gpu_kernels,
+                 gboolean int_dot)
+{
+  return new_context_shape (max_buffer, no_subgroup, gpu_kernels, int_dot, HEARTH_VK_MATVEC_WG);
 }
 
 static HearthVkContext *
@@ -766,6 +780,153 @@ START_TEST (test_int_dot_selection)
 }
 END_TEST
 
+/* ---- the subgroup-per-row mat-vec (HEARTH_VK_MATVEC=sg) ---- */
+
+/* A GPU-shaped context with the sg decode shape; lavapipe's subgroups are 8
+ * wide, so a workgroup is 32 invocations computing 4 rows. */
+static HearthVkContext *
+new_context_sg (gsize    max_buffer,
+                gboolean int_dot)
+{
+  HearthVkContext *ctx = new_context_shape (max_buffer, FALSE, TRUE, int_dot, HEARTH_VK_MATVEC_SG);
+
+  ck_assert_msg (hearth_vk_context_use_matvec_sg (ctx), "%s: no subgroup arithmetic, no sg mat-vec",
+                 hearth_vk_context_get_device_name (ctx));
+  ck_assert_str_eq (hearth_vk_matvec_shape (ctx), "sg");
+  return ctx;
+}
+
+/* Which variants the context built (kernels are built on first use, a
+ * context per test): the sg mat-vec and never the workgroup one. */
+static void
+assert_sg_ran (HearthVkContext *ctx,
+               HearthGgmlType   type,
+               gboolean         int8)
+{
+  g_autofree char *lower = g_ascii_strdown (hearth_ggml_type_name (type), -1);
+  g_autofree char *sg = g_strdup_printf ("matvec_%s%s_sgrow", int8 ? "dot_" : "", lower);
+  g_autofree char *wg = g_strdup_printf ("matvec_%s%s_sg", int8 ? "dot_" : "", lower);
+
+  ck_assert_msg (g_hash_table_contains (ctx->kernels, sg), "%s was not built", sg);
+  ck_assert_msg (!g_hash_table_contains (ctx->kernels, wg), "%s ran", wg);
+}
+
+/* Every type, rows not a multiple of the 4 per workgroup (1, 3, 75, 257),
+ * one block (one element for floats: most lanes idle) and many blocks (more
+ * runs than lanes), within check_products' tolerances; then a mat-mat on
+ * the same context, which keeps its workgroup-per-row kernel. */
+static void
+check_sg_type (HearthGgmlType type,
+               gboolean       int8)
+{
+  static const gint64 rows[] = { 1, 3, 75, 257 };
+  g_autoptr(HearthVkContext) ctx = new_context_sg (0, int8);
+  const HearthGgmlTypeInfo *info = hearth_ggml_type_info (type);
+  gint64 cols[2] = { info->quantized ? info->block_size : 1, info->quantized ? 5 * info->block_size : 67 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (cols); j++)
+      check_matmul_full (ctx, type, rows[i], cols[j], 1, 1, int8);
+  assert_sg_ran (ctx, type, int8);
+  check_matmul_full (ctx, type, 75, cols[1], 3, 1, int8);
+}
+
+START_TEST (test_matvec_sg)
+{
+  check_sg_type (all_types[_i], FALSE);
+}
+END_TEST
+
+START_TEST (test_int_dot_matvec_sg)
+{
+  check_sg_type (dot_types[_i], TRUE);
+}
+END_TEST
+
+/* Matrices split over buffers: the row offsets of every piece. */
+START_TEST (test_matvec_sg_split)
+{
+  g_autoptr(HearthVkContext) ctx = new_context_sg (8192, FALSE);
+  g_autoptr(HearthVkContext) dot = new_context_sg (16384, TRUE);
+
+  /* rows per piece: 8192 / 630 = 13 (Q6_K), 8192 / 126 = 65 (Q4_0) */
+  check_matmul (ctx, HEARTH_GGML_TYPE_Q6_K, 75, 768, 1, 6);
+  check_matmul (ctx, HEARTH_GGML_TYPE_Q4_0, 257, 224, 1, 4);
+  assert_sg_ran (ctx, HEARTH_GGML_TYPE_Q6_K, FALSE);
+  /* 16384 / 288 = 56 (Q4_K), / 238 = 68 (Q8_0) */
+  check_matmul_full (dot, HEARTH_GGML_TYPE_Q4_K, 257, 512, 1, 5, TRUE);
+  check_matmul_full (dot, HEARTH_GGML_TYPE_Q8_0, 150, 224, 1, 3, TRUE);
+  assert_sg_ran (dot, HEARTH_GGML_TYPE_Q4_K, TRUE);
+}
+END_TEST
+
+/* Who decides: params.matvec over HEARTH_VK_MATVEC over the default (wg);
+ * never on a CPU-shaped context (unless HEARTH_VK_GPU_KERNELS=1) nor
+ * without subgroup kernels; a value that names no shape is an error. */
+START_TEST (test_matvec_selection)
+{
+  HearthVkContextParams p;
+  g_autoptr(GError) error = NULL;
+  HearthVkContext *ctx;
+
+  hearth_vk_context_params_init (&p);
+  p.gpu_kernels = TRUE;
+  g_unsetenv ("HEARTH_VK_MATVEC");
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_vk_context_use_matvec_sg (ctx));
+  ck_assert_str_eq (hearth_vk_matvec_shape (ctx), "wg");
+  hearth_vk_context_free (ctx);
+
+  g_setenv ("HEARTH_VK_MATVEC", "sg", TRUE);
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (hearth_vk_context_use_matvec_sg (ctx));
+  hearth_vk_context_free (ctx);
+
+  p.matvec = HEARTH_VK_MATVEC_WG;
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_vk_context_use_matvec_sg (ctx));
+  hearth_vk_context_free (ctx);
+
+  p.matvec = HEARTH_VK_MATVEC_SG;
+  p.no_subgroup = TRUE;
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_vk_context_use_matvec_sg (ctx));
+  hearth_vk_context_free (ctx);
+
+  /* lavapipe is a CPU device: without gpu_kernels a row per invocation */
+  p.no_subgroup = FALSE;
+  p.gpu_kernels = FALSE;
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (hearth_vk_context_get_features (ctx)->is_cpu);
+  ck_assert (!hearth_vk_context_use_matvec_sg (ctx));
+  ck_assert_str_eq (hearth_vk_matvec_shape (ctx), "rows");
+  hearth_vk_context_free (ctx);
+
+  /* HEARTH_VK_GPU_KERNELS=1 is params.gpu_kernels (for whole models) */
+  g_setenv ("HEARTH_VK_GPU_KERNELS", "1", TRUE);
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_vk_context_use_row_per_thread (ctx));
+  ck_assert (hearth_vk_context_use_matvec_sg (ctx));
+  hearth_vk_context_free (ctx);
+  g_unsetenv ("HEARTH_VK_GPU_KERNELS");
+
+  p.matvec = HEARTH_VK_MATVEC_AUTO;
+  g_setenv ("HEARTH_VK_MATVEC", "subgroup", TRUE);
+  ctx = hearth_vk_context_new (&p, &error);
+  ck_assert (ctx == NULL);
+  ck_assert_msg (g_error_matches (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT), "%s",
+                 error ? error->message : "no error");
+  ck_assert_msg (strstr (error->message, "HEARTH_VK_MATVEC") != NULL, "%s", error->message);
+  g_unsetenv ("HEARTH_VK_MATVEC");
+}
+END_TEST
+
 /* ---- the small ops ---- */
 
 #define CLOSE(got, want, what, i) \
@@ -1120,7 +1281,15 @@ vulkan_suite (void)
   tcase_add_loop_test (tc, test_matmul_multi, 0, 2);
   suite_add_tcase (s, tc);
 
-  tc = tcase_create ("large");
+  tc = tcase_create ("matvec-sg");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_matvec_selection);
+  tcase_add_loop_test (tc, test_matvec_sg, 0, N_TYPES);
+  tcase_add_loop_test (tc, test_int_dot_matvec_sg, 0, N_DOT_TYPES);
+  tcase_add_test (tc, test_matvec_sg_split);
+  suite_add_tcase (s, tc);
+
+    tc = tcase_create ("large");
   tcase_set_timeout (tc, 240);
   tcase_add_loop_test (tc, test_split_device_limit, 0, 2);
   suite_add_tcase (s, tc);

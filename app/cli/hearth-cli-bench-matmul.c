@@ -119,8 +119,11 @@ bench_type_vulkan (HearthVkContext  *ctx,
   g_autofree guint8 *w = random_matrix (pool, type, rows, cols, 1, &row_bytes);
   HearthVkMatvecTiming t;
   double frac;
-  /* Which kernel ran: the int8 one quantizes x first, inside the timing. */
-  const char *kernel = hearth_vk_context_use_int_dot (ctx) && hearth_vk_int_dot_type (type) ? "int8-dot" : "float";
+  /* Which kernel ran (the int8 one quantizes x first, inside the timing)
+   * and in which shape: "int8-dot/sg", "float/wg", ... */
+  g_autofree char *kernel = g_strdup_printf ("%s/%s",
+                                             hearth_vk_context_use_int_dot (ctx) && hearth_vk_int_dot_type (type) ?
+                                             "int8-dot" : "float", hearth_vk_matvec_shape (ctx));
 
   if (w == NULL)
     {

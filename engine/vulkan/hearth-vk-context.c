@@ -531,6 +531,37 @@ choose_int_dot (const HearthVkFeatures       *f,
   return f->int_dot_accel;
 }
 
+/* params.matvec, else $HEARTH_VK_MATVEC; a value that names no shape is an
+ * error, so that a benchmark run with a typo does not quietly measure the
+ * default. The default stays "wg" (today's kernel) until a GPU
+ * measurement says "sg" is faster (engine/vulkan/BENCHMARKS.md). */
+static gboolean
+choose_matvec (HearthVkContext              *ctx,
+               const HearthVkContextParams *params,
+               GError                     **error)
+{
+  HearthVkMatvecShape shape = params->matvec;
+
+  if (shape == HEARTH_VK_MATVEC_AUTO)
+    {
+      const char *env = g_getenv ("HEARTH_VK_MATVEC");
+
+      if (env == NULL || *env == '\0' || g_strcmp0 (env, "wg") == 0)
+        shape = HEARTH_VK_MATVEC_WG;
+      else if (g_strcmp0 (env, "sg") == 0)
+        shape = HEARTH_VK_MATVEC_SG;
+      else
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "HEARTH_VK_MATVEC=%s: expected wg or sg", env);
+          return FALSE;
+        }
+    }
+  ctx->matvec_sg = shape == HEARTH_VK_MATVEC_SG && !ctx->row_per_thread && ctx->use_subgroup &&
+                   ctx->features.subgroup_size > 0;
+  return TRUE;
+}
+
 HearthVkContext *
 hearth_vk_context_new (const HearthVkContextParams *params,
                        GError                     **error)
@@ -620,9 +651,14 @@ hearth_vk_context_new (const HearthVkContextParams *params,
   ctx->use_subgroup = ctx->features.subgroup_arith && !params->no_subgroup;
   ctx->memory_limit = params->memory_limit;
   /* On a CPU device the invocations are SIMD lanes of one core: a row per
-   * lane beats a workgroup per row with its reduction. */
-  ctx->row_per_thread = ctx->features.is_cpu && !params->gpu_kernels;
+   * lane beats a workgroup per row with its reduction. HEARTH_VK_GPU_KERNELS=1
+   * is params.gpu_kernels for whole models and the CLI (the end-to-end
+   * tests and tools/gpu-bench's rehearsal on lavapipe run the GPU shapes). */
+  ctx->row_per_thread = ctx->features.is_cpu && !params->gpu_kernels &&
+                        g_strcmp0 (g_getenv ("HEARTH_VK_GPU_KERNELS"), "1") != 0;
   ctx->int_dot = choose_int_dot (&ctx->features, params);
+  if (!choose_matvec (ctx, params, error))
+    return NULL;
   load_cache (ctx);
   return g_steal_pointer (&ctx);
 }
@@ -719,4 +755,10 @@ guint64
 hearth_vk_context_get_allocated (HearthVkContext *ctx)
 {
   return ctx->allocated;
+}
+
+gboolean
+hearth_vk_context_use_matvec_sg (HearthVkContext *ctx)
+{
+  return ctx->matvec_sg;
 }

@@ -226,11 +226,13 @@ hearth_vk_model_new (HearthModel *model,
   features = hearth_vk_features_describe (hearth_vk_context_get_features (vm->ctx));
   range = vm->n_gpu > 0 ? layer_range (0, vm->n_gpu) : g_strdup ("no layers");
   dot = int_dot_note (vm);
-  vm->description = g_strdup_printf ("Vulkan device %u (%s%s; %s): %s%s%s",
+  vm->description = g_strdup_printf ("Vulkan device %u (%s%s; %s): %s%s%s%s",
                                      hearth_vk_context_get_device_index (vm->ctx),
                                      hearth_vk_context_get_device_name (vm->ctx),
                                      hearth_vk_context_get_features (vm->ctx)->is_cpu ? ", a CPU device" : "",
-                                     features, range, vm->full ? " + output" : "", dot);
+                                     features, range, vm->full ? " + output" : "", dot,
+                                     hearth_vk_context_use_matvec_sg (vm->ctx) ?
+                                     ", decode mat-vec: a subgroup per row" : "");
   return vm;
 
 fail:

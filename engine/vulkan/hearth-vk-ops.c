@@ -13,6 +13,9 @@
 #define MAX_GROUPS 65535u
 /* Tokens per workgroup of the mat-mat kernel (NT in matmul.comp). */
 #define MATMAT_NT 8
+/* Rows per workgroup of the subgroup-per-row mat-vec (SG_ROWS in
+ * matmul.comp and matmul_dot.comp): a workgroup of this many subgroups. */
+#define HEARTH_VK_SG_ROWS 4
 
 static guint32
 groups_for (guint64 n,
@@ -92,6 +95,14 @@ hearth_vk_int_dot_type (HearthGgmlType type)
     }
 }
 
+const char *
+hearth_vk_matvec_shape (HearthVkContext *ctx)
+{
+  if (hearth_vk_context_use_row_per_thread (ctx))
+    return "rows";
+  return hearth_vk_context_use_matvec_sg (ctx) ? "sg" : "wg";
+}
+
 /* Bytes of one quantized block of 32 activations (quantize_q8.comp). */
 #define Q8_BLOCK_BYTES 48
 
@@ -136,14 +147,32 @@ dispatch_matmul (HearthVkSequence     *seq,
                  guint32               n_tokens,
                  GError              **error)
 {
+  HearthVkContext *ctx = hearth_vk_sequence_get_context (seq);
   gboolean vec = n_tokens == 1;
-  gboolean rows = hearth_vk_context_use_row_per_thread (hearth_vk_sequence_get_context (seq));
+  gboolean rows = hearth_vk_context_use_row_per_thread (ctx);
+  /* The subgroup-per-row shape is decode only: the mat-mat kernel keeps its
+   * workgroup per row (and per 8 tokens). */
+  gboolean sg_rows = vec && hearth_vk_context_use_matvec_sg (ctx);
+  /* Rows one workgroup computes, and rows one dispatch covers (at most
+   * MAX_GROUPS workgroups). */
+  guint32 wg_rows = rows ? WG : sg_rows ? HEARTH_VK_SG_ROWS : 1;
+  gint64 dispatch_rows = (gint64) MAX_GROUPS * (sg_rows ? HEARTH_VK_SG_ROWS : 1);
   g_autofree char *base = NULL;
   HearthVkKernel *k;
 
   base = g_strconcat (vec ? "matvec_" : "matmat_", q8 != NULL ? "dot_" : "", type_suffix (w->type),
-                      rows ? "_rows" : NULL, NULL);
-  k = kernel (seq, base, !rows, 3, sizeof (struct HearthVkPushMatmul), WG, error);
+                      rows ? "_rows" : sg_rows ? "_sgrow" : NULL, NULL);
+  if (sg_rows)
+    {
+      /* HEARTH_VK_SG_ROWS subgroups of the device's size: the shader
+       * copes with another split, so no subgroup-size control is needed. */
+      guint32 sg = hearth_vk_context_get_features (ctx)->subgroup_size;
+
+      k = hearth_vk_context_get_kernel (ctx, base, 3, sizeof (struct HearthVkPushMatmul),
+                                        MIN (HEARTH_VK_SG_ROWS * sg, 1024), error);
+    }
+  else
+    k = kernel (seq, base, !rows, 3, sizeof (struct HearthVkPushMatmul), WG, error);
   if (k == NULL)
     return FALSE;
   for (guint i = 0; i < w->n_pieces; i++)
@@ -151,7 +180,7 @@ dispatch_matmul (HearthVkSequence     *seq,
       const HearthVkPiece *piece = &w->pieces[i];
       HearthVkBuffer *bufs[3] = { piece->buf, q8 != NULL ? q8 : x, y };
 
-      for (gint64 r = 0; r < piece->n_rows; r += MAX_GROUPS)
+      for (gint64 r = 0; r < piece->n_rows; r += dispatch_rows)
         {
           struct HearthVkPushMatmul p = {
             .n_cols = (guint32) w->n_cols,
@@ -166,11 +195,10 @@ dispatch_matmul (HearthVkSequence     *seq,
             .y_offset = y_offset,
             .y_stride = y_stride,
           };
-          guint32 gx = (guint32) MIN ((gint64) MAX_GROUPS, piece->n_rows - r);
+          guint32 gx = (guint32) MIN (dispatch_rows, piece->n_rows - r);
           guint32 gy = vec ? 1 : (n_tokens + MATMAT_NT - 1) / MATMAT_NT;
 
-          if (rows)
-            gx = (gx + WG - 1) / WG;
+          gx = (gx + wg_rows - 1) / wg_rows;
           if (!hearth_vk_sequence_dispatch (seq, k, bufs, &p, gx, gy, 1, error))
             return FALSE;
         }

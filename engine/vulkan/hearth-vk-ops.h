@@ -16,6 +16,10 @@ G_BEGIN_DECLS
 /* Whether @type has int8 dot-product mat-mul kernels (matmul_dot.comp):
  * Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. */
 gboolean hearth_vk_int_dot_type (HearthGgmlType type);
+/* The decode mat-vec's shape on @ctx: "rows" (a row per invocation, CPU
+ * devices), "wg" (a workgroup per row) or "sg" (a subgroup per row); see
+ * HearthVkMatvecShape. For reports (bench-matmul's "kernel" field). */
+const char *hearth_vk_matvec_shape (HearthVkContext *ctx);
 
 /* Several mat-muls of one x, such as q, k, v or gate, up: y[i] = W[i] x
  * (all W[i] of one width), as hearth_vk_op_matmul each, except that on the

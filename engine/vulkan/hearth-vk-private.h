@@ -50,6 +50,7 @@ struct _HearthVkContext
   gboolean                         use_subgroup;
   gboolean                         row_per_thread;
   gboolean                         int_dot;   /* int8 dot-product mat-muls in use */
+  gboolean                         matvec_sg; /* decode mat-vec: a subgroup per row */
   guint64                          allocated;
   guint64                          memory_limit;
   GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */

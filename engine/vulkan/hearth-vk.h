@@ -113,6 +113,18 @@ GPtrArray *hearth_vk_list_devices (GError **error);
 /* "fp16 int8 storage8 storage16 subgroup=8 ..." (caller frees) */
 char      *hearth_vk_features_describe (const HearthVkFeatures *f);
 
+/* The GPU-shaped decode mat-vec (n_tokens = 1). WG: a workgroup of 64
+ * invocations per weight row, summed through shared memory (reduce.glsl).
+ * SG: a subgroup per row, HEARTH_VK_SG_ROWS rows per workgroup, one
+ * subgroupAdd and no barrier. WG stays the default until a GPU measurement
+ * (tools/gpu-bench, engine/vulkan/BENCHMARKS.md) says SG is faster. */
+typedef enum
+{
+  HEARTH_VK_MATVEC_AUTO,
+  HEARTH_VK_MATVEC_WG,
+  HEARTH_VK_MATVEC_SG,
+} HearthVkMatvecShape;
+
 typedef struct
 {
   int         device_index;     /* < 0: choose */
@@ -120,7 +132,8 @@ typedef struct
   gsize       max_buffer_bytes; /* 0: the device's limits; else a smaller cap (tests) */
   gboolean    no_subgroup;      /* never pick the subgroup kernel variants */
   guint64     memory_limit;     /* 0: none; else device-local bytes this context may allocate */
-  gboolean    gpu_kernels;      /* GPU-shaped mat-mul kernels even on a CPU device (tests) */
+  gboolean    gpu_kernels;      /* GPU-shaped mat-mul kernels even on a CPU device (tests;
+                                 * HEARTH_VK_GPU_KERNELS=1 in the environment does the same) */
   const char *fault;            /* the fault hook (see above); NULL: $HEARTH_VK_FAULT (tests) */
   gboolean    staged;           /* never map device buffers: every transfer staged, as on a
                                  * discrete GPU, even on unified memory (tests) */
@@ -131,6 +144,13 @@ typedef struct
    * =0 in the environment does the same. */
   gboolean    force_int_dot;
   gboolean    no_int_dot;
+  /* The decode mat-vec's shape on GPU-shaped contexts (not on a CPU device,
+   * which gives each invocation whole rows unless gpu_kernels is set):
+   * HEARTH_VK_MATVEC_AUTO reads HEARTH_VK_MATVEC=wg|sg from the environment
+   * (unset or empty: wg; anything else fails hearth_vk_context_new with
+   * INVALID_ARGUMENT). sg needs subgroup arithmetic (and no no_subgroup);
+   * without it wg runs. */
+  HearthVkMatvecShape matvec;
 } HearthVkContextParams;
 
 typedef struct _HearthVkContext HearthVkContext;
@@ -155,6 +175,10 @@ gboolean          hearth_vk_context_use_subgroup (HearthVkContext *ctx);
 gboolean          hearth_vk_context_use_int_dot (HearthVkContext *ctx);
 /* Whether mat-muls give each invocation whole rows (CPU devices). */
 gboolean          hearth_vk_context_use_row_per_thread (HearthVkContext *ctx);
+/* Whether the decode mat-vec gives each subgroup a row (HEARTH_VK_MATVEC=sg
+ * on a GPU-shaped context with subgroup arithmetic); FALSE under
+ * use_row_per_thread. */
+gboolean          hearth_vk_context_use_matvec_sg (HearthVkContext *ctx);
 /* Whether the device was lost (see above): only freeing is left to do. */
 gboolean          hearth_vk_context_is_lost (HearthVkContext *ctx);
 /* FALSE with the lost-device error when it was; every entry point of the
