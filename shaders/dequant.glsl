@@ -211,12 +211,13 @@ dq_unit (uint b, uint u, out float v[32])
 #define BLOCK_BYTES 176
 #define QS_AT 48
 #endif
+/* Group u's 6-bit scale and min, packed in the 12 bytes at b + 4: groups
+ * 0-3 in the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); groups 4-7
+ * in the nibbles of bytes 8-11 with their top 2 bits in the high bits of
+ * bytes 0-7. Shared with dequant_int8.glsl. */
 void
-dq_unit (uint b, uint u, out float v[32])
+kq_scale_min (uint b, uint u, out uint sc, out uint m)
 {
-  float d = rdh (b);
-  float dmin = rdh (b + 2);
-  uint sc, m;
   if (u < 4)
     {
       sc = rd8 (b + 4 + u) & 63u;
@@ -227,6 +228,15 @@ dq_unit (uint b, uint u, out float v[32])
       sc = (rd8 (b + 4 + u + 4) & 15u) | ((rd8 (b + 4 + u - 4) >> 6) << 4);
       m = (rd8 (b + 4 + u + 4) >> 4) | ((rd8 (b + 4 + u) >> 6) << 4);
     }
+}
+
+void
+dq_unit (uint b, uint u, out float v[32])
+{
+  float d = rdh (b);
+  float dmin = rdh (b + 2);
+  uint sc, m;
+  kq_scale_min (b, u, sc, m);
   float d1 = d * float (sc);
   float m1 = dmin * float (m);
   uint shift = (u & 1u) * 4u;

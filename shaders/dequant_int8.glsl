@@ -135,16 +135,7 @@ dq8_unit (uint b, uint u, out uint qw[8], out vec2 sc, out vec2 mn)
   float d = rdh (b);
   float dmin = rdh (b + 2);
   uint s, m;
-  if (u < 4)
-    {
-      s = rd8 (b + 4 + u) & 63u;
-      m = rd8 (b + 4 + u + 4) & 63u;
-    }
-  else
-    {
-      s = (rd8 (b + 4 + u + 4) & 15u) | ((rd8 (b + 4 + u - 4) >> 6) << 4);
-      m = (rd8 (b + 4 + u + 4) >> 4) | ((rd8 (b + 4 + u) >> 6) << 4);
-    }
+  kq_scale_min (b, u, s, m);
   uint shift = (u & 1u) * 4u;
   [[unroll]] for (uint w = 0; w < 8; w++)
     {
