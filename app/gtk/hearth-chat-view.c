@@ -93,8 +93,7 @@ update_lost_bar (HearthChatView *self,
     g_autofree char *body = NULL;
 
     if (last.backend == HEARTH_BACKEND_VULKAN)
-      body = g_strdup_printf (_("“%s” was unloaded. Reload it on the GPU, or run it on the CPU for now "
-                                "(slower, but it does not depend on the GPU)."), base);
+      body = g_strdup_printf (_("“%s” was unloaded. Reload it, or run it on the CPU for now."), base);
     else
       body = g_strdup_printf (_("“%s” was unloaded. Reload it to go on."), base);
     gtk_label_set_text (GTK_LABEL (self->lost_body), body);
