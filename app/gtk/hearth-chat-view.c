@@ -117,7 +117,8 @@ update_controls (HearthChatView *self)
   if (loaded)
     gtk_widget_set_tooltip_text (self->send_button, _("Send (Enter)"));
   else if (lost)
-    gtk_widget_set_tooltip_text (self->send_button, _("No model is loaded: the GPU device was lost. Reload the model to send."));
+    gtk_widget_set_tooltip_text (self->send_button,
+                                 _("No model is loaded: the GPU device was lost. Reload the model to send."));
   else
     gtk_widget_set_tooltip_text (self->send_button, _("No model is loaded. Load a model to send."));
   update_lost_bar (self, loaded);
