@@ -520,6 +520,16 @@ hearth_model_get_n_gpu_layers (HearthModel *self)
   return 0;
 }
 
+gboolean
+hearth_model_is_device_lost (HearthModel *self)
+{
+#ifdef HEARTH_HAVE_VULKAN
+  if (self->vk != NULL)
+    return hearth_vk_model_is_device_lost (self->vk);
+#endif
+  return FALSE;
+}
+
 static guint64
 matrix_bytes (const HearthWeight *w)
 {

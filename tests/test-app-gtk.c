@@ -12,6 +12,9 @@
 #include "hearth-model-info.h"
 #include "hearth-store.h"
 #include "hearth-test.h"
+#ifdef HEARTH_HAVE_VULKAN
+#include "hearth-test-vulkan.h"
+#endif
 #include "hearth-thread.h"
 #include "hearth-token-batcher.h"
 
@@ -417,6 +420,14 @@ START_TEST (test_thread_settings_and_title)
   ck_assert (!hearth_thread_settings_say_stopped (NULL));
   ck_assert (!hearth_thread_settings_say_stopped ("not json"));
   ck_assert (hearth_thread_settings_say_stopped ("{\"stopped\": true}"));
+  ck_assert (!hearth_thread_settings_say_device_lost (json));
+  ck_assert (!hearth_thread_settings_say_device_lost ("{\"stopped\": true}"));
+  g_free (json);
+  /* A reply the lost device cut short is stopped, and says why. */
+  json = hearth_thread_dup_settings_json_device_lost (&sp, "/a/b/model.gguf");
+  ck_assert (strstr (json, "\"model\":\"model.gguf\"") != NULL);
+  ck_assert (hearth_thread_settings_say_stopped (json));
+  ck_assert (hearth_thread_settings_say_device_lost (json));
   ck_assert_str_eq (t1, "Once upon a time");
   ck_assert_int_eq (g_utf8_strlen (t2, -1), 41);
   ck_assert (g_str_has_suffix (t2, "é…"));
@@ -587,6 +598,159 @@ START_TEST (test_worker_bad_model)
 }
 END_TEST
 
+#ifdef HEARTH_HAVE_VULKAN
+/* As the window does when it goes: the model is dropped on the engine
+ * thread and the thread joined. Then the tasks' last references (released
+ * from idle callbacks) go, and the worker with them; otherwise the model
+ * would still be held at exit, with lavapipe's objects, which
+ * LeakSanitizer then reports. */
+static void
+finish_worker (HearthEngineWorker *w)
+{
+  hearth_engine_worker_shutdown (w);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static char *
+greedy_reply (HearthEngineWorker *w,
+              HearthTokenBatcher *b,
+              Run                *run)
+{
+  HearthSamplerParams sp;
+  char *text;
+
+  hearth_sampler_params_init (&sp); /* greedy */
+  g_string_truncate (run->received.text, 0);
+  hearth_engine_worker_respond_async (w, hearth_token_batcher_begin (b), NULL, one_message ("Once upon a time"),
+                                      &sp, NULL, on_reply, run);
+  wait_done (run);
+  hearth_assert_no_error (run->error);
+  hearth_token_batcher_flush (b);
+  ck_assert_msg (run->reply->device_lost == NULL, "%s", run->reply->device_lost);
+  ck_assert_uint_gt (run->reply->n_generated, 1);
+  text = g_strdup (run->reply->text);
+  ck_assert_str_eq (run->received.text->str, text);
+  g_clear_pointer (&run->reply, hearth_worker_reply_free);
+  return text;
+}
+
+/* The GPU device is lost at the first decode step (HEARTH_VK_FAULT, once
+ * in the process): the reply comes back with what it had said, marked
+ * with the engine's lost-device message; the worker has dropped the model
+ * and remembers what to reload. Loaded again with the same settings it
+ * replies in full, and that reply begins with the partial one and is the
+ * CPU backend's greedy reply (the reference) to the same prompt. */
+START_TEST (test_worker_device_lost)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  Run run = { { g_string_new (NULL), 0, 0 }, NULL, NULL, FALSE, NULL };
+  g_autoptr(HearthTokenBatcher) b = hearth_token_batcher_new (NULL, 16, on_batch_cancel, &run);
+  g_autoptr(HearthEngineWorker) w = NULL;
+  g_autoptr(HearthEngineWorker) cpu = NULL;
+  HearthWorkerLoadParams lp = { HEARTH_BACKEND_VULKAN, 0, 1, -1 };
+  HearthWorkerLoadParams last;
+  HearthSamplerParams sp;
+  const char *last_path = NULL;
+  g_autofree char *partial = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *reference = NULL;
+
+  g_setenv ("HEARTH_VK_FAULT", "submit:2:device-lost:once", TRUE);
+  w = hearth_engine_worker_new (b);
+  hearth_engine_worker_load_async (w, path, &lp, on_loaded, &run);
+  wait_done (&run);
+  hearth_assert_no_error (run.error);
+  ck_assert (g_str_has_prefix (hearth_engine_worker_get_backend_description (w), "Vulkan"));
+  ck_assert_ptr_null (hearth_engine_worker_get_device_lost (w));
+
+  hearth_sampler_params_init (&sp);
+  hearth_engine_worker_respond_async (w, hearth_token_batcher_begin (b), NULL, one_message ("Once upon a time"),
+                                      &sp, NULL, on_reply, &run);
+  wait_done (&run);
+  hearth_assert_no_error (run.error);
+  hearth_token_batcher_flush (b);
+  ck_assert_ptr_nonnull (run.reply);
+  ck_assert_msg (run.reply->device_lost != NULL && strstr (run.reply->device_lost, "was lost") != NULL &&
+                 strstr (run.reply->device_lost, "must be reloaded") != NULL, "%s",
+                 run.reply->device_lost ? run.reply->device_lost : "(not lost)");
+  /* The prompt ran and its first token streamed; the next step was lost. */
+  ck_assert_str_eq (run.reply->text, run.received.text->str);
+  ck_assert_uint_gt (strlen (run.reply->text), 0);
+  partial = g_strdup (run.reply->text);
+  ck_assert (!hearth_engine_worker_is_loaded (w));
+  ck_assert_ptr_null (hearth_engine_worker_get_model_path (w));
+  ck_assert_str_eq (hearth_engine_worker_get_device_lost (w), run.reply->device_lost);
+  ck_assert (hearth_engine_worker_get_last_load (w, &last_path, &last));
+  ck_assert_str_eq (last_path, path);
+  ck_assert_int_eq (last.backend, HEARTH_BACKEND_VULKAN);
+  ck_assert_int_eq (last.n_gpu_layers, -1);
+  g_clear_pointer (&run.reply, hearth_worker_reply_free);
+
+  /* Asking again without a model is an error, not a crash. */
+  hearth_engine_worker_respond_async (w, hearth_token_batcher_begin (b), NULL, one_message ("hi"), &sp, NULL,
+                                      on_reply, &run);
+  wait_done (&run);
+  hearth_assert_error (run.error, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&run.error);
+
+  /* Reload: the fault was the first context's only. */
+  hearth_engine_worker_load_async (w, last_path, &last, on_loaded, &run);
+  wait_done (&run);
+  hearth_assert_no_error (run.error);
+  ck_assert (hearth_engine_worker_is_loaded (w));
+  ck_assert_ptr_null (hearth_engine_worker_get_device_lost (w));
+  ck_assert (g_str_has_prefix (hearth_engine_worker_get_backend_description (w), "Vulkan"));
+  full = greedy_reply (w, b, &run);
+  ck_assert_msg (g_str_has_prefix (full, partial), "%s / %s", partial, full);
+
+  cpu = hearth_engine_worker_new (b);
+  lp.backend = HEARTH_BACKEND_CPU;
+  hearth_engine_worker_load_async (cpu, path, &lp, on_loaded, &run);
+  wait_done (&run);
+  hearth_assert_no_error (run.error);
+  reference = greedy_reply (cpu, b, &run);
+  ck_assert_str_eq (full, reference);
+  finish_worker (cpu);
+  finish_worker (w);
+  g_string_free (run.received.text, TRUE);
+}
+END_TEST
+
+/* Another device error (out of device memory at a submit) keeps the model:
+ * the reply fails with it, and the next one works. */
+START_TEST (test_worker_device_error)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  Run run = { { g_string_new (NULL), 0, 0 }, NULL, NULL, FALSE, NULL };
+  g_autoptr(HearthTokenBatcher) b = hearth_token_batcher_new (NULL, 16, on_batch_cancel, &run);
+  g_autoptr(HearthEngineWorker) w = NULL;
+  HearthWorkerLoadParams lp = { HEARTH_BACKEND_VULKAN, 0, 1, -1 };
+  HearthSamplerParams sp;
+  g_autofree char *text = NULL;
+
+  g_setenv ("HEARTH_VK_FAULT", "submit:2:oom-device", TRUE);
+  w = hearth_engine_worker_new (b);
+  hearth_engine_worker_load_async (w, path, &lp, on_loaded, &run);
+  wait_done (&run);
+  hearth_assert_no_error (run.error);
+  hearth_sampler_params_init (&sp);
+  hearth_engine_worker_respond_async (w, hearth_token_batcher_begin (b), NULL, one_message ("Once upon a time"),
+                                      &sp, NULL, on_reply, &run);
+  wait_done (&run);
+  ck_assert_ptr_null (run.reply);
+  hearth_assert_error (run.error, HEARTH_ENGINE_ERROR_DEVICE);
+  g_clear_error (&run.error);
+  ck_assert (hearth_engine_worker_is_loaded (w));
+  ck_assert_ptr_null (hearth_engine_worker_get_device_lost (w));
+  text = greedy_reply (w, b, &run);
+  ck_assert_uint_gt (strlen (text), 0);
+  finish_worker (w);
+  g_string_free (run.received.text, TRUE);
+}
+END_TEST
+#endif
+
 static Suite *
 app_gtk_suite (void)
 {
@@ -622,6 +786,10 @@ app_gtk_suite (void)
   tcase_add_test (tc, test_worker_stream);
   tcase_add_test (tc, test_worker_cancel);
   tcase_add_test (tc, test_worker_bad_model);
+#ifdef HEARTH_HAVE_VULKAN
+  tcase_add_test (tc, test_worker_device_lost);
+  tcase_add_test (tc, test_worker_device_error);
+#endif
   suite_add_tcase (s, tc);
   return s;
 }
@@ -629,5 +797,10 @@ app_gtk_suite (void)
 int
 main (void)
 {
+#ifdef HEARTH_HAVE_VULKAN
+  /* A pipeline cache of its own, and lavapipe kept mapped for LeakSanitizer. */
+  return hearth_test_vulkan_run (app_gtk_suite ());
+#else
   return hearth_test_run (app_gtk_suite ());
+#endif
 }

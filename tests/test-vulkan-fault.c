@@ -148,6 +148,54 @@ START_TEST (test_layer_lost)
 }
 END_TEST
 
+/* A :once fault is the first context's only: the second context made with
+ * the same value runs the sum right, and a plain item still applies. */
+START_TEST (test_layer_once)
+{
+  static const char *const values[] = { "staged,submit:1:device-lost:once", "staged,submit:1:device-lost:once",
+                                        "staged,submit:1:device-lost:once,submit:2:device-lost" };
+  static const gboolean lost_at[][2] = { { TRUE, TRUE }, { FALSE, FALSE }, { FALSE, TRUE } };
+  float ha[64], hb[64];
+
+  for (guint i = 0; i < G_N_ELEMENTS (ha); i++)
+    {
+      ha[i] = (float) i * 0.25f;
+      hb[i] = 1.0f - (float) i;
+    }
+  for (guint c = 0; c < G_N_ELEMENTS (values); c++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HearthVkContext) ctx = fault_context (values[c], &error);
+      HearthVkBuffer *a, *b, *y;
+
+      ck_assert_msg (ctx != NULL, "%s", error ? error->message : "");
+      a = hearth_vk_buffer_new (ctx, sizeof ha, &error);
+      b = hearth_vk_buffer_new (ctx, sizeof hb, &error);
+      y = hearth_vk_buffer_new (ctx, sizeof ha, &error);
+      ck_assert_msg (a != NULL && b != NULL && y != NULL, "%s", error ? error->message : "");
+      ck_assert_msg (hearth_vk_buffer_upload (ctx, a, 0, ha, sizeof ha, &error) &&
+                     hearth_vk_buffer_upload (ctx, b, 0, hb, sizeof hb, &error), "%s", error ? error->message : "");
+      for (guint k = 0; k < 2; k++)
+        {
+          if (lost_at[c][k])
+            {
+              ck_assert_msg (!run_add (ctx, a, b, y, ha, hb, G_N_ELEMENTS (ha), &error),
+                             "context %u, sum %u: no fault", c, k);
+              assert_lost (error, ctx);
+              g_clear_error (&error);
+            }
+          else
+            ck_assert_msg (run_add (ctx, a, b, y, ha, hb, G_N_ELEMENTS (ha), &error),
+                           "context %u, sum %u: %s", c, k, error ? error->message : "");
+        }
+      ck_assert (hearth_vk_context_is_lost (ctx) == (lost_at[c][0] || lost_at[c][1]));
+      hearth_vk_buffer_free (ctx, a);
+      hearth_vk_buffer_free (ctx, b);
+      hearth_vk_buffer_free (ctx, y);
+    }
+}
+END_TEST
+
 static HearthVkBuffer *
 new_buffer (HearthVkContext *ctx,
             gboolean         host,
@@ -208,7 +256,8 @@ START_TEST (test_malformed)
 {
   static const char *const bad[] = { "submit", "submit:0:device-lost", "submit:x:device-lost", "submit:-1:device-lost",
                                      "sumbit:1:device-lost", "alloc:1:oom", "alloc:1:oom-host:2", "alloc:1:oom-host,fence",
-                                     "submit:99999999999999999999:device-lost", "submit:1:timeout" };
+                                     "submit:99999999999999999999:device-lost", "submit:1:timeout",
+                                     "submit:1:device-lost:twice", "submit:1:device-lost:once:once" };
   g_autoptr(GError) error = NULL;
   HearthVkContext *ctx;
 
@@ -472,6 +521,71 @@ START_TEST (test_lost_in_chat)
   ck_assert (!hearth_chat_respond (chat, sampler, NULL, NULL, NULL, NULL, &reply, &error));
   ck_assert_str_eq (error->message, first);
   hearth_chat_reply_clear (&reply);
+}
+END_TEST
+
+/* What the app's Reload relies on: with submit:2:device-lost:once in the
+ * environment, the first model's device is lost in a chat reply and the
+ * model says so (a CPU model never does); a model loaded afterwards in the
+ * same process, the environment unchanged, gets no fault and gives the
+ * reference logits and greedy continuation. */
+START_TEST (test_lost_once)
+{
+  g_autofree char *path = model_path ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthModel) cpu = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthChat) chat = NULL;
+  g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
+  HearthChatReply reply;
+  HearthModelParams mp;
+
+  g_setenv ("HEARTH_VK_FAULT", "submit:2:device-lost:once", TRUE);
+  hearth_model_params_init (&mp);
+  cpu = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (cpu != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_model_is_device_lost (cpu));
+
+  vulkan_params (&mp);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  ck_assert (!hearth_model_is_device_lost (model));
+  session = new_session (model, 128, &error);
+  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+  chat = hearth_chat_new (session, &error);
+  ck_assert_msg (chat != NULL, "%s", error ? error->message : "");
+  hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, "Tell me a story.");
+  ck_assert (!hearth_chat_respond (chat, sampler, NULL, NULL, NULL, NULL, &reply, &error));
+  assert_model_lost (error);
+  ck_assert (hearth_model_is_device_lost (model));
+  ck_assert (!hearth_model_is_device_lost (cpu));
+  hearth_chat_reply_clear (&reply);
+  g_clear_error (&error);
+  g_clear_pointer (&chat, hearth_chat_free);
+  g_clear_pointer (&session, hearth_session_free);
+  g_clear_pointer (&model, hearth_model_unref);
+
+  /* The second model: the same reply runs to its end. */
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  session = new_session (model, 128, &error);
+  ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+  chat = hearth_chat_new (session, &error);
+  ck_assert_msg (chat != NULL, "%s", error ? error->message : "");
+  hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, "Tell me a story.");
+  ck_assert_msg (hearth_chat_respond (chat, sampler, NULL, NULL, NULL, NULL, &reply, &error),
+                 "%s", error ? error->message : "");
+  ck_assert_uint_gt (reply.gen.n_generated, 1);
+  ck_assert (!hearth_model_is_device_lost (model));
+  hearth_chat_reply_clear (&reply);
+  g_clear_pointer (&chat, hearth_chat_free);
+  g_clear_pointer (&session, hearth_session_free);
+  g_clear_pointer (&model, hearth_model_unref);
+
+  /* Still set: the models check_reloaded loads are the third and fourth. */
+  ck_assert_str_eq (g_getenv ("HEARTH_VK_FAULT"), "submit:2:device-lost:once");
+  check_reloaded ();
 }
 END_TEST
 
@@ -761,6 +875,7 @@ vulkan_fault_suite (void)
   tcase_add_loop_test (tc, test_layer_lost, 0, 4);
   tcase_add_loop_test (tc, test_layer_oom, 0, 3);
   tcase_add_test (tc, test_malformed);
+  tcase_add_test (tc, test_layer_once);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("model");
@@ -768,6 +883,7 @@ vulkan_fault_suite (void)
   tcase_add_checked_fixture (tc, clear_fault, NULL);
   tcase_add_test (tc, test_lost_at_decode);
   tcase_add_test (tc, test_lost_in_chat);
+  tcase_add_test (tc, test_lost_once);
   tcase_add_loop_test (tc, test_lost_in_prompt, 0, 3);
   tcase_add_loop_test (tc, test_lost_at_upload, 0, 5);
   tcase_add_loop_test (tc, test_oom_at_submit, 0, 2);

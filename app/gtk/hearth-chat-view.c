@@ -33,6 +33,7 @@ struct _HearthChatView
   HearthMessageRow   *stream_row;
   gint64              send_time;
   gboolean            first_token_seen;
+  char               *reply_model_path;  /* the model it was asked of */
 
   GtkWidget          *scroller;
   GtkWidget          *messages;
@@ -42,6 +43,9 @@ struct _HearthChatView
   GtkWidget          *send_button;
   GtkWidget          *stop_button;
   GtkWidget          *status_label;
+  GtkWidget          *lost_revealer;     /* the lost-device bar */
+  GtkWidget          *lost_body;
+  GtkWidget          *lost_cpu_button;
   gboolean            disposed;
   GApplication       *held_app;   /* held while a reply is in flight */
 };
@@ -52,6 +56,7 @@ enum
 {
   SIGNAL_CONVERSATION_CHANGED,
   SIGNAL_ERROR,
+  SIGNAL_MODEL_LOST,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -68,14 +73,55 @@ emit_error (HearthChatView *self,
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
 }
 
+/* The bar that says the GPU device was lost and offers to load the model
+ * again, shown until a model is loaded. */
+static void
+update_lost_bar (HearthChatView *self,
+                 gboolean        loaded)
+{
+  const char *lost = self->worker != NULL ? hearth_engine_worker_get_device_lost (self->worker) : NULL;
+  const char *path = NULL;
+  HearthWorkerLoadParams last;
+
+  if (lost == NULL || loaded || !hearth_engine_worker_get_last_load (self->worker, &path, &last))
+    {
+      gtk_revealer_set_reveal_child (GTK_REVEALER (self->lost_revealer), FALSE);
+      return;
+    }
+  {
+    g_autofree char *base = g_path_get_basename (path);
+    g_autofree char *body = NULL;
+
+    if (last.backend == HEARTH_BACKEND_VULKAN)
+      body = g_strdup_printf (_("“%s” was unloaded. Reload it, or run it on the CPU for now."), base);
+    else
+      body = g_strdup_printf (_("“%s” was unloaded. Reload it to go on."), base);
+    gtk_label_set_text (GTK_LABEL (self->lost_body), body);
+    /* The engine's words (which device, during what) for whoever asks. */
+    gtk_widget_set_tooltip_text (self->lost_body, lost);
+    gtk_widget_set_visible (self->lost_cpu_button, last.backend == HEARTH_BACKEND_VULKAN);
+  }
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->lost_revealer), TRUE);
+}
+
 static void
 update_controls (HearthChatView *self)
 {
   gboolean generating = self->generation != 0;
   gboolean loaded = self->worker != NULL && hearth_engine_worker_is_loaded (self->worker);
+  gboolean lost = self->worker != NULL && hearth_engine_worker_get_device_lost (self->worker) != NULL;
 
   gtk_stack_set_visible_child (GTK_STACK (self->send_stack), generating ? self->stop_button : self->send_button);
   gtk_widget_set_sensitive (self->send_button, loaded && !generating);
+  /* An insensitive button says why. */
+  if (loaded)
+    gtk_widget_set_tooltip_text (self->send_button, _("Send (Enter)"));
+  else if (lost)
+    gtk_widget_set_tooltip_text (self->send_button,
+                                 _("No model is loaded: the GPU device was lost. Reload the model to send."));
+  else
+    gtk_widget_set_tooltip_text (self->send_button, _("No model is loaded. Load a model to send."));
+  update_lost_bar (self, loaded);
   gtk_widget_set_visible (self->empty_label, self->entries == NULL || self->entries->len == 0);
   if (!loaded)
     gtk_label_set_text (GTK_LABEL (self->empty_label), _("Load a model to start chatting."));
@@ -92,7 +138,10 @@ update_status (HearthChatView *self,
 
   if (self->worker == NULL || !hearth_engine_worker_is_loaded (self->worker))
     {
-      gtk_label_set_text (GTK_LABEL (self->status_label), _("No model loaded"));
+      if (self->worker != NULL && hearth_engine_worker_get_device_lost (self->worker) != NULL)
+        gtk_label_set_text (GTK_LABEL (self->status_label), _("The GPU device was lost · no model loaded"));
+      else
+        gtk_label_set_text (GTK_LABEL (self->status_label), _("No model loaded"));
       return;
     }
   backend = hearth_engine_worker_get_backend_description (self->worker);
@@ -187,18 +236,23 @@ reply_done (GObject      *source,
     }
   else if (self->store != NULL)
     {
-      gboolean stopped = reply->reason == HEARTH_STOP_CANCELLED || reply->reason == HEARTH_STOP_CALLBACK;
+      gboolean lost = reply->device_lost != NULL;
+      gboolean stopped = reply->reason == HEARTH_STOP_CANCELLED || reply->reason == HEARTH_STOP_CALLBACK || lost;
 
       /* When the engine had the first token, as opposed to when the UI showed it. */
       hearth_application_mark_time_at ("engine-first-token",
                                        self->send_time + (gint64) (reply->first_token_seconds * G_USEC_PER_SEC));
       hearth_application_mark_time ("reply-done");
-      /* A stopped reply is kept, marked as stopped; an empty one is not worth a message. */
-      if (reply->text[0] != '\0' || !stopped)
+      /* A stopped reply is kept, marked as stopped; an empty one is not
+       * worth a message, unless the device was lost: then it says so where
+       * the reply would be, and can be regenerated after a reload. */
+      if (reply->text[0] != '\0' || !stopped || lost)
         {
-          g_autofree char *settings = hearth_thread_dup_settings_json (&self->reply_sampler,
-                                                                       hearth_engine_worker_get_model_path (self->worker),
-                                                                       stopped);
+          g_autofree char *settings = lost
+                                      ? hearth_thread_dup_settings_json_device_lost (&self->reply_sampler,
+                                                                                     self->reply_model_path)
+                                      : hearth_thread_dup_settings_json (&self->reply_sampler,
+                                                                         self->reply_model_path, stopped);
           g_autoptr(HearthMessage) m = NULL;
           HearthMessageExtra extra;
 
@@ -213,10 +267,12 @@ reply_done (GObject      *source,
         }
       if (!self->disposed)
         {
-          update_status (self, reply);
+          update_status (self, lost ? NULL : reply);
           g_signal_emit (self, signals[SIGNAL_CONVERSATION_CHANGED], 0, self->reply_conversation_id);
         }
     }
+  if (reply != NULL && reply->device_lost != NULL && !self->disposed)
+    g_signal_emit (self, signals[SIGNAL_MODEL_LOST], 0);
   self->stream_row = NULL;
   if (held != NULL)
     g_application_release (held);
@@ -250,6 +306,8 @@ start_reply (HearthChatView *self,
   self->reply_parent_id = parent_id;
   self->send_time = g_get_monotonic_time ();
   self->first_token_seen = FALSE;
+  g_free (self->reply_model_path);
+  self->reply_model_path = g_strdup (hearth_engine_worker_get_model_path (self->worker));
   read_sampler (self, &self->reply_sampler);
 
   row = hearth_message_row_new_streaming ();
@@ -527,6 +585,7 @@ hearth_chat_view_finalize (GObject *object)
   g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
   g_clear_object (&self->settings);
   g_free (self->pending_system_prompt);
+  g_free (self->reply_model_path);
   G_OBJECT_CLASS (hearth_chat_view_parent_class)->finalize (object);
 }
 
@@ -543,6 +602,58 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* The GPU device was lost during a reply and the model is unloaded. */
+  signals[SIGNAL_MODEL_LOST] =
+    g_signal_new ("model-lost", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+/* Where AdwBanner would go (libadwaita 1.3): across the top of the view,
+ * until the model is back. Its buttons are the window's win.reload-model
+ * (TRUE: on the CPU). */
+static GtkWidget *
+lost_bar_new (HearthChatView *self)
+{
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
+  GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new (_("The GPU Device Was Lost"));
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *reload = gtk_button_new_with_mnemonic (_("_Reload"));
+  GtkWidget *revealer = gtk_revealer_new ();
+
+  gtk_widget_add_css_class (bar, "device-lost-bar");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL, _("GPU device lost"), -1);
+  gtk_widget_set_valign (icon, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (bar), icon);
+  gtk_widget_add_css_class (title, "heading");
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_box_append (GTK_BOX (text), title);
+  self->lost_body = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (self->lost_body), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->lost_body), 0);
+  gtk_box_append (GTK_BOX (text), self->lost_body);
+  gtk_widget_set_hexpand (text, TRUE);
+  gtk_widget_set_valign (text, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (bar), text);
+
+  self->lost_cpu_button = gtk_button_new_with_mnemonic (_("Use _CPU"));
+  gtk_widget_set_tooltip_text (self->lost_cpu_button,
+                               _("Load the model again on the CPU for now; the preferences keep the GPU"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->lost_cpu_button), "win.reload-model");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->lost_cpu_button), "b", TRUE);
+  gtk_box_append (GTK_BOX (buttons), self->lost_cpu_button);
+  gtk_widget_add_css_class (reload, "suggested-action");
+  gtk_widget_set_tooltip_text (reload, _("Load the model again with the same settings"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (reload), "win.reload-model");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (reload), "b", FALSE);
+  gtk_box_append (GTK_BOX (buttons), reload);
+  gtk_widget_set_valign (buttons, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (bar), buttons);
+
+  gtk_revealer_set_transition_type (GTK_REVEALER (revealer), GTK_REVEALER_TRANSITION_TYPE_SLIDE_DOWN);
+  gtk_revealer_set_child (GTK_REVEALER (revealer), bar);
+  return revealer;
 }
 
 static void
@@ -557,6 +668,8 @@ hearth_chat_view_init (HearthChatView *self)
   GtkEventController *keys;
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
+  self->lost_revealer = lost_bar_new (self);
+  gtk_box_append (GTK_BOX (self), self->lost_revealer);
 
   self->scroller = gtk_scrolled_window_new ();
   gtk_widget_set_vexpand (self->scroller, TRUE);

@@ -33,9 +33,10 @@ typedef struct
 
 typedef struct
 {
-  char   *path;
-  char   *backend;
-  guint32 n_ctx;
+  char                  *path;
+  char                  *backend;
+  guint32                n_ctx;
+  HearthWorkerLoadParams params;
 } LoadResult;
 
 struct _HearthEngineWorker
@@ -52,6 +53,9 @@ struct _HearthEngineWorker
   guint32             n_ctx;
   guint               n_pending;     /* commands with a task not yet finished */
   GCancellable       *respond_cancellable;
+  char               *device_lost;   /* why the model was dropped, until the next load */
+  char               *last_path;     /* the last model that loaded, and how */
+  HearthWorkerLoadParams last_params;
 
   /* Engine thread only. */
   HearthModel        *model;
@@ -105,6 +109,7 @@ hearth_worker_reply_free (HearthWorkerReply *reply)
   if (reply == NULL)
     return;
   g_free (reply->text);
+  g_free (reply->device_lost);
   g_free (reply);
 }
 
@@ -190,6 +195,7 @@ run_load (HearthEngineWorker *self,
   result->path = g_strdup (cmd->path);
   result->backend = g_strdup (hearth_model_get_backend_description (self->model));
   result->n_ctx = hearth_session_get_n_ctx (session);
+  result->params = cmd->load;
   g_task_return_pointer (cmd->task, result, (GDestroyNotify) load_result_free);
 }
 
@@ -264,6 +270,20 @@ run_respond (HearthEngineWorker *self,
     hearth_chat_params_init (&cp);
     if (!hearth_chat_respond (self->chat, sampler, &cp, stream_piece, &st, cancellable, &cr, &error))
       {
+        /* Nothing on a lost device works again: give its memory back now
+         * rather than when the user picks a model, and keep what the reply
+         * had said. Other failures (out of memory, ...) may pass. */
+        if (g_error_matches (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_DEVICE) &&
+            hearth_model_is_device_lost (self->model))
+          {
+            reply->text = g_strdup (text->str);
+            reply->n_prompt_tokens = cr.n_prompt_tokens;
+            reply->device_lost = g_strdup (error->message);
+            hearth_chat_reply_clear (&cr);
+            drop_model (self);
+            g_task_return_pointer (cmd->task, reply, (GDestroyNotify) hearth_worker_reply_free);
+            return;
+          }
         hearth_chat_reply_clear (&cr);
         hearth_worker_reply_free (reply);
         g_task_return_error (cmd->task, g_steal_pointer (&error));
@@ -355,6 +375,8 @@ hearth_engine_worker_finalize (GObject *object)
   g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
   g_free (self->model_path);
   g_free (self->backend_description);
+  g_free (self->device_lost);
+  g_free (self->last_path);
   G_OBJECT_CLASS (hearth_engine_worker_parent_class)->finalize (object);
 }
 
@@ -427,6 +449,10 @@ hearth_engine_worker_load_finish (HearthEngineWorker *self,
   g_free (self->backend_description);
   self->backend_description = g_steal_pointer (&r->backend);
   self->n_ctx = r->n_ctx;
+  g_free (self->last_path);
+  self->last_path = g_strdup (self->model_path);
+  self->last_params = r->params;
+  g_clear_pointer (&self->device_lost, g_free);
   load_result_free (r);
   return TRUE;
 }
@@ -439,6 +465,7 @@ hearth_engine_worker_unload (HearthEngineWorker *self)
   if (self->respond_cancellable != NULL)
     g_cancellable_cancel (self->respond_cancellable);
   cmd->kind = COMMAND_UNLOAD;
+  g_clear_pointer (&self->device_lost, g_free);
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->backend_description, g_free);
   self->n_ctx = 0;
@@ -475,6 +502,26 @@ hearth_engine_worker_get_n_ctx (HearthEngineWorker *self)
   return self->n_ctx;
 }
 
+const char *
+hearth_engine_worker_get_device_lost (HearthEngineWorker *self)
+{
+  return self->device_lost;
+}
+
+gboolean
+hearth_engine_worker_get_last_load (HearthEngineWorker     *self,
+                                    const char            **path,
+                                    HearthWorkerLoadParams *params)
+{
+  if (self->last_path == NULL)
+    return FALSE;
+  if (path != NULL)
+    *path = self->last_path;
+  if (params != NULL)
+    *params = self->last_params;
+  return TRUE;
+}
+
 void
 hearth_engine_worker_respond_async (HearthEngineWorker        *self,
                                     guint64                    generation,
@@ -506,7 +553,20 @@ hearth_engine_worker_respond_finish (HearthEngineWorker *self,
                                      GAsyncResult       *result,
                                      GError            **error)
 {
+  HearthWorkerReply *reply;
+
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   self->n_pending--;
-  return g_task_propagate_pointer (G_TASK (result), error);
+  reply = g_task_propagate_pointer (G_TASK (result), error);
+  /* The engine thread has dropped the model; a load queued after the reply
+   * (its own model_path not set yet) is not affected. */
+  if (reply != NULL && reply->device_lost != NULL && self->model_path != NULL)
+    {
+      g_clear_pointer (&self->model_path, g_free);
+      g_clear_pointer (&self->backend_description, g_free);
+      self->n_ctx = 0;
+      g_free (self->device_lost);
+      self->device_lost = g_strdup (reply->device_lost);
+    }
+  return reply;
 }

@@ -40,6 +40,10 @@ typedef struct
   double           first_token_seconds;
   guint32          n_past;  /* positions used after the reply */
   guint32          n_ctx;
+  /* Not NULL when the GPU device was lost mid-reply: the engine's message.
+   * text is what came before (maybe nothing), and the engine thread has
+   * already dropped the model (see hearth_engine_worker_get_device_lost). */
+  char            *device_lost;
 } HearthWorkerReply;
 
 void hearth_worker_reply_free (HearthWorkerReply *reply);
@@ -70,11 +74,22 @@ gboolean    hearth_engine_worker_is_busy (HearthEngineWorker *self);
 const char *hearth_engine_worker_get_model_path (HearthEngineWorker *self);
 const char *hearth_engine_worker_get_backend_description (HearthEngineWorker *self);
 guint32     hearth_engine_worker_get_n_ctx (HearthEngineWorker *self);
+/* After a reply that lost the GPU device: why (the engine's message). The
+ * model is no longer loaded; a successful load or an unload clears this. */
+const char *hearth_engine_worker_get_device_lost (HearthEngineWorker *self);
+/* The file and settings of the last model that loaded (for a reload);
+ * FALSE when none has. @path is the worker's. */
+gboolean    hearth_engine_worker_get_last_load (HearthEngineWorker     *self,
+                                                const char            **path,
+                                                HearthWorkerLoadParams *params);
 
 /* Generates the assistant's reply to @messages (an array of
  * HearthWorkerMessage, taken) as generation @generation of the batcher.
  * Cancelling @cancellable stops it; the partial reply is returned with
- * reason CANCELLED. */
+ * reason CANCELLED. A lost GPU device is no error either: the partial reply
+ * comes back with device_lost set, and the model is unloaded (its memory
+ * freed on the engine thread); other engine errors are errors and leave
+ * the model loaded. */
 void               hearth_engine_worker_respond_async  (HearthEngineWorker        *self,
                                                         guint64                    generation,
                                                         const char                *system_prompt,

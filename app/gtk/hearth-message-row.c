@@ -161,7 +161,8 @@ hearth_message_row_new (const HearthThreadEntry *entry,
 
   if (entry->stopped)
     {
-      GtkWidget *stopped = gtk_label_new (_("Stopped"));
+      GtkWidget *stopped = gtk_label_new (entry->device_lost ? _("Interrupted: the GPU device was lost")
+                                                             : _("Stopped"));
 
       gtk_label_set_xalign (GTK_LABEL (stopped), 0);
       gtk_widget_add_css_class (stopped, "dim-label");

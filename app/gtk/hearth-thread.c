@@ -38,6 +38,7 @@ hearth_thread_load (HearthStore *store,
 
       e->message = g_object_ref (m);
       e->stopped = hearth_thread_settings_say_stopped (hearth_message_get_settings_json (m));
+      e->device_lost = hearth_thread_settings_say_device_lost (hearth_message_get_settings_json (m));
       g_ptr_array_add (entries, e);
 
       siblings = hearth_store_get_children (store, conversation_id, hearth_message_get_parent_id (m), error);
@@ -85,10 +86,11 @@ hearth_thread_to_worker_messages (GPtrArray *entries,
   return out;
 }
 
-char *
-hearth_thread_dup_settings_json (const HearthSamplerParams *sampler,
-                                 const char                *model,
-                                 gboolean                   stopped)
+static char *
+settings_json (const HearthSamplerParams *sampler,
+               const char                *model,
+               gboolean                   stopped,
+               const char                *interrupted)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
@@ -117,27 +119,64 @@ hearth_thread_dup_settings_json (const HearthSamplerParams *sampler,
     }
   json_builder_set_member_name (b, "stopped");
   json_builder_add_boolean_value (b, stopped);
+  if (interrupted != NULL)
+    {
+      json_builder_set_member_name (b, "interrupted");
+      json_builder_add_string_value (b, interrupted);
+    }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   return json_generator_to_data (gen, NULL);
 }
 
+char *
+hearth_thread_dup_settings_json (const HearthSamplerParams *sampler,
+                                 const char                *model,
+                                 gboolean                   stopped)
+{
+  return settings_json (sampler, model, stopped, NULL);
+}
+
+char *
+hearth_thread_dup_settings_json_device_lost (const HearthSamplerParams *sampler,
+                                             const char                *model)
+{
+  return settings_json (sampler, model, TRUE, "device-lost");
+}
+
+/* The stored settings' object, or NULL when they are not one. */
+static JsonObject *
+parse_settings (JsonParser *parser,
+                const char *settings_json)
+{
+  JsonNode *root;
+
+  if (settings_json == NULL || !json_parser_load_from_data (parser, settings_json, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_node_get_object (root);
+}
+
 gboolean
 hearth_thread_settings_say_stopped (const char *settings_json)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  JsonNode *root;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_settings (parser, settings_json);
 
-  if (settings_json == NULL)
-    return FALSE;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, settings_json, -1, NULL))
-    return FALSE;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return FALSE;
-  return json_object_get_boolean_member_with_default (json_node_get_object (root), "stopped", FALSE);
+  return o != NULL && json_object_get_boolean_member_with_default (o, "stopped", FALSE);
+}
+
+gboolean
+hearth_thread_settings_say_device_lost (const char *settings_json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_settings (parser, settings_json);
+
+  return o != NULL && g_strcmp0 (json_object_get_string_member_with_default (o, "interrupted", NULL),
+                                 "device-lost") == 0;
 }
 
 char *

@@ -16,7 +16,8 @@ typedef struct
   guint          n_siblings;
   gint64         prev_sibling_id; /* 0: none */
   gint64         next_sibling_id; /* 0: none */
-  gboolean       stopped;         /* a reply the user stopped */
+  gboolean       stopped;         /* a reply the user stopped, or cut short */
+  gboolean       device_lost;     /* cut short by the loss of the GPU device */
 } HearthThreadEntry;
 
 void hearth_thread_entry_free (HearthThreadEntry *entry);
@@ -37,6 +38,11 @@ char      *hearth_thread_dup_settings_json (const HearthSamplerParams *sampler,
                                             const char                *model,
                                             gboolean                   stopped);
 gboolean   hearth_thread_settings_say_stopped (const char *settings_json);
+/* The same for a reply the loss of the GPU device cut short: stopped, and
+ * "interrupted": "device-lost". */
+char      *hearth_thread_dup_settings_json_device_lost (const HearthSamplerParams *sampler,
+                                                        const char                *model);
+gboolean   hearth_thread_settings_say_device_lost (const char *settings_json);
 
 /* A title from the first words of the first message. */
 char      *hearth_thread_dup_title_for (const char *first_message);

@@ -239,6 +239,7 @@ model_loaded (GObject      *source,
     return;
   gtk_spinner_stop (self->model_spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->model_spinner), FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload-model", TRUE);
   if (!ok)
     {
       g_autofree char *base = g_path_get_basename (path);
@@ -264,12 +265,11 @@ model_loaded (GObject      *source,
     hearth_chat_view_focus_composer (self->chat_view);
 }
 
-void
-hearth_window_load_model (HearthWindow *self,
-                          const char   *path)
+static void
+load_model_with (HearthWindow                 *self,
+                 const char                   *path,
+                 const HearthWorkerLoadParams *p)
 {
-  HearthWorkerLoadParams p = { 0 };
-  g_autofree char *device = g_settings_get_string (self->settings, "gpu-device");
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *loading = g_strdup_printf (_("Loading %s…"), base);
 
@@ -277,14 +277,55 @@ hearth_window_load_model (HearthWindow *self,
     return;
   if (hearth_chat_view_is_generating (self->chat_view))
     hearth_chat_view_stop (self->chat_view);
-  p.backend = g_strcmp0 (device, "vulkan") == 0 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
-  p.n_ctx = g_settings_get_uint (self->settings, "context-length");
-  p.n_gpu_layers = g_settings_get_int (self->settings, "gpu-layers");
   self->loading_path = g_strdup (path);
   gtk_label_set_text (self->model_label, loading);
   gtk_spinner_start (self->model_spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->model_spinner), TRUE);
-  hearth_engine_worker_load_async (self->worker, path, &p, model_loaded, g_object_ref (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload-model", FALSE);
+  hearth_engine_worker_load_async (self->worker, self->loading_path, p, model_loaded, g_object_ref (self));
+  update_page (self);
+}
+
+void
+hearth_window_load_model (HearthWindow *self,
+                          const char   *path)
+{
+  HearthWorkerLoadParams p = { 0 };
+  g_autofree char *device = g_settings_get_string (self->settings, "gpu-device");
+
+  p.backend = g_strcmp0 (device, "vulkan") == 0 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
+  p.n_ctx = g_settings_get_uint (self->settings, "context-length");
+  p.n_gpu_layers = g_settings_get_int (self->settings, "gpu-layers");
+  load_model_with (self, path, &p);
+}
+
+/* After the GPU device was lost: the same file with the same settings as
+ * it last loaded with, or on the CPU (@param TRUE). The CPU is for this
+ * session only: a lost device is most often back after a driver reset, and
+ * the preference stays what the user chose. */
+static void
+reload_model (GtkWidget  *widget,
+              const char *action,
+              GVariant   *param)
+{
+  HearthWindow *self = HEARTH_WINDOW (widget);
+  HearthWorkerLoadParams p;
+  const char *last;
+  g_autofree char *path = NULL;
+
+  if (!hearth_engine_worker_get_last_load (self->worker, &last, &p))
+    return;
+  if (g_variant_get_boolean (param))
+    p.backend = HEARTH_BACKEND_CPU;
+  path = g_strdup (last);
+  load_model_with (self, path, &p);
+}
+
+static void
+chat_model_lost (HearthChatView *view,
+                 HearthWindow   *self)
+{
+  gtk_label_set_text (self->model_label, _("No Model"));
   update_page (self);
 }
 
@@ -822,6 +863,7 @@ hearth_window_class_init (HearthWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_generation);
   gtk_widget_class_install_action (widget_class, "win.models", NULL, show_models);
   gtk_widget_class_install_action (widget_class, "win.add-model", NULL, add_model);
+  gtk_widget_class_install_action (widget_class, "win.reload-model", "b", reload_model);
   gtk_widget_class_install_action (widget_class, "win.system-prompt", NULL, edit_system_prompt);
   gtk_widget_class_install_action (widget_class, "win.pin-conversation", "x", pin_conversation);
   gtk_widget_class_install_action (widget_class, "win.rename-conversation", "x", rename_conversation);
@@ -884,6 +926,7 @@ hearth_window_init (HearthWindow *self)
   g_signal_connect_swapped (self->back_button, "clicked", G_CALLBACK (back_clicked), self);
   g_signal_connect (self->chat_view, "conversation-changed", G_CALLBACK (conversation_changed), self);
   g_signal_connect (self->chat_view, "error", G_CALLBACK (chat_error), self);
+  g_signal_connect (self->chat_view, "model-lost", G_CALLBACK (chat_model_lost), self);
   g_signal_connect (self, "map", G_CALLBACK (window_mapped), NULL);
   keys = gtk_event_controller_key_new ();
   g_signal_connect (keys, "key-pressed", G_CALLBACK (window_key_pressed), self);

@@ -71,6 +71,11 @@ guint32      hearth_model_get_n_gpu_layers (HearthModel *self);
  * output matrix when every layer is there, and one embedding row (0 for the
  * CPU backend). */
 guint64      hearth_model_get_device_bytes_per_token (HearthModel *self);
+/* Whether the model's GPU device was lost (a driver reset, a GPU unplugged):
+ * every call on the model and its sessions then fails at once with
+ * HEARTH_ENGINE_ERROR_DEVICE, and what is left is to free them and load the
+ * file again. Always FALSE on the CPU backend. */
+gboolean     hearth_model_is_device_lost (HearthModel *self);
 /* `hearth-cli devices`: every Vulkan device with its memory and features,
  * one entry per device; an error when Vulkan is not available. */
 char        *hearth_describe_devices (GError **error);

@@ -22,6 +22,8 @@ void             hearth_vk_model_free (HearthVkModel *vm);
 guint32          hearth_vk_model_get_n_gpu_layers (HearthVkModel *vm);
 /* "Vulkan (device name, features): layers 0-7 + output" */
 const char      *hearth_vk_model_get_description (HearthVkModel *vm);
+/* Whether the model's context lost its device (hearth_vk_context_is_lost). */
+gboolean         hearth_vk_model_is_device_lost (HearthVkModel *vm);
 
 HearthVkSession *hearth_vk_session_new (HearthSession *session,
                                         GError       **error);

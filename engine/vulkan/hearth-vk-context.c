@@ -73,12 +73,19 @@ static const struct
   { "timeout", VK_TIMEOUT },
 };
 
+/* Set by the first context made with a :once fault; later ones leave
+ * theirs out. */
+static gint once_claimed;
+
 static gboolean
 parse_faults (HearthVkContext *ctx,
               const char      *spec,
               GError         **error)
 {
   g_auto(GStrv) items = g_strsplit (spec, ",", -1);
+  gboolean once[HEARTH_VK_MAX_FAULTS] = { FALSE };
+  gboolean any_once = FALSE;
+  guint kept = 0;
 
   for (guint i = 0; items[i] != NULL; i++)
     {
@@ -96,7 +103,7 @@ parse_faults (HearthVkContext *ctx,
           continue;
         }
       parts = g_strsplit (items[i], ":", -1);
-      if (g_strv_length (parts) == 3)
+      if (g_strv_length (parts) == 3 || (g_strv_length (parts) == 4 && strcmp (parts[3], "once") == 0))
         {
           for (guint c = 0; c < HEARTH_VK_N_CALL_CLASSES; c++)
             if (strcmp (parts[0], class_names[c]) == 0)
@@ -112,7 +119,7 @@ parse_faults (HearthVkContext *ctx,
           (fault_results[result].result == VK_TIMEOUT && klass != HEARTH_VK_CALL_FENCE))
         {
           g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
-                       "HEARTH_VK_FAULT: \"%s\" is not CLASS:N:RESULT (CLASS submit, transfer, fence, alloc or map; "
+                       "HEARTH_VK_FAULT: \"%s\" is not CLASS:N:RESULT[:once] (CLASS submit, transfer, fence, alloc or map; "
                        "N from 1; RESULT device-lost, oom-device, oom-host, or timeout for fence; at most %d) or staged",
                        items[i], HEARTH_VK_MAX_FAULTS);
           return FALSE;
@@ -120,8 +127,18 @@ parse_faults (HearthVkContext *ctx,
       f.klass = (HearthVkCallClass) klass;
       f.nth = nth;
       f.result = fault_results[result].result;
+      once[ctx->n_faults] = parts[3] != NULL;
+      any_once |= parts[3] != NULL;
       ctx->faults[ctx->n_faults++] = f;
     }
+  /* Claimed only once the whole value has parsed: a context that fails on
+   * a typo must not use up the fault. */
+  if (!any_once || g_atomic_int_compare_and_exchange (&once_claimed, 0, 1))
+    return TRUE;
+  for (guint i = 0; i < ctx->n_faults; i++)
+    if (!once[i])
+      ctx->faults[kept++] = ctx->faults[i];
+  ctx->n_faults = kept;
   return TRUE;
 }
 

@@ -284,6 +284,12 @@ hearth_vk_model_get_description (HearthVkModel *vm)
   return vm->description;
 }
 
+gboolean
+hearth_vk_model_is_device_lost (HearthVkModel *vm)
+{
+  return hearth_vk_context_is_lost (vm->ctx);
+}
+
 /* ---- sessions ---- */
 
 void

@@ -41,6 +41,10 @@
  * e.g. HEARTH_VK_FAULT=submit:3:device-lost or alloc:5:oom-device. The
  * item "staged" sets params.staged, so that transfers are submits on a
  * unified-memory device too and the counts are the same on every device.
+ * An item ending in ":once" (submit:2:device-lost:once) is a fault of the
+ * first context made in the process with such an item only; later contexts
+ * leave their :once items out, so that a test can lose the device and then
+ * reload the model in the same process (the app's "Reload").
  * A malformed value fails hearth_vk_context_new with INVALID_ARGUMENT; an
  * empty one is no fault. The app and the CLI read it too (e.g. to see
  * `hearth-cli generate` fail cleanly); nothing sets it outside tests.

@@ -52,9 +52,9 @@ if not os.path.isfile(MODEL):
     fail("test model missing: " + MODEL)
 os.makedirs(SHOTS, exist_ok=True)
 if "--passphrase" not in sys.argv:
-    # Only this run's screenshots and logs.
+    # Only this run's screenshots and logs (test-ui-device-lost.py's are its own).
     for old in os.listdir(SHOTS):
-        if old.endswith((".png", ".log")):
+        if old.endswith((".png", ".log")) and not old.startswith("device-lost"):
             os.unlink(os.path.join(SHOTS, old))
 
 ENV = dict(os.environ)
