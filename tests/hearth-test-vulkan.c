@@ -36,3 +36,37 @@ hearth_test_vulkan_run (Suite *suite)
     g_printerr ("could not remove %s\n", cache);
   return status;
 }
+
+char *
+hearth_test_vulkan_run_cli (const char        *fault,
+                            guint              timeout_s,
+                            const char *const *args,
+                            int               *status,
+                            char             **err)
+{
+  const char *cli = g_getenv ("HEARTH_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  g_autofree char *asan = NULL;
+  char *out = NULL;
+
+  ck_assert_msg (cli != NULL, "HEARTH_CLI is not set");
+  asan = g_strconcat (g_environ_getenv (env, "ASAN_OPTIONS") ? g_environ_getenv (env, "ASAN_OPTIONS") : "",
+                      ":detect_leaks=0", NULL);
+  env = g_environ_setenv (env, "ASAN_OPTIONS", asan, TRUE);
+  if (fault != NULL)
+    env = g_environ_setenv (env, "HEARTH_VK_FAULT", fault, TRUE);
+  g_ptr_array_add (argv, g_strdup ("timeout"));
+  g_ptr_array_add (argv, g_strdup ("-k"));
+  g_ptr_array_add (argv, g_strdup ("5"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", timeout_s));
+  g_ptr_array_add (argv, g_strdup (cli));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, err, status,
+                               &error),
+                 "%s", error ? error->message : "");
+  return out;
+}

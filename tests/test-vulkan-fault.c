@@ -793,41 +793,8 @@ END_TEST
 
 /* ---- the CLI ---- */
 
-static char *
-run_cli (const char *fault,
-         const char *const *args,
-         int                *status,
-         char              **err)
-{
-  const char *cli = g_getenv ("HEARTH_CLI");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) env = g_get_environ ();
-  g_autofree char *asan = NULL;
-  char *out = NULL;
-
-  ck_assert_msg (cli != NULL, "HEARTH_CLI is not set");
-  /* As in test-vulkan-model.c: LeakSanitizer takes the unloaded driver's
-   * globals for leaks in a child that cannot pin the driver. */
-  asan = g_strconcat (g_environ_getenv (env, "ASAN_OPTIONS") ? g_environ_getenv (env, "ASAN_OPTIONS") : "",
-                      ":detect_leaks=0", NULL);
-  env = g_environ_setenv (env, "ASAN_OPTIONS", asan, TRUE);
-  env = g_environ_setenv (env, "HEARTH_VK_FAULT", fault, TRUE);
-  /* A hang must end as a failure, not as the tcase's timeout with the
-   * child left running. */
-  g_ptr_array_add (argv, (gpointer) "timeout");
-  g_ptr_array_add (argv, (gpointer) "-k");
-  g_ptr_array_add (argv, (gpointer) "5");
-  g_ptr_array_add (argv, (gpointer) "60");
-  g_ptr_array_add (argv, (gpointer) cli);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, err, status, &error),
-                 "%s", error ? error->message : "");
-  return out;
-}
-
+/* One error line and a non-zero exit; the child is killed after 60 s, so
+ * a hang fails the test. */
 START_TEST (test_cli)
 {
   g_autofree char *model = model_path ();
@@ -837,7 +804,7 @@ START_TEST (test_cli)
   g_auto(GStrv) lines = NULL;
   int status;
 
-  out = run_cli ("submit:2:device-lost", args, &status, &err);
+  out = hearth_test_vulkan_run_cli ("submit:2:device-lost", 60, args, &status, &err);
   ck_assert_msg (!g_spawn_check_wait_status (status, NULL), "exit 0; stderr: %s", err);
   ck_assert_msg (!WIFEXITED (status) || WEXITSTATUS (status) != 124, "hearth-cli hung: %s", err);
   lines = g_strsplit (g_strchomp (err), "\n", -1);
@@ -850,7 +817,7 @@ START_TEST (test_cli)
   g_clear_pointer (&err, g_free);
   g_clear_pointer (&lines, g_strfreev);
 
-  out = run_cli ("submit:two:device-lost", args, &status, &err);
+  out = hearth_test_vulkan_run_cli ("submit:two:device-lost", 60, args, &status, &err);
   ck_assert (!g_spawn_check_wait_status (status, NULL));
   ck_assert_msg (!WIFEXITED (status) || WEXITSTATUS (status) != 124, "hearth-cli hung: %s", err);
   ck_assert_msg (strstr (err, "HEARTH_VK_FAULT") != NULL && strstr (err, "submit:two:device-lost") != NULL, "%s", err);

@@ -63,10 +63,6 @@ START_TEST (test_partial_offload)
 }
 END_TEST
 
-static char *run_cli (const char *const *args,
-                      int                *status,
-                      char              **err);
-
 /* ---- the int8 dot-product mat-muls, forced on (lavapipe has the feature
  * but does not call it accelerated, so it is off by default) through
  * HEARTH_VK_INT_DOT, in this forked test only. The bounds are the same
@@ -133,7 +129,7 @@ START_TEST (test_int8_description)
     g_autofree char *err = NULL;
     int status;
 
-    out = run_cli (args, &status, &err);
+    out = hearth_test_vulkan_run_cli (NULL, 300, args, &status, &err);
     ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
     ck_assert_msg (strstr (err, "int8 dot-product mat-muls (") != NULL, "%s", err);
   }
@@ -193,7 +189,7 @@ START_TEST (test_matvec_sg_cli)
       int status;
 
       g_setenv ("HEARTH_VK_MATVEC", shapes[i], TRUE);
-      out = run_cli (args, &status, &err);
+      out = hearth_test_vulkan_run_cli (NULL, 300, args, &status, &err);
       ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
       ck_assert_msg (strstr (out, want) != NULL, "no %s in %s", want, out);
     }
@@ -412,35 +408,6 @@ START_TEST (test_threads)
 }
 END_TEST
 
-static char *
-run_cli (const char *const *args,
-         int                *status,
-         char              **err)
-{
-  const char *cli = g_getenv ("HEARTH_CLI");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) env = g_get_environ ();
-  g_autofree char *asan = NULL;
-  char *out = NULL;
-
-  ck_assert_msg (cli != NULL, "HEARTH_CLI is not set");
-  /* Under AddressSanitizer: the loader unloads the Vulkan driver at exit
-   * and LeakSanitizer takes the driver's globals for leaks (see
-   * hearth-test-vulkan.c); the CLI cannot pin the driver, so leak checks
-   * are off for it here (the suites check the engine's own leaks). */
-  asan = g_strconcat (g_environ_getenv (env, "ASAN_OPTIONS") ? g_environ_getenv (env, "ASAN_OPTIONS") : "",
-                      ":detect_leaks=0", NULL);
-  env = g_environ_setenv (env, "ASAN_OPTIONS", asan, TRUE);
-  g_ptr_array_add (argv, (gpointer) cli);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &out, err, status, &error),
-                 "%s", error ? error->message : "");
-  return out;
-}
-
 /* `devices` lists what the layer sees; `logits` says where the layers ran
  * and refuses device options without the Vulkan backend. */
 START_TEST (test_cli)
@@ -457,7 +424,7 @@ START_TEST (test_cli)
                                   "--backend", "vulkan", "--device", "0", "--gpu-layers", "3", NULL };
   const char *const no_backend[] = { "logits", "-m", model, "--tokens", "1", "-o", out_path, "--gpu-layers", "3", NULL };
 
-  out = run_cli (list, &status, &err);
+  out = hearth_test_vulkan_run_cli (NULL, 300, list, &status, &err);
   ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
   devices = hearth_vk_list_devices (&error);
   ck_assert_msg (devices != NULL && devices->len > 0, "%s", error ? error->message : "no devices");
@@ -475,14 +442,14 @@ START_TEST (test_cli)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  out = run_cli (partial, &status, &err);
+  out = hearth_test_vulkan_run_cli (NULL, 300, partial, &status, &err);
   ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
   ck_assert_msg (strstr (err, "Vulkan device 0") != NULL && strstr (err, "layers 0-2") != NULL &&
                  strstr (err, "CPU") != NULL && strstr (err, "layers 3-4 + output") != NULL, "%s", err);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  out = run_cli (no_backend, &status, &err);
+  out = hearth_test_vulkan_run_cli (NULL, 300, no_backend, &status, &err);
   ck_assert (!g_spawn_check_wait_status (status, NULL));
   ck_assert_msg (strstr (err, "--backend vulkan") != NULL, "%s", err);
 }
