@@ -22,27 +22,8 @@ import subprocess
 import sys
 import time
 
-FAILED = []
+from hearthui import App, click, configure, fail, log, named, pyatspi, set_text, shot, text_of
 
-
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    # What the screen showed when it failed, for whoever reads the log.
-    if len(sys.argv) > 2 and shutil.which("import"):
-        subprocess.run(["import", "-window", "root", os.path.join(sys.argv[2], "failure.png")])
-    sys.exit(1)
-
-
-try:
-    import gi
-    gi.require_version("Atspi", "2.0")
-    import pyatspi
-except Exception as e:  # a missing module is a failure, not a skip
-    fail("python3-pyatspi is needed (%s); run with /usr/bin/python3" % e)
-
-for tool in ("import",):
-    if shutil.which(tool) is None:
-        fail("%s is missing (Debian: imagemagick)" % tool)
 
 APP = sys.argv[1]
 SHOTS = sys.argv[2]
@@ -59,7 +40,10 @@ if "--passphrase" not in sys.argv:
 
 ENV = dict(os.environ)
 ENV.update({
-    "G_DEBUG": os.environ.get("HEARTH_UI_TEST_G_DEBUG", "fatal-criticals"),
+    # Criticals are not fatal so that a known GTK 4.8 one can be told apart
+    # (hearthui.KNOWN_GTK_CRITICALS); every other critical or warning in the
+    # app's log fails the test when it closes.
+    "G_DEBUG": os.environ.get("HEARTH_UI_TEST_G_DEBUG", ""),
     "HEARTH_DEBUG_TIMING": "1",
     # Slow the stream down so that it can be watched and stopped mid-way.
     "HEARTH_DEBUG_TOKEN_DELAY_MS": "60",
@@ -73,145 +57,7 @@ ENV.update({
     "ASAN_OPTIONS": ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"])),
     "NO_AT_BRIDGE": "0",
 })
-
-
-def log(msg):
-    print("[%6.2f] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-T0 = time.monotonic()
-
-
-def shot(name):
-    path = os.path.join(SHOTS, name + ".png")
-    subprocess.run(["import", "-window", "root", path], check=True)
-    log("screenshot " + path)
-
-
-class App:
-    def __init__(self, *args):
-        self.stderr_path = os.path.join(SHOTS, "hearth-%d.log" % int(time.time() * 1000))
-        self.err = open(self.stderr_path, "w")
-        wrap = os.environ.get("HEARTH_UI_TEST_WRAP", "").split()
-        self.proc = subprocess.Popen(wrap + [APP] + list(args), env=ENV, stdout=self.err, stderr=subprocess.STDOUT)
-        self.root = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                fail("hearth exited early with %d; log: %s" % (self.proc.returncode, self.log()))
-            desk = pyatspi.Registry.getDesktop(0)
-            for a in desk:
-                if a is not None and a.name == "hearth" and a.get_process_id() == self.proc.pid:
-                    self.root = a
-                    return
-            time.sleep(0.2)
-        fail("hearth never showed up on the accessibility bus")
-
-    def log(self):
-        self.err.flush()
-        with open(self.stderr_path) as f:
-            return f.read()
-
-    def close(self):
-        win = self.find(lambda n: n.getRoleName() == "frame" and n.name == "Hearth", what="main window")
-        btn = self.find(lambda n: n.getRoleName() == "push button" and n.name == "Close", within=win,
-                        what="window close button")
-        click(btn)
-        try:
-            rc = self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            fail("hearth did not exit after its window was closed")
-        text = self.log()
-        if rc != 0:
-            fail("hearth exited with %d; log:\n%s" % (rc, text))
-        if "CRITICAL" in text or "WARNING" in text:
-            fail("hearth logged warnings:\n" + text)
-        return text
-
-    def find_all(self, pred, within=None):
-        out = []
-
-        def walk(n, depth):
-            if n is None or depth > 60:
-                return
-            try:
-                if not shown(n):
-                    return
-                if pred(n):
-                    out.append(n)
-                for c in n:
-                    walk(c, depth + 1)
-            except Exception:
-                return
-
-        walk(within or self.root, 0)
-        return out
-
-    def find(self, pred, within=None, timeout=20, what="node"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                fail("hearth died (%d) while waiting for %s; log:\n%s" % (self.proc.returncode, what, self.log()))
-            t = time.monotonic()
-            found = self.find_all(pred, within)
-            if os.environ.get("HEARTH_UI_TEST_VERBOSE"):
-                log("walk for %s took %.2f s" % (what, time.monotonic() - t))
-            if found:
-                return found[0]
-            time.sleep(0.1)
-        fail("timed out waiting for " + what)
-
-    def wait_gone(self, pred, timeout=20, what="node"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.find_all(pred):
-                return
-            time.sleep(0.1)
-        fail("still there after %d s: %s" % (timeout, what))
-
-    def button(self, name, **kw):
-        # GTK 4.8 names a button with a label from its accessible label and
-        # its text ("_Label Label", "Accessible label _Label Label").
-        return self.find(lambda n: n.getRoleName() == "push button" and
-                         (n.name == name or (n.name or "").endswith(" " + name) or
-                          (n.name or "").startswith(name + " ")), what="button " + name, **kw)
-
-
-def shown(node):
-    # GTK 4.8 does not report STATE_SHOWING; what is on screen has a size
-    # (pages a GtkStack hides are allocated 0x0). Window coordinates: GTK
-    # cannot give screen ones and warns when asked.
-    if node.getRoleName() in ("application", "frame", "dialog", "alert"):
-        return True
-    try:
-        e = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
-    except NotImplementedError:
-        return True
-    return e.width > 0 and e.height > 0
-
-
-def click(node):
-    action = node.queryAction()
-    names = [action.getName(i) for i in range(action.nActions)]
-    for i, name in enumerate(names):
-        if name in ("click", "activate", "press"):
-            action.doAction(i)
-            return
-    fail("%s %r has no click action (has %s)" % (node.getRoleName(), node.name, names))
-
-
-def text_of(node):
-    t = node.queryText()
-    return t.getText(0, t.characterCount)
-
-
-def set_text(node, text):
-    node.queryEditableText().setTextContents(text)
-
-
-def named(role, prefix):
-    return lambda n: n.getRoleName() == role and (n.name or "").startswith(prefix)
+configure(APP, SHOTS, ENV)
 
 
 def timing(log_text, event):
@@ -559,9 +405,9 @@ last = [l for l in out.splitlines() if "A last story" in l]
 if not last:
     fail("the conversation closed mid-reply is not in the history:\n" + out)
 conv_id = last[0].split()[0]
-shown = subprocess.run([cli, "history", "show", conv_id], check=True, env=ENV, capture_output=True, text=True).stdout
-if "assistant" not in shown.lower():
-    fail("the reply stopped by closing the window was not saved:\n" + shown)
+saved = subprocess.run([cli, "history", "show", conv_id], check=True, env=ENV, capture_output=True, text=True).stdout
+if "assistant" not in saved.lower():
+    fail("the reply stopped by closing the window was not saved:\n" + saved)
 
 # ---- 12. no Secret Service: the history is encrypted with a passphrase ----
 # In a session bus of its own with no Secret Service to activate (only the
