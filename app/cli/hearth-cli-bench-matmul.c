@@ -198,7 +198,7 @@ bench_type (HearthThreadPool *pool,
           t[r] = (g_get_monotonic_time () - t0) / 1e6;
         }
       {
-        double m = hearth_cli_median (t, (gsize) n);
+        double m = hearth_median (t, (gsize) n);
         g_autofree char *frac = measured_bandwidth > 0
                                   ? g_strdup_printf (", %.0f%% of bandwidth", 100 * mat_bytes / m / 1e9 / measured_bandwidth)
                                   : g_strdup ("");

@@ -179,9 +179,9 @@ hearth_cli_bench (int    argc,
       g_clear_error (&error);
       dev_bw = 0.0;
     }
-  pp_med = hearth_cli_median (pp, (gsize) reps);
-  tg_med = hearth_cli_median (tg, (gsize) reps);
-  ttft_med = hearth_cli_median (ttft, (gsize) reps);
+  pp_med = hearth_median (pp, (gsize) reps);
+  tg_med = hearth_median (tg, (gsize) reps);
+  ttft_med = hearth_median (ttft, (gsize) reps);
   /* What the CPU streams: the layers (and output) the device does not
    * hold. With every layer on the device that is nothing, and the host's
    * bandwidth says nothing about the run. */

@@ -104,7 +104,7 @@ text_gen_message (TextGen *g)
 static double
 median (GArray *times)
 {
-  return hearth_cli_median ((double *) times->data, times->len);
+  return hearth_median ((double *) times->data, times->len);
 }
 
 static void

@@ -6,7 +6,6 @@
 
 #include <locale.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hearth-cli.h"
@@ -118,25 +117,6 @@ hearth_cli_backend_options_clear (HearthCliBackendOptions *options)
 {
   g_clear_pointer (&options->backend, g_free);
   g_clear_pointer (&options->device, g_free);
-}
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-double
-hearth_cli_median (double *v,
-                   gsize   n)
-{
-  if (n == 0)
-    return 0.0;
-  qsort (v, n, sizeof (double), compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 gboolean

@@ -45,9 +45,6 @@ gboolean hearth_cli_backend_options_apply (const HearthCliBackendOptions *option
 void     hearth_cli_backend_options_clear (HearthCliBackendOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCliBackendOptions, hearth_cli_backend_options_clear)
 
-/* Median of @n values, sorting @v in place; 0 for none. */
-double hearth_cli_median (double *v, gsize n);
-
 /* "1 2 3" -> ids (gint32). */
 gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);
 

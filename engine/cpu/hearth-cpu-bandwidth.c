@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "hearth-cpu-private.h"
+#include "hearth-model.h"
 
 typedef struct
 {
@@ -49,6 +50,16 @@ compare_doubles (const void *a,
 }
 
 double
+hearth_median (double *v,
+               gsize   n)
+{
+  if (n == 0)
+    return 0.0;
+  qsort (v, n, sizeof (double), compare_doubles);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double
 hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,
                                    gsize             bytes,
                                    int               repeats)
@@ -71,7 +82,6 @@ hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,
       hearth_thread_pool_run (pool, sum_task, &job);
       rate[r] = (double) n * sizeof (float) / ((double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC);
     }
-  qsort (rate, (size_t) repeats, sizeof (double), compare_doubles);
-  result = repeats % 2 ? rate[repeats / 2] : 0.5 * (rate[repeats / 2 - 1] + rate[repeats / 2]);
+  result = hearth_median (rate, (gsize) repeats);
   return result;
 }

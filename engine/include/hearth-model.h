@@ -123,6 +123,10 @@ void           hearth_session_truncate (HearthSession *self,
  * (<= 0: one per core), over a buffer of @bytes: the bound for decode speed. */
 double         hearth_measure_read_bandwidth (int   n_threads,
                                               gsize bytes);
+/* The median of @v[0..n) (sorted in place), 0 for none: what every
+ * benchmark of the engine and hearth-cli quotes. */
+double         hearth_median (double *v,
+                              gsize   n);
 
 /* ---- sampling ---- */
 

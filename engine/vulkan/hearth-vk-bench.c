@@ -4,10 +4,10 @@
  */
 #include "hearth-config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "hearth-engine-error.h"
+#include "hearth-model.h"
 #include "hearth-vk-bench.h"
 #include "hearth-vk-ops.h"
 #include "hearth-vk-private.h"
@@ -104,23 +104,6 @@ timer_run (Timer            *t,
     return FALSE;
   *seconds = (double) ((stamps[1] - stamps[0]) & t->mask) * t->ns_per_tick * 1e-9;
   return TRUE;
-}
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v,
-        guint   n)
-{
-  qsort (v, n, sizeof (double), compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* ---- the read bandwidth probe ---- */
@@ -233,7 +216,7 @@ hearth_vk_measure_read_bandwidth_full (HearthVkContext   *ctx,
     if (!timer_run (&timer, seq, &times[r], error))
       goto out;
 
-  out->seconds = median (times, reps);
+  out->seconds = hearth_median (times, reps);
   out->bytes = total;
   out->gb_s = out->seconds > 0 ? total / out->seconds / 1e9 : 0.0;
   out->n_buffers = n_buffers;
@@ -324,7 +307,7 @@ hearth_vk_time_matvec (HearthVkContext      *ctx,
   for (guint r = 0; r < reps; r++)
     if (!timer_run (&timer, seq, &times[r], error))
       goto out;
-  out->seconds = median (times, reps) / n_copies;
+  out->seconds = hearth_median (times, reps) / n_copies;
   out->weight_bytes = mat_bytes;
   out->gb_s = out->seconds > 0 ? mat_bytes / out->seconds / 1e9 : 0.0;
   out->n_copies = n_copies;
