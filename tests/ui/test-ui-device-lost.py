@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-from hearthui import T0, App, click, configure, fail, log, named, sensitive, shot
+from hearthui import T0, App, click, configure, fail, log, named, sensitive, set_text, shot
 
 
 if shutil.which("gsettings") is None:
@@ -81,7 +81,7 @@ def lose_device(app, phase):
     """Sends a message on the Vulkan model and checks the lost-device state."""
     app.find(named("label", "Vulkan"), timeout=30, what="status line naming the Vulkan device")
     composer = app.find(lambda n: n.getRoleName() == "text" and n.name == "Message", what="composer")
-    composer.queryEditableText().setTextContents("Once upon a time")
+    set_text(composer, "Once upon a time")
     click(app.button("Send"))
 
     bar = app.find(lambda n: n.name == "GPU device lost", what="the lost-device bar")
@@ -115,7 +115,7 @@ def full_reply(app, partial):
     send = app.find(lambda n: n.getRoleName() == "push button" and n.name == "Send" and sensitive(n),
                     what="Send sensitive again")
     composer = app.find(lambda n: n.getRoleName() == "text" and n.name == "Message", what="composer")
-    composer.queryEditableText().setTextContents("Tell me another one")
+    set_text(composer, "Tell me another one")
     click(send)
     app.find(named("panel", "You said: Tell me another one"), what="the new message")
     app.wait_gone(lambda n: n.getRoleName() == "panel" and n.name == "Reply in progress", timeout=30,
