@@ -2,27 +2,162 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Each line read is a user turn; the reply streams as it is generated. The
- * session's cache is reused between turns, so a turn costs its new tokens.
+ * Runs on the same conversation runtime and the same encrypted history as
+ * the app: each line read is the user's message, stored; the reply streams
+ * as it is generated and is stored when it ends, so the conversation shows
+ * up in the app and in `hearth-cli history`. --no-history uses a throwaway
+ * store instead (for scripts), deleted on exit.
  */
 #include "hearth-config.h"
 
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "hearth-cli.h"
-#include "hearth-engine.h"
+#include "hearth-runtime.h"
 
-static gboolean
-print_piece (const char *text,
-             gsize       len,
-             gint32      token,
-             gpointer    user_data)
+typedef struct
 {
-  fwrite (text, 1, len, stdout);
+  GMainLoop *loop;
+  gboolean   waiting;
+  gboolean   loaded;
+  GError    *error;
+  gint64     message_id;
+} ChatState;
+
+static void
+text_appended (HearthThreadItem *item,
+               const char       *text,
+               guint64           len,
+               gpointer          user_data)
+{
+  fwrite (text, 1, (size_t) len, stdout);
   fflush (stdout);
-  return TRUE;
+}
+
+/* The reply in progress appears as the thread's last item: print it as it grows. */
+static void
+thread_changed (GListModel *thread,
+                guint       position,
+                guint       removed,
+                guint       added,
+                gpointer    user_data)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(HearthThreadItem) item = g_list_model_get_item (thread, i);
+
+      if (hearth_thread_item_get_streaming (item))
+        g_signal_connect (item, "text-appended", G_CALLBACK (text_appended), NULL);
+    }
+}
+
+static void
+reply_finished (HearthRuntime *runtime,
+                gint64         conversation_id,
+                gint64         message_id,
+                ChatState     *st)
+{
+  st->message_id = message_id;
+  st->waiting = FALSE;
+  g_main_loop_quit (st->loop);
+}
+
+static void
+runtime_error (HearthRuntime *runtime,
+               const char    *message,
+               ChatState     *st)
+{
+  fprintf (stderr, "hearth-cli: %s\n", message);
+}
+
+static void
+model_loaded (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ChatState *st = user_data;
+
+  st->loaded = hearth_runtime_load_model_finish (HEARTH_RUNTIME (source), result, &st->error);
+  st->waiting = FALSE;
+  g_main_loop_quit (st->loop);
+}
+
+static void
+wait_for (ChatState *st)
+{
+  while (st->waiting)
+    g_main_loop_run (st->loop);
+}
+
+/* A store in a new private folder, with a random passphrase nobody keeps:
+ * gone when the command ends. */
+static char *
+throwaway_passphrase (gboolean creating,
+                      gpointer user_data)
+{
+  return g_strdup (user_data);
+}
+
+static HearthStore *
+open_throwaway_store (char   **dir_out,
+                      GError **error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-chat-XXXXXX", error);
+  g_autofree char *passphrase = NULL;
+  HearthStoreParams params;
+  HearthStore *store;
+
+  if (dir == NULL)
+    return NULL;
+  passphrase = g_strdup_printf ("%08x%08x%08x%08x", g_random_int (), g_random_int (), g_random_int (),
+                                g_random_int ());
+  hearth_store_params_init (&params);
+  params.data_dir = dir;
+  params.key_source = HEARTH_STORE_KEY_PASSPHRASE;
+  params.passphrase_func = throwaway_passphrase;
+  params.passphrase_data = passphrase;
+  /* The key protects nothing that outlives the process. */
+  params.passphrase_iterations = 1000;
+  store = hearth_store_open (&params, error);
+  *dir_out = g_steal_pointer (&dir);
+  return store;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+print_stats (HearthRuntime *runtime,
+             gint64         message_id,
+             guint          turn)
+{
+  g_autoptr(HearthMessage) m = NULL;
+
+  if (message_id != 0)
+    m = hearth_store_get_message (hearth_runtime_get_store (runtime), message_id, NULL);
+  fprintf (stderr, "[turn %u: prompt %" G_GINT64_FORMAT " tokens, %" G_GINT64_FORMAT " generated at %.1f tok/s; "
+           "context %u of %u; conversation %" G_GINT64_FORMAT ", message %" G_GINT64_FORMAT "]\n",
+           turn, m ? hearth_message_get_prompt_tokens (m) : 0, m ? hearth_message_get_completion_tokens (m) : 0,
+           hearth_runtime_get_tokens_per_second (runtime), hearth_runtime_get_context_used (runtime),
+           hearth_runtime_get_context_size (runtime), hearth_runtime_get_conversation_id (runtime), message_id);
 }
 
 int
@@ -31,74 +166,115 @@ hearth_cli_chat (int    argc,
 {
   g_autofree char *model_path = NULL;
   g_autofree char *system = NULL;
+  g_autofree char *throwaway_dir = NULL;
   g_auto(HearthCliBackendOptions) bopts = { 0 };
+  HearthCliStoreOptions sopts = { 0 };
   int threads = 0, ctx = 0, n_predict = 256;
   double temp = 0.0;
-  gint64 seed = 0;
-  gboolean stats = FALSE;
+  gint64 seed = 0, conversation = 0;
+  gboolean stats = FALSE, no_history = FALSE;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "GGUF model", "FILE" },
-    { "system", 0, 0, G_OPTION_ARG_STRING, &system, "System prompt", "TEXT" },
-    { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Most tokens per reply (default 256)", "N" },
+    { "system", 0, 0, G_OPTION_ARG_STRING, &system, "System prompt of a new conversation", "TEXT" },
+    { "conversation", 0, 0, G_OPTION_ARG_INT64, &conversation,
+      "Continue conversation ID of the history (see `history list`)", "ID" },
+    { "no-history", 0, 0, G_OPTION_ARG_NONE, &no_history,
+      "Keep nothing: a throwaway store, deleted on exit", NULL },
+    { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Most tokens per reply (default 256; 0: no limit)", "N" },
     { "temp", 0, 0, G_OPTION_ARG_DOUBLE, &temp, "Temperature (default 0: greedy)", "T" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed", "S" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default: a new one each reply)", "S" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &ctx, "Context length (default: the model's)", "N" },
-    { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print timings of each turn on stderr", NULL },
+    { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print figures of each turn on stderr", NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("- chat with a model (/reset, /exit)");
+  g_autoptr(GOptionContext) context = g_option_context_new ("- chat with a model (/new, /exit)");
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthModel) model = NULL;
-  g_autoptr(HearthSession) session = NULL;
-  g_autoptr(HearthSampler) sampler = NULL;
-  g_autoptr(HearthChat) chat = NULL;
-  HearthModelParams mp;
-  HearthSessionParams sp;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthRuntime) runtime = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  ChatState st = { loop, FALSE, FALSE, NULL, 0 };
+  HearthWorkerLoadParams lp = { 0 };
   HearthSamplerParams smp;
-  HearthChatParams cp;
+  HearthModelParams mp;
   gboolean interactive = isatty (STDIN_FILENO);
   char line[65536];
   guint turn = 0;
+  int status = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
   hearth_cli_backend_options_add (context, &bopts);
+  hearth_cli_store_options_add (context, &sopts);
   if (!hearth_cli_parse (context, &argc, &argv))
-    return 2;
+    {
+      hearth_cli_store_options_clear (&sopts);
+      return 2;
+    }
   if (model_path == NULL)
-    return hearth_cli_failf ("chat needs -m FILE");
+    status = hearth_cli_failf ("chat needs -m FILE");
+  else if (no_history && (conversation != 0 || sopts.data_dir != NULL))
+    status = hearth_cli_failf ("--no-history keeps no history to continue or to put in --data-dir");
+  if (status != 0)
+    {
+      hearth_cli_store_options_clear (&sopts);
+      return status;
+    }
 
+  /* The backend options as the engine takes them, then as the runtime keeps them. */
   hearth_model_params_init (&mp);
-  mp.n_threads = threads;
   if (!hearth_cli_backend_options_apply (&bopts, &mp, &error))
-    return hearth_cli_fail (error);
-  model = hearth_model_load (model_path, &mp, &error);
-  if (model == NULL)
-    return hearth_cli_fail (error);
-  hearth_session_params_init (&sp);
-  sp.n_ctx = ctx > 0 ? (guint32) ctx : 0;
-  session = hearth_session_new (model, &sp, &error);
-  if (session == NULL)
-    return hearth_cli_fail (error);
-  chat = hearth_chat_new (session, &error);
-  if (chat == NULL)
-    return hearth_cli_fail (error);
-  hearth_chat_set_system_prompt (chat, system);
+    {
+      hearth_cli_store_options_clear (&sopts);
+      return hearth_cli_fail (error);
+    }
+  lp.backend = mp.backend;
+  lp.n_threads = threads;
+  lp.n_ctx = ctx > 0 ? (guint32) ctx : 0;
+  lp.n_gpu_layers = mp.n_gpu_layers;
+  if (bopts.device != NULL)
+    g_strlcpy (lp.device, bopts.device, sizeof lp.device);
 
+  store = no_history ? open_throwaway_store (&throwaway_dir, &error) : hearth_cli_open_store (&sopts, &error);
+  hearth_cli_store_options_clear (&sopts);
+  if (store == NULL)
+    {
+      status = hearth_cli_fail (error);
+      goto out;
+    }
+  runtime = hearth_runtime_new (store);
+  g_signal_connect (runtime, "reply-finished", G_CALLBACK (reply_finished), &st);
+  g_signal_connect (runtime, "error", G_CALLBACK (runtime_error), &st);
+  g_signal_connect (hearth_runtime_get_thread (runtime), "items-changed", G_CALLBACK (thread_changed), NULL);
+  if (conversation != 0 && !hearth_runtime_set_conversation_id (runtime, conversation, &error))
+    {
+      status = hearth_cli_fail (error);
+      goto out;
+    }
+  if (system != NULL && !hearth_runtime_set_system_prompt (runtime, system, &error))
+    {
+      status = hearth_cli_fail (error);
+      goto out;
+    }
+
+  st.waiting = TRUE;
+  hearth_runtime_load_model (runtime, model_path, &lp, NULL, model_loaded, &st);
+  wait_for (&st);
+  if (!st.loaded)
+    {
+      status = hearth_cli_fail (st.error);
+      g_clear_error (&st.error);
+      goto out;
+    }
   hearth_sampler_params_init (&smp);
   smp.temperature = (float) temp;
   smp.seed = (guint64) seed;
-  sampler = hearth_sampler_new (&smp);
-  hearth_chat_params_init (&cp);
-  cp.max_tokens = n_predict > 0 ? (guint32) n_predict : 0;
+  hearth_runtime_set_sampler_params (runtime, &smp);
+  hearth_runtime_set_max_tokens (runtime, n_predict > 0 ? (guint32) n_predict : 0);
 
   if (interactive)
-    fprintf (stderr, "%s, %s%s. /reset starts over, /exit quits.\n",
-             hearth_model_get_architecture (model), hearth_model_get_backend_description (model),
-             hearth_chat_uses_default_template (chat) ? ", no chat template in the model: ChatML" : "");
+    fprintf (stderr, "%s. /new starts another conversation, /exit quits.\n", hearth_runtime_get_backend (runtime));
   for (;;)
     {
-      HearthChatReply reply;
       gsize len;
 
       if (interactive)
@@ -110,35 +286,44 @@ hearth_cli_chat (int    argc,
         line[--len] = '\0';
       if (strcmp (line, "/exit") == 0)
         break;
-      if (strcmp (line, "/reset") == 0)
+      if (strcmp (line, "/new") == 0 || strcmp (line, "/reset") == 0)
         {
-          hearth_chat_reset (chat);
+          hearth_runtime_set_conversation_id (runtime, 0, NULL);
+          if (system != NULL)
+            hearth_runtime_set_system_prompt (runtime, system, NULL);
           turn = 0;
           continue;
         }
       if (len == 0)
         continue;
 
-      hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, line);
-      if (!hearth_chat_respond (chat, sampler, &cp, print_piece, NULL, NULL, &reply, &error))
+      if (!hearth_runtime_send (runtime, line, &error))
         {
-          /* The turn that could not be answered is taken back. */
-          hearth_chat_truncate (chat, hearth_chat_get_n_messages (chat) - 1);
           hearth_cli_fail (error);
           g_clear_error (&error);
+          status = 1;
           continue;
         }
+      st.waiting = TRUE;
+      wait_for (&st);
       fputc ('\n', stdout);
+      fflush (stdout);
       turn++;
-      if (reply.n_dropped > 0)
-        fprintf (stderr, "[%u older messages no longer fit the context and were left out]\n", reply.n_dropped);
       if (stats)
-        fprintf (stderr, "[turn %u: prompt %u tokens, %u run (%u reused), %.3f s; first token at %.3f s; "
-                 "%u tokens at %.1f tok/s]\n",
-                 turn, reply.gen.n_prompt, reply.gen.n_prompt_eval, reply.gen.n_prompt - reply.gen.n_prompt_eval,
-                 reply.gen.prompt_seconds, reply.gen.first_token_seconds, reply.gen.n_generated,
-                 reply.gen.gen_seconds > 0 ? reply.gen.n_generated / reply.gen.gen_seconds : 0.0);
-      hearth_chat_reply_clear (&reply);
+        print_stats (runtime, st.message_id, turn);
     }
-  return 0;
+
+out:
+  if (runtime != NULL)
+    {
+      hearth_runtime_shutdown (runtime);
+      /* A reply cut short by the end of input is stored by its completion. */
+      while (hearth_runtime_get_busy (runtime))
+        g_main_context_iteration (NULL, TRUE);
+    }
+  g_clear_object (&runtime);
+  g_clear_object (&store);
+  if (throwaway_dir != NULL)
+    remove_tree (throwaway_dir);
+  return status;
 }

@@ -11,148 +11,7 @@
 #include <unistd.h>
 
 #include "hearth-cli.h"
-#include "hearth-keyring.h"
 #include "hearth-store.h"
-
-/* Options every history subcommand takes. */
-typedef struct
-{
-  char *data_dir;
-  char *passphrase_file;
-} CommonOptions;
-
-static void
-common_options_clear (CommonOptions *o)
-{
-  g_free (o->data_dir);
-  g_free (o->passphrase_file);
-}
-
-static void
-add_common_entries (GOptionContext *context,
-                    CommonOptions  *o)
-{
-  const GOptionEntry entries[] = {
-    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->data_dir,
-      "The history's folder (default: $XDG_DATA_HOME/hearth)", "DIR" },
-    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &o->passphrase_file,
-      "Read the passphrase from FILE (first line); a new history then uses a passphrase, not the keyring",
-      "FILE" },
-    { NULL }
-  };
-
-  g_option_context_add_main_entries (context, entries, NULL);
-}
-
-static char *
-read_passphrase_file (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-  gsize len = 0;
-  char *nl;
-
-  if (!g_file_get_contents (path, &text, &len, &error))
-    {
-      fprintf (stderr, "hearth-cli: %s\n", error->message);
-      return NULL;
-    }
-  /* The first line; a trailing newline is not part of the passphrase. */
-  nl = strpbrk (text, "\r\n");
-  if (nl != NULL)
-    {
-      memset (nl, 0, len - (gsize) (nl - text));
-    }
-  return text;
-}
-
-static char *
-prompt_line (const char *prompt)
-{
-  FILE *tty = fopen ("/dev/tty", "r+");
-  struct termios saved, quiet;
-  char buf[1024];
-  char *line = NULL;
-
-  if (tty == NULL)
-    return NULL;
-  fputs (prompt, tty);
-  fflush (tty);
-  if (tcgetattr (fileno (tty), &saved) == 0)
-    {
-      quiet = saved;
-      quiet.c_lflag &= ~(tcflag_t) ECHO;
-      tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
-    }
-  if (fgets (buf, sizeof buf, tty) != NULL)
-    {
-      buf[strcspn (buf, "\r\n")] = '\0';
-      line = g_strdup (buf);
-    }
-  hearth_key_wipe (buf, sizeof buf);
-  tcsetattr (fileno (tty), TCSAFLUSH, &saved);
-  fputc ('\n', tty);
-  fclose (tty);
-  return line;
-}
-
-static char *
-ask_passphrase (gboolean creating,
-                gpointer user_data)
-{
-  const CommonOptions *o = user_data;
-  char *first, *second;
-
-  if (o->passphrase_file != NULL)
-    return read_passphrase_file (o->passphrase_file);
-  if (!isatty (STDIN_FILENO))
-    return NULL;
-
-  if (!creating)
-    return prompt_line ("Passphrase for the Hearth history: ");
-  fprintf (stderr, "No keyring is available: the new history will be locked with a passphrase.\n");
-  first = prompt_line ("New passphrase: ");
-  if (first == NULL)
-    return NULL;
-  second = prompt_line ("Again: ");
-  if (second == NULL || strcmp (first, second) != 0)
-    {
-      fprintf (stderr, "hearth-cli: the passphrases differ\n");
-      hearth_key_wipe (first, strlen (first));
-      g_free (first);
-      if (second != NULL)
-        hearth_key_wipe (second, strlen (second));
-      g_free (second);
-      return NULL;
-    }
-  hearth_key_wipe (second, strlen (second));
-  g_free (second);
-  return first;
-}
-
-static HearthStore *
-open_store (CommonOptions *o,
-            GError       **error)
-{
-  HearthStoreParams params;
-  HearthStore *store;
-
-  hearth_store_params_init (&params);
-  params.data_dir = o->data_dir;
-  params.key_source = o->passphrase_file != NULL ? HEARTH_STORE_KEY_PASSPHRASE : HEARTH_STORE_KEY_AUTO;
-  params.passphrase_func = ask_passphrase;
-  params.passphrase_data = o;
-  store = hearth_store_open (&params, error);
-  if (store == NULL && g_error_matches (*error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE))
-    {
-      g_autofree char *msg = g_strdup ((*error)->message);
-
-      g_clear_error (error);
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE,
-                   "%s (run it from a terminal or give --passphrase-file)", msg);
-    }
-  return store;
-}
 
 static gboolean
 parse_id (const char *text,
@@ -180,7 +39,7 @@ static int
 history_list (int    argc,
               char **argv)
 {
-  CommonOptions o = { 0 };
+  HearthCliStoreOptions o = { 0 };
   gboolean archived = FALSE, all = FALSE;
   int offset = 0, limit = 50;
   const GOptionEntry entries[] = {
@@ -196,13 +55,13 @@ history_list (int    argc,
   g_autoptr(GPtrArray) list = NULL;
   int status = 0;
 
-  add_common_entries (context, &o);
+  hearth_cli_store_options_add (context, &o);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     status = 2;
   else if (argc != 1 || offset < 0 || limit < 0)
     status = hearth_cli_failf ("list takes no arguments and non-negative --offset/--limit");
-  else if ((store = open_store (&o, &error)) == NULL ||
+  else if ((store = hearth_cli_open_store (&o, &error)) == NULL ||
            (list = hearth_store_list_conversations (store,
                                                     all ? HEARTH_STORE_LIST_ALL
                                                     : archived ? HEARTH_STORE_LIST_ARCHIVED
@@ -223,7 +82,7 @@ history_list (int    argc,
                   hearth_conversation_get_n_messages (c), hearth_conversation_get_title (c));
         }
     }
-  common_options_clear (&o);
+  hearth_cli_store_options_clear (&o);
   return status;
 }
 
@@ -233,7 +92,7 @@ static int
 history_show (int    argc,
               char **argv)
 {
-  CommonOptions o = { 0 };
+  HearthCliStoreOptions o = { 0 };
   const GOptionEntry entries[] = { { NULL } };
   g_autoptr(GOptionContext) context = g_option_context_new ("ID - print a conversation's branch on show");
   g_autoptr(GError) error = NULL;
@@ -243,13 +102,13 @@ history_show (int    argc,
   gint64 id = 0;
   int status = 0;
 
-  add_common_entries (context, &o);
+  hearth_cli_store_options_add (context, &o);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     status = 2;
   else if (argc != 2 || !parse_id (argv[1], &id))
     status = hearth_cli_failf ("show takes one conversation id");
-  else if ((store = open_store (&o, &error)) == NULL ||
+  else if ((store = hearth_cli_open_store (&o, &error)) == NULL ||
            (conv = hearth_store_get_conversation (store, id, &error)) == NULL ||
            (thread = hearth_store_get_thread (store, id, 0, &error)) == NULL)
     status = hearth_cli_fail (error);
@@ -266,7 +125,7 @@ history_show (int    argc,
                   hearth_message_get_id (m), hearth_message_get_content (m));
         }
     }
-  common_options_clear (&o);
+  hearth_cli_store_options_clear (&o);
   return status;
 }
 
@@ -276,7 +135,7 @@ static int
 history_search (int    argc,
                 char **argv)
 {
-  CommonOptions o = { 0 };
+  HearthCliStoreOptions o = { 0 };
   int limit = 20;
   const GOptionEntry entries[] = {
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Show at most N results (default 20)", "N" },
@@ -289,7 +148,7 @@ history_search (int    argc,
   g_autofree char *text = NULL;
   int status = 0;
 
-  add_common_entries (context, &o);
+  hearth_cli_store_options_add (context, &o);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     status = 2;
@@ -298,7 +157,7 @@ history_search (int    argc,
   else
     {
       text = g_strjoinv (" ", argv + 1);
-      if ((store = open_store (&o, &error)) == NULL ||
+      if ((store = hearth_cli_open_store (&o, &error)) == NULL ||
           (hits = hearth_store_search (store, text, 0, (guint) limit, &error)) == NULL)
         status = hearth_cli_fail (error);
       else
@@ -316,7 +175,7 @@ history_search (int    argc,
             fprintf (stderr, "No messages found\n");
         }
     }
-  common_options_clear (&o);
+  hearth_cli_store_options_clear (&o);
   return status;
 }
 
@@ -326,7 +185,7 @@ static int
 history_export (int    argc,
                 char **argv)
 {
-  CommonOptions o = { 0 };
+  HearthCliStoreOptions o = { 0 };
   g_autofree char *format = NULL;
   g_autofree char *output = NULL;
   const GOptionEntry entries[] = {
@@ -342,11 +201,11 @@ history_export (int    argc,
   gboolean json;
   int status = 0;
 
-  add_common_entries (context, &o);
+  hearth_cli_store_options_add (context, &o);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     {
-      common_options_clear (&o);
+      hearth_cli_store_options_clear (&o);
       return 2;
     }
   json = g_strcmp0 (format, "json") == 0;
@@ -354,7 +213,7 @@ history_export (int    argc,
     status = hearth_cli_failf ("export takes one conversation id");
   else if (format != NULL && !json && strcmp (format, "md") != 0)
     status = hearth_cli_failf ("unknown --format '%s' (md or json)", format);
-  else if ((store = open_store (&o, &error)) == NULL ||
+  else if ((store = hearth_cli_open_store (&o, &error)) == NULL ||
            (text = json ? hearth_store_export_json (store, id, &error)
                         : hearth_store_export_markdown (store, id, &error)) == NULL)
     status = hearth_cli_fail (error);
@@ -371,7 +230,7 @@ history_export (int    argc,
       if (json)
         fputc ('\n', stdout);
     }
-  common_options_clear (&o);
+  hearth_cli_store_options_clear (&o);
   return status;
 }
 
@@ -379,7 +238,7 @@ static int
 history_import (int    argc,
                 char **argv)
 {
-  CommonOptions o = { 0 };
+  HearthCliStoreOptions o = { 0 };
   const GOptionEntry entries[] = { { NULL } };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE.json - import an exported conversation");
   g_autoptr(GError) error = NULL;
@@ -389,21 +248,21 @@ history_import (int    argc,
   gsize len = 0;
   int status = 0;
 
-  add_common_entries (context, &o);
+  hearth_cli_store_options_add (context, &o);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     status = 2;
   else if (argc != 2)
     status = hearth_cli_failf ("import takes one JSON file");
   else if (!g_file_get_contents (argv[1], &json, &len, &error) ||
-           (store = open_store (&o, &error)) == NULL ||
+           (store = hearth_cli_open_store (&o, &error)) == NULL ||
            (conv = hearth_store_import_json (store, json, (gssize) len, &error)) == NULL)
     status = hearth_cli_fail (error);
   else
     printf ("Imported conversation %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " messages): %s\n",
             hearth_conversation_get_id (conv), hearth_conversation_get_n_messages (conv),
             hearth_conversation_get_title (conv));
-  common_options_clear (&o);
+  hearth_cli_store_options_clear (&o);
   return status;
 }
 

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "hearth-engine.h"
+#include "hearth-store.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +45,20 @@ gboolean hearth_cli_backend_options_apply (const HearthCliBackendOptions *option
                                            GError                       **error);
 void     hearth_cli_backend_options_clear (HearthCliBackendOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCliBackendOptions, hearth_cli_backend_options_clear)
+
+/* --data-dir and --passphrase-file: where the history is and how to
+ * unlock it without a keyring (hearth-cli-store.c). */
+typedef struct
+{
+  char *data_dir;
+  char *passphrase_file;
+} HearthCliStoreOptions;
+
+void         hearth_cli_store_options_add   (GOptionContext        *context,
+                                             HearthCliStoreOptions *options);
+void         hearth_cli_store_options_clear (HearthCliStoreOptions *options);
+HearthStore *hearth_cli_open_store          (HearthCliStoreOptions *options,
+                                             GError               **error);
 
 /* "1 2 3" -> ids (gint32). */
 gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);

@@ -1,6 +1,11 @@
 /* hearth-chat-view.c: the messages of one conversation, the composer, and the reply being streamed
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A view of the runtime: the rows follow the runtime's thread model (each
+ * items-changed replaces just the rows it names), the controls and the
+ * status line follow its properties. What the user does goes to the
+ * runtime; nothing here writes the store or drives the engine.
  */
 #include "hearth-config.h"
 
@@ -9,31 +14,15 @@
 #include "hearth-application.h"
 #include "hearth-chat-view.h"
 #include "hearth-message-row.h"
-#include "hearth-thread.h"
 
 struct _HearthChatView
 {
   GtkBox              parent_instance;
 
-  HearthStore        *store;
-  HearthEngineWorker *worker;
-  HearthTokenBatcher *batcher;
+  HearthRuntime      *runtime;
   GSettings          *settings;
-
-  gint64              conversation_id;
-  GPtrArray          *entries;           /* HearthThreadEntry of the branch on show */
-  char               *pending_system_prompt; /* for a chat not stored yet */
-
-  /* The reply in progress. */
-  guint64             generation;        /* 0: none */
-  GCancellable       *cancellable;
-  gint64              reply_conversation_id;
-  gint64              reply_parent_id;
-  HearthSamplerParams reply_sampler;
-  HearthMessageRow   *stream_row;
   gint64              send_time;
   gboolean            first_token_seen;
-  char               *reply_model_path;  /* the model it was asked of */
 
   GtkWidget          *scroller;
   GtkWidget          *messages;
@@ -47,21 +36,16 @@ struct _HearthChatView
   GtkWidget          *lost_body;
   GtkWidget          *lost_cpu_button;
   gboolean            disposed;
-  GApplication       *held_app;   /* held while a reply is in flight */
 };
 
 G_DEFINE_FINAL_TYPE (HearthChatView, hearth_chat_view, GTK_TYPE_BOX)
 
 enum
 {
-  SIGNAL_CONVERSATION_CHANGED,
   SIGNAL_ERROR,
-  SIGNAL_MODEL_LOST,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-static void reload (HearthChatView *self);
 
 static void
 emit_error (HearthChatView *self,
@@ -79,11 +63,11 @@ static void
 update_lost_bar (HearthChatView *self,
                  gboolean        loaded)
 {
-  const char *lost = self->worker != NULL ? hearth_engine_worker_get_device_lost (self->worker) : NULL;
+  const char *lost = self->runtime != NULL ? hearth_runtime_get_device_lost (self->runtime) : NULL;
   const char *path = NULL;
   HearthWorkerLoadParams last;
 
-  if (lost == NULL || loaded || !hearth_engine_worker_get_last_load (self->worker, &path, &last))
+  if (lost == NULL || loaded || !hearth_runtime_get_last_load (self->runtime, &path, &last))
     {
       gtk_revealer_set_reveal_child (GTK_REVEALER (self->lost_revealer), FALSE);
       return;
@@ -107,9 +91,11 @@ update_lost_bar (HearthChatView *self,
 static void
 update_controls (HearthChatView *self)
 {
-  gboolean generating = self->generation != 0;
-  gboolean loaded = self->worker != NULL && hearth_engine_worker_is_loaded (self->worker);
-  gboolean lost = self->worker != NULL && hearth_engine_worker_get_device_lost (self->worker) != NULL;
+  gboolean generating = self->runtime != NULL && hearth_runtime_get_busy (self->runtime);
+  gboolean loaded = self->runtime != NULL && hearth_runtime_get_model_loaded (self->runtime);
+  gboolean lost = self->runtime != NULL && hearth_runtime_get_device_lost (self->runtime) != NULL;
+  gboolean empty = self->runtime == NULL ||
+                   g_list_model_get_n_items (G_LIST_MODEL (hearth_runtime_get_thread (self->runtime))) == 0;
 
   gtk_stack_set_visible_child (GTK_STACK (self->send_stack), generating ? self->stop_button : self->send_button);
   gtk_widget_set_sensitive (self->send_button, loaded && !generating);
@@ -122,38 +108,36 @@ update_controls (HearthChatView *self)
   else
     gtk_widget_set_tooltip_text (self->send_button, _("No model is loaded. Load a model to send."));
   update_lost_bar (self, loaded);
-  gtk_widget_set_visible (self->empty_label, self->entries == NULL || self->entries->len == 0);
+  gtk_widget_set_visible (self->empty_label, empty);
   if (!loaded)
     gtk_label_set_text (GTK_LABEL (self->empty_label), _("Load a model to start chatting."));
   else
     gtk_label_set_text (GTK_LABEL (self->empty_label), _("Write a message to start chatting."));
 }
 
+/* "CPU (AVX2, 2 threads) · 41.3 tokens/s · context 120 of 4096" after a
+ * reply; the backend and the context size before one. */
 static void
-update_status (HearthChatView *self,
-               const HearthWorkerReply *reply)
+update_status (HearthChatView *self)
 {
   g_autofree char *text = NULL;
-  const char *backend;
+  HearthRuntime *rt = self->runtime;
 
-  if (self->worker == NULL || !hearth_engine_worker_is_loaded (self->worker))
+  if (rt == NULL || !hearth_runtime_get_model_loaded (rt))
     {
-      if (self->worker != NULL && hearth_engine_worker_get_device_lost (self->worker) != NULL)
+      if (rt != NULL && hearth_runtime_get_device_lost (rt) != NULL)
         gtk_label_set_text (GTK_LABEL (self->status_label), _("The GPU device was lost · no model loaded"));
       else
         gtk_label_set_text (GTK_LABEL (self->status_label), _("No model loaded"));
       return;
     }
-  backend = hearth_engine_worker_get_backend_description (self->worker);
-  if (reply != NULL)
-    {
-      double tps = reply->gen_seconds > 0 ? reply->n_generated / reply->gen_seconds : 0.0;
-
-      text = g_strdup_printf (_("%s · %.1f tokens/s · context %u of %u"), backend, tps,
-                              reply->n_past, reply->n_ctx);
-    }
+  if (hearth_runtime_get_context_used (rt) > 0)
+    text = g_strdup_printf (_("%s · %.1f tokens/s · context %u of %u"), hearth_runtime_get_backend (rt),
+                            hearth_runtime_get_tokens_per_second (rt), hearth_runtime_get_context_used (rt),
+                            hearth_runtime_get_context_size (rt));
   else
-    text = g_strdup_printf (_("%s · context of %u tokens"), backend, hearth_engine_worker_get_n_ctx (self->worker));
+    text = g_strdup_printf (_("%s · context of %u tokens"), hearth_runtime_get_backend (rt),
+                            hearth_runtime_get_context_size (rt));
   gtk_label_set_text (GTK_LABEL (self->status_label), text);
 }
 
@@ -182,17 +166,6 @@ queue_scroll (HearthChatView *self)
   g_idle_add_full (G_PRIORITY_LOW, scroll_idle, g_object_ref (self), g_object_unref);
 }
 
-static char *
-dup_system_prompt (HearthChatView *self)
-{
-  g_autoptr(HearthConversation) conv = NULL;
-
-  if (self->conversation_id == 0)
-    return g_strdup (self->pending_system_prompt);
-  conv = hearth_store_get_conversation (self->store, self->conversation_id, NULL);
-  return conv ? g_strdup (hearth_conversation_get_system_prompt (conv)) : NULL;
-}
-
 static void
 read_sampler (HearthChatView      *self,
               HearthSamplerParams *p)
@@ -202,140 +175,42 @@ read_sampler (HearthChatView      *self,
   p->top_p = (float) g_settings_get_double (self->settings, "top-p");
   p->top_k = g_settings_get_int (self->settings, "top-k");
   p->min_p = (float) g_settings_get_double (self->settings, "min-p");
-  p->seed = (guint64) g_get_real_time ();
+  p->seed = 0; /* the runtime picks a new one for each reply */
 }
 
+/* The settings of the moment go with each reply the user asks for. */
 static void
-reply_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+before_reply (HearthChatView *self)
 {
-  g_autoptr(HearthChatView) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HearthWorkerReply) reply = NULL;
-  gboolean same = FALSE;
+  HearthSamplerParams p;
 
-  /* Released at the end: the reply is saved before the application may quit. */
-  g_autoptr(GApplication) held = self->held_app;
-
-  self->held_app = NULL;
-  reply = hearth_engine_worker_respond_finish (HEARTH_ENGINE_WORKER (source), result, &error);
-  /* What the engine streamed before it finished still reaches the row (a
-   * fast model can finish inside one batch interval). */
-  if (!self->disposed)
-    hearth_token_batcher_flush (self->batcher);
-  hearth_token_batcher_invalidate (self->batcher);
-  same = self->conversation_id == self->reply_conversation_id;
-  self->generation = 0;
-  g_clear_object (&self->cancellable);
-
-  if (reply == NULL)
-    {
-      if (!self->disposed)
-        emit_error (self, _("The model could not reply"), error);
-    }
-  else if (self->store != NULL)
-    {
-      gboolean lost = reply->device_lost != NULL;
-      gboolean stopped = reply->reason == HEARTH_STOP_CANCELLED || reply->reason == HEARTH_STOP_CALLBACK || lost;
-
-      /* When the engine had the first token, as opposed to when the UI showed it. */
-      hearth_application_mark_time_at ("engine-first-token",
-                                       self->send_time + (gint64) (reply->first_token_seconds * G_USEC_PER_SEC));
-      hearth_application_mark_time ("reply-done");
-      /* A stopped reply is kept, marked as stopped; an empty one is not
-       * worth a message, unless the device was lost: then it says so where
-       * the reply would be, and can be regenerated after a reload. */
-      if (reply->text[0] != '\0' || !stopped || lost)
-        {
-          g_autofree char *settings = lost
-                                      ? hearth_thread_dup_settings_json_device_lost (&self->reply_sampler,
-                                                                                     self->reply_model_path)
-                                      : hearth_thread_dup_settings_json (&self->reply_sampler,
-                                                                         self->reply_model_path, stopped);
-          g_autoptr(HearthMessage) m = NULL;
-          HearthMessageExtra extra;
-
-          hearth_message_extra_init (&extra);
-          extra.prompt_tokens = reply->n_prompt_tokens;
-          extra.completion_tokens = reply->n_generated;
-          extra.settings_json = settings;
-          m = hearth_store_append_message (self->store, self->reply_conversation_id, self->reply_parent_id,
-                                           HEARTH_MESSAGE_ROLE_ASSISTANT, reply->text, &extra, &error);
-          if (m == NULL)
-            g_warning ("The reply could not be saved: %s", error->message);
-        }
-      if (!self->disposed)
-        {
-          update_status (self, lost ? NULL : reply);
-          g_signal_emit (self, signals[SIGNAL_CONVERSATION_CHANGED], 0, self->reply_conversation_id);
-        }
-    }
-  if (reply != NULL && reply->device_lost != NULL && !self->disposed)
-    g_signal_emit (self, signals[SIGNAL_MODEL_LOST], 0);
-  self->stream_row = NULL;
-  if (held != NULL)
-    g_application_release (held);
-  if (self->disposed)
-    return;
-  if (same)
-    reload (self);
-  update_controls (self);
-}
-
-/* Starts the assistant's reply to the first @n entries, as a child of @parent_id. */
-static void
-start_reply (HearthChatView *self,
-             guint           n,
-             gint64          parent_id)
-{
-  g_autofree char *system_prompt = dup_system_prompt (self);
-  GPtrArray *messages = hearth_thread_to_worker_messages (self->entries, n);
-  GtkWidget *row;
-
-  self->generation = hearth_token_batcher_begin (self->batcher);
-  self->cancellable = g_cancellable_new ();
-  /* Closing the window mid-reply cancels it; the application stays up until
-   * the partial reply is in the store. */
-  if (g_application_get_default () != NULL)
-    {
-      self->held_app = g_object_ref (g_application_get_default ());
-      g_application_hold (self->held_app);
-    }
-  self->reply_conversation_id = self->conversation_id;
-  self->reply_parent_id = parent_id;
+  read_sampler (self, &p);
+  hearth_runtime_set_sampler_params (self->runtime, &p);
   self->send_time = g_get_monotonic_time ();
   self->first_token_seen = FALSE;
-  g_free (self->reply_model_path);
-  self->reply_model_path = g_strdup (hearth_engine_worker_get_model_path (self->worker));
-  read_sampler (self, &self->reply_sampler);
-
-  row = hearth_message_row_new_streaming ();
-  self->stream_row = HEARTH_MESSAGE_ROW (row);
-  gtk_box_append (GTK_BOX (self->messages), row);
-  update_controls (self);
-
-  hearth_engine_worker_respond_async (self->worker, self->generation, system_prompt, messages,
-                                      &self->reply_sampler, self->cancellable, reply_done,
-                                      g_object_ref (self));
-  queue_scroll (self);
 }
 
-void
-hearth_chat_view_stream (HearthChatView *self,
-                         guint64         generation,
-                         const char     *text,
-                         gsize           len)
+static void
+text_appended (HearthThreadItem *item,
+               const char       *text,
+               guint64           len,
+               HearthChatView   *self)
 {
-  if (generation != self->generation || self->stream_row == NULL)
-    return;
   if (!self->first_token_seen)
     {
       self->first_token_seen = TRUE;
       hearth_application_mark_time ("first-token");
     }
-  hearth_message_row_append (self->stream_row, text, len);
   scroll_to_end (self);
+}
+
+static void
+reply_finished (HearthRuntime  *runtime,
+                gint64          conversation_id,
+                gint64          message_id,
+                HearthChatView *self)
+{
+  hearth_application_mark_time ("reply-done");
 }
 
 static void
@@ -348,23 +223,16 @@ edit_response (AdwMessageDialog *dialog,
   GtkTextIter start, end;
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthMessage) m = NULL;
 
-  if (g_strcmp0 (response, "save") != 0 || self->generation != 0)
+  if (g_strcmp0 (response, "save") != 0 || hearth_runtime_get_busy (self->runtime))
     return;
   gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (view), &start, &end);
   text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (view), &start, &end, FALSE);
   if (g_strstrip (text)[0] == '\0')
     return;
-  m = hearth_store_edit_message (self->store, id, text, &error);
-  if (m == NULL)
-    {
-      emit_error (self, _("The message could not be edited"), error);
-      return;
-    }
-  reload (self);
-  if (hearth_engine_worker_is_loaded (self->worker))
-    start_reply (self, self->entries->len, hearth_message_get_id (m));
+  before_reply (self);
+  if (!hearth_runtime_edit (self->runtime, id, text, &error))
+    emit_error (self, _("The message could not be edited"), error);
 }
 
 static GtkWidget *
@@ -392,10 +260,11 @@ row_edit (HearthMessageRow *row,
 {
   GtkWidget *dialog;
   GtkWidget *view;
-  GtkWidget *editor = text_editor_new (hearth_message_row_get_text (row), &view);
+  GtkWidget *editor;
 
-  if (self->generation != 0)
+  if (hearth_runtime_get_busy (self->runtime))
     return;
+  editor = text_editor_new (hearth_message_row_get_text (row), &view);
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Edit Message"),
                                    _("The conversation continues from the edited message; the original stays as another version."));
   gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message text"), -1);
@@ -413,17 +282,13 @@ static void
 row_regenerate (HearthMessageRow *row,
                 HearthChatView   *self)
 {
-  HearthThreadEntry *last;
+  g_autoptr(GError) error = NULL;
 
-  if (self->generation != 0 || self->entries == NULL || self->entries->len == 0 ||
-      !hearth_engine_worker_is_loaded (self->worker))
+  if (hearth_runtime_get_busy (self->runtime) || !hearth_runtime_get_model_loaded (self->runtime))
     return;
-  last = g_ptr_array_index (self->entries, self->entries->len - 1);
-  if (hearth_message_get_role (last->message) != HEARTH_MESSAGE_ROLE_ASSISTANT)
-    return;
-  /* The new reply is a sibling of the old one: the old stays a version. */
-  gtk_box_remove (GTK_BOX (self->messages), GTK_WIDGET (row));
-  start_reply (self, self->entries->len - 1, hearth_message_get_parent_id (last->message));
+  before_reply (self);
+  if (!hearth_runtime_regenerate (self->runtime, &error))
+    emit_error (self, _("The reply could not be regenerated"), error);
 }
 
 static void
@@ -433,58 +298,72 @@ row_switch_branch (HearthMessageRow *row,
 {
   g_autoptr(GError) error = NULL;
 
-  if (self->generation != 0)
-    return;
-  if (!hearth_store_set_current_leaf (self->store, self->conversation_id, sibling_id, &error))
-    {
-      emit_error (self, _("Could not switch versions"), error);
-      return;
-    }
-  reload (self);
+  if (!hearth_runtime_switch_branch (self->runtime, sibling_id, &error))
+    emit_error (self, _("Could not switch versions"), error);
 }
 
-static void
-clear_rows (HearthChatView *self)
+static GtkWidget *
+row_new (HearthChatView   *self,
+         HearthThreadItem *item,
+         gboolean          last)
 {
-  GtkWidget *child;
+  GtkWidget *row = hearth_message_row_new (item, last);
 
-  while ((child = gtk_widget_get_first_child (self->messages)) != NULL)
-    gtk_box_remove (GTK_BOX (self->messages), child);
-  self->stream_row = NULL;
+  g_signal_connect_object (row, "edit", G_CALLBACK (row_edit), self, 0);
+  g_signal_connect_object (row, "regenerate", G_CALLBACK (row_regenerate), self, 0);
+  g_signal_connect_object (row, "switch-branch", G_CALLBACK (row_switch_branch), self, 0);
+  if (hearth_thread_item_get_streaming (item))
+    g_signal_connect_object (item, "text-appended", G_CALLBACK (text_appended), self, 0);
+  return row;
 }
 
-static void
-reload (HearthChatView *self)
+static GtkWidget *
+nth_row (HearthChatView *self,
+         guint           n)
 {
-  g_autoptr(GError) error = NULL;
+  GtkWidget *child = gtk_widget_get_first_child (self->messages);
 
-  clear_rows (self);
-  g_clear_pointer (&self->entries, g_ptr_array_unref);
-  if (self->conversation_id != 0)
+  while (child != NULL && n-- > 0)
+    child = gtk_widget_get_next_sibling (child);
+  return child;
+}
+
+/* The rows mirror the thread model: an items-changed replaces the rows it
+ * names and no others. (A GtkBox rather than a list box: the messages are
+ * a column of groups, not a list to select from.) */
+static void
+thread_items_changed (GListModel     *thread,
+                      guint           position,
+                      guint           removed,
+                      guint           added,
+                      HearthChatView *self)
+{
+  guint n = g_list_model_get_n_items (thread);
+  GtkWidget *before = position > 0 ? nth_row (self, position - 1) : NULL;
+  GtkWidget *child = before != NULL ? gtk_widget_get_next_sibling (before)
+                                    : gtk_widget_get_first_child (self->messages);
+
+  for (guint i = 0; i < removed && child != NULL; i++)
     {
-      self->entries = hearth_thread_load (self->store, self->conversation_id, &error);
-      if (self->entries == NULL)
-        emit_error (self, _("The conversation could not be read"), error);
+      GtkWidget *next = gtk_widget_get_next_sibling (child);
+
+      gtk_box_remove (GTK_BOX (self->messages), child);
+      child = next;
     }
-  if (self->entries == NULL)
-    self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_thread_entry_free);
-
-  for (guint i = 0; i < self->entries->len; i++)
+  /* Only the last reply offers to be regenerated. */
+  if (position + added == n && before != NULL)
+    hearth_message_row_set_can_regenerate (HEARTH_MESSAGE_ROW (before), added == 0);
+  for (guint i = 0; i < added; i++)
     {
-      HearthThreadEntry *e = g_ptr_array_index (self->entries, i);
-      gboolean last = i + 1 == self->entries->len;
-      GtkWidget *row;
+      g_autoptr(HearthThreadItem) item = g_list_model_get_item (thread, position + i);
+      GtkWidget *row = row_new (self, item, position + i + 1 == n);
 
-      if (hearth_message_get_role (e->message) == HEARTH_MESSAGE_ROLE_SYSTEM)
-        continue;
-      row = hearth_message_row_new (e, last);
-      g_signal_connect_object (row, "edit", G_CALLBACK (row_edit), self, 0);
-      g_signal_connect_object (row, "regenerate", G_CALLBACK (row_regenerate), self, 0);
-      g_signal_connect_object (row, "switch-branch", G_CALLBACK (row_switch_branch), self, 0);
-      gtk_box_append (GTK_BOX (self->messages), row);
+      gtk_box_insert_child_after (GTK_BOX (self->messages), row, before);
+      before = row;
     }
   update_controls (self);
-  queue_scroll (self);
+  if (position + added == n)
+    queue_scroll (self);
 }
 
 static void
@@ -494,49 +373,33 @@ send_message (HearthChatView *self)
   GtkTextIter start, end;
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthMessage) m = NULL;
 
-  if (self->generation != 0 || self->store == NULL)
+  if (self->runtime == NULL || hearth_runtime_get_busy (self->runtime))
     return;
-  if (!hearth_engine_worker_is_loaded (self->worker))
+  if (!hearth_runtime_get_model_loaded (self->runtime))
     {
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, _("Load a model first"));
       return;
     }
   gtk_text_buffer_get_bounds (buffer, &start, &end);
   text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-  g_strstrip (text);
-  if (text[0] == '\0')
+  if (g_strstrip (text)[0] == '\0')
     return;
-
   hearth_application_mark_time ("send");
-  if (self->conversation_id == 0)
+  before_reply (self);
+  if (!hearth_runtime_send (self->runtime, text, &error))
     {
-      g_autofree char *title = hearth_thread_dup_title_for (text);
-      g_autoptr(HearthConversation) conv = NULL;
-
-      conv = hearth_store_create_conversation (self->store, title,
-                                               hearth_engine_worker_get_model_path (self->worker),
-                                               self->pending_system_prompt, &error);
-      if (conv == NULL)
-        {
-          emit_error (self, _("The conversation could not be saved"), error);
-          return;
-        }
-      self->conversation_id = hearth_conversation_get_id (conv);
-      g_clear_pointer (&self->pending_system_prompt, g_free);
-    }
-  m = hearth_store_append_message (self->store, self->conversation_id, HEARTH_STORE_CURRENT_LEAF,
-                                   HEARTH_MESSAGE_ROLE_USER, text, NULL, &error);
-  if (m == NULL)
-    {
-      emit_error (self, _("The message could not be saved"), error);
+      emit_error (self, _("The message could not be sent"), error);
       return;
     }
   gtk_text_buffer_set_text (buffer, "", 0);
-  reload (self);
-  g_signal_emit (self, signals[SIGNAL_CONVERSATION_CHANGED], 0, self->conversation_id);
-  start_reply (self, self->entries->len, hearth_message_get_id (m));
+}
+
+static void
+stop_clicked (HearthChatView *self)
+{
+  if (self->runtime != NULL)
+    hearth_runtime_stop (self->runtime);
 }
 
 static gboolean
@@ -552,9 +415,9 @@ composer_key_pressed (GtkEventControllerKey *controller,
       send_message (self);
       return TRUE;
     }
-  if (keyval == GDK_KEY_Escape && self->generation != 0)
+  if (keyval == GDK_KEY_Escape && self->runtime != NULL && hearth_runtime_get_busy (self->runtime))
     {
-      hearth_chat_view_stop (self);
+      hearth_runtime_stop (self->runtime);
       return TRUE;
     }
   return FALSE;
@@ -566,12 +429,11 @@ hearth_chat_view_dispose (GObject *object)
   HearthChatView *self = HEARTH_CHAT_VIEW (object);
 
   self->disposed = TRUE;
-  /* Closing while generating: the engine stops between two tokens; the
-   * completion (which holds a reference) stores the partial reply. */
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  if (self->runtime != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->runtime, self);
+      g_signal_handlers_disconnect_by_data (hearth_runtime_get_thread (self->runtime), self);
+    }
   G_OBJECT_CLASS (hearth_chat_view_parent_class)->dispose (object);
 }
 
@@ -580,12 +442,8 @@ hearth_chat_view_finalize (GObject *object)
 {
   HearthChatView *self = HEARTH_CHAT_VIEW (object);
 
-  g_clear_object (&self->store);
-  g_clear_object (&self->worker);
-  g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
+  g_clear_object (&self->runtime);
   g_clear_object (&self->settings);
-  g_free (self->pending_system_prompt);
-  g_free (self->reply_model_path);
   G_OBJECT_CLASS (hearth_chat_view_parent_class)->finalize (object);
 }
 
@@ -596,16 +454,9 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
 
   object_class->dispose = hearth_chat_view_dispose;
   object_class->finalize = hearth_chat_view_finalize;
-  signals[SIGNAL_CONVERSATION_CHANGED] =
-    g_signal_new ("conversation-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-  /* The GPU device was lost during a reply and the model is unloaded. */
-  signals[SIGNAL_MODEL_LOST] =
-    g_signal_new ("model-lost", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 /* Where AdwBanner would go (libadwaita 1.3): across the top of the view,
@@ -722,7 +573,7 @@ hearth_chat_view_init (HearthChatView *self)
   gtk_widget_add_css_class (self->stop_button, "circular");
   gtk_widget_set_tooltip_text (self->stop_button, _("Stop (Escape)"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->stop_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Stop"), -1);
-  g_signal_connect_swapped (self->stop_button, "clicked", G_CALLBACK (hearth_chat_view_stop), self);
+  g_signal_connect_swapped (self->stop_button, "clicked", G_CALLBACK (stop_clicked), self);
   gtk_stack_add_child (GTK_STACK (self->send_stack), self->send_button);
   gtk_stack_add_child (GTK_STACK (self->send_stack), self->stop_button);
   gtk_box_append (GTK_BOX (composer_box), self->send_stack);
@@ -752,64 +603,42 @@ hearth_chat_view_new (void)
   return g_object_new (HEARTH_TYPE_CHAT_VIEW, NULL);
 }
 
-void
-hearth_chat_view_setup (HearthChatView     *self,
-                        HearthStore        *store,
-                        HearthEngineWorker *worker,
-                        HearthTokenBatcher *batcher,
-                        GSettings          *settings)
+static void
+runtime_changed (HearthChatView *self)
 {
-  g_set_object (&self->store, store);
-  g_set_object (&self->worker, worker);
-  if (self->batcher == NULL)
-    self->batcher = hearth_token_batcher_ref (batcher);
-  g_set_object (&self->settings, settings);
+  if (self->disposed)
+    return;
   update_controls (self);
-  update_status (self, NULL);
+  update_status (self);
 }
 
 void
-hearth_chat_view_set_conversation (HearthChatView *self,
-                                   gint64          conversation_id)
+hearth_chat_view_set_runtime (HearthChatView *self,
+                              HearthRuntime  *runtime,
+                              GSettings      *settings)
 {
-  /* Leaving a conversation mid-reply stops it; the partial reply is kept. */
-  if (self->generation != 0)
-    hearth_chat_view_stop (self);
-  self->conversation_id = conversation_id;
-  g_clear_pointer (&self->pending_system_prompt, g_free);
-  reload (self);
-}
+  static const char * const watched[] = {
+    "notify::model-loaded", "notify::busy", "notify::device-lost", "notify::backend",
+    "notify::context-used", "notify::context-size", "notify::tokens-per-second",
+  };
+  GListModel *thread = G_LIST_MODEL (hearth_runtime_get_thread (runtime));
 
-gint64
-hearth_chat_view_get_conversation (HearthChatView *self)
-{
-  return self->conversation_id;
-}
+  g_return_if_fail (self->runtime == NULL);
 
-gboolean
-hearth_chat_view_is_generating (HearthChatView *self)
-{
-  return self->generation != 0;
-}
-
-void
-hearth_chat_view_stop (HearthChatView *self)
-{
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
+  self->runtime = g_object_ref (runtime);
+  g_set_object (&self->settings, settings);
+  for (guint i = 0; i < G_N_ELEMENTS (watched); i++)
+    g_signal_connect_swapped (runtime, watched[i], G_CALLBACK (runtime_changed), self);
+  g_signal_connect (runtime, "reply-finished", G_CALLBACK (reply_finished), self);
+  g_signal_connect (thread, "items-changed", G_CALLBACK (thread_items_changed), self);
+  thread_items_changed (thread, 0, 0, g_list_model_get_n_items (thread), self);
+  runtime_changed (self);
 }
 
 void
 hearth_chat_view_focus_composer (HearthChatView *self)
 {
   gtk_widget_grab_focus (self->composer);
-}
-
-void
-hearth_chat_view_model_changed (HearthChatView *self)
-{
-  update_controls (self);
-  update_status (self, NULL);
 }
 
 static void
@@ -826,28 +655,14 @@ system_prompt_response (AdwMessageDialog *dialog,
     return;
   gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (view), &start, &end);
   text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (view), &start, &end, FALSE);
-  g_strstrip (text);
-  if (self->conversation_id == 0)
-    {
-      g_free (self->pending_system_prompt);
-      self->pending_system_prompt = text[0] ? g_strdup (text) : NULL;
-      return;
-    }
-  {
-    g_autoptr(HearthConversation) conv = hearth_store_get_conversation (self->store, self->conversation_id, &error);
-
-    if (conv == NULL ||
-        !hearth_store_set_conversation_model (self->store, self->conversation_id,
-                                              hearth_conversation_get_model (conv),
-                                              text[0] ? text : NULL, &error))
-      emit_error (self, _("The system prompt could not be saved"), error);
-  }
+  if (!hearth_runtime_set_system_prompt (self->runtime, text, &error))
+    emit_error (self, _("The system prompt could not be saved"), error);
 }
 
 void
 hearth_chat_view_edit_system_prompt (HearthChatView *self)
 {
-  g_autofree char *current = dup_system_prompt (self);
+  g_autofree char *current = hearth_runtime_dup_system_prompt (self->runtime);
   GtkWidget *view;
   GtkWidget *editor = text_editor_new (current, &view);
   GtkWidget *dialog;

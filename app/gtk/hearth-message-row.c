@@ -5,6 +5,7 @@
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hearth-markdown.h"
 #include "hearth-markdown-view.h"
@@ -19,6 +20,7 @@ struct _HearthMessageRow
   gint64     next_sibling_id;
   GString   *text;
   GtkWidget *stream_label; /* while streaming */
+  GtkWidget *regenerate_button;
 };
 
 G_DEFINE_FINAL_TYPE (HearthMessageRow, hearth_message_row, GTK_TYPE_BOX)
@@ -129,19 +131,29 @@ set_accessible_text (HearthMessageRow *self,
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 
+static GtkWidget *new_streaming (HearthThreadItem *item);
+
 GtkWidget *
-hearth_message_row_new (const HearthThreadEntry *entry,
-                        gboolean                 can_regenerate)
+hearth_message_row_new (HearthThreadItem *item,
+                        gboolean          can_regenerate)
 {
-  HearthMessageRow *self = g_object_new (HEARTH_TYPE_MESSAGE_ROW, NULL);
-  gboolean user = hearth_message_get_role (entry->message) == HEARTH_MESSAGE_ROLE_USER;
-  const char *content = hearth_message_get_content (entry->message);
-  GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+  HearthMessageRow *self;
+  gboolean user;
+  const char *content;
+  const HearthThreadPlace *place;
+  GtkWidget *actions;
   GtkWidget *button;
 
-  self->message_id = hearth_message_get_id (entry->message);
-  self->prev_sibling_id = entry->prev_sibling_id;
-  self->next_sibling_id = entry->next_sibling_id;
+  if (hearth_thread_item_get_streaming (item))
+    return new_streaming (item);
+  self = g_object_new (HEARTH_TYPE_MESSAGE_ROW, NULL);
+  user = hearth_thread_item_get_role (item) == HEARTH_MESSAGE_ROLE_USER;
+  content = hearth_thread_item_get_text (item);
+  place = hearth_thread_item_get_place (item);
+  actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+  self->message_id = hearth_thread_item_get_id (item);
+  self->prev_sibling_id = place->prev_sibling_id;
+  self->next_sibling_id = place->next_sibling_id;
   g_string_assign (self->text, content);
 
   add_role_label (self, user);
@@ -159,9 +171,9 @@ hearth_message_row_new (const HearthThreadEntry *entry,
   else
     gtk_box_append (GTK_BOX (self), hearth_markdown_view_new (content));
 
-  if (entry->stopped)
+  if (hearth_thread_item_get_stopped (item))
     {
-      GtkWidget *stopped = gtk_label_new (entry->device_lost ? _("Interrupted: the GPU device was lost")
+      GtkWidget *stopped = gtk_label_new (hearth_thread_item_get_device_lost (item) ? _("Interrupted: the GPU device was lost")
                                                              : _("Stopped"));
 
       gtk_label_set_xalign (GTK_LABEL (stopped), 0);
@@ -170,21 +182,21 @@ hearth_message_row_new (const HearthThreadEntry *entry,
       gtk_box_append (GTK_BOX (self), stopped);
     }
 
-  if (entry->n_siblings > 1)
+  if (place->n_siblings > 1)
     {
-      g_autofree char *pos = g_strdup_printf ("%u/%u", entry->sibling_index + 1, entry->n_siblings);
+      g_autofree char *pos = g_strdup_printf ("%u/%u", place->sibling_index + 1, place->n_siblings);
       GtkWidget *label = gtk_label_new (pos);
-      g_autofree char *desc = g_strdup_printf (_("Version %u of %u"), entry->sibling_index + 1, entry->n_siblings);
+      g_autofree char *desc = g_strdup_printf (_("Version %u of %u"), place->sibling_index + 1, place->n_siblings);
 
       button = icon_button ("go-previous-symbolic", _("Previous version"));
-      gtk_widget_set_sensitive (button, entry->prev_sibling_id != 0);
+      gtk_widget_set_sensitive (button, place->prev_sibling_id != 0);
       g_signal_connect_swapped (button, "clicked", G_CALLBACK (prev_clicked), self);
       gtk_box_append (GTK_BOX (actions), button);
       gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL, desc, -1);
       gtk_widget_add_css_class (label, "caption");
       gtk_box_append (GTK_BOX (actions), label);
       button = icon_button ("go-next-symbolic", _("Next version"));
-      gtk_widget_set_sensitive (button, entry->next_sibling_id != 0);
+      gtk_widget_set_sensitive (button, place->next_sibling_id != 0);
       g_signal_connect_swapped (button, "clicked", G_CALLBACK (next_clicked), self);
       gtk_box_append (GTK_BOX (actions), button);
     }
@@ -198,11 +210,14 @@ hearth_message_row_new (const HearthThreadEntry *entry,
       g_signal_connect_swapped (button, "clicked", G_CALLBACK (edit_clicked), self);
       gtk_box_append (GTK_BOX (actions), button);
     }
-  else if (can_regenerate)
+  else
     {
+      /* Only the last reply can be regenerated; the view moves this along. */
       button = icon_button ("view-refresh-symbolic", _("Regenerate reply"));
       g_signal_connect_swapped (button, "clicked", G_CALLBACK (regenerate_clicked), self);
+      gtk_widget_set_visible (button, can_regenerate);
       gtk_box_append (GTK_BOX (actions), button);
+      self->regenerate_button = button;
     }
   gtk_widget_set_halign (actions, GTK_ALIGN_START);
   gtk_box_append (GTK_BOX (self), actions);
@@ -211,8 +226,17 @@ hearth_message_row_new (const HearthThreadEntry *entry,
   return GTK_WIDGET (self);
 }
 
-GtkWidget *
-hearth_message_row_new_streaming (void)
+static void
+text_appended (HearthThreadItem *item,
+               const char       *text,
+               guint64           len,
+               HearthMessageRow *self)
+{
+  hearth_message_row_append (self, text, (gsize) len);
+}
+
+static GtkWidget *
+new_streaming (HearthThreadItem *item)
 {
   HearthMessageRow *self = g_object_new (HEARTH_TYPE_MESSAGE_ROW, NULL);
   GtkWidget *spinner = gtk_spinner_new ();
@@ -230,7 +254,23 @@ hearth_message_row_new_streaming (void)
   gtk_widget_set_halign (spinner, GTK_ALIGN_START);
   gtk_accessible_update_property (GTK_ACCESSIBLE (spinner), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Generating"), -1);
   gtk_box_append (GTK_BOX (self), spinner);
+  hearth_message_row_append (self, hearth_thread_item_get_text (item), strlen (hearth_thread_item_get_text (item)));
+  g_signal_connect_object (item, "text-appended", G_CALLBACK (text_appended), self, 0);
   return GTK_WIDGET (self);
+}
+
+void
+hearth_message_row_set_can_regenerate (HearthMessageRow *self,
+                                       gboolean          can_regenerate)
+{
+  if (self->regenerate_button != NULL)
+    gtk_widget_set_visible (self->regenerate_button, can_regenerate);
+}
+
+gboolean
+hearth_message_row_get_streaming (HearthMessageRow *self)
+{
+  return self->stream_label != NULL;
 }
 
 void

@@ -6,7 +6,7 @@
 
 #include <gtk/gtk.h>
 
-#include "hearth-thread.h"
+#include "hearth-thread-item.h"
 
 G_BEGIN_DECLS
 
@@ -15,10 +15,14 @@ G_DECLARE_FINAL_TYPE (HearthMessageRow, hearth_message_row, HEARTH, MESSAGE_ROW,
 
 /* A stored message; @can_regenerate for the last reply. Signals:
  * "edit", "regenerate", "switch-branch" (gint64 sibling id). */
-GtkWidget  *hearth_message_row_new (const HearthThreadEntry *entry,
-                                    gboolean                 can_regenerate);
+/* A stored message, or the reply streaming in (it follows the item's
+ * "text-appended"). */
+GtkWidget  *hearth_message_row_new (HearthThreadItem *item,
+                                    gboolean          can_regenerate);
 /* A reply being streamed: plain text until it is finished. */
-GtkWidget  *hearth_message_row_new_streaming (void);
+void        hearth_message_row_set_can_regenerate (HearthMessageRow *self,
+                                                   gboolean          can_regenerate);
+gboolean    hearth_message_row_get_streaming (HearthMessageRow *self);
 void        hearth_message_row_append (HearthMessageRow *self,
                                        const char       *text,
                                        gsize             len);

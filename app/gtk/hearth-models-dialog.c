@@ -1,4 +1,4 @@
-/* hearth-models-dialog.c: the remembered models, with what their files say, to load or forget
+/* hearth-models-dialog.c: the registry's models, with what their files say, to load or forget
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -6,17 +6,15 @@
 
 #include <glib/gi18n.h>
 
-#include "hearth-model-info.h"
 #include "hearth-models-dialog.h"
 
 struct _HearthModelsDialog
 {
   AdwWindow            parent_instance;
 
-  GSettings           *settings;
-  char                *loaded_path;
+  HearthRuntime       *runtime;
   AdwPreferencesGroup *group;
-  GPtrArray           *rows;
+  GtkListBox          *list;
   AdwToastOverlay     *toasts;
 };
 
@@ -30,38 +28,7 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-void
-hearth_models_remember (GSettings  *settings,
-                        const char *path)
-{
-  g_auto(GStrv) old = g_settings_get_strv (settings, "recent-models");
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  g_auto(GStrv) list = NULL;
-
-  g_strv_builder_add (b, path);
-  for (guint i = 0; old[i] != NULL && i < 20; i++)
-    if (g_strcmp0 (old[i], path) != 0)
-      g_strv_builder_add (b, old[i]);
-  list = g_strv_builder_end (b);
-  g_settings_set_strv (settings, "recent-models", (const char *const *) list);
-}
-
-static void
-forget (GSettings  *settings,
-        const char *path)
-{
-  g_auto(GStrv) old = g_settings_get_strv (settings, "recent-models");
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  g_auto(GStrv) list = NULL;
-
-  for (guint i = 0; old[i] != NULL; i++)
-    if (g_strcmp0 (old[i], path) != 0)
-      g_strv_builder_add (b, old[i]);
-  list = g_strv_builder_end (b);
-  g_settings_set_strv (settings, "recent-models", (const char *const *) list);
-}
-
-static void rebuild (HearthModelsDialog *self);
+static void bind_rows (HearthModelsDialog *self);
 
 static void
 load_clicked (GtkButton          *button,
@@ -77,16 +44,19 @@ unload_clicked (GtkButton          *button,
                 HearthModelsDialog *self)
 {
   g_signal_emit (self, signals[SIGNAL_UNLOAD_MODEL], 0);
-  g_clear_pointer (&self->loaded_path, g_free);
-  rebuild (self);
+  /* Every row's button depends on what is loaded. */
+  bind_rows (self);
 }
 
 static void
 forget_clicked (GtkButton          *button,
                 HearthModelsDialog *self)
 {
-  forget (self->settings, g_object_get_data (G_OBJECT (button), "path"));
-  rebuild (self);
+  g_autoptr(GError) error = NULL;
+
+  if (!hearth_model_registry_remove (hearth_runtime_get_models (self->runtime),
+                                     g_object_get_data (G_OBJECT (button), "path"), &error))
+    adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
 }
 
 static GtkWidget *
@@ -102,67 +72,67 @@ row_button (const char *label,
   return b;
 }
 
-static void
-rebuild (HearthModelsDialog *self)
+static GtkWidget *
+create_row (gpointer item,
+            gpointer user_data)
 {
-  g_auto(GStrv) paths = g_settings_get_strv (self->settings, "recent-models");
+  HearthModelsDialog *self = user_data;
+  HearthModelEntry *entry = item;
+  const char *path = hearth_model_entry_get_path (entry);
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *load_label = g_strdup_printf (_("Load %s"), base);
+  g_autofree char *forget_label = g_strdup_printf (_("Forget %s"), base);
+  g_autofree char *summary = hearth_model_entry_dup_summary (entry);
+  gboolean loaded = g_strcmp0 (path, hearth_runtime_get_model_path (self->runtime)) == 0 &&
+                    hearth_runtime_get_model_loaded (self->runtime);
+  GtkWidget *b;
 
-  for (guint i = 0; i < self->rows->len; i++)
-    adw_preferences_group_remove (self->group, g_ptr_array_index (self->rows, i));
-  g_ptr_array_set_size (self->rows, 0);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), base);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), summary);
+  gtk_widget_set_tooltip_text (row, path);
 
-  for (guint i = 0; paths[i] != NULL; i++)
+  if (loaded)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(HearthModelInfo) info = hearth_model_info_read (paths[i], &error);
-      GtkWidget *row = adw_action_row_new ();
-      g_autofree char *base = g_path_get_basename (paths[i]);
-      g_autofree char *load_label = g_strdup_printf (_("Load %s"), base);
-      g_autofree char *forget_label = g_strdup_printf (_("Forget %s"), base);
-      gboolean loaded = g_strcmp0 (paths[i], self->loaded_path) == 0;
-      GtkWidget *b;
-
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), base);
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      if (info != NULL)
-        {
-          g_autofree char *summary = hearth_model_info_dup_summary (info);
-
-          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), summary);
-        }
-      else
-        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), error->message);
-      gtk_widget_set_tooltip_text (row, paths[i]);
-
-      if (loaded)
-        {
-          b = row_button (_("_Unload"), _("Unload the model"), paths[i]);
-          g_signal_connect (b, "clicked", G_CALLBACK (unload_clicked), self);
-        }
-      else
-        {
-          b = row_button (_("_Load"), load_label, paths[i]);
-          gtk_widget_add_css_class (b, "suggested-action");
-          gtk_widget_set_sensitive (b, info != NULL);
-          g_signal_connect (b, "clicked", G_CALLBACK (load_clicked), self);
-        }
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), b);
-      b = gtk_button_new_from_icon_name ("user-trash-symbolic");
-      gtk_widget_add_css_class (b, "flat");
-      gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
-      gtk_widget_set_tooltip_text (b, _("Forget"));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, forget_label, -1);
-      g_object_set_data_full (G_OBJECT (b), "path", g_strdup (paths[i]), g_free);
-      g_signal_connect (b, "clicked", G_CALLBACK (forget_clicked), self);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), b);
-
-      adw_preferences_group_add (self->group, row);
-      g_ptr_array_add (self->rows, row);
+      b = row_button (_("_Unload"), _("Unload the model"), path);
+      g_signal_connect (b, "clicked", G_CALLBACK (unload_clicked), self);
     }
-  if (paths[0] == NULL)
-    adw_preferences_group_set_description (self->group, _("No models yet: add a GGUF file."));
   else
-    adw_preferences_group_set_description (self->group, NULL);
+    {
+      b = row_button (_("_Load"), load_label, path);
+      gtk_widget_add_css_class (b, "suggested-action");
+      gtk_widget_set_sensitive (b, hearth_model_entry_get_available (entry));
+      g_signal_connect (b, "clicked", G_CALLBACK (load_clicked), self);
+    }
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), b);
+  b = gtk_button_new_from_icon_name ("user-trash-symbolic");
+  gtk_widget_add_css_class (b, "flat");
+  gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (b, _("Forget"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, forget_label, -1);
+  g_object_set_data_full (G_OBJECT (b), "path", g_strdup (path), g_free);
+  g_signal_connect (b, "clicked", G_CALLBACK (forget_clicked), self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), b);
+  return row;
+}
+
+static void
+update_description (HearthModelsDialog *self)
+{
+  GListModel *models = G_LIST_MODEL (hearth_runtime_get_models (self->runtime));
+
+  adw_preferences_group_set_description (self->group, g_list_model_get_n_items (models) == 0
+                                                      ? _("No models yet: add a GGUF file.") : NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->list), g_list_model_get_n_items (models) > 0);
+}
+
+static void
+bind_rows (HearthModelsDialog *self)
+{
+  gtk_list_box_bind_model (self->list, G_LIST_MODEL (hearth_runtime_get_models (self->runtime)),
+                           create_row, self, NULL);
+  update_description (self);
 }
 
 static void
@@ -171,15 +141,9 @@ file_chosen (const char *path,
 {
   HearthModelsDialog *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthModelInfo) info = hearth_model_info_read (path, &error);
 
-  if (info == NULL)
-    {
-      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
-      return;
-    }
-  hearth_models_remember (self->settings, path);
-  rebuild (self);
+  if (hearth_model_registry_add (hearth_runtime_get_models (self->runtime), path, &error) == NULL)
+    adw_toast_overlay_add_toast (self->toasts, adw_toast_new (error->message));
 }
 
 static void
@@ -189,14 +153,16 @@ add_clicked (HearthModelsDialog *self)
 }
 
 static void
-hearth_models_dialog_finalize (GObject *object)
+hearth_models_dialog_dispose (GObject *object)
 {
   HearthModelsDialog *self = HEARTH_MODELS_DIALOG (object);
 
-  g_clear_object (&self->settings);
-  g_free (self->loaded_path);
-  g_ptr_array_unref (self->rows);
-  G_OBJECT_CLASS (hearth_models_dialog_parent_class)->finalize (object);
+  if (self->runtime != NULL)
+    g_signal_handlers_disconnect_by_data (hearth_runtime_get_models (self->runtime), self);
+  if (self->list != NULL)
+    gtk_list_box_bind_model (self->list, NULL, NULL, NULL, NULL);
+  g_clear_object (&self->runtime);
+  G_OBJECT_CLASS (hearth_models_dialog_parent_class)->dispose (object);
 }
 
 static void
@@ -204,7 +170,7 @@ hearth_models_dialog_class_init (HearthModelsDialogClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->finalize = hearth_models_dialog_finalize;
+  object_class->dispose = hearth_models_dialog_dispose;
   signals[SIGNAL_LOAD_MODEL] = g_signal_new ("load-model", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                              0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_UNLOAD_MODEL] = g_signal_new ("unload-model", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -220,7 +186,6 @@ hearth_models_dialog_init (HearthModelsDialog *self)
   GtkWidget *add = gtk_button_new_with_mnemonic (_("_Add Model…"));
   GtkWidget *page = adw_preferences_page_new ();
 
-  self->rows = g_ptr_array_new ();
   gtk_window_set_title (GTK_WINDOW (self), _("Models"));
   gtk_window_set_default_size (GTK_WINDOW (self), 560, 420);
   gtk_window_set_modal (GTK_WINDOW (self), TRUE);
@@ -232,6 +197,10 @@ hearth_models_dialog_init (HearthModelsDialog *self)
 
   self->group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (self->group, _("Your Models"));
+  self->list = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
+  adw_preferences_group_add (self->group, GTK_WIDGET (self->list));
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), self->group);
   gtk_widget_set_vexpand (page, TRUE);
   self->toasts = ADW_TOAST_OVERLAY (adw_toast_overlay_new ());
@@ -241,15 +210,15 @@ hearth_models_dialog_init (HearthModelsDialog *self)
 }
 
 HearthModelsDialog *
-hearth_models_dialog_new (GtkWindow  *parent,
-                          GSettings  *settings,
-                          const char *loaded_path)
+hearth_models_dialog_new (GtkWindow     *parent,
+                          HearthRuntime *runtime)
 {
   HearthModelsDialog *self = g_object_new (HEARTH_TYPE_MODELS_DIALOG, "transient-for", parent, NULL);
 
-  self->settings = g_object_ref (settings);
-  self->loaded_path = g_strdup (loaded_path);
-  rebuild (self);
+  self->runtime = g_object_ref (runtime);
+  g_signal_connect_swapped (hearth_runtime_get_models (runtime), "items-changed",
+                            G_CALLBACK (update_description), self);
+  bind_rows (self);
   return self;
 }
 

@@ -6,19 +6,16 @@
 
 #include <adwaita.h>
 
+#include "hearth-runtime.h"
+
 G_BEGIN_DECLS
 
 #define HEARTH_TYPE_MODELS_DIALOG (hearth_models_dialog_get_type ())
 G_DECLARE_FINAL_TYPE (HearthModelsDialog, hearth_models_dialog, HEARTH, MODELS_DIALOG, AdwWindow)
 
 /* Signals: "load-model" (const char *path), "unload-model". */
-HearthModelsDialog *hearth_models_dialog_new (GtkWindow  *parent,
-                                              GSettings  *settings,
-                                              const char *loaded_path);
-
-/* Adds @path to the remembered models (first, no duplicates). */
-void hearth_models_remember (GSettings  *settings,
-                             const char *path);
+HearthModelsDialog *hearth_models_dialog_new (GtkWindow     *parent,
+                                              HearthRuntime *runtime);
 
 typedef void (*HearthModelChosenFunc) (const char *path,
                                        gpointer    user_data);

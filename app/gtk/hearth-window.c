@@ -1,54 +1,25 @@
 /* hearth-window.c: the main window: conversations on the side, the chat, the model
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A view of the runtime: the sidebar is bound to its conversation list,
+ * the header's model button and the pages follow its properties. The
+ * actions are in hearth-window-actions.c, opening the store in
+ * hearth-window-unlock.c.
  */
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
 
 #include "hearth-application.h"
-#include "hearth-chat-view.h"
 #include "hearth-conversation-row.h"
-#include "hearth-engine-worker.h"
-#include "hearth-models-dialog.h"
-#include "hearth-store.h"
-#include "hearth-window.h"
-
-struct _HearthWindow
-{
-  AdwApplicationWindow parent_instance;
-
-  GSettings          *settings;
-  HearthStore        *store;
-  HearthTokenBatcher *batcher;
-  HearthEngineWorker *worker;
-  char               *startup_model;
-  char               *loading_path;
-  gboolean            refreshing;      /* rebuilding the sidebar: selections are not the user's */
-  GHashTable         *pending_deletes; /* conversation ids hidden, deleted when their toast goes */
-  GCancellable       *open_cancellable;
-
-  AdwToastOverlay    *toast_overlay;
-  AdwLeaflet         *leaflet;
-  GtkWidget          *sidebar;
-  GtkWidget          *content;
-  GtkSearchEntry     *search_entry;
-  GtkListBox         *conversation_list;
-  GtkWidget          *back_button;
-  AdwWindowTitle     *chat_title;
-  GtkLabel           *model_label;
-  GtkSpinner         *model_spinner;
-  GtkStack           *main_stack;
-  AdwStatusPage      *welcome_page;
-  AdwStatusPage      *error_page;
-  HearthChatView     *chat_view;
-};
+#include "hearth-window-private.h"
 
 G_DEFINE_FINAL_TYPE (HearthWindow, hearth_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static void
-toast (HearthWindow *self,
-       const char   *text)
+void
+hearth_window_toast (HearthWindow *self,
+                     const char   *text)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
@@ -58,17 +29,25 @@ chat_error (HearthChatView *view,
             const char     *message,
             HearthWindow   *self)
 {
-  toast (self, message);
+  hearth_window_toast (self, message);
+}
+
+static void
+runtime_error (HearthRuntime *runtime,
+               const char    *message,
+               HearthWindow  *self)
+{
+  hearth_window_toast (self, message);
 }
 
 /* The welcome page until there is a model or a conversation to show. */
 static void
 update_page (HearthWindow *self)
 {
-  if (self->store == NULL)
+  if (self->runtime == NULL)
     return;
-  if (hearth_engine_worker_is_loaded (self->worker) || self->loading_path != NULL ||
-      hearth_chat_view_get_conversation (self->chat_view) != 0)
+  if (hearth_runtime_get_model_loaded (self->runtime) || hearth_runtime_get_loading (self->runtime) ||
+      hearth_runtime_get_conversation_id (self->runtime) != 0)
     gtk_stack_set_visible_child_name (self->main_stack, "chat");
   else
     gtk_stack_set_visible_child_name (self->main_stack, "welcome");
@@ -77,113 +56,166 @@ update_page (HearthWindow *self)
 static void
 update_title (HearthWindow *self)
 {
-  gint64 id = hearth_chat_view_get_conversation (self->chat_view);
+  gint64 id = self->runtime != NULL ? hearth_runtime_get_conversation_id (self->runtime) : 0;
   g_autoptr(HearthConversation) conv = NULL;
 
-  if (id != 0 && self->store != NULL)
-    conv = hearth_store_get_conversation (self->store, id, NULL);
+  if (id != 0)
+    conv = hearth_store_get_conversation (hearth_runtime_get_store (self->runtime), id, NULL);
   adw_window_title_set_title (self->chat_title, conv ? hearth_conversation_get_title (conv) : _("New Chat"));
 }
 
-/* After a rebuild has settled: the selection shows the open conversation. */
+/* The header's model button: what is loaded, or loading. */
+static void
+update_model_button (HearthWindow *self)
+{
+  gboolean loading = hearth_runtime_get_loading (self->runtime);
+  const char *path = hearth_runtime_get_model_path (self->runtime);
+  g_autofree char *base = path != NULL ? g_path_get_basename (path) : NULL;
+
+  gtk_spinner_set_spinning (self->model_spinner, loading);
+  gtk_widget_set_visible (GTK_WIDGET (self->model_spinner), loading);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload-model", !loading);
+  if (loading)
+    {
+      g_autofree char *text = g_strdup_printf (_("Loading %s…"), base);
+
+      gtk_label_set_text (self->model_label, text);
+    }
+  else if (hearth_runtime_get_model_loaded (self->runtime))
+    gtk_label_set_text (self->model_label, base);
+  else
+    gtk_label_set_text (self->model_label, _("No Model"));
+  update_page (self);
+}
+
+/* ---- the sidebar ---- */
+
+/* The open conversation's row is the selected one. */
+static void
+select_current (HearthWindow *self)
+{
+  gint64 current = hearth_runtime_get_conversation_id (self->runtime);
+  int pos = current != 0 && hearth_runtime_get_conversations (self->runtime) != NULL
+            ? hearth_conversation_list_find (hearth_runtime_get_conversations (self->runtime), current) : -1;
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  GtkListBoxRow *row;
+
+  if (query != NULL && query[0] != '\0')
+    return;
+  row = pos >= 0 ? gtk_list_box_get_row_at_index (self->conversation_list, pos) : NULL;
+  if (row == NULL)
+    gtk_list_box_unselect_all (self->conversation_list);
+  else if (gtk_list_box_get_selected_row (self->conversation_list) != row)
+    gtk_list_box_select_row (self->conversation_list, row);
+}
+
 static gboolean
-refresh_settled (gpointer data)
+sync_settled (gpointer data)
 {
   HearthWindow *self = data;
-  gint64 current = hearth_chat_view_get_conversation (self->chat_view);
-  GtkWidget *child;
 
-  gtk_list_box_unselect_all (self->conversation_list);
-  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list)); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      if (GTK_IS_LIST_BOX_ROW (child) &&
-          hearth_conversation_row_get_id (HEARTH_CONVERSATION_ROW (child)) == current && current != 0)
-        gtk_list_box_select_row (self->conversation_list, GTK_LIST_BOX_ROW (child));
-    }
-  self->refreshing = FALSE;
+  if (self->runtime != NULL)
+    select_current (self);
+  self->syncing = FALSE;
   return G_SOURCE_REMOVE;
 }
 
+/* Before the list box replaces rows: removing the focused row moves the
+ * focus, and with it the selection, to another row, now or as the focus
+ * settles. That must not open another conversation: selections are not
+ * taken as the user's until sync_settled() runs. */
 static void
-refresh_sidebar (HearthWindow *self)
+conversations_changing (GListModel   *list,
+                        guint         position,
+                        guint         removed,
+                        guint         added,
+                        HearthWindow *self)
 {
-  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
-  g_autoptr(GError) error = NULL;
-  gint64 current = hearth_chat_view_get_conversation (self->chat_view);
+  if (!self->syncing)
+    {
+      self->syncing = TRUE;
+      g_idle_add_full (G_PRIORITY_LOW, sync_settled, g_object_ref (self), g_object_unref);
+    }
+}
+
+static void
+conversations_changed (GListModel   *list,
+                       guint         position,
+                       guint         removed,
+                       guint         added,
+                       HearthWindow *self)
+{
+  /* A rename of the open conversation. */
+  update_title (self);
+}
+
+static GtkWidget *
+create_conversation_row (gpointer item,
+                         gpointer user_data)
+{
+  return hearth_conversation_row_new (HEARTH_CONVERSATION (item));
+}
+
+static void
+bind_conversations (HearthWindow *self)
+{
+  GListModel *list = G_LIST_MODEL (hearth_runtime_get_conversations (self->runtime));
+
+  conversations_changing (list, 0, 0, 0, self);
+  gtk_list_box_bind_model (self->conversation_list, list, create_conversation_row, self, NULL);
+}
+
+/* Search results are a query's answer, not a list that changes: built
+ * whole for each query. */
+static void
+show_search (HearthWindow *self,
+             const char   *query)
+{
+  HearthConversationList *list = hearth_runtime_get_conversations (self->runtime);
+  g_autoptr(GPtrArray) hits = NULL;
   GtkWidget *child;
 
-  if (self->store == NULL)
-    return;
-  /* Removing the focused row moves the focus, and with it the selection,
-   * to another row, now or as the focus settles: that must not open another
-   * conversation. Selections are ignored until refresh_settled() runs. */
-  if (!self->refreshing)
-    {
-      self->refreshing = TRUE;
-      g_idle_add_full (G_PRIORITY_LOW, refresh_settled, g_object_ref (self), g_object_unref);
-    }
+  gtk_list_box_bind_model (self->conversation_list, NULL, NULL, NULL, NULL);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list))) != NULL)
     gtk_list_box_remove (self->conversation_list, child);
-
-  if (query != NULL && query[0] != '\0')
+  /* A half-typed query is not an error worth a toast. */
+  hits = hearth_store_search (hearth_runtime_get_store (self->runtime), query, 0, 50, NULL);
+  for (guint i = 0; hits != NULL && i < hits->len; i++)
     {
-      g_autoptr(GPtrArray) hits = hearth_store_search (self->store, query, 0, 50, &error);
+      HearthSearchResult *r = g_ptr_array_index (hits, i);
 
-      for (guint i = 0; hits != NULL && i < hits->len; i++)
-        {
-          HearthSearchResult *r = g_ptr_array_index (hits, i);
-
-          if (g_hash_table_contains (self->pending_deletes, &r->conversation_id))
-            continue;
-          gtk_list_box_append (self->conversation_list,
-                               hearth_conversation_row_new_for_hit (r->conversation_id, r->conversation_title,
-                                                                    r->snippet));
-        }
-      /* A half-typed query is not an error worth a toast. */
-      return;
+      if (list != NULL && hearth_conversation_list_is_hidden (list, r->conversation_id))
+        continue;
+      gtk_list_box_append (self->conversation_list,
+                           hearth_conversation_row_new_for_hit (r->conversation_id, r->conversation_title,
+                                                                r->snippet));
     }
-
-  {
-    g_autoptr(GPtrArray) convs = hearth_store_list_conversations (self->store, HEARTH_STORE_LIST_DEFAULT, 0, 500, &error);
-
-    if (convs == NULL)
-      {
-        toast (self, error->message);
-        return;
-      }
-    for (guint i = 0; i < convs->len; i++)
-      {
-        HearthConversation *c = g_ptr_array_index (convs, i);
-        gint64 id = hearth_conversation_get_id (c);
-        GtkWidget *row;
-
-        if (g_hash_table_contains (self->pending_deletes, &id))
-          continue;
-        row = hearth_conversation_row_new (c);
-        gtk_list_box_append (self->conversation_list, row);
-        if (id == current)
-          gtk_list_box_select_row (self->conversation_list, GTK_LIST_BOX_ROW (row));
-      }
-  }
 }
 
 static void
-conversation_changed (HearthChatView *view,
-                      gint64          id,
-                      HearthWindow   *self)
+search_changed (GtkSearchEntry *entry,
+                HearthWindow   *self)
 {
-  refresh_sidebar (self);
-  update_title (self);
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  if (self->runtime == NULL)
+    return;
+  self->syncing = TRUE;
+  g_idle_add_full (G_PRIORITY_LOW, sync_settled, g_object_ref (self), g_object_unref);
+  if (query != NULL && query[0] != '\0')
+    show_search (self, query);
+  else
+    bind_conversations (self);
 }
 
-static void
-open_conversation (HearthWindow *self,
-                   gint64        id)
+void
+hearth_window_open_conversation (HearthWindow *self,
+                                 gint64        id)
 {
-  hearth_chat_view_set_conversation (self->chat_view, id);
-  update_title (self);
-  update_page (self);
+  g_autoptr(GError) error = NULL;
+
+  if (!hearth_runtime_set_conversation_id (self->runtime, id, &error))
+    hearth_window_toast (self, error->message);
   adw_leaflet_set_visible_child (self->leaflet, self->content);
 }
 
@@ -192,7 +224,7 @@ row_activated (GtkListBox    *box,
                GtkListBoxRow *row,
                HearthWindow  *self)
 {
-  open_conversation (self, hearth_conversation_row_get_id (HEARTH_CONVERSATION_ROW (row)));
+  hearth_window_open_conversation (self, hearth_conversation_row_get_id (HEARTH_CONVERSATION_ROW (row)));
   hearth_chat_view_focus_composer (self->chat_view);
 }
 
@@ -205,22 +237,20 @@ row_selected (GtkListBox    *box,
 {
   gint64 id;
 
-  if (row == NULL || self->refreshing)
+  if (row == NULL || self->syncing || self->runtime == NULL)
     return;
   id = hearth_conversation_row_get_id (HEARTH_CONVERSATION_ROW (row));
-  if (id != hearth_chat_view_get_conversation (self->chat_view))
-    open_conversation (self, id);
+  if (id != hearth_runtime_get_conversation_id (self->runtime))
+    hearth_window_open_conversation (self, id);
 }
 
 static void
-batch_ready (guint64     generation,
-             const char *text,
-             gsize       len,
-             gpointer    user_data)
+conversation_shown (HearthWindow *self)
 {
-  HearthWindow *self = user_data;
-
-  hearth_chat_view_stream (self->chat_view, generation, text, len);
+  update_title (self);
+  update_page (self);
+  if (!self->syncing)
+    select_current (self);
 }
 
 /* ---- models ---- */
@@ -232,524 +262,99 @@ model_loaded (GObject      *source,
 {
   g_autoptr(HearthWindow) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_steal_pointer (&self->loading_path);
-  gboolean ok = hearth_engine_worker_load_finish (HEARTH_ENGINE_WORKER (source), result, &error);
+  g_autofree char *path = g_object_steal_data (G_OBJECT (self), "loading-path");
 
-  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
-    return;
-  gtk_spinner_stop (self->model_spinner);
-  gtk_widget_set_visible (GTK_WIDGET (self->model_spinner), FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload-model", TRUE);
-  if (!ok)
+  if (!hearth_runtime_load_model_finish (HEARTH_RUNTIME (source), result, &error))
     {
       g_autofree char *base = g_path_get_basename (path);
       g_autofree char *heading = g_strdup_printf (_("“%s” Cannot Be Used"), base);
-      GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
+      GtkWidget *dialog;
 
+      if (gtk_widget_in_destruction (GTK_WIDGET (self)))
+        return;
+      dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
       adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
       gtk_window_present (GTK_WINDOW (dialog));
-      gtk_label_set_text (self->model_label, _("No Model"));
+      return;
     }
-  else
-    {
-      g_autofree char *base = g_path_get_basename (path);
-
-      gtk_label_set_text (self->model_label, base);
-      hearth_models_remember (self->settings, path);
-      g_settings_set_string (self->settings, "default-model", path);
-      hearth_application_mark_time ("model-loaded");
-    }
-  hearth_chat_view_model_changed (self->chat_view);
-  update_page (self);
-  if (ok)
+  g_settings_set_string (self->settings, "default-model", path);
+  hearth_application_mark_time ("model-loaded");
+  if (!gtk_widget_in_destruction (GTK_WIDGET (self)))
     hearth_chat_view_focus_composer (self->chat_view);
 }
 
-static void
-load_model_with (HearthWindow                 *self,
-                 const char                   *path,
-                 const HearthWorkerLoadParams *p)
+void
+hearth_window_load_model_with (HearthWindow                 *self,
+                               const char                   *path,
+                               const HearthWorkerLoadParams *params)
 {
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *loading = g_strdup_printf (_("Loading %s…"), base);
+  HearthWorkerLoadParams p = { 0 };
 
-  if (self->loading_path != NULL)
+  if (self->runtime == NULL || hearth_runtime_get_loading (self->runtime))
     return;
-  if (hearth_chat_view_is_generating (self->chat_view))
-    hearth_chat_view_stop (self->chat_view);
-  self->loading_path = g_strdup (path);
-  gtk_label_set_text (self->model_label, loading);
-  gtk_spinner_start (self->model_spinner);
-  gtk_widget_set_visible (GTK_WIDGET (self->model_spinner), TRUE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload-model", FALSE);
-  hearth_engine_worker_load_async (self->worker, self->loading_path, p, model_loaded, g_object_ref (self));
-  update_page (self);
+  if (params == NULL)
+    {
+      g_autofree char *device = g_settings_get_string (self->settings, "gpu-device");
+
+      p.backend = g_strcmp0 (device, "vulkan") == 0 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
+      p.n_ctx = g_settings_get_uint (self->settings, "context-length");
+      p.n_gpu_layers = g_settings_get_int (self->settings, "gpu-layers");
+      params = &p;
+    }
+  g_object_set_data_full (G_OBJECT (self), "loading-path", g_strdup (path), g_free);
+  hearth_runtime_load_model (self->runtime, path, params, NULL, model_loaded, g_object_ref (self));
 }
 
 void
 hearth_window_load_model (HearthWindow *self,
                           const char   *path)
 {
-  HearthWorkerLoadParams p = { 0 };
-  g_autofree char *device = g_settings_get_string (self->settings, "gpu-device");
-
-  p.backend = g_strcmp0 (device, "vulkan") == 0 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
-  p.n_ctx = g_settings_get_uint (self->settings, "context-length");
-  p.n_gpu_layers = g_settings_get_int (self->settings, "gpu-layers");
-  load_model_with (self, path, &p);
+  hearth_window_load_model_with (self, path, NULL);
 }
 
-/* After the GPU device was lost: the same file with the same settings as
- * it last loaded with, or on the CPU (@param TRUE). The CPU is for this
- * session only: a lost device is most often back after a driver reset, and
- * the preference stays what the user chose. */
+/* The models remembered in the preferences before the registry existed. */
 static void
-reload_model (GtkWidget  *widget,
-              const char *action,
-              GVariant   *param)
+import_recent_models (HearthWindow *self)
 {
-  HearthWindow *self = HEARTH_WINDOW (widget);
-  HearthWorkerLoadParams p;
-  const char *last;
-  g_autofree char *path = NULL;
+  HearthModelRegistry *models = hearth_runtime_get_models (self->runtime);
+  g_auto(GStrv) recent = NULL;
 
-  if (!hearth_engine_worker_get_last_load (self->worker, &last, &p))
+  if (models == NULL || g_list_model_get_n_items (G_LIST_MODEL (models)) > 0)
     return;
-  if (g_variant_get_boolean (param))
-    p.backend = HEARTH_BACKEND_CPU;
-  path = g_strdup (last);
-  load_model_with (self, path, &p);
+  recent = g_settings_get_strv (self->settings, "recent-models");
+  for (guint i = recent ? g_strv_length (recent) : 0; i > 0; i--)
+    hearth_model_registry_add (models, recent[i - 1], NULL);
+  g_settings_set_strv (self->settings, "recent-models", NULL);
 }
 
-static void
-chat_model_lost (HearthChatView *view,
-                 HearthWindow   *self)
+void
+hearth_window_set_runtime (HearthWindow  *self,
+                           HearthRuntime *runtime)
 {
-  gtk_label_set_text (self->model_label, _("No Model"));
-  update_page (self);
-}
+  static const char * const model_props[] = {
+    "notify::loading", "notify::model-loaded", "notify::model-path",
+  };
 
-static void
-dialog_load_model (HearthModelsDialog *dialog,
-                   const char         *path,
-                   HearthWindow       *self)
-{
-  gtk_window_close (GTK_WINDOW (dialog));
-  hearth_window_load_model (self, path);
-}
+  g_return_if_fail (self->runtime == NULL);
 
-static void
-dialog_unload_model (HearthModelsDialog *dialog,
-                     HearthWindow       *self)
-{
-  hearth_engine_worker_unload (self->worker);
-  g_settings_set_string (self->settings, "default-model", "");
-  gtk_label_set_text (self->model_label, _("No Model"));
-  hearth_chat_view_model_changed (self->chat_view);
-  update_page (self);
-}
+  self->runtime = g_object_ref (runtime);
+  for (guint i = 0; i < G_N_ELEMENTS (model_props); i++)
+    g_signal_connect_swapped (runtime, model_props[i], G_CALLBACK (update_model_button), self);
+  g_signal_connect_swapped (runtime, "notify::conversation-id", G_CALLBACK (conversation_shown), self);
+  g_signal_connect (runtime, "error", G_CALLBACK (runtime_error), self);
+  if (hearth_runtime_get_conversations (runtime) != NULL)
+    {
+      GListModel *list = G_LIST_MODEL (hearth_runtime_get_conversations (runtime));
 
-static void
-show_models (GtkWidget  *widget,
-             const char *action,
-             GVariant   *param)
-{
-  HearthWindow *self = HEARTH_WINDOW (widget);
-  HearthModelsDialog *dialog = hearth_models_dialog_new (GTK_WINDOW (self), self->settings,
-                                                         hearth_engine_worker_get_model_path (self->worker));
-
-  g_signal_connect_object (dialog, "load-model", G_CALLBACK (dialog_load_model), self, 0);
-  g_signal_connect_object (dialog, "unload-model", G_CALLBACK (dialog_unload_model), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-file_chosen (const char *path,
-             gpointer    user_data)
-{
-  hearth_window_load_model (HEARTH_WINDOW (user_data), path);
-}
-
-static void
-add_model (GtkWidget  *widget,
-           const char *action,
-           GVariant   *param)
-{
-  hearth_models_choose_file (GTK_WINDOW (widget), file_chosen, g_object_ref (widget), g_object_unref);
-}
-
-/* ---- conversations ---- */
-
-static void
-new_chat (GtkWidget  *widget,
-          const char *action,
-          GVariant   *param)
-{
-  HearthWindow *self = HEARTH_WINDOW (widget);
-
-  gtk_list_box_unselect_all (self->conversation_list);
-  open_conversation (self, 0);
-  hearth_chat_view_focus_composer (self->chat_view);
-}
-
-static void
-focus_search (GtkWidget  *widget,
-              const char *action,
-              GVariant   *param)
-{
-  HearthWindow *self = HEARTH_WINDOW (widget);
-
-  adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
-  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
-}
-
-static void
-focus_composer (GtkWidget  *widget,
-                const char *action,
-                GVariant   *param)
-{
-  HearthWindow *self = HEARTH_WINDOW (widget);
-
-  adw_leaflet_set_visible_child (self->leaflet, self->content);
-  hearth_chat_view_focus_composer (self->chat_view);
-}
-
-static void
-stop_generation (GtkWidget  *widget,
-                 const char *action,
-                 GVariant   *param)
-{
-  hearth_chat_view_stop (HEARTH_WINDOW (widget)->chat_view);
-}
-
-static void
-edit_system_prompt (GtkWidget  *widget,
-                    const char *action,
-                    GVariant   *param)
-{
-  hearth_chat_view_edit_system_prompt (HEARTH_WINDOW (widget)->chat_view);
-}
-
-static void
-pin_conversation (GtkWidget  *widget,
-                  const char *action,
-                  GVariant   *param)
-{
-  HearthWindow *self = HEARTH_WINDOW (widget);
-  gint64 id = g_variant_get_int64 (param);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HearthConversation) conv = hearth_store_get_conversation (self->store, id, &error);
-
-  if (conv == NULL ||
-      !hearth_store_set_pinned (self->store, id, !hearth_conversation_get_pinned (conv), &error))
-    toast (self, error->message);
-  refresh_sidebar (self);
-}
-
-static void
-rename_response (AdwMessageDialog *dialog,
-                 const char       *response,
-                 HearthWindow     *self)
-{
-  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
-  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "conversation-id"));
-  g_autofree char *title = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (g_strcmp0 (response, "rename") != 0)
-    return;
-  title = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-  if (title[0] == '\0')
-    return;
-  if (!hearth_store_rename_conversation (self->store, id, title, &error))
-    toast (self, error->message);
-  refresh_sidebar (self);
+      /* Before the list box's own handler, and after it. */
+      g_signal_connect (list, "items-changed", G_CALLBACK (conversations_changing), self);
+      bind_conversations (self);
+      g_signal_connect_after (list, "items-changed", G_CALLBACK (conversations_changed), self);
+    }
+  hearth_chat_view_set_runtime (self->chat_view, runtime, self->settings);
+  import_recent_models (self);
+  update_model_button (self);
   update_title (self);
-}
-
-static void
-rename_conversation (GtkWidget  *widget,
-                     const char *action,
-                     GVariant   *param)
-{
-  HearthWindow *self = HEARTH_WINDOW (widget);
-  gint64 id = g_variant_get_int64 (param);
-  g_autoptr(HearthConversation) conv = hearth_store_get_conversation (self->store, id, NULL);
-  GtkWidget *dialog;
-  GtkWidget *entry = gtk_entry_new ();
-
-  if (conv == NULL)
-    return;
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Rename Conversation"), NULL);
-  gtk_editable_set_text (GTK_EDITABLE (entry), hearth_conversation_get_title (conv));
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Title"), -1);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "rename", _("_Rename"), NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
-  g_object_set_data (G_OBJECT (dialog), "entry", entry);
-  g_object_set_data (G_OBJECT (dialog), "conversation-id", GSIZE_TO_POINTER (id));
-  g_signal_connect_object (dialog, "response", G_CALLBACK (rename_response), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-typedef struct
-{
-  HearthWindow *self;
-  gint64        id;
-  gboolean      undone;
-} PendingDelete;
-
-static void
-delete_undo (AdwToast      *t,
-             PendingDelete *pd)
-{
-  pd->undone = TRUE;
-}
-
-/* The toast is gone (timed out, dismissed or undone): only now is the
- * conversation really deleted, so Undo never has to restore anything. */
-static void
-delete_dismissed (AdwToast      *t,
-                  PendingDelete *pd)
-{
-  HearthWindow *self = pd->self;
-  g_autoptr(GError) error = NULL;
-
-  /* Not pending any more: the window's close already deleted it. */
-  if (!g_hash_table_remove (self->pending_deletes, &pd->id))
-    pd->undone = TRUE;
-  if (!pd->undone && self->store != NULL &&
-      !hearth_store_delete_conversation (self->store, pd->id, &error))
-    g_warning ("Could not delete conversation %" G_GINT64_FORMAT ": %s", pd->id, error->message);
-  if (!gtk_widget_in_destruction (GTK_WIDGET (self)))
-    refresh_sidebar (self);
-  g_object_unref (self);
-  g_free (pd);
-}
-
-static gboolean
-focus_composer_idle (gpointer data)
-{
-  HearthWindow *self = data;
-
-  gtk_list_box_unselect_all (self->conversation_list);
-  hearth_chat_view_focus_composer (self->chat_view);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-delete_conversation (GtkWidget  *widget,
-                     const char *action,
-                     GVariant   *param)
-{
-  HearthWindow *self = HEARTH_WINDOW (widget);
-  gint64 id = g_variant_get_int64 (param);
-  g_autoptr(HearthConversation) conv = hearth_store_get_conversation (self->store, id, NULL);
-  PendingDelete *pd;
-  AdwToast *t;
-  g_autofree char *text = NULL;
-  gint64 *key;
-
-  if (conv == NULL)
-    return;
-  if (hearth_chat_view_get_conversation (self->chat_view) == id)
-    {
-      open_conversation (self, 0);
-      /* The row menu's popover gives the focus back as it closes, and a
-       * focused row is a selected one: send it to the composer instead,
-       * after the popover is gone, so the new empty chat stays on show. */
-      g_idle_add_full (G_PRIORITY_LOW, focus_composer_idle, g_object_ref (self), g_object_unref);
-    }
-  key = g_new (gint64, 1);
-  *key = id;
-  g_hash_table_add (self->pending_deletes, key);
-  refresh_sidebar (self);
-
-  pd = g_new0 (PendingDelete, 1);
-  pd->self = g_object_ref (self);
-  pd->id = id;
-  text = g_strdup_printf (_("“%s” deleted"), hearth_conversation_get_title (conv));
-  t = adw_toast_new (text);
-  adw_toast_set_button_label (t, _("_Undo"));
-  adw_toast_set_priority (t, ADW_TOAST_PRIORITY_HIGH);
-  g_signal_connect (t, "button-clicked", G_CALLBACK (delete_undo), pd);
-  g_signal_connect (t, "dismissed", G_CALLBACK (delete_dismissed), pd);
-  adw_toast_overlay_add_toast (self->toast_overlay, t);
-}
-
-static void
-search_changed (GtkSearchEntry *entry,
-                HearthWindow   *self)
-{
-  refresh_sidebar (self);
-}
-
-/* ---- the store ---- */
-
-typedef struct
-{
-  GMutex    mutex;
-  GCond     cond;
-  gboolean  done;
-  gboolean  creating;
-  char     *passphrase;
-  HearthWindow *window;
-  guint     attempt;   /* > 0: the last passphrase was wrong */
-} PassphraseRequest;
-
-typedef struct
-{
-  HearthWindow *window;
-  guint         attempt;
-} OpenContext;
-
-static void
-passphrase_response (AdwMessageDialog  *dialog,
-                     const char        *response,
-                     PassphraseRequest *req)
-{
-  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
-  GtkEditable *confirm = g_object_get_data (G_OBJECT (dialog), "confirm");
-  const char *text = gtk_editable_get_text (entry);
-
-  g_mutex_lock (&req->mutex);
-  if (g_strcmp0 (response, "unlock") == 0 && text[0] != '\0' &&
-      (confirm == NULL || g_strcmp0 (text, gtk_editable_get_text (confirm)) == 0))
-    req->passphrase = g_strdup (text);
-  req->done = TRUE;
-  g_cond_signal (&req->cond);
-  g_mutex_unlock (&req->mutex);
-}
-
-/* A plain entry with hidden text: GTK 4.8's GtkPasswordEntry keeps a
- * caps-lock handler on the display after it is destroyed, which fires on
- * the next keyboard state change and touches the dead widget. */
-static GtkWidget *
-secret_entry_new (const char *label)
-{
-  GtkWidget *entry = gtk_entry_new ();
-
-  gtk_entry_set_visibility (GTK_ENTRY (entry), FALSE);
-  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_PASSWORD);
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  return entry;
-}
-
-static gboolean
-show_passphrase_dialog (gpointer data)
-{
-  PassphraseRequest *req = data;
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *entry = secret_entry_new (_("Passphrase"));
-  GtkWidget *dialog;
-
-  dialog = adw_message_dialog_new (GTK_WINDOW (req->window),
-                                   req->creating ? _("Choose a Passphrase") : _("Unlock History"),
-                                   req->creating
-                                   ? _("There is no keyring on this system. Your chat history will be encrypted with this passphrase; it cannot be recovered if you forget it.")
-                                   : req->attempt > 0
-                                   ? _("That passphrase is not the right one. Try again.")
-                                   : _("Enter the passphrase that encrypts your chat history."));
-  gtk_box_append (GTK_BOX (box), entry);
-  g_object_set_data (G_OBJECT (dialog), "entry", entry);
-  if (req->creating)
-    {
-      GtkWidget *confirm = secret_entry_new (_("Repeat the passphrase"));
-      gtk_box_append (GTK_BOX (box), confirm);
-      g_object_set_data (G_OBJECT (dialog), "confirm", confirm);
-    }
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
-                                    "unlock", req->creating ? _("_Create") : _("_Unlock"), NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "unlock", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "unlock");
-  g_signal_connect (dialog, "response", G_CALLBACK (passphrase_response), req);
-  gtk_window_present (GTK_WINDOW (dialog));
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs on the store-opening thread: asks on the main thread and waits. */
-static char *
-ask_passphrase (gboolean creating,
-                gpointer user_data)
-{
-  OpenContext *ctx = user_data;
-  PassphraseRequest req = { 0 };
-  char *result;
-
-  g_mutex_init (&req.mutex);
-  g_cond_init (&req.cond);
-  req.creating = creating;
-  req.window = ctx->window;
-  req.attempt = ctx->attempt;
-  g_main_context_invoke (NULL, show_passphrase_dialog, &req);
-  g_mutex_lock (&req.mutex);
-  while (!req.done)
-    g_cond_wait (&req.cond, &req.mutex);
-  result = req.passphrase;
-  g_mutex_unlock (&req.mutex);
-  g_mutex_clear (&req.mutex);
-  g_cond_clear (&req.cond);
-  return result;
-}
-
-static void
-open_store_thread (GTask        *task,
-                   gpointer      source,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  HearthStoreParams params;
-  GError *error = NULL;
-  HearthStore *store;
-  OpenContext ctx = { source, 0 };
-
-  hearth_store_params_init (&params);
-  params.data_dir = g_getenv ("HEARTH_DATA_DIR");
-  params.key_source = HEARTH_STORE_KEY_AUTO;
-  params.passphrase_func = ask_passphrase;
-  params.passphrase_data = &ctx;
-  /* A wrong passphrase asks again. */
-  for (ctx.attempt = 0; ctx.attempt < 5; ctx.attempt++)
-    {
-      g_clear_error (&error);
-      store = hearth_store_open (&params, &error);
-      if (store != NULL)
-        {
-          g_task_return_pointer (task, store, g_object_unref);
-          return;
-        }
-      if (!g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WRONG_KEY))
-        break;
-    }
-  g_task_return_error (task, error);
-}
-
-static void
-store_opened (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  HearthWindow *self = HEARTH_WINDOW (source);
-  g_autoptr(GError) error = NULL;
-  HearthStore *store = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (store == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-      adw_status_page_set_description (self->error_page, error->message);
-      gtk_stack_set_visible_child_name (self->main_stack, "error");
-      return;
-    }
-  self->store = store;
-  hearth_chat_view_setup (self->chat_view, self->store, self->worker, self->batcher, self->settings);
-  hearth_application_mark_time ("store-open");
-  refresh_sidebar (self);
-  update_page (self);
 
   {
     g_autofree char *def = g_settings_get_string (self->settings, "default-model");
@@ -779,17 +384,11 @@ hearth_window_close_request (GtkWindow *window)
   g_settings_set_int (self->settings, "window-width", width);
   g_settings_set_int (self->settings, "window-height", height);
   g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
-  hearth_chat_view_stop (self->chat_view);
-  /* Deletions still waiting on their undo toast happen now. */
-  if (self->store != NULL)
+  if (self->runtime != NULL)
     {
-      GHashTableIter iter;
-      gint64 *id;
-
-      g_hash_table_iter_init (&iter, self->pending_deletes);
-      while (g_hash_table_iter_next (&iter, (gpointer *) &id, NULL))
-        hearth_store_delete_conversation (self->store, *id, NULL);
-      g_hash_table_remove_all (self->pending_deletes);
+      hearth_runtime_stop (self->runtime);
+      /* Deletions still waiting on their undo toast happen now. */
+      hearth_runtime_purge_hidden (self->runtime, 0, NULL);
     }
   return GTK_WINDOW_CLASS (hearth_window_parent_class)->close_request (window);
 }
@@ -800,17 +399,18 @@ hearth_window_dispose (GObject *object)
   HearthWindow *self = HEARTH_WINDOW (object);
 
   g_cancellable_cancel (self->open_cancellable);
-  if (self->batcher != NULL)
-    hearth_token_batcher_detach (self->batcher);
-  /* A reply finishing after this (its completion holds the chat view) must
-   * not call back into a window that is going away. */
-  if (self->chat_view != NULL)
-    g_signal_handlers_disconnect_by_data (self->chat_view, self);
-  /* Stops a reply between two tokens and joins the engine thread. */
-  if (self->worker != NULL)
-    hearth_engine_worker_shutdown (self->worker);
+  if (self->runtime != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->runtime, self);
+      if (hearth_runtime_get_conversations (self->runtime) != NULL)
+        g_signal_handlers_disconnect_by_data (hearth_runtime_get_conversations (self->runtime), self);
+      gtk_list_box_bind_model (self->conversation_list, NULL, NULL, NULL, NULL);
+      /* Stops a reply between two tokens and joins the engine thread; the
+       * reply's completion still stores it (the application is held). */
+      hearth_runtime_shutdown (self->runtime);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WINDOW);
-  g_clear_object (&self->worker);
+  g_clear_object (&self->runtime);
   G_OBJECT_CLASS (hearth_window_parent_class)->dispose (object);
 }
 
@@ -819,13 +419,9 @@ hearth_window_finalize (GObject *object)
 {
   HearthWindow *self = HEARTH_WINDOW (object);
 
-  g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_object (&self->open_cancellable);
-  g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
-  g_clear_pointer (&self->pending_deletes, g_hash_table_unref);
   g_free (self->startup_model);
-  g_free (self->loading_path);
   G_OBJECT_CLASS (hearth_window_parent_class)->finalize (object);
 }
 
@@ -856,18 +452,7 @@ hearth_window_class_init (HearthWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, chat_view);
-
-  gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat);
-  gtk_widget_class_install_action (widget_class, "win.search", NULL, focus_search);
-  gtk_widget_class_install_action (widget_class, "win.focus-composer", NULL, focus_composer);
-  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_generation);
-  gtk_widget_class_install_action (widget_class, "win.models", NULL, show_models);
-  gtk_widget_class_install_action (widget_class, "win.add-model", NULL, add_model);
-  gtk_widget_class_install_action (widget_class, "win.reload-model", "b", reload_model);
-  gtk_widget_class_install_action (widget_class, "win.system-prompt", NULL, edit_system_prompt);
-  gtk_widget_class_install_action (widget_class, "win.pin-conversation", "x", pin_conversation);
-  gtk_widget_class_install_action (widget_class, "win.rename-conversation", "x", rename_conversation);
-  gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x", delete_conversation);
+  hearth_window_install_actions (widget_class);
 }
 
 /* Escape stops a reply from anywhere in the window, after the focused
@@ -879,9 +464,9 @@ window_key_pressed (GtkEventControllerKey *controller,
                     GdkModifierType        state,
                     HearthWindow          *self)
 {
-  if (keyval == GDK_KEY_Escape && hearth_chat_view_is_generating (self->chat_view))
+  if (keyval == GDK_KEY_Escape && self->runtime != NULL && hearth_runtime_get_busy (self->runtime))
     {
-      hearth_chat_view_stop (self->chat_view);
+      hearth_runtime_stop (self->runtime);
       return TRUE;
     }
   return FALSE;
@@ -896,17 +481,11 @@ back_clicked (HearthWindow *self)
 static void
 hearth_window_init (HearthWindow *self)
 {
-  g_autofree char *welcome = NULL;
-  g_autofree char *shared = g_build_filename (HEARTH_SHARED_DIR_DEFAULT, "models", "stories260K",
-                                              "stories260K-f32.gguf", NULL);
   GtkEventController *keys;
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (HEARTH_APP_ID);
-  self->pending_deletes = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->open_cancellable = g_cancellable_new ();
-  self->batcher = hearth_token_batcher_new (NULL, 24, batch_ready, self);
-  self->worker = hearth_engine_worker_new (self->batcher);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -914,19 +493,15 @@ hearth_window_init (HearthWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
-  welcome = g_strdup_printf (_("Hearth runs language models on this computer; nothing leaves it.\n"
-                               "Add a model in the GGUF format to start: choose “Add a Model…” and pick a .gguf file.\n"
-                               "Developers of this repository can start with the small test model\n%s"),
-                             shared);
-  adw_status_page_set_description (self->welcome_page, welcome);
+  adw_status_page_set_description (self->welcome_page,
+                                   _("Hearth runs language models on this computer; nothing leaves it.\n"
+                                     "Add a model in the GGUF format to start: choose “Add a Model…” and pick a .gguf file."));
 
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed), self);
   g_signal_connect (self->conversation_list, "row-activated", G_CALLBACK (row_activated), self);
   g_signal_connect (self->conversation_list, "row-selected", G_CALLBACK (row_selected), self);
   g_signal_connect_swapped (self->back_button, "clicked", G_CALLBACK (back_clicked), self);
-  g_signal_connect (self->chat_view, "conversation-changed", G_CALLBACK (conversation_changed), self);
   g_signal_connect (self->chat_view, "error", G_CALLBACK (chat_error), self);
-  g_signal_connect (self->chat_view, "model-lost", G_CALLBACK (chat_model_lost), self);
   g_signal_connect (self, "map", G_CALLBACK (window_mapped), NULL);
   keys = gtk_event_controller_key_new ();
   g_signal_connect (keys, "key-pressed", G_CALLBACK (window_key_pressed), self);
@@ -939,12 +514,8 @@ hearth_window_new (AdwApplication *app,
                    const char     *model_path)
 {
   HearthWindow *self = g_object_new (HEARTH_TYPE_WINDOW, "application", app, NULL);
-  g_autoptr(GTask) task = NULL;
 
   self->startup_model = g_strdup (model_path);
-  /* Unlocking may derive a key from a passphrase (PBKDF2, ~150 ms) or wait
-   * on the keyring: never on the main thread. */
-  task = g_task_new (self, self->open_cancellable, store_opened, NULL);
-  g_task_run_in_thread (task, open_store_thread);
+  hearth_window_open_store (self);
   return self;
 }

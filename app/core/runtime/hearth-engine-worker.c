@@ -29,6 +29,7 @@ typedef struct
   char                  *system_prompt;
   GPtrArray             *messages;
   HearthSamplerParams    sampler;
+  guint32                max_tokens;
 } Command;
 
 typedef struct
@@ -170,6 +171,15 @@ run_load (HearthEngineWorker *self,
   mp.backend = cmd->load.backend;
   mp.n_threads = cmd->load.n_threads;
   mp.n_gpu_layers = cmd->load.n_gpu_layers;
+  if (cmd->load.device[0] != '\0')
+    {
+      guint64 index;
+
+      if (g_ascii_string_to_unsigned (cmd->load.device, 10, 0, G_MAXINT, &index, NULL))
+        mp.device_index = (int) index;
+      else
+        mp.device_name = cmd->load.device;
+    }
   model = hearth_model_load (cmd->path, &mp, &error);
   if (model == NULL)
     {
@@ -268,6 +278,8 @@ run_respond (HearthEngineWorker *self,
         hearth_chat_add_message (self->chat, m->role, m->content);
       }
     hearth_chat_params_init (&cp);
+    if (cmd->max_tokens > 0)
+      cp.max_tokens = cmd->max_tokens;
     if (!hearth_chat_respond (self->chat, sampler, &cp, stream_piece, &st, cancellable, &cr, &error))
       {
         /* Nothing on a lost device works again: give its memory back now
@@ -528,6 +540,7 @@ hearth_engine_worker_respond_async (HearthEngineWorker        *self,
                                     const char                *system_prompt,
                                     GPtrArray                 *messages,
                                     const HearthSamplerParams *sampler,
+                                    guint32                    max_tokens,
                                     GCancellable              *cancellable,
                                     GAsyncReadyCallback        callback,
                                     gpointer                   user_data)
@@ -543,6 +556,7 @@ hearth_engine_worker_respond_async (HearthEngineWorker        *self,
   cmd->system_prompt = g_strdup (system_prompt);
   cmd->messages = messages;
   cmd->sampler = *sampler;
+  cmd->max_tokens = max_tokens;
   g_set_object (&self->respond_cancellable, cancellable);
   self->n_pending++;
   g_async_queue_push (self->queue, cmd);

@@ -48,6 +48,16 @@ void hearth_store_params_init (HearthStoreParams *params);
 #define HEARTH_TYPE_STORE (hearth_store_get_type ())
 G_DECLARE_FINAL_TYPE (HearthStore, hearth_store, HEARTH, STORE, GObject)
 
+/* Signals, emitted in the thread that made the change, once it is
+ * committed, so that list models follow the store item by item:
+ *   conversation-added (gint64 id)
+ *   conversation-changed (gint64 id): its title, pin, archive flag, model,
+ *     system prompt or update time (a message was added) changed
+ *   conversation-removed (gint64 id)
+ *   thread-changed (gint64 conversation_id): a message was added, edited,
+ *     updated or deleted, or another branch is on show
+ * Changes made by another process are not seen. */
+
 /* Opens (or creates) history.db in the data folder.  A new database gets a
  * random key kept in the keyring, or a key derived from a passphrase; an
  * existing one is unlocked with the key it was made with and its schema is
@@ -164,6 +174,13 @@ GPtrArray *hearth_store_get_children (HearthStore *self,
 GPtrArray *hearth_store_get_all_messages (HearthStore *self,
                                           gint64       conversation_id,
                                           GError     **error);
+/* The shape of the conversation's tree without the texts: every message's
+ * id and its parent's (0 for a first message), in id order. */
+gboolean hearth_store_get_message_parents (HearthStore *self,
+                                           gint64       conversation_id,
+                                           GArray     **ids,
+                                           GArray     **parent_ids,
+                                           GError     **error);
 /* Shows the branch through @message_id; the leaf is the newest descendant. */
 gboolean hearth_store_set_current_leaf (HearthStore *self,
                                         gint64       conversation_id,

@@ -13,8 +13,6 @@
 #include "hearth-keyring.h"
 #include "hearth-store-error.h"
 
-G_DEFINE_QUARK (hearth-store-error-quark, hearth_store_error)
-
 /* The entry is found by the store's UUID, not its path, so that moving the
  * data folder keeps the key reachable. */
 static const SecretSchema *

@@ -47,6 +47,16 @@ struct _HearthStore
 
 G_DEFINE_FINAL_TYPE (HearthStore, hearth_store, G_TYPE_OBJECT)
 
+static guint signals[HEARTH_STORE_N_SIGNALS];
+
+void
+_hearth_store_emit (HearthStore      *self,
+                    HearthStoreSignal signal,
+                    gint64            id)
+{
+  g_signal_emit (self, signals[signal], 0, id);
+}
+
 static void
 hearth_store_dispose (GObject *object)
 {
@@ -81,6 +91,19 @@ hearth_store_class_init (HearthStoreClass *klass)
 
   object_class->dispose = hearth_store_dispose;
   object_class->finalize = hearth_store_finalize;
+
+  signals[HEARTH_STORE_SIGNAL_CONVERSATION_ADDED] =
+    g_signal_new ("conversation-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED] =
+    g_signal_new ("conversation-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[HEARTH_STORE_SIGNAL_CONVERSATION_REMOVED] =
+    g_signal_new ("conversation-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[HEARTH_STORE_SIGNAL_THREAD_CHANGED] =
+    g_signal_new ("thread-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
 }
 
 static void

@@ -58,6 +58,18 @@ change_conversation (HearthStore *self,
   return TRUE;
 }
 
+/* Passes @ok through, telling the list models when the change was made. */
+static gboolean
+emit_if (HearthStore      *self,
+         gboolean          ok,
+         HearthStoreSignal signal,
+         gint64            id)
+{
+  if (ok)
+    _hearth_store_emit (self, signal, id);
+  return ok;
+}
+
 /* ---- conversations ---- */
 
 HearthConversation *
@@ -69,6 +81,7 @@ hearth_store_create_conversation (HearthStore *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gint64 now = g_get_real_time ();
+  HearthConversation *conv;
 
   g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
 
@@ -84,7 +97,10 @@ hearth_store_create_conversation (HearthStore *self,
   bind_text_or_null (stmt, 5, system_prompt);
   if (!step_done (self, stmt, error))
     return NULL;
-  return hearth_store_get_conversation (self, sqlite3_last_insert_rowid (_hearth_store_get_db (self)), error);
+  conv = hearth_store_get_conversation (self, sqlite3_last_insert_rowid (_hearth_store_get_db (self)), error);
+  if (conv != NULL)
+    _hearth_store_emit (self, HEARTH_STORE_SIGNAL_CONVERSATION_ADDED, hearth_conversation_get_id (conv));
+  return conv;
 }
 
 HearthConversation *
@@ -129,7 +145,8 @@ hearth_store_rename_conversation (HearthStore *self,
   sqlite3_bind_text (stmt, 1, title, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, g_get_real_time ());
   sqlite3_bind_int64 (stmt, 3, id);
-  return change_conversation (self, stmt, id, error);
+  return emit_if (self, change_conversation (self, stmt, id, error),
+                  HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED, id);
 }
 
 gboolean
@@ -150,7 +167,8 @@ hearth_store_set_conversation_model (HearthStore *self,
   bind_text_or_null (stmt, 1, model);
   bind_text_or_null (stmt, 2, system_prompt);
   sqlite3_bind_int64 (stmt, 3, id);
-  return change_conversation (self, stmt, id, error);
+  return emit_if (self, change_conversation (self, stmt, id, error),
+                  HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED, id);
 }
 
 static gboolean
@@ -166,7 +184,8 @@ set_flag (HearthStore *self,
     return FALSE;
   sqlite3_bind_int (stmt, 1, value ? 1 : 0);
   sqlite3_bind_int64 (stmt, 2, id);
-  return change_conversation (self, stmt, id, error);
+  return emit_if (self, change_conversation (self, stmt, id, error),
+                  HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED, id);
 }
 
 gboolean
@@ -204,7 +223,8 @@ hearth_store_delete_conversation (HearthStore *self,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
-  return change_conversation (self, stmt, id, error);
+  return emit_if (self, change_conversation (self, stmt, id, error),
+                  HEARTH_STORE_SIGNAL_CONVERSATION_REMOVED, id);
 }
 
 static const char *
@@ -496,6 +516,8 @@ hearth_store_append_message (HearthStore              *self,
                                      g_get_real_time (), extra, error);
   if (id == 0 || !set_leaf (self, conversation_id, id, TRUE, error) || !_hearth_store_commit (self, error))
     goto fail;
+  _hearth_store_emit (self, HEARTH_STORE_SIGNAL_THREAD_CHANGED, conversation_id);
+  _hearth_store_emit (self, HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED, conversation_id);
   return hearth_store_get_message (self, id, error);
 
 fail:
@@ -533,6 +555,7 @@ hearth_store_update_message (HearthStore              *self,
                              GError                  **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 conversation_id;
 
   g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
   g_return_val_if_fail (content != NULL, FALSE);
@@ -556,6 +579,9 @@ hearth_store_update_message (HearthStore              *self,
     return FALSE;
   if (sqlite3_changes (_hearth_store_get_db (self)) == 0)
     return not_found (error, "message", message_id);
+  conversation_id = message_conversation (self, message_id, NULL, NULL);
+  if (conversation_id != 0)
+    _hearth_store_emit (self, HEARTH_STORE_SIGNAL_THREAD_CHANGED, conversation_id);
   return TRUE;
 }
 
@@ -615,7 +641,8 @@ hearth_store_set_current_leaf (HearthStore *self,
   leaf = newest_descendant (self, conversation_id, message_id, error);
   if (leaf < 0)
     return FALSE;
-  return set_leaf (self, conversation_id, leaf, FALSE, error);
+  return emit_if (self, set_leaf (self, conversation_id, leaf, FALSE, error),
+                  HEARTH_STORE_SIGNAL_THREAD_CHANGED, conversation_id);
 }
 
 /* Is @ancestor on the path from @node up to the root? */
@@ -683,7 +710,11 @@ hearth_store_delete_message (HearthStore *self,
       if (leaf < 0 || !set_leaf (self, conversation_id, leaf, FALSE, error))
         goto fail;
     }
-  return _hearth_store_commit (self, error);
+  if (!_hearth_store_commit (self, error))
+    return FALSE;
+  _hearth_store_emit (self, HEARTH_STORE_SIGNAL_THREAD_CHANGED, conversation_id);
+  _hearth_store_emit (self, HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED, conversation_id);
+  return TRUE;
 
 fail:
   _hearth_store_rollback (self);
@@ -818,4 +849,41 @@ hearth_store_set_setting (HearthStore *self,
   if (value != NULL)
     sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
   return step_done (self, stmt, error);
+}
+
+gboolean
+hearth_store_get_message_parents (HearthStore *self,
+                                  gint64       conversation_id,
+                                  GArray     **ids,
+                                  GArray     **parent_ids,
+                                  GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GArray) id_list = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) parent_list = g_array_new (FALSE, FALSE, sizeof (gint64));
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
+
+  stmt = _hearth_store_prepare (self, "SELECT id, coalesce(parent_id, 0) FROM messages"
+                                " WHERE conversation_id = ? ORDER BY id", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+      gint64 parent = sqlite3_column_int64 (stmt, 1);
+
+      g_array_append_val (id_list, id);
+      g_array_append_val (parent_list, parent);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _hearth_store_set_sql_error (self, error, rc, "read message tree");
+      return FALSE;
+    }
+  *ids = g_steal_pointer (&id_list);
+  *parent_ids = g_steal_pointer (&parent_list);
+  return TRUE;
 }

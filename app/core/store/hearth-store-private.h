@@ -47,6 +47,20 @@ gint64 _hearth_store_insert_message (HearthStore              *self,
                                      const HearthMessageExtra *extra,
                                      GError                  **error);
 
+typedef enum
+{
+  HEARTH_STORE_SIGNAL_CONVERSATION_ADDED,
+  HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED,
+  HEARTH_STORE_SIGNAL_CONVERSATION_REMOVED,
+  HEARTH_STORE_SIGNAL_THREAD_CHANGED,
+  HEARTH_STORE_N_SIGNALS
+} HearthStoreSignal;
+
+/* After a committed change: tells the list models (see hearth-store.h). */
+void _hearth_store_emit (HearthStore      *self,
+                         HearthStoreSignal signal,
+                         gint64            id);
+
 /* Registers hearth_bm25() on @db (hearth-store-search.c). */
 int _hearth_store_register_rank (sqlite3 *db);
 

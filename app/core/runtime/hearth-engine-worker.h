@@ -21,6 +21,10 @@ typedef struct
   guint32           n_ctx;     /* 0: the model's own */
   int               n_threads; /* <= 0: one per core */
   int               n_gpu_layers; /* Vulkan: layers on the GPU; < 0: all */
+  /* Vulkan: an index or part of a name, as `hearth-cli devices` lists
+   * them; empty: the engine's choice (a GPU). A copy, so that the params
+   * can be kept for a reload. */
+  char              device[128];
 } HearthWorkerLoadParams;
 
 typedef struct
@@ -84,7 +88,8 @@ gboolean    hearth_engine_worker_get_last_load (HearthEngineWorker     *self,
                                                 HearthWorkerLoadParams *params);
 
 /* Generates the assistant's reply to @messages (an array of
- * HearthWorkerMessage, taken) as generation @generation of the batcher.
+ * HearthWorkerMessage, taken) as generation @generation of the batcher,
+ * at most @max_tokens tokens (0: until the model stops or the context is full).
  * Cancelling @cancellable stops it; the partial reply is returned with
  * reason CANCELLED. A lost GPU device is no error either: the partial reply
  * comes back with device_lost set, and the model is unloaded (its memory
@@ -95,6 +100,7 @@ void               hearth_engine_worker_respond_async  (HearthEngineWorker      
                                                         const char                *system_prompt,
                                                         GPtrArray                 *messages,
                                                         const HearthSamplerParams *sampler,
+                                                        guint32                    max_tokens,
                                                         GCancellable              *cancellable,
                                                         GAsyncReadyCallback        callback,
                                                         gpointer                   user_data);

@@ -1,4 +1,4 @@
-/* hearth-thread.c: the branch of a conversation on show, with where each message sits among its siblings
+/* hearth-thread.c: what a reply is given and what is stored beside it
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,70 +9,21 @@
 
 #include "hearth-thread.h"
 
-void
-hearth_thread_entry_free (HearthThreadEntry *entry)
-{
-  if (entry == NULL)
-    return;
-  g_clear_object (&entry->message);
-  g_free (entry);
-}
-
 GPtrArray *
-hearth_thread_load (HearthStore *store,
-                    gint64       conversation_id,
-                    GError     **error)
-{
-  g_autoptr(GPtrArray) thread = NULL;
-  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_thread_entry_free);
-
-  thread = hearth_store_get_thread (store, conversation_id, 0, error);
-  if (thread == NULL)
-    return NULL;
-
-  for (guint i = 0; i < thread->len; i++)
-    {
-      HearthMessage *m = g_ptr_array_index (thread, i);
-      g_autoptr(GPtrArray) siblings = NULL;
-      HearthThreadEntry *e = g_new0 (HearthThreadEntry, 1);
-
-      e->message = g_object_ref (m);
-      e->stopped = hearth_thread_settings_say_stopped (hearth_message_get_settings_json (m));
-      e->device_lost = hearth_thread_settings_say_device_lost (hearth_message_get_settings_json (m));
-      g_ptr_array_add (entries, e);
-
-      siblings = hearth_store_get_children (store, conversation_id, hearth_message_get_parent_id (m), error);
-      if (siblings == NULL)
-        return NULL;
-      e->n_siblings = MAX (siblings->len, 1);
-      for (guint j = 0; j < siblings->len; j++)
-        {
-          HearthMessage *s = g_ptr_array_index (siblings, j);
-
-          if (hearth_message_get_id (s) != hearth_message_get_id (m))
-            continue;
-          e->sibling_index = j;
-          if (j > 0)
-            e->prev_sibling_id = hearth_message_get_id (g_ptr_array_index (siblings, j - 1));
-          if (j + 1 < siblings->len)
-            e->next_sibling_id = hearth_message_get_id (g_ptr_array_index (siblings, j + 1));
-        }
-    }
-  return g_steal_pointer (&entries);
-}
-
-GPtrArray *
-hearth_thread_to_worker_messages (GPtrArray *entries,
-                                  guint      n)
+hearth_thread_to_worker_messages (GListModel *thread,
+                                  guint       n)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_worker_message_free);
 
-  for (guint i = 0; i < MIN (n, entries->len); i++)
+  n = MIN (n, g_list_model_get_n_items (thread));
+  for (guint i = 0; i < n; i++)
     {
-      HearthThreadEntry *e = g_ptr_array_index (entries, i);
+      g_autoptr(HearthThreadItem) item = g_list_model_get_item (thread, i);
       HearthChatRole role;
 
-      switch (hearth_message_get_role (e->message))
+      if (hearth_thread_item_get_streaming (item))
+        continue;
+      switch (hearth_thread_item_get_role (item))
         {
         case HEARTH_MESSAGE_ROLE_USER: role = HEARTH_CHAT_ROLE_USER; break;
         case HEARTH_MESSAGE_ROLE_ASSISTANT: role = HEARTH_CHAT_ROLE_ASSISTANT; break;
@@ -81,7 +32,7 @@ hearth_thread_to_worker_messages (GPtrArray *entries,
         default:
           continue;
         }
-      g_ptr_array_add (out, hearth_worker_message_new (role, hearth_message_get_content (e->message)));
+      g_ptr_array_add (out, hearth_worker_message_new (role, hearth_thread_item_get_text (item)));
     }
   return out;
 }

@@ -446,6 +446,7 @@ hearth_store_import_json (HearthStore *self,
     }
   if (!set_imported_leaf (self, conversation_id, new_leaf, error) || !_hearth_store_commit (self, error))
     goto fail;
+  _hearth_store_emit (self, HEARTH_STORE_SIGNAL_CONVERSATION_ADDED, conversation_id);
   return hearth_store_get_conversation (self, conversation_id, error);
 
 fail:

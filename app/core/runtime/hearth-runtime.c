@@ -1,0 +1,927 @@
+/* hearth-runtime.c: the conversation runtime every front end drives
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A reply goes: the user's message is stored; the branch on show (the
+ * thread model's items) becomes the engine's messages; the engine thread
+ * streams text into the thread model's streaming item; when the engine is
+ * done the reply is stored (which replaces the streaming item), then
+ * :busy turns FALSE and "reply-finished" is emitted.
+ */
+#include "hearth-config.h"
+
+#include <glib/gi18n.h>
+
+#include "hearth-runtime.h"
+#include "hearth-thread.h"
+#include "hearth-token-batcher.h"
+
+/* Streamed text reaches the owner at most this often. */
+#define BATCH_INTERVAL_MS 24
+
+struct _HearthRuntime
+{
+  GObject                 parent_instance;
+
+  HearthStore            *store;
+  HearthConversationList *conversations;
+  HearthThreadModel      *thread;
+  HearthModelRegistry    *models;
+  HearthTokenBatcher     *batcher;
+  HearthEngineWorker     *worker;
+
+  gboolean                loading;
+  char                   *loading_path;
+  HearthSamplerParams     sampler;
+  guint32                 max_tokens;
+  char                   *pending_system_prompt; /* for a new chat */
+
+  /* The reply in progress (generation 0: none). */
+  guint64                 generation;
+  GCancellable           *cancellable;
+  gint64                  reply_conversation_id;
+  gint64                  reply_parent_id;
+  HearthSamplerParams     reply_sampler;
+  char                   *reply_model_path;
+  HearthThreadItem       *stream_item;
+  GApplication           *held_app;
+
+  double                  tokens_per_second;
+  guint                   context_used;
+  gboolean                shut_down;
+
+  /* What the model's properties said when last notified. */
+  struct
+  {
+    gboolean              loaded;
+    gboolean              loading;
+    char                 *path;
+    char                 *backend;
+    char                 *device_lost;
+    guint                 context_size;
+  } shown;
+};
+
+G_DEFINE_FINAL_TYPE (HearthRuntime, hearth_runtime, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_MODEL_LOADED,
+  PROP_LOADING,
+  PROP_MODEL_PATH,
+  PROP_BACKEND,
+  PROP_DEVICE_LOST,
+  PROP_BUSY,
+  PROP_TOKENS_PER_SECOND,
+  PROP_CONTEXT_USED,
+  PROP_CONTEXT_SIZE,
+  PROP_CONVERSATION_ID,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_REPLY_FINISHED,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void
+notify (HearthRuntime *self,
+        guint          prop)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+sync_string (HearthRuntime *self,
+             char         **shown,
+             const char    *now,
+             guint          prop)
+{
+  if (g_strcmp0 (*shown, now) == 0)
+    return;
+  g_free (*shown);
+  *shown = g_strdup (now);
+  notify (self, prop);
+}
+
+/* After the engine thread's model may have changed: notifies the
+ * properties whose values did change, and only those. */
+static void
+notify_model (HearthRuntime *self)
+{
+  gboolean loaded = hearth_runtime_get_model_loaded (self);
+  guint context_size = hearth_runtime_get_context_size (self);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->shown.loaded != loaded)
+    {
+      self->shown.loaded = loaded;
+      notify (self, PROP_MODEL_LOADED);
+    }
+  if (self->shown.loading != self->loading)
+    {
+      self->shown.loading = self->loading;
+      notify (self, PROP_LOADING);
+    }
+  if (self->shown.context_size != context_size)
+    {
+      self->shown.context_size = context_size;
+      notify (self, PROP_CONTEXT_SIZE);
+    }
+  sync_string (self, &self->shown.path, hearth_runtime_get_model_path (self), PROP_MODEL_PATH);
+  sync_string (self, &self->shown.backend, hearth_runtime_get_backend (self), PROP_BACKEND);
+  sync_string (self, &self->shown.device_lost, hearth_runtime_get_device_lost (self), PROP_DEVICE_LOST);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+batch_ready (guint64     generation,
+             const char *text,
+             gsize       len,
+             gpointer    user_data)
+{
+  HearthRuntime *self = user_data;
+
+  if (generation != self->generation || self->stream_item == NULL)
+    return;
+  hearth_thread_item_append (self->stream_item, text, len);
+}
+
+/* ---- GObject ---- */
+
+static void
+hearth_runtime_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  HearthRuntime *self = HEARTH_RUNTIME (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODEL_LOADED: g_value_set_boolean (value, hearth_runtime_get_model_loaded (self)); break;
+    case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
+    case PROP_MODEL_PATH: g_value_set_string (value, hearth_runtime_get_model_path (self)); break;
+    case PROP_BACKEND: g_value_set_string (value, hearth_runtime_get_backend (self)); break;
+    case PROP_DEVICE_LOST: g_value_set_string (value, hearth_runtime_get_device_lost (self)); break;
+    case PROP_BUSY: g_value_set_boolean (value, self->generation != 0); break;
+    case PROP_TOKENS_PER_SECOND: g_value_set_double (value, self->tokens_per_second); break;
+    case PROP_CONTEXT_USED: g_value_set_uint (value, self->context_used); break;
+    case PROP_CONTEXT_SIZE: g_value_set_uint (value, hearth_runtime_get_context_size (self)); break;
+    case PROP_CONVERSATION_ID: g_value_set_int64 (value, hearth_runtime_get_conversation_id (self)); break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hearth_runtime_dispose (GObject *object)
+{
+  HearthRuntime *self = HEARTH_RUNTIME (object);
+
+  hearth_runtime_shutdown (self);
+  if (self->batcher != NULL)
+    hearth_token_batcher_detach (self->batcher);
+  g_clear_object (&self->worker);
+  g_clear_object (&self->thread);
+  g_clear_object (&self->conversations);
+  g_clear_object (&self->models);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->stream_item);
+  G_OBJECT_CLASS (hearth_runtime_parent_class)->dispose (object);
+}
+
+static void
+hearth_runtime_finalize (GObject *object)
+{
+  HearthRuntime *self = HEARTH_RUNTIME (object);
+
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
+  g_free (self->loading_path);
+  g_free (self->pending_system_prompt);
+  g_free (self->reply_model_path);
+  g_free (self->shown.path);
+  g_free (self->shown.backend);
+  g_free (self->shown.device_lost);
+  G_OBJECT_CLASS (hearth_runtime_parent_class)->finalize (object);
+}
+
+static void
+hearth_runtime_class_init (HearthRuntimeClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->get_property = hearth_runtime_get_property;
+  object_class->dispose = hearth_runtime_dispose;
+  object_class->finalize = hearth_runtime_finalize;
+
+  properties[PROP_MODEL_LOADED] = g_param_spec_boolean ("model-loaded", NULL, NULL, FALSE, ro);
+  properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE, ro);
+  properties[PROP_MODEL_PATH] = g_param_spec_string ("model-path", NULL, NULL, NULL, ro);
+  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, ro);
+  properties[PROP_DEVICE_LOST] = g_param_spec_string ("device-lost", NULL, NULL, NULL, ro);
+  properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE, ro);
+  properties[PROP_TOKENS_PER_SECOND] = g_param_spec_double ("tokens-per-second", NULL, NULL,
+                                                            0, G_MAXDOUBLE, 0, ro);
+  properties[PROP_CONTEXT_USED] = g_param_spec_uint ("context-used", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_CONTEXT_SIZE] = g_param_spec_uint ("context-size", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_CONVERSATION_ID] = g_param_spec_int64 ("conversation-id", NULL, NULL,
+                                                         0, G_MAXINT64, 0, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_REPLY_FINISHED] =
+    g_signal_new ("reply-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  signals[SIGNAL_ERROR] =
+    g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+hearth_runtime_init (HearthRuntime *self)
+{
+  hearth_sampler_params_init (&self->sampler);
+}
+
+HearthRuntime *
+hearth_runtime_new (HearthStore *store)
+{
+  g_autoptr(HearthRuntime) self = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
+
+  self = g_object_new (HEARTH_TYPE_RUNTIME, NULL);
+  self->store = g_object_ref (store);
+  self->thread = hearth_thread_model_new (store);
+  self->conversations = hearth_conversation_list_new (store, &error);
+  if (self->conversations == NULL)
+    {
+      /* The store opened, so this is a read failing: show an empty list
+       * and say so, rather than no window. */
+      g_warning ("The conversations could not be listed: %s", error->message);
+      g_clear_error (&error);
+    }
+  self->models = hearth_model_registry_new (store, &error);
+  if (self->models == NULL)
+    g_warning ("The list of models could not be read: %s", error->message);
+  self->batcher = hearth_token_batcher_new (NULL, BATCH_INTERVAL_MS, batch_ready, self);
+  self->worker = hearth_engine_worker_new (self->batcher);
+  return g_steal_pointer (&self);
+}
+
+HearthStore *
+hearth_runtime_get_store (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return self->store;
+}
+
+HearthConversationList *
+hearth_runtime_get_conversations (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return self->conversations;
+}
+
+HearthThreadModel *
+hearth_runtime_get_thread (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return self->thread;
+}
+
+HearthModelRegistry *
+hearth_runtime_get_models (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return self->models;
+}
+
+/* ---- the model ---- */
+
+static void
+model_loaded (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HearthRuntime *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_steal_pointer (&self->loading_path);
+
+  self->loading = FALSE;
+  if (!hearth_engine_worker_load_finish (self->worker, result, &error))
+    {
+      notify_model (self);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (self->models != NULL && !hearth_model_registry_mark_used (self->models, path, &error))
+    g_warning ("The model could not be remembered: %s", error->message);
+  self->context_used = 0;
+  self->tokens_per_second = 0;
+  notify (self, PROP_CONTEXT_USED);
+  notify (self, PROP_TOKENS_PER_SECOND);
+  notify_model (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+hearth_runtime_load_model (HearthRuntime                *self,
+                           const char                   *path,
+                           const HearthWorkerLoadParams *params,
+                           GCancellable                 *cancellable,
+                           GAsyncReadyCallback           callback,
+                           gpointer                      user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  g_return_if_fail (path != NULL && params != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hearth_runtime_load_model);
+  if (self->loading || self->shut_down)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, _("A model is being loaded already"));
+      return;
+    }
+  hearth_runtime_stop (self);
+  self->loading = TRUE;
+  self->loading_path = g_strdup (path);
+  hearth_engine_worker_load_async (self->worker, path, params, model_loaded, g_steal_pointer (&task));
+  notify_model (self);
+}
+
+gboolean
+hearth_runtime_load_model_finish (HearthRuntime *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+hearth_runtime_reload_model (HearthRuntime      *self,
+                             gboolean            on_cpu,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data)
+{
+  HearthWorkerLoadParams p;
+  const char *last;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (!hearth_engine_worker_get_last_load (self->worker, &last, &p))
+    return FALSE;
+  if (on_cpu)
+    p.backend = HEARTH_BACKEND_CPU;
+  path = g_strdup (last);
+  hearth_runtime_load_model (self, path, &p, NULL, callback, user_data);
+  return TRUE;
+}
+
+void
+hearth_runtime_unload_model (HearthRuntime *self)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+
+  hearth_engine_worker_unload (self->worker);
+  self->context_used = 0;
+  notify (self, PROP_CONTEXT_USED);
+  notify_model (self);
+}
+
+gboolean
+hearth_runtime_get_model_loaded (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+  return hearth_engine_worker_is_loaded (self->worker);
+}
+
+gboolean
+hearth_runtime_get_loading (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+  return self->loading;
+}
+
+const char *
+hearth_runtime_get_model_path (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  if (self->loading)
+    return self->loading_path;
+  return hearth_engine_worker_get_model_path (self->worker);
+}
+
+const char *
+hearth_runtime_get_backend (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return hearth_engine_worker_get_backend_description (self->worker);
+}
+
+const char *
+hearth_runtime_get_device_lost (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return hearth_engine_worker_get_device_lost (self->worker);
+}
+
+gboolean
+hearth_runtime_get_last_load (HearthRuntime          *self,
+                              const char            **path,
+                              HearthWorkerLoadParams *params)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+  return hearth_engine_worker_get_last_load (self->worker, path, params);
+}
+
+/* ---- generation settings ---- */
+
+void
+hearth_runtime_set_sampler_params (HearthRuntime             *self,
+                                   const HearthSamplerParams *params)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  self->sampler = *params;
+}
+
+void
+hearth_runtime_set_max_tokens (HearthRuntime *self,
+                               guint32        max_tokens)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  self->max_tokens = max_tokens;
+}
+
+/* ---- the reply ---- */
+
+static void
+store_reply (HearthRuntime     *self,
+             HearthWorkerReply *reply,
+             gint64            *message_id)
+{
+  gboolean lost = reply->device_lost != NULL;
+  gboolean stopped = reply->reason == HEARTH_STOP_CANCELLED || reply->reason == HEARTH_STOP_CALLBACK || lost;
+  g_autofree char *settings = NULL;
+  g_autoptr(HearthMessage) m = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthMessageExtra extra;
+
+  /* A stopped reply is kept, marked as stopped; an empty one is not worth
+   * a message, unless the device was lost: then it says so where the reply
+   * would be, and can be regenerated after a reload. */
+  if (reply->text[0] == '\0' && stopped && !lost)
+    return;
+  settings = lost ? hearth_thread_dup_settings_json_device_lost (&self->reply_sampler, self->reply_model_path)
+                  : hearth_thread_dup_settings_json (&self->reply_sampler, self->reply_model_path, stopped);
+  hearth_message_extra_init (&extra);
+  extra.prompt_tokens = reply->n_prompt_tokens;
+  extra.completion_tokens = reply->n_generated;
+  extra.settings_json = settings;
+  m = hearth_store_append_message (self->store, self->reply_conversation_id, self->reply_parent_id,
+                                   HEARTH_MESSAGE_ROLE_ASSISTANT, reply->text, &extra, &error);
+  if (m == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The reply could not be saved: %s"), error->message);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+      return;
+    }
+  *message_id = hearth_message_get_id (m);
+}
+
+static void
+reply_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(HearthRuntime) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthWorkerReply) reply = NULL;
+  /* Released at the end: the reply is saved before the application may quit. */
+  g_autoptr(GApplication) held = g_steal_pointer (&self->held_app);
+  gint64 conversation_id = self->reply_conversation_id;
+  gint64 message_id = 0;
+
+  reply = hearth_engine_worker_respond_finish (self->worker, result, &error);
+  /* What the engine streamed before it finished still reaches the item (a
+   * fast model can finish inside one batch interval). */
+  hearth_token_batcher_flush (self->batcher);
+  hearth_token_batcher_invalidate (self->batcher);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->stream_item);
+  hearth_thread_model_end_streaming (self->thread);
+
+  if (reply == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The model could not reply: %s"), error->message);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+    }
+  else
+    {
+      store_reply (self, reply, &message_id);
+      if (reply->device_lost == NULL)
+        {
+          self->tokens_per_second = reply->gen_seconds > 0 ? reply->n_generated / reply->gen_seconds : 0.0;
+          self->context_used = reply->n_past;
+        }
+      else
+        self->context_used = 0;
+    }
+  /* Nothing stored: the streaming item goes. */
+  if (message_id == 0)
+    hearth_thread_model_refresh (self->thread, NULL);
+
+  self->generation = 0;
+  g_object_freeze_notify (G_OBJECT (self));
+  notify (self, PROP_TOKENS_PER_SECOND);
+  notify (self, PROP_CONTEXT_USED);
+  if (reply != NULL && reply->device_lost != NULL)
+    notify_model (self);
+  notify (self, PROP_BUSY);
+  g_object_thaw_notify (G_OBJECT (self));
+  g_signal_emit (self, signals[SIGNAL_REPLY_FINISHED], 0, conversation_id, message_id);
+  if (held != NULL)
+    g_application_release (held);
+}
+
+/* Starts the assistant's reply to the first @n items of the branch on
+ * show, as a child of @parent_id. */
+static void
+start_reply (HearthRuntime *self,
+             guint          n,
+             gint64         parent_id)
+{
+  g_autofree char *system_prompt = hearth_runtime_dup_system_prompt (self);
+  GPtrArray *messages = hearth_thread_to_worker_messages (G_LIST_MODEL (self->thread), n);
+
+  self->generation = hearth_token_batcher_begin (self->batcher);
+  self->cancellable = g_cancellable_new ();
+  /* Closing the window mid-reply cancels it; the application stays up
+   * until the partial reply is in the store. */
+  if (g_application_get_default () != NULL)
+    {
+      self->held_app = g_object_ref (g_application_get_default ());
+      g_application_hold (self->held_app);
+    }
+  self->reply_conversation_id = hearth_thread_model_get_conversation (self->thread);
+  self->reply_parent_id = parent_id;
+  g_free (self->reply_model_path);
+  self->reply_model_path = g_strdup (hearth_engine_worker_get_model_path (self->worker));
+  self->reply_sampler = self->sampler;
+  if (self->reply_sampler.seed == 0)
+    self->reply_sampler.seed = (guint64) g_get_real_time ();
+  self->stream_item = g_object_ref (hearth_thread_model_begin_streaming (self->thread, n));
+
+  hearth_engine_worker_respond_async (self->worker, self->generation, system_prompt, messages,
+                                      &self->reply_sampler, self->max_tokens, self->cancellable,
+                                      reply_done, g_object_ref (self));
+  notify (self, PROP_BUSY);
+}
+
+/* Why a reply cannot start now, or TRUE. */
+static gboolean
+can_reply (HearthRuntime *self,
+           GError       **error)
+{
+  if (self->generation != 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A reply is in progress"));
+      return FALSE;
+    }
+  if (!hearth_engine_worker_is_loaded (self->worker))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, _("Load a model first"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* @text without the blank around it; NULL with an error when nothing is left. */
+static char *
+dup_message_text (const char *text,
+                  GError    **error)
+{
+  g_autofree char *content = g_strstrip (g_strdup (text != NULL ? text : ""));
+
+  if (content[0] == '\0')
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The message is empty"));
+      return NULL;
+    }
+  return g_steal_pointer (&content);
+}
+
+gboolean
+hearth_runtime_send (HearthRuntime *self,
+                     const char    *text,
+                     GError       **error)
+{
+  g_autofree char *content = NULL;
+  g_autoptr(HearthMessage) m = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (!can_reply (self, error) || (content = dup_message_text (text, error)) == NULL)
+    return FALSE;
+  if (hearth_thread_model_get_conversation (self->thread) == 0)
+    {
+      g_autofree char *title = hearth_thread_dup_title_for (content);
+      g_autoptr(HearthConversation) conv = NULL;
+
+      conv = hearth_store_create_conversation (self->store, title,
+                                               hearth_engine_worker_get_model_path (self->worker),
+                                               self->pending_system_prompt, error);
+      if (conv == NULL)
+        return FALSE;
+      g_clear_pointer (&self->pending_system_prompt, g_free);
+      if (!hearth_thread_model_set_conversation (self->thread, hearth_conversation_get_id (conv), error))
+        return FALSE;
+      notify (self, PROP_CONVERSATION_ID);
+    }
+  m = hearth_store_append_message (self->store, hearth_thread_model_get_conversation (self->thread),
+                                   HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_USER, content, NULL, error);
+  if (m == NULL)
+    return FALSE;
+  start_reply (self, g_list_model_get_n_items (G_LIST_MODEL (self->thread)), hearth_message_get_id (m));
+  return TRUE;
+}
+
+gboolean
+hearth_runtime_regenerate (HearthRuntime *self,
+                           GError       **error)
+{
+  GListModel *thread = G_LIST_MODEL (self->thread);
+  g_autoptr(HearthThreadItem) last = NULL;
+  guint n;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (!can_reply (self, error))
+    return FALSE;
+  n = g_list_model_get_n_items (thread);
+  last = n > 0 ? g_list_model_get_item (thread, n - 1) : NULL;
+  if (last == NULL || hearth_thread_item_get_role (last) != HEARTH_MESSAGE_ROLE_ASSISTANT)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("There is no reply to regenerate"));
+      return FALSE;
+    }
+  /* The new reply is a sibling of the old one: the old stays a version;
+   * the streaming item takes its place on show. */
+  start_reply (self, n - 1, hearth_message_get_parent_id (hearth_thread_item_get_message (last)));
+  return TRUE;
+}
+
+gboolean
+hearth_runtime_edit (HearthRuntime *self,
+                     gint64         message_id,
+                     const char    *text,
+                     GError       **error)
+{
+  g_autofree char *content = NULL;
+  g_autoptr(HearthMessage) m = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (!can_reply (self, error) || (content = dup_message_text (text, error)) == NULL)
+    return FALSE;
+  m = hearth_store_edit_message (self->store, message_id, content, error);
+  if (m == NULL)
+    return FALSE;
+  start_reply (self, g_list_model_get_n_items (G_LIST_MODEL (self->thread)), hearth_message_get_id (m));
+  return TRUE;
+}
+
+gboolean
+hearth_runtime_switch_branch (HearthRuntime *self,
+                              gint64         message_id,
+                              GError       **error)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (self->generation != 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A reply is in progress"));
+      return FALSE;
+    }
+  return hearth_store_set_current_leaf (self->store, hearth_thread_model_get_conversation (self->thread),
+                                        message_id, error);
+}
+
+void
+hearth_runtime_stop (HearthRuntime *self)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+}
+
+void
+hearth_runtime_shutdown (HearthRuntime *self)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+
+  if (self->shut_down)
+    return;
+  self->shut_down = TRUE;
+  hearth_runtime_stop (self);
+  /* Stops a reply between two tokens and joins the engine thread; the
+   * reply's completion (holding a reference) still runs and stores it. */
+  if (self->worker != NULL)
+    hearth_engine_worker_shutdown (self->worker);
+}
+
+gboolean
+hearth_runtime_get_busy (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+  return self->generation != 0;
+}
+
+double
+hearth_runtime_get_tokens_per_second (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), 0);
+  return self->tokens_per_second;
+}
+
+guint
+hearth_runtime_get_context_used (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), 0);
+  return self->context_used;
+}
+
+guint
+hearth_runtime_get_context_size (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), 0);
+  return hearth_engine_worker_get_n_ctx (self->worker);
+}
+
+/* ---- the conversation on show ---- */
+
+gboolean
+hearth_runtime_set_conversation_id (HearthRuntime *self,
+                                    gint64         conversation_id,
+                                    GError       **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (conversation_id == hearth_thread_model_get_conversation (self->thread))
+    return TRUE;
+  /* Leaving a conversation mid-reply stops it; the partial reply is kept. */
+  hearth_runtime_stop (self);
+  g_clear_object (&self->stream_item);
+  g_clear_pointer (&self->pending_system_prompt, g_free);
+  ok = hearth_thread_model_set_conversation (self->thread, conversation_id, error);
+  notify (self, PROP_CONVERSATION_ID);
+  return ok;
+}
+
+gint64
+hearth_runtime_get_conversation_id (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), 0);
+  return hearth_thread_model_get_conversation (self->thread);
+}
+
+char *
+hearth_runtime_dup_system_prompt (HearthRuntime *self)
+{
+  gint64 id;
+  g_autoptr(HearthConversation) conv = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+
+  id = hearth_thread_model_get_conversation (self->thread);
+  if (id == 0)
+    return g_strdup (self->pending_system_prompt);
+  conv = hearth_store_get_conversation (self->store, id, NULL);
+  return conv ? g_strdup (hearth_conversation_get_system_prompt (conv)) : NULL;
+}
+
+gboolean
+hearth_runtime_set_system_prompt (HearthRuntime *self,
+                                  const char    *system_prompt,
+                                  GError       **error)
+{
+  g_autofree char *text = g_strstrip (g_strdup (system_prompt != NULL ? system_prompt : ""));
+  g_autoptr(HearthConversation) conv = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  id = hearth_thread_model_get_conversation (self->thread);
+  if (id == 0)
+    {
+      g_free (self->pending_system_prompt);
+      self->pending_system_prompt = text[0] ? g_steal_pointer (&text) : NULL;
+      return TRUE;
+    }
+  conv = hearth_store_get_conversation (self->store, id, error);
+  return conv != NULL &&
+         hearth_store_set_conversation_model (self->store, id, hearth_conversation_get_model (conv),
+                                              text[0] ? text : NULL, error);
+}
+
+/* ---- conversations ---- */
+
+gboolean
+hearth_runtime_rename_conversation (HearthRuntime *self,
+                                    gint64         conversation_id,
+                                    const char    *title,
+                                    GError       **error)
+{
+  g_autofree char *text = g_strstrip (g_strdup (title != NULL ? title : ""));
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (text[0] == '\0')
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The title is empty"));
+      return FALSE;
+    }
+  return hearth_store_rename_conversation (self->store, conversation_id, text, error);
+}
+
+gboolean
+hearth_runtime_toggle_pinned (HearthRuntime *self,
+                              gint64         conversation_id,
+                              GError       **error)
+{
+  g_autoptr(HearthConversation) conv = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  conv = hearth_store_get_conversation (self->store, conversation_id, error);
+  return conv != NULL &&
+         hearth_store_set_pinned (self->store, conversation_id, !hearth_conversation_get_pinned (conv), error);
+}
+
+void
+hearth_runtime_hide_conversation (HearthRuntime *self,
+                                  gint64         conversation_id)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+
+  if (conversation_id == hearth_thread_model_get_conversation (self->thread))
+    hearth_runtime_set_conversation_id (self, 0, NULL);
+  if (self->conversations != NULL)
+    hearth_conversation_list_set_hidden (self->conversations, conversation_id, TRUE);
+}
+
+void
+hearth_runtime_unhide_conversation (HearthRuntime *self,
+                                    gint64         conversation_id)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+
+  if (self->conversations != NULL)
+    hearth_conversation_list_set_hidden (self->conversations, conversation_id, FALSE);
+}
+
+gboolean
+hearth_runtime_purge_hidden (HearthRuntime *self,
+                             gint64         conversation_id,
+                             GError       **error)
+{
+  g_autoptr(GArray) ids = NULL;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (self->conversations == NULL)
+    return TRUE;
+  ids = hearth_conversation_list_dup_hidden (self->conversations);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+
+      if (conversation_id != 0 && id != conversation_id)
+        continue;
+      /* The first failure is the one reported; the rest are still tried. */
+      if (!hearth_store_delete_conversation (self->store, id, ok ? error : NULL))
+        ok = FALSE;
+      else
+        hearth_conversation_list_set_hidden (self->conversations, id, FALSE);
+    }
+  return ok;
+}

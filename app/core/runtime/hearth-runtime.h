@@ -1,0 +1,173 @@
+/* hearth-runtime.h: the conversation runtime every front end drives
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One HearthRuntime owns what a conversation needs below the views: the
+ * engine thread with the loaded model, the store, and the way from a user's
+ * message to a stored reply (send -> store -> generate -> store). The GTK
+ * window, `hearth-cli chat` and later the API server drive it the same way,
+ * and the tool loop and retrieval plug in here.
+ *
+ * Threading: a runtime belongs to the thread-default main context it was
+ * created in (the "owner"); call it, and read its properties, only there.
+ * Properties notify and signals are emitted there. The engine works on its
+ * own thread; its streamed text reaches the owner in batches (at most one
+ * pending idle source, see hearth-token-batcher.h).
+ *
+ * Conversations: the runtime shows one conversation at a time
+ * (:conversation-id, 0 for a new chat not stored yet). Its branch on show
+ * is the list model hearth_runtime_get_thread(); the reply being generated
+ * is the last item of that model while it streams, replaced by the stored
+ * message when it completes. A reply is stored as soon as it completes, or
+ * is stopped, or the GPU device is lost, before :busy turns FALSE.
+ *
+ * Properties (read-only, notify): model-loaded, loading, model-path,
+ * backend, device-lost, busy, tokens-per-second, context-used,
+ * context-size, conversation-id.
+ * Signals:
+ *   reply-finished (gint64 conversation_id, gint64 message_id): a reply
+ *     ended and was stored as @message_id (0: nothing worth storing);
+ *   error (const char *message): something failed with nobody to return
+ *     the error to (the model could not reply, a reply could not be saved).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hearth-engine.h"
+#include "hearth-conversation-list.h"
+#include "hearth-engine-worker.h"
+#include "hearth-model-registry.h"
+#include "hearth-store.h"
+#include "hearth-thread-model.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_RUNTIME (hearth_runtime_get_type ())
+G_DECLARE_FINAL_TYPE (HearthRuntime, hearth_runtime, HEARTH, RUNTIME, GObject)
+
+/* @store is required. */
+HearthRuntime *hearth_runtime_new (HearthStore *store);
+
+HearthStore            *hearth_runtime_get_store         (HearthRuntime *self);
+/* Every conversation (not archived), pinned first then newest. */
+HearthConversationList *hearth_runtime_get_conversations (HearthRuntime *self);
+/* The branch on show of :conversation-id (HearthThreadItem). */
+HearthThreadModel      *hearth_runtime_get_thread        (HearthRuntime *self);
+HearthModelRegistry    *hearth_runtime_get_models        (HearthRuntime *self);
+
+/* ---- the model ---- */
+
+/* Loads @path on the engine thread (:loading until done), replacing the
+ * model loaded now; a reply in progress is stopped first. On success the
+ * model is noted in the registry as used now. Errors come back through
+ * @callback, the properties stay those of "no model". */
+void     hearth_runtime_load_model        (HearthRuntime                *self,
+                                           const char                   *path,
+                                           const HearthWorkerLoadParams *params,
+                                           GCancellable                 *cancellable,
+                                           GAsyncReadyCallback           callback,
+                                           gpointer                      user_data);
+gboolean hearth_runtime_load_model_finish (HearthRuntime *self,
+                                           GAsyncResult  *result,
+                                           GError       **error);
+/* The last model that loaded, with the same settings (after a lost
+ * device); @on_cpu: on the CPU this time. FALSE when none has loaded. */
+gboolean hearth_runtime_reload_model      (HearthRuntime      *self,
+                                           gboolean            on_cpu,
+                                           GAsyncReadyCallback callback,
+                                           gpointer            user_data);
+void     hearth_runtime_unload_model      (HearthRuntime *self);
+
+gboolean    hearth_runtime_get_model_loaded  (HearthRuntime *self);
+gboolean    hearth_runtime_get_loading       (HearthRuntime *self);
+/* The file loaded (or loading); NULL when none. */
+const char *hearth_runtime_get_model_path    (HearthRuntime *self);
+const char *hearth_runtime_get_backend       (HearthRuntime *self);
+/* Why the GPU device was lost (the engine's words); NULL unless it was,
+ * until the next load. The model is unloaded then. */
+const char *hearth_runtime_get_device_lost   (HearthRuntime *self);
+/* The backend of the last model that loaded (for "Use CPU" offers). */
+gboolean    hearth_runtime_get_last_load     (HearthRuntime          *self,
+                                              const char            **path,
+                                              HearthWorkerLoadParams *params);
+
+/* ---- generation settings ---- */
+
+/* Used by every reply started after the call. seed 0: a new one each reply. */
+void hearth_runtime_set_sampler_params (HearthRuntime             *self,
+                                        const HearthSamplerParams *params);
+/* 0: until the model stops or the context is full. */
+void hearth_runtime_set_max_tokens     (HearthRuntime *self,
+                                        guint32        max_tokens);
+
+/* ---- the conversation on show ---- */
+
+/* Shows @conversation_id (0: a new chat). A reply in progress in another
+ * conversation is stopped; its partial reply is kept. */
+gboolean hearth_runtime_set_conversation_id (HearthRuntime *self,
+                                             gint64         conversation_id,
+                                             GError       **error);
+gint64   hearth_runtime_get_conversation_id (HearthRuntime *self);
+/* The system prompt of the conversation on show (for a new chat: the one
+ * it will be created with). */
+char    *hearth_runtime_dup_system_prompt   (HearthRuntime *self);
+gboolean hearth_runtime_set_system_prompt   (HearthRuntime *self,
+                                             const char    *system_prompt,
+                                             GError       **error);
+
+/* Stores @text as the user's next message (creating the conversation for a
+ * new chat, titled after it) and starts the reply. FALSE with an error
+ * when no model is loaded, a reply is in progress, the text is empty or
+ * the store fails; nothing is stored then. */
+gboolean hearth_runtime_send        (HearthRuntime *self,
+                                     const char    *text,
+                                     GError       **error);
+/* A new version of the last reply (a sibling; the old one stays). */
+gboolean hearth_runtime_regenerate  (HearthRuntime *self,
+                                     GError       **error);
+/* A new version of the user's message @message_id, and a reply to it. */
+gboolean hearth_runtime_edit        (HearthRuntime *self,
+                                     gint64         message_id,
+                                     const char    *text,
+                                     GError       **error);
+/* Shows the branch through @message_id (a sibling's id). */
+gboolean hearth_runtime_switch_branch (HearthRuntime *self,
+                                       gint64         message_id,
+                                       GError       **error);
+/* Stops the reply in progress between two tokens; what it had said is
+ * stored, marked as stopped. No-op when idle. */
+void     hearth_runtime_stop        (HearthRuntime *self);
+/* Stops a reply and lets the engine thread go: call before the last
+ * reference is dropped while the main loop still runs, or the partial
+ * reply of a reply in progress is not stored. */
+void     hearth_runtime_shutdown    (HearthRuntime *self);
+
+gboolean hearth_runtime_get_busy              (HearthRuntime *self);
+/* Of the last reply; 0 before any. */
+double   hearth_runtime_get_tokens_per_second (HearthRuntime *self);
+guint    hearth_runtime_get_context_used      (HearthRuntime *self);
+guint    hearth_runtime_get_context_size      (HearthRuntime *self);
+
+/* ---- conversations ---- */
+
+gboolean hearth_runtime_rename_conversation (HearthRuntime *self,
+                                             gint64         conversation_id,
+                                             const char    *title,
+                                             GError       **error);
+gboolean hearth_runtime_toggle_pinned       (HearthRuntime *self,
+                                             gint64         conversation_id,
+                                             GError       **error);
+/* Deleting with undo: the conversation leaves the list model now and is
+ * deleted by hearth_runtime_purge_hidden() (or comes back with
+ * hearth_runtime_unhide_conversation()). */
+void     hearth_runtime_hide_conversation   (HearthRuntime *self,
+                                             gint64         conversation_id);
+void     hearth_runtime_unhide_conversation (HearthRuntime *self,
+                                             gint64         conversation_id);
+/* Deletes @conversation_id if hidden, or every hidden one (0). */
+gboolean hearth_runtime_purge_hidden        (HearthRuntime *self,
+                                             gint64         conversation_id,
+                                             GError       **error);
+
+G_END_DECLS
