@@ -11,47 +11,18 @@
 
 struct _HearthConversationList
 {
-  GObject     parent_instance;
+  HearthArrayModel parent_instance;  /* of HearthConversation, in the store's list order */
 
-  HearthStore *store;
-  GPtrArray   *items;   /* HearthConversation, in the store's list order */
-  GHashTable  *hidden;  /* gint64 ids */
+  HearthStore     *store;
+  GHashTable      *hidden;  /* gint64 ids */
 };
 
-static void list_model_iface_init (GListModelInterface *iface);
+G_DEFINE_FINAL_TYPE (HearthConversationList, hearth_conversation_list, HEARTH_TYPE_ARRAY_MODEL)
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (HearthConversationList, hearth_conversation_list, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
-
-static GType
-get_item_type (GListModel *model)
+static GPtrArray *
+items_of (HearthConversationList *self)
 {
-  return HEARTH_TYPE_CONVERSATION;
-}
-
-static guint
-get_n_items (GListModel *model)
-{
-  return HEARTH_CONVERSATION_LIST (model)->items->len;
-}
-
-static gpointer
-get_item (GListModel *model,
-          guint       position)
-{
-  HearthConversationList *self = HEARTH_CONVERSATION_LIST (model);
-
-  if (position >= self->items->len)
-    return NULL;
-  return g_object_ref (g_ptr_array_index (self->items, position));
-}
-
-static void
-list_model_iface_init (GListModelInterface *iface)
-{
-  iface->get_item_type = get_item_type;
-  iface->get_n_items = get_n_items;
-  iface->get_item = get_item;
+  return hearth_array_model_get_items (HEARTH_ARRAY_MODEL (self));
 }
 
 /* The store's order: pinned first, then the most recently updated, then
@@ -73,18 +44,22 @@ compare (HearthConversation *a,
   return ia > ib ? -1 : ia < ib ? 1 : 0;
 }
 
-/* Where @conv goes among the items (it is not one of them). */
+/* Where @conv goes among the items, with @skip (its old place, or -1) left out. */
 static guint
 insertion_point (HearthConversationList *self,
-                 HearthConversation     *conv)
+                 HearthConversation     *conv,
+                 int                     skip)
 {
-  guint lo = 0, hi = self->items->len;
+  GPtrArray *items = items_of (self);
+  guint lo = 0, hi = items->len - (skip >= 0 ? 1 : 0);
 
   while (lo < hi)
     {
       guint mid = lo + (hi - lo) / 2;
+      /* Past @skip, the items stand one further on than they will. */
+      guint at = skip >= 0 && mid >= (guint) skip ? mid + 1 : mid;
 
-      if (compare (g_ptr_array_index (self->items, mid), conv) < 0)
+      if (compare (g_ptr_array_index (items, at), conv) < 0)
         lo = mid + 1;
       else
         hi = mid;
@@ -108,31 +83,33 @@ place (HearthConversationList *self,
        gint64                  id)
 {
   g_autoptr(HearthConversation) conv = hearth_store_get_conversation (self->store, id, NULL);
+  HearthArrayModel *model = HEARTH_ARRAY_MODEL (self);
+  GPtrArray *items = items_of (self);
+  g_autoptr(GPtrArray) span = NULL;
   int old = hearth_conversation_list_find (self, id);
   guint new_pos, lo, hi;
 
   if (conv == NULL || !shown (self, conv))
     {
       if (old >= 0)
-        {
-          g_ptr_array_remove_index (self->items, (guint) old);
-          g_list_model_items_changed (G_LIST_MODEL (self), (guint) old, 1, 0);
-        }
+        hearth_array_model_splice (model, (guint) old, 1, NULL, 0);
       return;
     }
+  new_pos = insertion_point (self, conv, old);
   if (old < 0)
     {
-      new_pos = insertion_point (self, conv);
-      g_ptr_array_insert (self->items, (int) new_pos, g_steal_pointer (&conv));
-      g_list_model_items_changed (G_LIST_MODEL (self), new_pos, 0, 1);
+      hearth_array_model_splice (model, new_pos, 0, (gpointer *) &conv, 1);
       return;
     }
-  g_ptr_array_remove_index (self->items, (guint) old);
-  new_pos = insertion_point (self, conv);
-  g_ptr_array_insert (self->items, (int) new_pos, g_steal_pointer (&conv));
+  /* A move: the rows between its old and new places shift by one. */
   lo = MIN ((guint) old, new_pos);
   hi = MAX ((guint) old, new_pos);
-  g_list_model_items_changed (G_LIST_MODEL (self), lo, hi - lo + 1, hi - lo + 1);
+  span = g_ptr_array_new ();
+  for (guint i = lo; i <= hi; i++)
+    if (i != (guint) old)
+      g_ptr_array_add (span, g_ptr_array_index (items, i));
+  g_ptr_array_insert (span, (int) (new_pos - lo), conv);
+  hearth_array_model_splice (model, lo, hi - lo + 1, span->pdata, span->len);
 }
 
 static void
@@ -159,7 +136,6 @@ hearth_conversation_list_finalize (GObject *object)
 {
   HearthConversationList *self = HEARTH_CONVERSATION_LIST (object);
 
-  g_ptr_array_unref (self->items);
   g_hash_table_unref (self->hidden);
   G_OBJECT_CLASS (hearth_conversation_list_parent_class)->finalize (object);
 }
@@ -171,6 +147,7 @@ hearth_conversation_list_class_init (HearthConversationListClass *klass)
 
   object_class->dispose = hearth_conversation_list_dispose;
   object_class->finalize = hearth_conversation_list_finalize;
+  HEARTH_ARRAY_MODEL_CLASS (klass)->item_type = HEARTH_TYPE_CONVERSATION;
 }
 
 static void
@@ -184,7 +161,7 @@ hearth_conversation_list_new (HearthStore *store,
                               GError     **error)
 {
   g_autoptr(HearthConversationList) self = NULL;
-  GPtrArray *items;
+  g_autoptr(GPtrArray) items = NULL;
 
   g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
 
@@ -193,7 +170,7 @@ hearth_conversation_list_new (HearthStore *store,
     return NULL;
   self = g_object_new (HEARTH_TYPE_CONVERSATION_LIST, NULL);
   self->store = g_object_ref (store);
-  self->items = items;
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), 0, 0, items->pdata, items->len);
   g_signal_connect (store, "conversation-added", G_CALLBACK (store_changed), self);
   g_signal_connect (store, "conversation-changed", G_CALLBACK (store_changed), self);
   g_signal_connect (store, "conversation-removed", G_CALLBACK (store_changed), self);
@@ -204,10 +181,13 @@ int
 hearth_conversation_list_find (HearthConversationList *self,
                                gint64                  conversation_id)
 {
+  GPtrArray *items;
+
   g_return_val_if_fail (HEARTH_IS_CONVERSATION_LIST (self), -1);
 
-  for (guint i = 0; i < self->items->len; i++)
-    if (hearth_conversation_get_id (g_ptr_array_index (self->items, i)) == conversation_id)
+  items = items_of (self);
+  for (guint i = 0; i < items->len; i++)
+    if (hearth_conversation_get_id (g_ptr_array_index (items, i)) == conversation_id)
       return (int) i;
   return -1;
 }

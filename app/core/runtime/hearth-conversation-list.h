@@ -15,12 +15,13 @@
 
 #include <gio/gio.h>
 
+#include "hearth-array-model.h"
 #include "hearth-store.h"
 
 G_BEGIN_DECLS
 
 #define HEARTH_TYPE_CONVERSATION_LIST (hearth_conversation_list_get_type ())
-G_DECLARE_FINAL_TYPE (HearthConversationList, hearth_conversation_list, HEARTH, CONVERSATION_LIST, GObject)
+G_DECLARE_FINAL_TYPE (HearthConversationList, hearth_conversation_list, HEARTH, CONVERSATION_LIST, HearthArrayModel)
 
 HearthConversationList *hearth_conversation_list_new (HearthStore *store,
                                                       GError     **error);

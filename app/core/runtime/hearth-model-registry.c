@@ -97,46 +97,17 @@ hearth_model_entry_dup_summary (HearthModelEntry *self)
 
 struct _HearthModelRegistry
 {
-  GObject      parent_instance;
+  HearthArrayModel parent_instance;  /* of HearthModelEntry, most recently used first */
 
-  HearthStore *store;
-  GPtrArray   *entries;  /* HearthModelEntry, most recently used first */
+  HearthStore     *store;
 };
 
-static void list_model_iface_init (GListModelInterface *iface);
+G_DEFINE_FINAL_TYPE (HearthModelRegistry, hearth_model_registry, HEARTH_TYPE_ARRAY_MODEL)
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (HearthModelRegistry, hearth_model_registry, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
-
-static GType
-get_item_type (GListModel *model)
+static GPtrArray *
+entries_of (HearthModelRegistry *self)
 {
-  return HEARTH_TYPE_MODEL_ENTRY;
-}
-
-static guint
-get_n_items (GListModel *model)
-{
-  return HEARTH_MODEL_REGISTRY (model)->entries->len;
-}
-
-static gpointer
-get_item (GListModel *model,
-          guint       position)
-{
-  HearthModelRegistry *self = HEARTH_MODEL_REGISTRY (model);
-
-  if (position >= self->entries->len)
-    return NULL;
-  return g_object_ref (g_ptr_array_index (self->entries, position));
-}
-
-static void
-list_model_iface_init (GListModelInterface *iface)
-{
-  iface->get_item_type = get_item_type;
-  iface->get_n_items = get_n_items;
-  iface->get_item = get_item;
+  return hearth_array_model_get_items (HEARTH_ARRAY_MODEL (self));
 }
 
 static void
@@ -147,25 +118,17 @@ hearth_model_registry_dispose (GObject *object)
 }
 
 static void
-hearth_model_registry_finalize (GObject *object)
-{
-  g_ptr_array_unref (HEARTH_MODEL_REGISTRY (object)->entries);
-  G_OBJECT_CLASS (hearth_model_registry_parent_class)->finalize (object);
-}
-
-static void
 hearth_model_registry_class_init (HearthModelRegistryClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = hearth_model_registry_dispose;
-  object_class->finalize = hearth_model_registry_finalize;
+  HEARTH_ARRAY_MODEL_CLASS (klass)->item_type = HEARTH_TYPE_MODEL_ENTRY;
 }
 
 static void
 hearth_model_registry_init (HearthModelRegistry *self)
 {
-  self->entries = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 static const char *
@@ -210,9 +173,9 @@ save (HearthModelRegistry *self,
   g_autofree char *json = NULL;
 
   json_builder_begin_array (b);
-  for (guint i = 0; i < self->entries->len; i++)
+  for (guint i = 0; i < entries_of (self)->len; i++)
     {
-      HearthModelEntry *e = g_ptr_array_index (self->entries, i);
+      HearthModelEntry *e = g_ptr_array_index (entries_of (self), i);
       const HearthModelInfo *info = e->info;
 
       json_builder_begin_object (b);
@@ -279,10 +242,10 @@ hearth_model_registry_new (HearthStore *store,
 
           for (guint i = 0; i < json_array_get_length (array); i++)
             {
-              HearthModelEntry *e = entry_from_json (json_array_get_element (array, i));
+              g_autoptr(HearthModelEntry) e = entry_from_json (json_array_get_element (array, i));
 
               if (e != NULL)
-                g_ptr_array_add (self->entries, e);
+                g_ptr_array_add (entries_of (self), g_steal_pointer (&e));
             }
         }
     }
@@ -293,8 +256,10 @@ static int
 find (HearthModelRegistry *self,
       const char          *path)
 {
-  for (guint i = 0; i < self->entries->len; i++)
-    if (g_strcmp0 (hearth_model_entry_get_path (g_ptr_array_index (self->entries, i)), path) == 0)
+  GPtrArray *entries = entries_of (self);
+
+  for (guint i = 0; i < entries->len; i++)
+    if (g_strcmp0 (hearth_model_entry_get_path (g_ptr_array_index (entries, i)), path) == 0)
       return (int) i;
   return -1;
 }
@@ -307,27 +272,34 @@ hearth_model_registry_lookup (HearthModelRegistry *self,
 
   g_return_val_if_fail (HEARTH_IS_MODEL_REGISTRY (self), NULL);
   i = find (self, path);
-  return i < 0 ? NULL : g_ptr_array_index (self->entries, i);
+  return i < 0 ? NULL : g_ptr_array_index (entries_of (self), i);
 }
 
-/* Puts @entry (taken) at @to, replacing the one at @from (-1: none), in
- * one items-changed spanning both places. */
+/* Puts @entry (taken) at @to, taking it from @from (-1: new), in one
+ * items-changed spanning both places. */
 static void
 move_entry (HearthModelRegistry *self,
             HearthModelEntry    *entry,
             int                  from,
             guint                to)
 {
+  GPtrArray *entries = entries_of (self);
+  g_autoptr(HearthModelEntry) taken = entry;
+  g_autoptr(GPtrArray) span = g_ptr_array_new ();
+  guint lo, hi;
+
   if (from < 0)
     {
-      g_ptr_array_insert (self->entries, (int) to, entry);
-      g_list_model_items_changed (G_LIST_MODEL (self), to, 0, 1);
+      hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), to, 0, (gpointer *) &taken, 1);
       return;
     }
-  g_ptr_array_remove_index (self->entries, (guint) from);
-  g_ptr_array_insert (self->entries, (int) to, entry);
-  g_list_model_items_changed (G_LIST_MODEL (self), MIN ((guint) from, to),
-                              (guint) ABS ((int) to - from) + 1, (guint) ABS ((int) to - from) + 1);
+  lo = MIN ((guint) from, to);
+  hi = MAX ((guint) from, to);
+  for (guint i = lo; i <= hi; i++)
+    if (i != (guint) from)
+      g_ptr_array_add (span, g_ptr_array_index (entries, i));
+  g_ptr_array_insert (span, (int) (to - lo), taken);
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), lo, hi - lo + 1, span->pdata, span->len);
 }
 
 HearthModelEntry *
@@ -345,7 +317,7 @@ hearth_model_registry_add (HearthModelRegistry *self,
   if (info == NULL)
     return NULL;
   old = find (self, path);
-  entry = entry_new (info, old >= 0 ? hearth_model_entry_get_last_used (g_ptr_array_index (self->entries, old)) : 0);
+  entry = entry_new (info, old >= 0 ? hearth_model_entry_get_last_used (g_ptr_array_index (entries_of (self), old)) : 0);
   /* A new model goes first: it is the one the user is about to use. */
   move_entry (self, entry, old, old >= 0 ? (guint) old : 0);
   if (!save (self, error))
@@ -370,16 +342,10 @@ hearth_model_registry_mark_used (HearthModelRegistry *self,
         return FALSE;
       old = find (self, path);
     }
-  entry = g_object_ref (g_ptr_array_index (self->entries, old));
+  entry = g_object_ref (g_ptr_array_index (entries_of (self), old));
   entry->last_used = g_get_real_time ();
   entry->available = TRUE;
-  if (old == 0)
-    {
-      g_object_unref (entry);
-      g_list_model_items_changed (G_LIST_MODEL (self), 0, 1, 1);
-    }
-  else
-    move_entry (self, entry, old, 0);
+  move_entry (self, entry, old, 0);
   return save (self, error);
 }
 
@@ -395,7 +361,6 @@ hearth_model_registry_remove (HearthModelRegistry *self,
   i = find (self, path);
   if (i < 0)
     return TRUE;
-  g_ptr_array_remove_index (self->entries, (guint) i);
-  g_list_model_items_changed (G_LIST_MODEL (self), (guint) i, 1, 0);
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), (guint) i, 1, NULL, 0);
   return save (self, error);
 }

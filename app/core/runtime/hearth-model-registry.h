@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "hearth-array-model.h"
 #include "hearth-model-info.h"
 #include "hearth-store.h"
 
@@ -30,7 +31,7 @@ gboolean               hearth_model_entry_get_available (HearthModelEntry *self)
 char                  *hearth_model_entry_dup_summary   (HearthModelEntry *self);
 
 #define HEARTH_TYPE_MODEL_REGISTRY (hearth_model_registry_get_type ())
-G_DECLARE_FINAL_TYPE (HearthModelRegistry, hearth_model_registry, HEARTH, MODEL_REGISTRY, GObject)
+G_DECLARE_FINAL_TYPE (HearthModelRegistry, hearth_model_registry, HEARTH, MODEL_REGISTRY, HearthArrayModel)
 
 /* Reads the registry from @store. */
 HearthModelRegistry *hearth_model_registry_new (HearthStore *store,

@@ -13,49 +13,20 @@
 
 struct _HearthThreadModel
 {
-  GObject           parent_instance;
+  HearthArrayModel  parent_instance;   /* of HearthThreadItem */
 
   HearthStore      *store;
   gint64            conversation_id;
-  GPtrArray        *items;      /* HearthThreadItem */
   HearthThreadItem *streaming;  /* the last item while a reply streams */
   guint             streaming_at; /* its position */
 };
 
-static void list_model_iface_init (GListModelInterface *iface);
+G_DEFINE_FINAL_TYPE (HearthThreadModel, hearth_thread_model, HEARTH_TYPE_ARRAY_MODEL)
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (HearthThreadModel, hearth_thread_model, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
-
-static GType
-get_item_type (GListModel *model)
+static GPtrArray *
+items_of (HearthThreadModel *self)
 {
-  return HEARTH_TYPE_THREAD_ITEM;
-}
-
-static guint
-get_n_items (GListModel *model)
-{
-  return HEARTH_THREAD_MODEL (model)->items->len;
-}
-
-static gpointer
-get_item (GListModel *model,
-          guint       position)
-{
-  HearthThreadModel *self = HEARTH_THREAD_MODEL (model);
-
-  if (position >= self->items->len)
-    return NULL;
-  return g_object_ref (g_ptr_array_index (self->items, position));
-}
-
-static void
-list_model_iface_init (GListModelInterface *iface)
-{
-  iface->get_item_type = get_item_type;
-  iface->get_n_items = get_n_items;
-  iface->get_item = get_item;
+  return hearth_array_model_get_items (HEARTH_ARRAY_MODEL (self));
 }
 
 /* The branch on show, with each message's place among its siblings. */
@@ -134,39 +105,26 @@ same_item (HearthThreadItem *a,
 }
 
 /* Replaces the items with @fresh (taken), keeping the unchanged head and
- * tail, and says so in one items-changed. */
+ * tail (their objects too: a view's rows for them stay), in one
+ * items-changed. */
 static void
 take_items (HearthThreadModel *self,
             GPtrArray         *fresh)
 {
-  guint old_len = self->items->len, new_len = fresh->len;
+  GPtrArray *items = items_of (self);
+  guint old_len = items->len, new_len = fresh->len;
   guint head = 0, tail = 0;
 
   while (head < old_len && head < new_len &&
-         same_item (g_ptr_array_index (self->items, head), g_ptr_array_index (fresh, head)))
+         same_item (g_ptr_array_index (items, head), g_ptr_array_index (fresh, head)))
     head++;
   while (tail < old_len - head && tail < new_len - head &&
-         same_item (g_ptr_array_index (self->items, old_len - 1 - tail),
+         same_item (g_ptr_array_index (items, old_len - 1 - tail),
                     g_ptr_array_index (fresh, new_len - 1 - tail)))
     tail++;
-  if (head == old_len && head == new_len)
-    {
-      g_ptr_array_unref (fresh);
-      return;
-    }
-  /* Unchanged items keep their objects: a view's rows for them stay. */
-  for (guint i = 0; i < head + tail; i++)
-    {
-      guint from = i < head ? i : old_len - 1 - (i - head);
-      guint to = i < head ? i : new_len - 1 - (i - head);
-      gpointer keep = g_object_ref (g_ptr_array_index (self->items, from));
-
-      g_object_unref (g_ptr_array_index (fresh, to));
-      g_ptr_array_index (fresh, to) = keep;
-    }
-  g_ptr_array_unref (self->items);
-  self->items = fresh;
-  g_list_model_items_changed (G_LIST_MODEL (self), head, old_len - head - tail, new_len - head - tail);
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), head, old_len - head - tail,
+                             fresh->pdata + head, new_len - head - tail);
+  g_ptr_array_unref (fresh);
 }
 
 static void
@@ -204,27 +162,17 @@ hearth_thread_model_dispose (GObject *object)
 }
 
 static void
-hearth_thread_model_finalize (GObject *object)
-{
-  HearthThreadModel *self = HEARTH_THREAD_MODEL (object);
-
-  g_ptr_array_unref (self->items);
-  G_OBJECT_CLASS (hearth_thread_model_parent_class)->finalize (object);
-}
-
-static void
 hearth_thread_model_class_init (HearthThreadModelClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = hearth_thread_model_dispose;
-  object_class->finalize = hearth_thread_model_finalize;
+  HEARTH_ARRAY_MODEL_CLASS (klass)->item_type = HEARTH_TYPE_THREAD_ITEM;
 }
 
 static void
 hearth_thread_model_init (HearthThreadModel *self)
 {
-  self->items = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 HearthThreadModel *
@@ -247,7 +195,6 @@ hearth_thread_model_set_conversation (HearthThreadModel *self,
                                       GError           **error)
 {
   g_autoptr(GPtrArray) fresh = NULL;
-  guint old_len;
 
   g_return_val_if_fail (HEARTH_IS_THREAD_MODEL (self), FALSE);
 
@@ -259,11 +206,7 @@ hearth_thread_model_set_conversation (HearthThreadModel *self,
   if (fresh == NULL)
     fresh = g_ptr_array_new_with_free_func (g_object_unref);
   /* Another conversation shares nothing with this one: one replacement. */
-  old_len = self->items->len;
-  g_ptr_array_unref (self->items);
-  self->items = g_steal_pointer (&fresh);
-  if (old_len > 0 || self->items->len > 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), 0, old_len, self->items->len);
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), 0, items_of (self)->len, fresh->pdata, fresh->len);
   return error == NULL || *error == NULL;
 }
 
@@ -306,13 +249,12 @@ hearth_thread_model_begin_streaming (HearthThreadModel *self,
   g_return_val_if_fail (HEARTH_IS_THREAD_MODEL (self), NULL);
   g_return_val_if_fail (self->streaming == NULL, NULL);
 
-  old_len = self->items->len;
+  old_len = items_of (self)->len;
   position = MIN (position, old_len);
   self->streaming = hearth_thread_item_new_streaming ();
   self->streaming_at = position;
-  g_ptr_array_set_size (self->items, position);
-  g_ptr_array_add (self->items, g_object_ref (self->streaming));
-  g_list_model_items_changed (G_LIST_MODEL (self), position, old_len - position, 1);
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), position, old_len - position,
+                             (gpointer *) &self->streaming, 1);
   return self->streaming;
 }
 

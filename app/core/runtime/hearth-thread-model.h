@@ -15,13 +15,14 @@
 
 #include <gio/gio.h>
 
+#include "hearth-array-model.h"
 #include "hearth-store.h"
 #include "hearth-thread-item.h"
 
 G_BEGIN_DECLS
 
 #define HEARTH_TYPE_THREAD_MODEL (hearth_thread_model_get_type ())
-G_DECLARE_FINAL_TYPE (HearthThreadModel, hearth_thread_model, HEARTH, THREAD_MODEL, GObject)
+G_DECLARE_FINAL_TYPE (HearthThreadModel, hearth_thread_model, HEARTH, THREAD_MODEL, HearthArrayModel)
 
 HearthThreadModel *hearth_thread_model_new (HearthStore *store);
 
