@@ -4,6 +4,7 @@
  */
 #include "hearth-config.h"
 
+#include <glib/gstdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,19 @@ hearth_test_put_str (GByteArray *b,
 {
   hearth_test_put_u64 (b, strlen (s));
   g_byte_array_append (b, (const guint8 *) s, (guint) strlen (s));
+}
+
+void
+hearth_test_rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      hearth_test_rm_rf (child);
+    }
+  g_remove (path);
 }

@@ -44,4 +44,7 @@ void hearth_test_put_str (GByteArray *b, const char *s);  /* u64 length, then th
 /* Runs @suite with CK_NORMAL output; returns the process exit status. */
 int hearth_test_run (Suite *suite);
 
+/* Deletes @path and everything below it (a test's temporary folder). */
+void hearth_test_rm_rf (const char *path);
+
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hearth-array-model.h"
 #include "hearth-conversation-list.h"
 #include "hearth-engine-worker.h"
 #include "hearth-model-info.h"
@@ -208,25 +209,6 @@ give_passphrase (gboolean creating,
   return g_strdup ("test passphrase");
 }
 
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_dir_close (dir);
-    }
-  g_remove (path);
-}
-
 static HearthStore *
 open_temp_store (char **dir_out)
 {
@@ -308,7 +290,7 @@ START_TEST (test_thread_branches)
   ck_assert_str_eq (((HearthWorkerMessage *) g_ptr_array_index (wm, 0))->content, "hello");
   g_clear_object (&t);
   g_clear_object (&store);
-  rm_rf (dir);
+  hearth_test_rm_rf (dir);
 }
 END_TEST
 
@@ -969,33 +951,50 @@ store_thread_ids (HearthStore *store,
 
 /* ---- the conversation list ---- */
 
+/* One list model under test: after each operation on the store, the model
+ * holds what the store says (@want) and said so in one minimal change. */
 typedef struct
 {
-  HearthStore            *store;
-  HearthConversationList *list;
-  GArray                 *changes;
-  GArray                 *before;
-} ListCheck;
+  HearthStore *store;
+  GListModel  *model;
+  gint64     (*id_of) (gpointer item);
+  GArray    *(*want)  (HearthStore *store, GListModel *model);
+  GArray      *changes;
+  GArray      *before;
+} ModelCheck;
 
 static void
-list_check_begin (ListCheck *lc)
+model_check_begin (ModelCheck *mc)
 {
-  g_clear_pointer (&lc->before, g_array_unref);
-  lc->before = model_ids (G_LIST_MODEL (lc->list), conversation_id_of);
-  g_array_set_size (lc->changes, 0);
+  g_clear_pointer (&mc->before, g_array_unref);
+  mc->before = model_ids (mc->model, mc->id_of);
+  g_array_set_size (mc->changes, 0);
 }
 
-/* After an operation: one minimal items-changed, and the store's order. */
 static void
-list_check_end (ListCheck  *lc,
-                gint64      changed,
-                const char *what)
+model_check_end (ModelCheck *mc,
+                 gint64      changed,
+                 const char *what)
 {
-  g_autoptr(GArray) after = model_ids (G_LIST_MODEL (lc->list), conversation_id_of);
-  g_autoptr(GArray) want = store_conversation_ids (lc->store, lc->list);
+  g_autoptr(GArray) after = model_ids (mc->model, mc->id_of);
+  g_autoptr(GArray) want = mc->want (mc->store, mc->model);
 
   assert_ids_equal (after, want, what);
-  assert_one_change (lc->changes, lc->before, after, changed, what);
+  assert_one_change (mc->changes, mc->before, after, changed, what);
+}
+
+static GArray *
+want_conversations (HearthStore *store,
+                    GListModel  *model)
+{
+  return store_conversation_ids (store, HEARTH_CONVERSATION_LIST (model));
+}
+
+static GArray *
+want_thread (HearthStore *store,
+             GListModel  *model)
+{
+  return store_thread_ids (store, hearth_thread_model_get_conversation (HEARTH_THREAD_MODEL (model)));
 }
 
 START_TEST (test_conversation_list)
@@ -1007,7 +1006,7 @@ START_TEST (test_conversation_list)
   g_autoptr(GArray) ids = NULL;
   g_autoptr(GArray) hidden = NULL;
   g_autoptr(HearthConversation) conv = NULL;
-  ListCheck lc = { store, NULL, NULL, NULL };
+  ModelCheck lc = { store, NULL, conversation_id_of, want_conversations, NULL, NULL };
   gint64 c1, c2, c3, c4, c5;
 
   c1 = new_conversation (store, "one");
@@ -1020,7 +1019,7 @@ START_TEST (test_conversation_list)
 
   list = hearth_conversation_list_new (store, &error);
   hearth_assert_no_error (error);
-  lc.list = list;
+  lc.model = G_LIST_MODEL (list);
   ck_assert (g_list_model_get_item_type (G_LIST_MODEL (list)) == HEARTH_TYPE_CONVERSATION);
   ids = model_ids (G_LIST_MODEL (list), conversation_id_of);
   {
@@ -1037,16 +1036,16 @@ START_TEST (test_conversation_list)
   lc.changes = record_changes (list);
 
   /* A new conversation: one row at the top. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   c5 = new_conversation (store, "five");
-  list_check_end (&lc, c5, "create");
+  model_check_end (&lc, c5, "create");
   ck_assert_int_eq (hearth_conversation_list_find (list, c5), 0);
 
   /* A message in the oldest one moves it from the bottom to the top: the
    * rows between its old and new place are replaced, in one change. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   add_message (store, c1, HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_ASSISTANT, "a reply");
-  list_check_end (&lc, c1, "append to the oldest");
+  model_check_end (&lc, c1, "append to the oldest");
   ck_assert_int_eq (hearth_conversation_list_find (list, c1), 0);
   {
     g_autoptr(HearthConversation) top = g_list_model_get_item (G_LIST_MODEL (list), 0);
@@ -1056,15 +1055,15 @@ START_TEST (test_conversation_list)
   }
 
   /* A message in the top one: its row is replaced in place. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   add_message (store, c1, HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_USER, "more");
-  list_check_end (&lc, c1, "append to the newest");
+  model_check_end (&lc, c1, "append to the newest");
 
   /* Pinning the bottom one brings it to the top; unpinning puts it back. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   ck_assert (hearth_store_set_pinned (store, c2, TRUE, &error));
   hearth_assert_no_error (error);
-  list_check_end (&lc, c2, "pin");
+  model_check_end (&lc, c2, "pin");
   ck_assert_int_eq (hearth_conversation_list_find (list, c2), 0);
   {
     g_autoptr(HearthConversation) top = g_list_model_get_item (G_LIST_MODEL (list), 0);
@@ -1073,24 +1072,24 @@ START_TEST (test_conversation_list)
   }
 
   /* A new conversation goes below the pinned one. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   {
     gint64 c6 = new_conversation (store, "six");
 
-    list_check_end (&lc, c6, "create under a pin");
+    model_check_end (&lc, c6, "create under a pin");
     ck_assert_int_eq (hearth_conversation_list_find (list, c6), 1);
   }
 
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   ck_assert (hearth_store_set_pinned (store, c2, FALSE, &error));
   hearth_assert_no_error (error);
-  list_check_end (&lc, c2, "unpin");
+  model_check_end (&lc, c2, "unpin");
 
   /* Renaming replaces its row (and moves it, if the store says so). */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   ck_assert (hearth_store_rename_conversation (store, c3, "three, renamed", &error));
   hearth_assert_no_error (error);
-  list_check_end (&lc, c3, "rename");
+  model_check_end (&lc, c3, "rename");
   {
     int pos = hearth_conversation_list_find (list, c3);
     g_autoptr(HearthConversation) row = NULL;
@@ -1103,9 +1102,9 @@ START_TEST (test_conversation_list)
   /* Hidden (deleted with undo): the row goes, the store keeps it; a
    * change to it while hidden shows nothing; unhidden, it comes back
    * where the store has it now. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   hearth_conversation_list_set_hidden (list, c3, TRUE);
-  list_check_end (&lc, 0, "hide");
+  model_check_end (&lc, 0, "hide");
   ck_assert (hearth_conversation_list_is_hidden (list, c3));
   ck_assert_int_eq (hearth_conversation_list_find (list, c3), -1);
   hidden = hearth_conversation_list_dup_hidden (list);
@@ -1118,9 +1117,9 @@ START_TEST (test_conversation_list)
   add_message (store, c3, 0, HEARTH_MESSAGE_ROLE_USER, "while hidden");
   assert_no_change (lc.changes, "a hidden conversation changed");
 
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   hearth_conversation_list_set_hidden (list, c3, FALSE);
-  list_check_end (&lc, 0, "unhide");
+  model_check_end (&lc, 0, "unhide");
   ck_assert (!hearth_conversation_list_is_hidden (list, c3));
   ck_assert_int_eq (hearth_conversation_list_find (list, c3), 0);
   g_clear_pointer (&hidden, g_array_unref);
@@ -1128,55 +1127,27 @@ START_TEST (test_conversation_list)
   ck_assert_uint_eq (hidden->len, 0);
 
   /* Archived: it leaves the list. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   ck_assert (hearth_store_set_archived (store, c5, TRUE, &error));
   hearth_assert_no_error (error);
-  list_check_end (&lc, 0, "archive");
+  model_check_end (&lc, 0, "archive");
 
   /* Deleted: its row goes. */
-  list_check_begin (&lc);
+  model_check_begin (&lc);
   ck_assert (hearth_store_delete_conversation (store, c2, &error));
   hearth_assert_no_error (error);
-  list_check_end (&lc, 0, "delete");
+  model_check_end (&lc, 0, "delete");
   ck_assert_int_eq (hearth_conversation_list_find (list, c2), -1);
 
   stop_recording (list, lc.changes);
   g_clear_pointer (&lc.before, g_array_unref);
   g_clear_object (&list);
   g_clear_object (&store);
-  rm_rf (dir);
+  hearth_test_rm_rf (dir);
 }
 END_TEST
 
 /* ---- the thread model ---- */
-
-typedef struct
-{
-  HearthStore       *store;
-  HearthThreadModel *model;
-  GArray            *changes;
-  GArray            *before;
-} ThreadCheck;
-
-static void
-thread_check_begin (ThreadCheck *tc)
-{
-  g_clear_pointer (&tc->before, g_array_unref);
-  tc->before = model_ids (G_LIST_MODEL (tc->model), thread_item_id_of);
-  g_array_set_size (tc->changes, 0);
-}
-
-static void
-thread_check_end (ThreadCheck *tc,
-                  gint64       changed,
-                  const char  *what)
-{
-  g_autoptr(GArray) after = model_ids (G_LIST_MODEL (tc->model), thread_item_id_of);
-  g_autoptr(GArray) want = store_thread_ids (tc->store, hearth_thread_model_get_conversation (tc->model));
-
-  assert_ids_equal (after, want, what);
-  assert_one_change (tc->changes, tc->before, after, changed, what);
-}
 
 static HearthThreadItem *
 thread_item (gpointer model,
@@ -1196,7 +1167,7 @@ START_TEST (test_thread_model)
   g_autoptr(HearthThreadModel) model = hearth_thread_model_new (store);
   g_autoptr(HearthThreadItem) item = NULL;
   g_autoptr(HearthMessage) edited = NULL;
-  ThreadCheck tc = { store, model, NULL, NULL };
+  ModelCheck tc = { store, G_LIST_MODEL (model), thread_item_id_of, want_thread, NULL, NULL };
   gint64 a, b, sys, u1, a1, u2, a2, u3, bu, ba;
 
   a = new_conversation (store, "a");
@@ -1215,11 +1186,11 @@ START_TEST (test_thread_model)
   tc.changes = record_changes (model);
 
   /* Shown: the whole branch in one change, without the system message. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   ck_assert (hearth_thread_model_set_conversation (model, a, &error));
   hearth_assert_no_error (error);
   ck_assert_int_eq (hearth_thread_model_get_conversation (model), a);
-  thread_check_end (&tc, 0, "set_conversation");
+  model_check_end (&tc, 0, "set_conversation");
   ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (model)), 4);
   item = thread_item (model, 0);
   ck_assert_int_eq (hearth_thread_item_get_id (item), u1);
@@ -1234,9 +1205,9 @@ START_TEST (test_thread_model)
   assert_no_change (tc.changes, "set_conversation to the one on show");
 
   /* Appended: one row at the end. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   u3 = add_message (store, a, HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_USER, "u3");
-  thread_check_end (&tc, 0, "append");
+  model_check_end (&tc, 0, "append");
   ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (model)), 5);
 
   /* Another conversation's messages are none of its business. */
@@ -1244,19 +1215,19 @@ START_TEST (test_thread_model)
   assert_no_change (tc.changes, "append to another conversation");
 
   /* A message updated in place: its row alone is replaced. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   ck_assert (hearth_store_update_message (store, a1, "a1, revised", NULL, &error));
   hearth_assert_no_error (error);
-  thread_check_end (&tc, a1, "update");
+  model_check_end (&tc, a1, "update");
   item = thread_item (model, 1);
   ck_assert_str_eq (hearth_thread_item_get_text (item), "a1, revised");
   g_clear_object (&item);
 
   /* Editing u2 (row 2): a sibling on a new branch; rows from 2 on are replaced. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   edited = hearth_store_edit_message (store, u2, "u2, edited", &error);
   hearth_assert_no_error (error);
-  thread_check_end (&tc, 0, "edit");
+  model_check_end (&tc, 0, "edit");
   ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (model)), 3);
   item = thread_item (model, 2);
   ck_assert_int_eq (hearth_thread_item_get_id (item), hearth_message_get_id (edited));
@@ -1267,10 +1238,10 @@ START_TEST (test_thread_model)
   g_clear_object (&item);
 
   /* Back to the first branch: from row 2 on again, down to its newest leaf. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   ck_assert (hearth_store_set_current_leaf (store, a, u2, &error));
   hearth_assert_no_error (error);
-  thread_check_end (&tc, 0, "set_current_leaf");
+  model_check_end (&tc, 0, "set_current_leaf");
   ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (model)), 5);
   item = thread_item (model, 2);
   ck_assert_int_eq (hearth_thread_item_get_id (item), u2);
@@ -1282,27 +1253,27 @@ START_TEST (test_thread_model)
   g_clear_object (&item);
 
   /* Deleting a2 takes u3 with it. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   ck_assert (hearth_store_delete_message (store, a2, &error));
   hearth_assert_no_error (error);
-  thread_check_end (&tc, 0, "delete_message");
+  model_check_end (&tc, 0, "delete_message");
   ck_assert_uint_lt (g_list_model_get_n_items (G_LIST_MODEL (model)), 4);
 
   /* Another conversation: all rows replaced in one change. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   ck_assert (hearth_thread_model_set_conversation (model, b, &error));
   hearth_assert_no_error (error);
-  thread_check_end (&tc, 0, "set_conversation to another");
+  model_check_end (&tc, 0, "set_conversation to another");
   ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (model)), 3);
   item = thread_item (model, 1);
   ck_assert_int_eq (hearth_thread_item_get_id (item), ba);
   g_clear_object (&item);
 
   /* None: empty, in one change. */
-  thread_check_begin (&tc);
+  model_check_begin (&tc);
   ck_assert (hearth_thread_model_set_conversation (model, 0, &error));
   hearth_assert_no_error (error);
-  thread_check_end (&tc, 0, "set_conversation to none");
+  model_check_end (&tc, 0, "set_conversation to none");
   ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (model)), 0);
 
   /* An unknown conversation is an error. */
@@ -1314,7 +1285,7 @@ START_TEST (test_thread_model)
   g_clear_pointer (&tc.before, g_array_unref);
   g_clear_object (&model);
   g_clear_object (&store);
-  rm_rf (dir);
+  hearth_test_rm_rf (dir);
 }
 END_TEST
 
@@ -1343,6 +1314,94 @@ assert_change (GArray     *changes,
                  position, removed, added);
   g_array_set_size (changes, 0);
 }
+
+/* ---- the array model the list models derive from ---- */
+
+#define TEST_TYPE_LIST (test_list_get_type ())
+G_DECLARE_FINAL_TYPE (TestList, test_list, TEST, LIST, HearthArrayModel)
+
+struct _TestList
+{
+  HearthArrayModel parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestList, test_list, HEARTH_TYPE_ARRAY_MODEL)
+
+static void
+test_list_class_init (TestListClass *klass)
+{
+  HEARTH_ARRAY_MODEL_CLASS (klass)->item_type = G_TYPE_APPLICATION;
+}
+
+static void
+test_list_init (TestList *self)
+{
+}
+
+static GObject *
+named (const char *id)
+{
+  return g_object_new (G_TYPE_APPLICATION, "application-id", id, NULL);
+}
+
+static char *
+names_of (GListModel *model)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GApplication) app = g_list_model_get_item (model, i);
+
+      g_string_append_printf (s, "%s%s", i ? " " : "", g_application_get_application_id (app));
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* One splice is one items-changed with its own range, none when nothing
+ * changes; the model holds its own references. */
+START_TEST (test_array_model)
+{
+  g_autoptr(TestList) list = g_object_new (TEST_TYPE_LIST, NULL);
+  GListModel *model = G_LIST_MODEL (list);
+  GObject *abc[3] = { named ("a.a"), named ("b.b"), named ("c.c") };
+  GObject *xy[2] = { named ("x.x"), named ("y.y") };
+  GArray *changes = record_changes (list);
+  g_autofree char *names = NULL;
+
+  ck_assert (g_list_model_get_item_type (model) == G_TYPE_APPLICATION);
+  ck_assert_uint_eq (g_list_model_get_n_items (model), 0);
+  ck_assert_ptr_null (g_list_model_get_item (model, 0));
+
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (list), 0, 0, (gpointer *) abc, 3);
+  assert_change (changes, 0, 0, 3, "insert");
+  /* References taken: ours can go. */
+  for (guint i = 0; i < 3; i++)
+    g_object_unref (abc[i]);
+  names = names_of (model);
+  ck_assert_str_eq (names, "a.a b.b c.c");
+  g_clear_pointer (&names, g_free);
+  ck_assert_uint_eq (hearth_array_model_get_items (HEARTH_ARRAY_MODEL (list))->len, 3);
+
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (list), 1, 1, (gpointer *) xy, 2);
+  assert_change (changes, 1, 1, 2, "replace");
+  names = names_of (model);
+  ck_assert_str_eq (names, "a.a x.x y.y c.c");
+  g_clear_pointer (&names, g_free);
+
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (list), 2, 0, NULL, 0);
+  assert_no_change (changes, "an empty splice");
+
+  hearth_array_model_splice (HEARTH_ARRAY_MODEL (list), 0, 2, NULL, 0);
+  assert_change (changes, 0, 2, 0, "remove");
+  names = names_of (model);
+  ck_assert_str_eq (names, "y.y c.c");
+  ck_assert_ptr_null (g_list_model_get_item (model, 2));
+  for (guint i = 0; i < 2; i++)
+    g_object_unref (xy[i]);
+  stop_recording (list, changes);
+}
+END_TEST
 
 /* The runtime's reply in progress: the last row, from the position given
  * (a reply being regenerated is left out), in one change; its text grows
@@ -1434,7 +1493,7 @@ START_TEST (test_thread_model_streaming)
   stop_recording (model, changes);
   g_clear_object (&model);
   g_clear_object (&store);
-  rm_rf (dir);
+  hearth_test_rm_rf (dir);
 }
 END_TEST
 
@@ -1489,7 +1548,7 @@ START_TEST (test_thread_model_long)
   stop_recording (model, changes);
   g_clear_object (&model);
   g_clear_object (&store);
-  rm_rf (dir);
+  hearth_test_rm_rf (dir);
 }
 END_TEST
 
@@ -1698,7 +1757,7 @@ START_TEST (test_model_registry)
   g_clear_object (&entry);
   g_clear_object (&registry);
   g_clear_object (&store);
-  rm_rf (dir);
+  hearth_test_rm_rf (dir);
 }
 END_TEST
 
@@ -1983,7 +2042,7 @@ rt_free (Rt *t)
   g_object_unref (t->rt);
   drain_main_context ();
   g_object_unref (t->store);
-  rm_rf (t->dir);
+  hearth_test_rm_rf (t->dir);
   g_free (t->dir);
   g_free (t->model_path);
   g_string_free (t->streamed, TRUE);
@@ -2951,6 +3010,7 @@ runtime_suite (void)
   /* The list models over a store (no model). */
   tc = tcase_create ("list-models");
   tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_array_model);
   tcase_add_test (tc, test_conversation_list);
   tcase_add_test (tc, test_thread_model);
   tcase_add_test (tc, test_thread_model_streaming);

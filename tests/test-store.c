@@ -40,25 +40,6 @@ give_passphrase (gboolean creating,
   return g_strdup (user_data);
 }
 
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_dir_close (dir);
-    }
-  g_remove (path);
-}
-
 typedef struct
 {
   char *root; /* a temporary folder; the store lives in root/data */
@@ -80,7 +61,7 @@ test_dir_new (void)
 static void
 test_dir_free (TestDir *t)
 {
-  rm_rf (t->root);
+  hearth_test_rm_rf (t->root);
   g_free (t->root);
   g_free (t->data_dir);
   g_free (t);

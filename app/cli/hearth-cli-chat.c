@@ -127,24 +127,6 @@ open_throwaway_store (char   **dir_out,
 }
 
 static void
-remove_tree (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
-static void
 print_stats (HearthRuntime *runtime,
              gint64         message_id,
              guint          turn)
@@ -324,6 +306,6 @@ out:
   g_clear_object (&runtime);
   g_clear_object (&store);
   if (throwaway_dir != NULL)
-    remove_tree (throwaway_dir);
+    hearth_cli_remove_tree (throwaway_dir);
   return status;
 }

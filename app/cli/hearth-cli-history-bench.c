@@ -149,25 +149,6 @@ bench_open (const char *dir,
   return hearth_store_open (&params, error);
 }
 
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_dir_close (dir);
-    }
-  g_remove (path);
-}
-
 /* One conversation of @n messages as a Hearth JSON export. */
 static char *
 synthetic_conversation (TextGen *g,
@@ -331,7 +312,7 @@ hearth_cli_history_bench (int    argc,
       g_array_append_val (times, (double) { g_timer_elapsed (timer, NULL) });
       g_clear_object (&store);
       if (!keep)
-        rm_rf (dir);
+        hearth_cli_remove_tree (dir);
     }
   {
     double med = median (times);
@@ -498,9 +479,9 @@ out:
   text_gen_clear (&gen);
   if (!keep)
     {
-      rm_rf (history_dir);
+      hearth_cli_remove_tree (history_dir);
       if (made_root)
-        rm_rf (root);
+        hearth_cli_remove_tree (root);
     }
   else
     printf ("kept %s\n", root);

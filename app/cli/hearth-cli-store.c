@@ -148,3 +148,18 @@ hearth_cli_open_store (HearthCliStoreOptions *o,
     }
   return store;
 }
+
+void
+hearth_cli_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      hearth_cli_remove_tree (child);
+    }
+  g_remove (path);
+}

@@ -59,6 +59,8 @@ void         hearth_cli_store_options_add   (GOptionContext        *context,
 void         hearth_cli_store_options_clear (HearthCliStoreOptions *options);
 HearthStore *hearth_cli_open_store          (HearthCliStoreOptions *options,
                                              GError               **error);
+/* Deletes @path and everything below it (a throwaway or benchmark store). */
+void         hearth_cli_remove_tree         (const char            *path);
 
 /* "1 2 3" -> ids (gint32). */
 gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);

@@ -278,6 +278,19 @@ with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
 subprocess.run([cli, "history", "import", f.name], check=True, env=ENV)
 os.unlink(f.name)
 
+# ---- 8b. a conversation held with hearth-cli chat is the app's too ----
+# Same runtime, same store: what the CLI streamed is the stored reply, in
+# `history list` and in the app after a restart.
+log("hearth-cli chat")
+chat = subprocess.run([cli, "chat", "-m", MODEL, "-n", "24"], input="Tell me about a dog\n", check=True,
+                      env=ENV, capture_output=True, text=True)
+cli_reply = chat.stdout.strip()
+if not cli_reply:
+    fail("hearth-cli chat printed no reply: %r" % chat.stderr)
+out = subprocess.run([cli, "history", "list"], check=True, env=ENV, capture_output=True, text=True).stdout
+if not [l for l in out.splitlines() if "Tell me about a dog" in l]:
+    fail("the CLI's conversation is not in `history list`:\n" + out)
+
 # ---- 8. restart: the model is remembered and the conversation is there ----
 log("restart")
 app = App()
@@ -291,6 +304,15 @@ conv_list.querySelection().selectChild(names.index("Once upon a time"))
 app.find(named("panel", "You said: Once upon a time"), what="stored messages after restart")
 app.find(named("panel", "Assistant replied: "), what="stored reply after restart")
 shot("08-restarted")
+conv_list = app.find(lambda n: n.getRoleName() == "list" and n.name == "Conversations", what="conversation list")
+names = [c.name for c in conv_list]
+if "Tell me about a dog" not in names:
+    fail("the CLI's conversation is not in the sidebar: %r" % names)
+conv_list.querySelection().selectChild(names.index("Tell me about a dog"))
+app.find(named("panel", "You said: Tell me about a dog"), what="the CLI's message in the app")
+app.find(lambda n: n.getRoleName() == "panel" and n.name == "Assistant replied: " + cli_reply,
+         what="the CLI's reply in the app, as the CLI printed it")
+shot("08b-cli-conversation")
 
 conv_list = app.find(lambda n: n.getRoleName() == "list" and n.name == "Conversations", what="conversation list")
 names = [c.name for c in conv_list]

@@ -38,7 +38,8 @@ HearthModelRegistry *hearth_model_registry_new (HearthStore *store,
                                                 GError     **error);
 
 /* Adds @path (its header is read; a file that is not a GGUF model is an
- * error and nothing is added), or refreshes its facts if known. */
+ * error and nothing is added), or refreshes its facts if known. Returns
+ * the entry, owned by the registry. */
 HearthModelEntry *hearth_model_registry_add       (HearthModelRegistry *self,
                                                    const char          *path,
                                                    GError             **error);
@@ -49,7 +50,7 @@ gboolean          hearth_model_registry_mark_used (HearthModelRegistry *self,
 gboolean          hearth_model_registry_remove    (HearthModelRegistry *self,
                                                    const char          *path,
                                                    GError             **error);
-/* NULL when unknown. */
+/* Owned by the registry; NULL when unknown. */
 HearthModelEntry *hearth_model_registry_lookup    (HearthModelRegistry *self,
                                                    const char          *path);
 

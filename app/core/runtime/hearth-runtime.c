@@ -787,6 +787,14 @@ hearth_runtime_set_conversation_id (HearthRuntime *self,
 
   if (conversation_id == hearth_thread_model_get_conversation (self->thread))
     return TRUE;
+  /* An unknown id changes nothing. */
+  if (conversation_id != 0)
+    {
+      g_autoptr(HearthConversation) conv = hearth_store_get_conversation (self->store, conversation_id, error);
+
+      if (conv == NULL)
+        return FALSE;
+    }
   /* Leaving a conversation mid-reply stops it; the partial reply is kept. */
   hearth_runtime_stop (self);
   g_clear_object (&self->stream_item);

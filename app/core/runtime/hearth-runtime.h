@@ -27,6 +27,7 @@
  * Signals:
  *   reply-finished (gint64 conversation_id, gint64 message_id): a reply
  *     ended and was stored as @message_id (0: nothing worth storing);
+ *     emitted after :busy turned FALSE;
  *   error (const char *message): something failed with nobody to return
  *     the error to (the model could not reply, a reply could not be saved).
  */
@@ -104,7 +105,8 @@ void hearth_runtime_set_max_tokens     (HearthRuntime *self,
 /* ---- the conversation on show ---- */
 
 /* Shows @conversation_id (0: a new chat). A reply in progress in another
- * conversation is stopped; its partial reply is kept. */
+ * conversation is stopped; its partial reply is kept. An unknown id is an
+ * error and changes nothing. */
 gboolean hearth_runtime_set_conversation_id (HearthRuntime *self,
                                              gint64         conversation_id,
                                              GError       **error);
