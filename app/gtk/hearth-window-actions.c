@@ -177,8 +177,7 @@ rename_conversation (GtkWidget  *widget,
 {
   HearthWindow *self = HEARTH_WINDOW (widget);
   gint64 id = g_variant_get_int64 (param);
-  g_autoptr(HearthConversation) conv = hearth_store_get_conversation (hearth_runtime_get_store (self->runtime),
-                                                                      id, NULL);
+  g_autoptr(HearthConversation) conv = hearth_runtime_dup_conversation (self->runtime, id, NULL);
   GtkWidget *dialog;
   GtkWidget *entry = gtk_entry_new ();
 
@@ -246,8 +245,7 @@ delete_conversation (GtkWidget  *widget,
 {
   HearthWindow *self = HEARTH_WINDOW (widget);
   gint64 id = g_variant_get_int64 (param);
-  g_autoptr(HearthConversation) conv = hearth_store_get_conversation (hearth_runtime_get_store (self->runtime),
-                                                                      id, NULL);
+  g_autoptr(HearthConversation) conv = hearth_runtime_dup_conversation (self->runtime, id, NULL);
   PendingDelete *pd;
   AdwToast *t;
   g_autofree char *text = NULL;

@@ -60,7 +60,7 @@ update_title (HearthWindow *self)
   g_autoptr(HearthConversation) conv = NULL;
 
   if (id != 0)
-    conv = hearth_store_get_conversation (hearth_runtime_get_store (self->runtime), id, NULL);
+    conv = hearth_runtime_dup_conversation (self->runtime, id, NULL);
   adw_window_title_set_title (self->chat_title, conv ? hearth_conversation_get_title (conv) : _("New Chat"));
 }
 
@@ -171,7 +171,6 @@ static void
 show_search (HearthWindow *self,
              const char   *query)
 {
-  HearthConversationList *list = hearth_runtime_get_conversations (self->runtime);
   g_autoptr(GPtrArray) hits = NULL;
   GtkWidget *child;
 
@@ -179,13 +178,11 @@ show_search (HearthWindow *self,
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list))) != NULL)
     gtk_list_box_remove (self->conversation_list, child);
   /* A half-typed query is not an error worth a toast. */
-  hits = hearth_store_search (hearth_runtime_get_store (self->runtime), query, 0, 50, NULL);
+  hits = hearth_runtime_search (self->runtime, query, 50, NULL);
   for (guint i = 0; hits != NULL && i < hits->len; i++)
     {
       HearthSearchResult *r = g_ptr_array_index (hits, i);
 
-      if (list != NULL && hearth_conversation_list_is_hidden (list, r->conversation_id))
-        continue;
       gtk_list_box_append (self->conversation_list,
                            hearth_conversation_row_new_for_hit (r->conversation_id, r->conversation_title,
                                                                 r->snippet));

@@ -852,6 +852,36 @@ hearth_runtime_set_system_prompt (HearthRuntime *self,
 
 /* ---- conversations ---- */
 
+HearthConversation *
+hearth_runtime_dup_conversation (HearthRuntime *self,
+                                 gint64         conversation_id,
+                                 GError       **error)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return hearth_store_get_conversation (self->store, conversation_id, error);
+}
+
+GPtrArray *
+hearth_runtime_search (HearthRuntime *self,
+                       const char    *query,
+                       guint          limit,
+                       GError       **error)
+{
+  GPtrArray *hits;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+
+  hits = hearth_store_search (self->store, query, 0, limit, error);
+  for (guint i = hits != NULL ? hits->len : 0; i > 0; i--)
+    {
+      HearthSearchResult *r = g_ptr_array_index (hits, i - 1);
+
+      if (self->conversations != NULL && hearth_conversation_list_is_hidden (self->conversations, r->conversation_id))
+        g_ptr_array_remove_index (hits, i - 1);
+    }
+  return hits;
+}
+
 gboolean
 hearth_runtime_rename_conversation (HearthRuntime *self,
                                     gint64         conversation_id,

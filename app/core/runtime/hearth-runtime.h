@@ -153,6 +153,18 @@ guint    hearth_runtime_get_context_size      (HearthRuntime *self);
 
 /* ---- conversations ---- */
 
+/* The conversation as the store has it now. */
+HearthConversation *hearth_runtime_dup_conversation (HearthRuntime *self,
+                                                     gint64         conversation_id,
+                                                     GError       **error);
+/* Messages matching @query (see hearth_store_search), best first, at most
+ * @limit, conversations being deleted left out. An array of
+ * HearthSearchResult. */
+GPtrArray          *hearth_runtime_search           (HearthRuntime *self,
+                                                     const char    *query,
+                                                     guint          limit,
+                                                     GError       **error);
+
 gboolean hearth_runtime_rename_conversation (HearthRuntime *self,
                                              gint64         conversation_id,
                                              const char    *title,
