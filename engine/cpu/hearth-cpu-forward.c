@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "hearth-session-private.h"
+#include "model/hearth-session-private.h"
 
 static void
 rms_norm (const float *x,

@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "hearth-session-private.h"
+#include "model/hearth-session-private.h"
 
 G_BEGIN_DECLS
 
