@@ -20,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "model/hearth-rope.h"
 #include "model/hearth-session-private.h"
 
 static void
@@ -210,7 +211,7 @@ hearth_cpu_forward_from (HearthSession *s,
         {
           float theta, mscale;
 
-          hearth_model_rope_angle (m, i, s->n_past + t, &theta, &mscale);
+          hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
           s->rope_cs[(t * half + i) * 2] = cosf (theta) * mscale;
           s->rope_cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
         }

@@ -1020,7 +1020,7 @@ jinja_call_function (JinjaRender     *r,
             jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: join() takes one argument");
             return NULL;
           }
-        items = jinja_iterate (r, at, a0);
+        items = r->eval->iterate (r, at, a0);
         return items ? str_join (r, at, self->u.str.data, self->u.str.len, items, TRUE) : NULL;
       }
     case M_STR_FORMAT:
@@ -1185,7 +1185,7 @@ jinja_apply_test (JinjaRender     *r,
             if (a0 == NULL)
               return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: test '%s' needs an argument",
                                  name);
-            return jinja_compare (r, at, cmp[i].op, v, a0, out);
+            return r->eval->compare (r, at, cmp[i].op, v, a0, out);
           }
       return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TemplateRuntimeError: No test named '%s'.", name);
     }
@@ -1221,7 +1221,7 @@ get_path (JinjaRender     *r,
   HearthJsonValue *cur;
 
   if (path->type == HEARTH_JSON_INT)
-    return jinja_getitem (r, at, item, path);
+    return r->eval->getitem (r, at, item, path);
   if (!want_string (r, at, path, "attribute"))
     return NULL;
   parts = g_strsplit (path->u.str.data, ".", -1);
@@ -1236,7 +1236,7 @@ get_path (JinjaRender     *r,
         key = hearth_json_new_int (idx);
       else
         key = hearth_json_new_string (parts[i], -1);
-      next = jinja_getitem (r, at, cur, key);
+      next = r->eval->getitem (r, at, cur, key);
       hearth_json_value_unref (cur);
       cur = next;
     }
@@ -1254,7 +1254,7 @@ filter_select (JinjaRender     *r,
                gboolean         keep_if)
 {
   /* Jinja2 skips a falsy input (none included) instead of iterating it */
-  g_autoptr(GPtrArray) items = jv_truthy (input) ? jinja_iterate (r, at, input)
+  g_autoptr(GPtrArray) items = jv_truthy (input) ? r->eval->iterate (r, at, input)
                                                  : g_ptr_array_new ();
   g_autoptr(GPtrArray) targs = g_ptr_array_new ();
   guint first_arg = attr_form ? 1 : 0;
@@ -1303,7 +1303,7 @@ filter_map (JinjaRender     *r,
             HearthJsonValue *input,
             JinjaArgs       *a)
 {
-  g_autoptr(GPtrArray) items = jv_truthy (input) ? jinja_iterate (r, at, input)
+  g_autoptr(GPtrArray) items = jv_truthy (input) ? r->eval->iterate (r, at, input)
                                                  : g_ptr_array_new ();
   HearthJsonValue *attr = arg (a, G_MAXUINT, "attribute");
   HearthJsonValue *fallback = arg (a, G_MAXUINT, "default");
@@ -1401,8 +1401,8 @@ sort_compare (gconstpointer pa,
     return 0;
   ka = sort_key (c, *(HearthJsonValue *const *) pa);
   kb = sort_key (c, *(HearthJsonValue *const *) pb);
-  if (ka == NULL || kb == NULL || !jinja_compare (c->r, c->at, OP_LT, ka, kb, &lt) ||
-      !jinja_compare (c->r, c->at, OP_LT, kb, ka, &gt))
+  if (ka == NULL || kb == NULL || !c->r->eval->compare (c->r, c->at, OP_LT, ka, kb, &lt) ||
+      !c->r->eval->compare (c->r, c->at, OP_LT, kb, ka, &gt))
     return 0;
   return c->reverse ? (gt ? -1 : lt) : (lt ? -1 : gt);
 }
@@ -1594,7 +1594,7 @@ filter_minmax (JinjaRender     *r,
                JinjaArgs       *a,
                gboolean         want_max)
 {
-  g_autoptr(GPtrArray) items = jinja_iterate (r, at, input);
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
   SortCtx c = { 0 };
   HearthJsonValue *best = NULL;
 
@@ -1660,7 +1660,7 @@ jinja_apply_filter (JinjaRender     *r,
     {
       if (!want_string (r, at, a0, "attribute name"))
         return NULL;
-      return jinja_getattr (r, at, input, a0->u.str.data);
+      return r->eval->getattr (r, at, input, a0->u.str.data);
     }
   if (strcmp (name, "map") == 0)
     return filter_map (r, at, input, a);
@@ -1733,14 +1733,14 @@ jinja_apply_filter (JinjaRender     *r,
               return NULL;
             }
           pairs = dict_items (input);
-          items = jinja_iterate (r, at, pairs);
+          items = r->eval->iterate (r, at, pairs);
           c.case_sensitive = arg_bool (a, 0, "case_sensitive", FALSE);
           c.by_value = by != NULL && by->type == HEARTH_JSON_STRING && strcmp (by->u.str.data, "value") == 0;
           c.reverse = arg_bool (a, 2, "reverse", FALSE);
           c.pairs = TRUE;
           return sorted_list (r, at, items, &c);
         }
-      items = jinja_iterate (r, at, input);
+      items = r->eval->iterate (r, at, input);
       if (items == NULL)
         return NULL;
       if (strcmp (name, "list") == 0)
@@ -1799,7 +1799,7 @@ jinja_apply_filter (JinjaRender     *r,
               HearthJsonValue *next;
               if (v == NULL)
                 return NULL;
-              next = jinja_binop (r, at, OP_ADD, acc, v);
+              next = r->eval->binop (r, at, OP_ADD, acc, v);
               if (next == NULL)
                 return NULL;
               hearth_json_value_unref (acc);

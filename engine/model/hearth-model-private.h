@@ -96,12 +96,4 @@ struct _HearthModel
   char             *device_name; /* params.device_name points here */
 };
 
-/* Rope frequency of dimension pair @i (0 <= i < n_rot/2) at position @pos,
- * with the model's scaling; also returns the magnitude scale YaRN applies. */
-void hearth_model_rope_angle (const HearthModel *model,
-                              guint32            i,
-                              guint32            pos,
-                              float             *theta,
-                              float             *mscale);
-
 G_END_DECLS

@@ -606,7 +606,6 @@ hearth_vk_context_new (const HearthVkContextParams *params,
       hearth_vk_context_params_init (&defaults);
       params = &defaults;
     }
-  ctx->kernels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
   g_rec_mutex_init (&ctx->lock);
   /* Read once, before anything is made: a typo in a test's fault must not
    * quietly test nothing. */
@@ -687,9 +686,6 @@ hearth_vk_context_free (HearthVkContext *ctx)
     return;
   if (ctx->device != VK_NULL_HANDLE)
     {
-      GHashTableIter iter;
-      gpointer value;
-
       /* A lost device has nothing left to wait for (and a hung one might
        * never answer): its objects are destroyed as they are. */
       if (!hearth_vk_context_is_lost (ctx))
@@ -697,9 +693,7 @@ hearth_vk_context_free (HearthVkContext *ctx)
           vkDeviceWaitIdle (ctx->device);
           hearth_vk_context_save_cache (ctx);
         }
-      g_hash_table_iter_init (&iter, ctx->kernels);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
-        hearth_vk_kernel_free (ctx, value);
+      g_clear_pointer (&ctx->kernels, g_hash_table_unref);
       if (ctx->cache != VK_NULL_HANDLE)
         vkDestroyPipelineCache (ctx->device, ctx->cache, NULL);
       if (ctx->cmd_pool != VK_NULL_HANDLE)
@@ -708,7 +702,6 @@ hearth_vk_context_free (HearthVkContext *ctx)
     }
   if (ctx->instance != VK_NULL_HANDLE)
     vkDestroyInstance (ctx->instance, NULL);
-  g_hash_table_unref (ctx->kernels);
   g_rec_mutex_clear (&ctx->lock);
   g_free (ctx->device_name);
   g_free (ctx);

@@ -13,18 +13,21 @@
 /* Descriptor sets per pool; a sequence adds pools as it needs them. */
 #define SETS_PER_POOL 256
 
-void
-hearth_vk_kernel_free (HearthVkContext *ctx,
-                       HearthVkKernel  *k)
+/* The kernel table's value destructor: a kernel knows its device, so the
+ * context frees its kernels by dropping the table, without calling in here. */
+static void
+kernel_free (gpointer data)
 {
+  HearthVkKernel *k = data;
+
   if (k == NULL)
     return;
   if (k->pipeline != VK_NULL_HANDLE)
-    vkDestroyPipeline (ctx->device, k->pipeline, NULL);
+    vkDestroyPipeline (k->device, k->pipeline, NULL);
   if (k->layout != VK_NULL_HANDLE)
-    vkDestroyPipelineLayout (ctx->device, k->layout, NULL);
+    vkDestroyPipelineLayout (k->device, k->layout, NULL);
   if (k->set_layout != VK_NULL_HANDLE)
-    vkDestroyDescriptorSetLayout (ctx->device, k->set_layout, NULL);
+    vkDestroyDescriptorSetLayout (k->device, k->set_layout, NULL);
   g_free (k);
 }
 
@@ -46,7 +49,7 @@ get_kernel_locked (HearthVkContext *ctx,
                    GError         **error)
 {
   const HearthVkShader *shader;
-  HearthVkKernel *k = g_hash_table_lookup (ctx->kernels, name);
+  HearthVkKernel *k;
   VkDescriptorSetLayoutBinding bindings[MAX_BINDINGS];
   VkDescriptorSetLayoutCreateInfo sinfo = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO };
   VkPushConstantRange range = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = push_size };
@@ -61,6 +64,9 @@ get_kernel_locked (HearthVkContext *ctx,
 
   if (!hearth_vk_context_check_usable (ctx, error))
     return NULL;
+  if (ctx->kernels == NULL)
+    ctx->kernels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, kernel_free);
+  k = g_hash_table_lookup (ctx->kernels, name);
   if (k != NULL)
     return k;
   shader = find_shader (name);
@@ -70,6 +76,7 @@ get_kernel_locked (HearthVkContext *ctx,
       return NULL;
     }
   k = g_new0 (HearthVkKernel, 1);
+  k->device = ctx->device;
   k->name = shader->name;
   k->n_bindings = n_bindings;
   k->push_size = push_size;
@@ -109,7 +116,7 @@ get_kernel_locked (HearthVkContext *ctx,
 
 fail:
   g_prefix_error (error, "kernel %s: ", name);
-  hearth_vk_kernel_free (ctx, k);
+  kernel_free (k);
   return NULL;
 }
 

@@ -53,7 +53,7 @@ struct _HearthVkContext
   gboolean                         matvec_sg; /* decode mat-vec: a subgroup per row */
   guint64                          allocated;
   guint64                          memory_limit;
-  GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */
+  GHashTable                      *kernels;   /* name (static) -> HearthVkKernel, made by the first kernel */
   GRecMutex                        lock;      /* queue, command pool, kernels, accounting */
   /* Once set, never cleared: the device (or its queue) is unusable and every
    * later call fails at once with the same error, without touching it. */
@@ -68,6 +68,7 @@ struct _HearthVkContext
 
 struct _HearthVkKernel
 {
+  VkDevice              device;     /* the context's, to free the kernel with */
   const char           *name;
   guint                 n_bindings;
   guint                 push_size;
@@ -107,8 +108,6 @@ gboolean hearth_vk_wait_fence   (HearthVkContext *ctx,
                                  VkFence          fence,
                                  const char      *what,
                                  GError         **error);
-void     hearth_vk_kernel_free (HearthVkContext *ctx,
-                                HearthVkKernel  *kernel);
 /* Runs @fn (data, cmd) in a one-off command buffer and waits for it. */
 gboolean hearth_vk_run_once (HearthVkContext *ctx,
                              void           (*fn) (void *data, VkCommandBuffer cmd),
