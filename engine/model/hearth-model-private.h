@@ -5,6 +5,7 @@
 #pragma once
 
 #include "hearth-model.h"
+#include "hearth-session.h"
 #include "hearth-tokenizer.h"
 #include "cpu/hearth-cpu.h"
 

@@ -568,14 +568,3 @@ hearth_describe_devices (GError **error)
   return NULL;
 #endif
 }
-
-double
-hearth_measure_read_bandwidth (int   n_threads,
-                               gsize bytes)
-{
-  HearthThreadPool *pool = hearth_thread_pool_new (n_threads);
-  double bw = hearth_cpu_measure_read_bandwidth (pool, bytes, 5);
-
-  hearth_thread_pool_free (pool);
-  return bw;
-}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hearth-engine-error.h"
+#include "hearth-bench.h"
 #include "hearth-model.h"
 #include "hearth-vk-bench.h"
 #include "hearth-vk-ops.h"
