@@ -11,7 +11,9 @@
 #error "Only <hearth-engine.h> can be included directly."
 #endif
 
-#include <glib.h>
+#include <gio/gio.h>
+
+#include "hearth-model.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +25,18 @@ double         hearth_measure_read_bandwidth (int   n_threads,
  * benchmark of the engine and hearth-cli quotes. */
 double         hearth_median (double *v,
                               gsize   n);
+
+/* The read bandwidth of the Vulkan device @params chooses (device_index or
+ * device_name, as a model load does) in bytes/s, over @bytes of device-local
+ * memory on a context of its own: the median of @reps passes after an
+ * untimed one, every byte checked read. *@timestamps says whether the
+ * device's timestamps timed it (FALSE: the wall clock around the fence).
+ * Fails with UNSUPPORTED in a build without Vulkan. */
+gboolean       hearth_measure_device_read_bandwidth (const HearthModelParams *params,
+                                                     gsize                    bytes,
+                                                     guint                    reps,
+                                                     double                  *bytes_per_s,
+                                                     gboolean                *timestamps,
+                                                     GError                 **error);
 
 G_END_DECLS

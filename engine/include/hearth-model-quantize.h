@@ -71,4 +71,12 @@ HearthGgmlType hearth_quantize_choose_type (const HearthQuantizeParams     *para
                                             const guint64                  *ne,
                                             HearthGgmlType                 *wanted);
 
+/* Quantizes @n values into @dst (hearth_ggml_row_size() bytes). The K-quants
+ * use the usual error-minimising scale search. Returns FALSE for a type the
+ * CPU backend cannot produce. */
+gboolean hearth_quantize_row (HearthGgmlType type,
+                              const float   *src,
+                              void          *dst,
+                              gint64         n);
+
 G_END_DECLS
