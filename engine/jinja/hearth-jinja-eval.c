@@ -957,7 +957,7 @@ eval_filter (JinjaRender *r,
 
   if (input == NULL || !eval_args (r, f, n, args, kwvals))
     return NULL;
-  return jinja_apply_filter (r, n, n->name, input, &a);
+  return jinja_apply_filter (r, n, n->builtin, input, &a);
 }
 
 static HearthJsonValue *
@@ -973,7 +973,7 @@ eval_test (JinjaRender *r,
 
   if (input == NULL || !eval_args (r, f, n, args, kwvals))
     return NULL;
-  if (!jinja_apply_test (r, n, n->name, input, &a, &result))
+  if (!jinja_apply_test (r, n, n->builtin, input, &a, &result))
     return NULL;
   return hearth_json_new_boolean (n->flag ? !result : result);
 }
