@@ -37,21 +37,23 @@ hearth_test_vulkan_run (Suite *suite)
   return status;
 }
 
-char *
-hearth_test_vulkan_run_cli (const char        *fault,
-                            guint              timeout_s,
-                            const char *const *args,
-                            int               *status,
-                            char             **err)
+/* Runs the program named by the environment variable @program_var. */
+static char *
+run_program (const char        *program_var,
+             const char        *fault,
+             guint              timeout_s,
+             const char *const *args,
+             int               *status,
+             char             **err)
 {
-  const char *cli = g_getenv ("HEARTH_CLI");
+  const char *cli = g_getenv (program_var);
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) env = g_get_environ ();
   g_autofree char *asan = NULL;
   char *out = NULL;
 
-  ck_assert_msg (cli != NULL, "HEARTH_CLI is not set");
+  ck_assert_msg (cli != NULL, "%s is not set", program_var);
   asan = g_strconcat (g_environ_getenv (env, "ASAN_OPTIONS") ? g_environ_getenv (env, "ASAN_OPTIONS") : "",
                       ":detect_leaks=0", NULL);
   env = g_environ_setenv (env, "ASAN_OPTIONS", asan, TRUE);
@@ -69,4 +71,24 @@ hearth_test_vulkan_run_cli (const char        *fault,
                                &error),
                  "%s", error ? error->message : "");
   return out;
+}
+
+char *
+hearth_test_vulkan_run_cli (const char        *fault,
+                            guint              timeout_s,
+                            const char *const *args,
+                            int               *status,
+                            char             **err)
+{
+  return run_program ("HEARTH_CLI", fault, timeout_s, args, status, err);
+}
+
+char *
+hearth_test_vulkan_run_devtool (const char        *fault,
+                                guint              timeout_s,
+                                const char *const *args,
+                                int               *status,
+                                char             **err)
+{
+  return run_program ("HEARTH_DEVTOOL", fault, timeout_s, args, status, err);
 }

@@ -27,5 +27,11 @@ char *hearth_test_vulkan_run_cli (const char        *fault,
                                   const char *const *args,
                                   int               *status,
                                   char             **err);
+/* The same for $HEARTH_DEVTOOL (tests/tools/hearth-devtool). */
+char *hearth_test_vulkan_run_devtool (const char        *fault,
+                                      guint              timeout_s,
+                                      const char *const *args,
+                                      int               *status,
+                                      char             **err);
 
 G_END_DECLS

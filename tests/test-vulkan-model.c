@@ -172,7 +172,7 @@ START_TEST (test_matvec_sg_logits)
 END_TEST
 
 /* bench-matmul's "kernel" field names the shape that ran: the environment
- * reaches the CLI's context, and the value is the context's own choice. */
+ * reaches hearth-devtool's context, and the value is the context's own choice. */
 START_TEST (test_matvec_sg_cli)
 {
   const char *const args[] = { "bench-matmul", "--backend", "vulkan", "--type", "Q4_K", "--rows", "64", "--cols", "256",
@@ -189,7 +189,7 @@ START_TEST (test_matvec_sg_cli)
       int status;
 
       g_setenv ("HEARTH_VK_MATVEC", shapes[i], TRUE);
-      out = hearth_test_vulkan_run_cli (NULL, 300, args, &status, &err);
+      out = hearth_test_vulkan_run_devtool (NULL, 300, args, &status, &err);
       ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s", err);
       ck_assert_msg (strstr (out, want) != NULL, "no %s in %s", want, out);
     }

@@ -28,8 +28,7 @@
 #include <string.h>
 
 #include "hearth-cpu.h"
-#include "hearth-engine-error.h"
-#include "hearth-ggml-type.h"
+#include "hearth-engine.h"
 #include "hearth-test.h"
 #include "hearth-test-vulkan.h"
 #include "hearth-vk-ops.h"

@@ -20,42 +20,9 @@
 
 #include "hearth-cli.h"
 #include "hearth-engine.h"
-#ifdef HEARTH_HAVE_VULKAN
-#include "hearth-vk-bench.h"
-#endif
 
 /* The device probe's default size: far beyond any GPU's last-level cache. */
 #define DEVICE_PROBE_MIB 1024
-
-/* The device's read bandwidth, measured on a context of its own on the
- * device the model was loaded on (the same --device choice). */
-static gboolean
-measure_device_bandwidth (const HearthModelParams *mp,
-                          gsize                    bytes,
-                          double                  *gb_s,
-                          gboolean                *timestamps,
-                          GError                 **error)
-{
-#ifdef HEARTH_HAVE_VULKAN
-  HearthVkContextParams cp;
-  g_autoptr(HearthVkContext) ctx = NULL;
-  HearthVkBandwidth bw;
-
-  hearth_vk_context_params_init (&cp);
-  cp.device_index = mp->device_index;
-  cp.device_name = mp->device_name;
-  ctx = hearth_vk_context_new (&cp, error);
-  if (ctx == NULL || !hearth_vk_measure_read_bandwidth_full (ctx, bytes, 5, &bw, error))
-    return FALSE;
-  *gb_s = bw.gb_s * 1e9;
-  *timestamps = bw.timestamps;
-  return TRUE;
-#else
-  g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-               "the Vulkan backend is not available in this build");
-  return FALSE;
-#endif
-}
 
 static double
 now (void)
@@ -173,7 +140,8 @@ hearth_cli_bench (int    argc,
   /* The speeds above stand without the probe (a small device may not have
    * room for it next to the model): say why the fraction is missing. */
   if (!no_bandwidth && dev_bytes > 0 &&
-      !measure_device_bandwidth (&mp, (gsize) device_probe_mib << 20, &dev_bw, &dev_timestamps, &error))
+      !hearth_measure_device_read_bandwidth (&mp, (gsize) device_probe_mib << 20, 5, &dev_bw, &dev_timestamps,
+                                             &error))
     {
       fprintf (stderr, "hearth-cli: no device bandwidth figure: %s\n", error->message);
       g_clear_error (&error);

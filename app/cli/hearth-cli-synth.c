@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "hearth-cli.h"
-#include "hearth-cpu.h"
 #include "hearth-engine.h"
 
 typedef struct

@@ -18,7 +18,6 @@ static const HearthCliCommand commands[] = {
   { "logits", "Write the logits of every position of a token sequence", hearth_cli_logits },
   { "quantize", "Convert an F32/F16/BF16 model to a quantized type or recipe", hearth_cli_quantize },
   { "synth-model", "Write a random-weight llama model (benchmarks, tests)", hearth_cli_synth_model },
-  { "bench-matmul", "Time the CPU matmul kernels and memory bandwidth", hearth_cli_bench_matmul },
   { "tokenize", "Turn text into token ids with a model's vocabulary", hearth_cli_tokenize },
   { "detokenize", "Turn token ids back into text", hearth_cli_detokenize },
   { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },

@@ -72,7 +72,6 @@ int hearth_cli_generate (int argc, char **argv);
 int hearth_cli_chat (int argc, char **argv);
 int hearth_cli_quantize (int argc, char **argv);
 int hearth_cli_synth_model (int argc, char **argv);
-int hearth_cli_bench_matmul (int argc, char **argv);
 int hearth_cli_tokenize (int argc, char **argv);
 int hearth_cli_detokenize (int argc, char **argv);
 int hearth_cli_history (int argc, char **argv);

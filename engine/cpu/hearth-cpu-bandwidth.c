@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "hearth-cpu-private.h"
-#include "hearth-model.h"
+#include "hearth-bench.h"
 
 typedef struct
 {
@@ -84,4 +84,15 @@ hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,
     }
   result = hearth_median (rate, (gsize) repeats);
   return result;
+}
+
+double
+hearth_measure_read_bandwidth (int   n_threads,
+                               gsize bytes)
+{
+  HearthThreadPool *pool = hearth_thread_pool_new (n_threads);
+  double bw = hearth_cpu_measure_read_bandwidth (pool, bytes, 5);
+
+  hearth_thread_pool_free (pool);
+  return bw;
 }

@@ -20,7 +20,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "hearth-session-private.h"
+#include "model/hearth-rope.h"
+#include "model/hearth-session-private.h"
 
 static void
 rms_norm (const float *x,
@@ -210,7 +211,7 @@ hearth_cpu_forward_from (HearthSession *s,
         {
           float theta, mscale;
 
-          hearth_model_rope_angle (m, i, s->n_past + t, &theta, &mscale);
+          hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
           s->rope_cs[(t * half + i) * 2] = cosf (theta) * mscale;
           s->rope_cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
         }

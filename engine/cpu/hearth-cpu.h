@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "hearth-ggml-type.h"
+#include "hearth-model-quantize.h"
 
 G_BEGIN_DECLS
 
@@ -34,14 +35,6 @@ void hearth_dequantize_row (HearthGgmlType type,
                             const void    *src,
                             float         *dst,
                             gint64         n);
-
-/* Quantizes @n values into @dst (hearth_ggml_row_size() bytes). The K-quants
- * use the usual error-minimising scale search. Returns FALSE for a type the
- * CPU backend cannot produce. */
-gboolean hearth_quantize_row (HearthGgmlType type,
-                              const float   *src,
-                              void          *dst,
-                              gint64         n);
 
 /* ---- threads ---- */
 

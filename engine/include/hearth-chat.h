@@ -10,6 +10,10 @@
  */
 #pragma once
 
+#if !defined (HEARTH_ENGINE_INSIDE) && !defined (HEARTH_ENGINE_COMPILATION)
+#error "Only <hearth-engine.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 
 #include "hearth-generate.h"

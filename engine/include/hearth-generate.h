@@ -4,9 +4,14 @@
  */
 #pragma once
 
+#if !defined (HEARTH_ENGINE_INSIDE) && !defined (HEARTH_ENGINE_COMPILATION)
+#error "Only <hearth-engine.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 
-#include "hearth-model.h"
+#include "hearth-sampler.h"
+#include "hearth-session.h"
 
 G_BEGIN_DECLS
 

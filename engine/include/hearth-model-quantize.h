@@ -4,6 +4,10 @@
  */
 #pragma once
 
+#if !defined (HEARTH_ENGINE_INSIDE) && !defined (HEARTH_ENGINE_COMPILATION)
+#error "Only <hearth-engine.h> can be included directly."
+#endif
+
 #include <glib.h>
 
 #include "hearth-ggml-type.h"
@@ -66,5 +70,13 @@ HearthGgmlType hearth_quantize_choose_type (const HearthQuantizeParams     *para
                                             guint32                         n_dims,
                                             const guint64                  *ne,
                                             HearthGgmlType                 *wanted);
+
+/* Quantizes @n values into @dst (hearth_ggml_row_size() bytes). The K-quants
+ * use the usual error-minimising scale search. Returns FALSE for a type the
+ * CPU backend cannot produce. */
+gboolean hearth_quantize_row (HearthGgmlType type,
+                              const float   *src,
+                              void          *dst,
+                              gint64         n);
 
 G_END_DECLS

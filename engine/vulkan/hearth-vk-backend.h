@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "hearth-session-private.h"
+#include "model/hearth-session-private.h"
 
 G_BEGIN_DECLS
 
@@ -44,5 +44,14 @@ gboolean         hearth_vk_session_forward (HearthVkSession *vs,
 
 /* `hearth-cli devices`: one line per device (index, name, kind, memory, features). */
 char            *hearth_vk_describe_devices (GError **error);
+
+/* hearth_measure_device_read_bandwidth() (hearth-bench.h) on the device
+ * @params chooses, through the probe of hearth-vk-bench.h. */
+gboolean         hearth_vk_measure_device_bandwidth (const HearthModelParams *params,
+                                                     gsize                    bytes,
+                                                     guint                    reps,
+                                                     double                  *bytes_per_s,
+                                                     gboolean                *timestamps,
+                                                     GError                 **error);
 
 G_END_DECLS

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "hearth-engine-error.h"
+#include "hearth-bench.h"
 #include "hearth-model.h"
+#include "hearth-vk-backend.h"
 #include "hearth-vk-bench.h"
 #include "hearth-vk-ops.h"
 #include "hearth-vk-private.h"
@@ -322,4 +324,27 @@ out:
   for (guint i = 0; i < n_copies; i++)
     hearth_vk_matrix_free (ctx, m[i]);
   return ok;
+}
+
+gboolean
+hearth_vk_measure_device_bandwidth (const HearthModelParams *params,
+                                    gsize                    bytes,
+                                    guint                    reps,
+                                    double                  *bytes_per_s,
+                                    gboolean                *timestamps,
+                                    GError                 **error)
+{
+  HearthVkContextParams cp;
+  g_autoptr(HearthVkContext) ctx = NULL;
+  HearthVkBandwidth bw;
+
+  hearth_vk_context_params_init (&cp);
+  cp.device_index = params->device_index;
+  cp.device_name = params->device_name;
+  ctx = hearth_vk_context_new (&cp, error);
+  if (ctx == NULL || !hearth_vk_measure_read_bandwidth_full (ctx, bytes, reps, &bw, error))
+    return FALSE;
+  *bytes_per_s = bw.gb_s * 1e9;
+  *timestamps = bw.timestamps;
+  return TRUE;
 }

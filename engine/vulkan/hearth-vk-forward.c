@@ -24,6 +24,7 @@
 #include "hearth-engine-error.h"
 #include "hearth-vk-backend.h"
 #include "hearth-vk-ops.h"
+#include "model/hearth-rope.h"
 
 typedef struct
 {
@@ -543,7 +544,7 @@ forward_locked (HearthVkSession *vs,
       {
         float theta, mscale;
 
-        hearth_model_rope_angle (m, i, s->n_past + t, &theta, &mscale);
+        hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
         cs[(t * half + i) * 2] = cosf (theta) * mscale;
         cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
       }

@@ -25,6 +25,9 @@ typedef enum
 
 #define HEARTH_VK_MAX_FAULTS 8
 
+/* Storage buffers one kernel binds at most. */
+#define HEARTH_VK_MAX_BINDINGS 8
+
 typedef struct
 {
   HearthVkCallClass klass;
@@ -53,7 +56,7 @@ struct _HearthVkContext
   gboolean                         matvec_sg; /* decode mat-vec: a subgroup per row */
   guint64                          allocated;
   guint64                          memory_limit;
-  GHashTable                      *kernels;   /* name (static) -> HearthVkKernel */
+  GHashTable                      *kernels;   /* name (static) -> HearthVkKernel, made by the first kernel */
   GRecMutex                        lock;      /* queue, command pool, kernels, accounting */
   /* Once set, never cleared: the device (or its queue) is unusable and every
    * later call fails at once with the same error, without touching it. */
@@ -68,6 +71,7 @@ struct _HearthVkContext
 
 struct _HearthVkKernel
 {
+  VkDevice              device;     /* the context's, to free the kernel with */
   const char           *name;
   guint                 n_bindings;
   guint                 push_size;
@@ -75,6 +79,8 @@ struct _HearthVkKernel
   VkPipelineLayout      layout;
   VkPipeline            pipeline;
 };
+
+/* ---- errors, device loss and the fault hook (hearth-vk-fault.c) ---- */
 
 gboolean hearth_vk_check (VkResult    r,
                           const char *what,
@@ -88,6 +94,10 @@ gboolean hearth_vk_check (VkResult    r,
 #define HEARTH_VK_CALL(ctx, klass, call) \
   (hearth_vk_fault_hit ((ctx), (klass)) ? hearth_vk_fault_result ((ctx), (klass)) : (call))
 
+/* Reads a HEARTH_VK_FAULT spec (params.fault) into the context's faults. */
+gboolean hearth_vk_fault_parse  (HearthVkContext *ctx,
+                                 const char      *spec,
+                                 GError         **error);
 /* Counts one call of @klass; TRUE when the hook fails this one. */
 gboolean hearth_vk_fault_hit    (HearthVkContext  *ctx,
                                  HearthVkCallClass klass);
@@ -107,8 +117,35 @@ gboolean hearth_vk_wait_fence   (HearthVkContext *ctx,
                                  VkFence          fence,
                                  const char      *what,
                                  GError         **error);
-void     hearth_vk_kernel_free (HearthVkContext *ctx,
-                                HearthVkKernel  *kernel);
+/* ---- devices and their features (hearth-vk-devices.c) ---- */
+
+VkInstance hearth_vk_create_instance (GError **error);
+void       hearth_vk_query_features (VkPhysicalDevice  pd,
+                                     HearthVkFeatures *f,
+                                     char            **name);
+/* The index in @pds of the device @params asks for, or -1 with @error. */
+int        hearth_vk_choose_device (VkPhysicalDevice            *pds,
+                                    guint32                      n,
+                                    const HearthVkContextParams *params,
+                                    GError                     **error);
+
+/* ---- the pipeline cache on disk (hearth-vk-pipeline-cache.c) ---- */
+
+/* Creates ctx->cache from the saved one, if any (VK_NULL_HANDLE when even
+ * an empty one cannot be made); hearth_vk_context_save_cache() writes it. */
+void       hearth_vk_pipeline_cache_load (HearthVkContext *ctx);
+
+/* ---- kernel variants (hearth-vk-variants.c) ---- */
+
+/* Sets the context's use_subgroup, row_per_thread, int_dot and matvec_sg
+ * from its features, @params and the environment; fails for a bad
+ * HEARTH_VK_MATVEC. */
+gboolean   hearth_vk_choose_variants (HearthVkContext             *ctx,
+                                      const HearthVkContextParams *params,
+                                      GError                     **error);
+
+/* ---- buffers (hearth-vk-buffer.c) ---- */
+
 /* Runs @fn (data, cmd) in a one-off command buffer and waits for it. */
 gboolean hearth_vk_run_once (HearthVkContext *ctx,
                              void           (*fn) (void *data, VkCommandBuffer cmd),

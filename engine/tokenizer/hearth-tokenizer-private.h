@@ -180,19 +180,4 @@ void     hearth_spm_encode (HearthTokenizer *tok, const char *text, gsize len,
                             gboolean space_prefix, GArray *ids);
 void     hearth_wpm_encode (HearthTokenizer *tok, const char *text, gsize len, GArray *ids);
 
-/* A candidate merge of two adjacent symbols, for BPE (priority = merge rank)
- * and SentencePiece (priority = minus the piece's score): the smallest
- * priority merges first, the leftmost on ties. */
-typedef struct
-{
-  double  priority;
-  gint32  left, right;
-  guint32 len;
-  gint32  merged;
-} HearthMergePair;
-
-/* A binary heap of HearthMergePair in a GArray. */
-void            hearth_merge_heap_push (GArray *heap, HearthMergePair p);
-HearthMergePair hearth_merge_heap_pop (GArray *heap);
-
 G_END_DECLS

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "hearth-model.h"
+#include "hearth-session.h"
 #include "hearth-tokenizer.h"
 #include "cpu/hearth-cpu.h"
 
@@ -95,13 +96,5 @@ struct _HearthModel
   HearthVkModel    *vk;         /* layers [0, vk n_gpu_layers) run on Vulkan */
   char             *device_name; /* params.device_name points here */
 };
-
-/* Rope frequency of dimension pair @i (0 <= i < n_rot/2) at position @pos,
- * with the model's scaling; also returns the magnitude scale YaRN applies. */
-void hearth_model_rope_angle (const HearthModel *model,
-                              guint32            i,
-                              guint32            pos,
-                              float             *theta,
-                              float             *mscale);
 
 G_END_DECLS

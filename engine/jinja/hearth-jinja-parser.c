@@ -434,10 +434,12 @@ parse_filter (Parser *p,
 {
   Token *tok = cur (p);
   Node *n;
+  int filter;
 
   if (tok->kind != TOK_NAME)
     return fail (p, tok, "expected a filter name, got %s", describe (tok));
-  if (!jinja_filter_exists (tok->text))
+  filter = jinja_filter_lookup (tok->text);
+  if (filter < 0)
     {
       jinja_set_error (p->t, p->error, HEARTH_ENGINE_ERROR_TEMPLATE, tok->offset,
                        "TemplateAssertionError: No filter named '%s'.", tok->text);
@@ -447,6 +449,7 @@ parse_filter (Parser *p,
   n = new_node (p, N_FILTER, tok->offset);
   n->a = input;
   n->name = tok->text;
+  n->builtin = filter;
   if (is_op (cur (p), "("))
     {
       if (!parse_call_args (p, n))
@@ -475,7 +478,8 @@ parse_test (Parser *p,
       /* "is none" lexes as a name; "is ==" style tests are not Jinja */
       return fail (p, tok, "expected a test name, got %s", describe (tok));
     }
-  if (!jinja_test_exists (tok->text))
+  n->builtin = jinja_test_lookup (tok->text);
+  if (n->builtin < 0)
     {
       jinja_set_error (p->t, p->error, HEARTH_ENGINE_ERROR_TEMPLATE, tok->offset,
                        "TemplateAssertionError: No test named '%s'.", tok->text);

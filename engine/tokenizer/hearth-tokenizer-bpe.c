@@ -10,6 +10,7 @@
  * Words repeat a lot in real text, so results are cached per word.
  */
 #include "hearth-tokenizer-private.h"
+#include "hearth-merge-heap.h"
 #include "hearth-engine-error.h"
 
 #include <string.h>

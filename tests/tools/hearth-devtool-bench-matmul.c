@@ -1,4 +1,4 @@
-/* hearth-cli-bench-matmul.c: `hearth-cli bench-matmul`, the matmul microbenchmark
+/* hearth-devtool-bench-matmul.c: `hearth-devtool bench-matmul`, the matmul microbenchmark
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -14,6 +14,9 @@
  * device's read bandwidth measured by its probe in the same run. At 7B
  * shapes (4096 x 4096, 11008 x 4096) that fraction is the figure decode
  * speed on a GPU hangs on.
+ *
+ * It times the engine's internal kernels directly, so it is a developer
+ * tool built with the tests rather than a hearth-cli command.
  */
 #include "hearth-config.h"
 
@@ -21,8 +24,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hearth-cli.h"
 #include "hearth-cpu-private.h"
+#include "hearth-devtool.h"
 #include "hearth-engine.h"
 #ifdef HEARTH_HAVE_VULKAN
 #include "hearth-vk-bench.h"
@@ -240,9 +243,9 @@ bench_vulkan (const char           *device,
     cp.device_name = device;
   ctx = hearth_vk_context_new (&cp, &error);
   if (ctx == NULL)
-    return hearth_cli_fail (error);
+    return hearth_devtool_fail (error);
   if (!hearth_vk_measure_read_bandwidth_full (ctx, probe_bytes, (guint) runs, &bw, &error))
-    return hearth_cli_fail (error);
+    return hearth_devtool_fail (error);
   features = hearth_vk_features_describe (hearth_vk_context_get_features (ctx));
   if (json)
     printf ("{\"backend\": \"vulkan\", \"device\": \"%s\", \"probe_bytes\": %" G_GUINT64_FORMAT
@@ -260,15 +263,15 @@ bench_vulkan (const char           *device,
   for (guint i = 0; i < n_types && ok; i++)
     ok = bench_type_vulkan (ctx, pool, types[i], rows, cols, working_set, runs, bw.gb_s, json, &error);
   hearth_thread_pool_free (pool);
-  return ok ? 0 : hearth_cli_fail (error);
+  return ok ? 0 : hearth_devtool_fail (error);
 #else
-  return hearth_cli_failf ("the Vulkan backend is not available in this build");
+  return hearth_devtool_failf ("the Vulkan backend is not available in this build");
 #endif
 }
 
 int
-hearth_cli_bench_matmul (int    argc,
-                         char **argv)
+hearth_devtool_bench_matmul (int    argc,
+                             char **argv)
 {
   g_autofree char *type_name = NULL;
   gint64 rows = 4096, cols = 4096, tokens = 1;
@@ -277,6 +280,7 @@ hearth_cli_bench_matmul (int    argc,
   g_autofree char *backend = NULL;
   g_autofree char *device = NULL;
   int working_set_mib = 512;
+  g_autoptr(GError) error = NULL;
   const GOptionEntry entries[] = {
     { "type", 0, 0, G_OPTION_ARG_STRING, &type_name, "Weight type (default: Q8_0, Q4_K, Q6_K, F16)", "T" },
     { "rows", 0, 0, G_OPTION_ARG_INT64, &rows, "Rows of the weight matrix (default 4096)", "R" },
@@ -302,34 +306,37 @@ hearth_cli_bench_matmul (int    argc,
   HearthThreadPool *pool;
 
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!hearth_cli_parse (context, &argc, &argv))
-    return 2;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      hearth_devtool_fail (error);
+      return 2;
+    }
   if (argc != 1)
-    return hearth_cli_failf ("bench-matmul takes options only (see --help)");
+    return hearth_devtool_failf ("bench-matmul takes options only (see --help)");
   if (rows <= 0 || cols <= 0 || tokens <= 0 || runs <= 0 || n_threads <= 0 || bandwidth_mib <= 0 ||
       working_set_mib <= 0)
-    return hearth_cli_failf ("sizes, runs and threads must be positive");
+    return hearth_devtool_failf ("sizes, runs and threads must be positive");
   if (backend != NULL && g_ascii_strcasecmp (backend, "vulkan") == 0)
     {
       if (tokens != 1)
-        return hearth_cli_failf ("--backend vulkan times one token (a mat-vec): leave --tokens at 1");
+        return hearth_devtool_failf ("--backend vulkan times one token (a mat-vec): leave --tokens at 1");
       if (type_name != NULL)
         {
           if (!hearth_ggml_type_from_name (type_name, &types[0]) || !hearth_cpu_type_supported (types[0]))
-            return hearth_cli_failf ("unsupported type '%s'", type_name);
+            return hearth_devtool_failf ("unsupported type '%s'", type_name);
           n_types = 1;
         }
       return bench_vulkan (device, types, n_types, rows, cols, (gsize) working_set_mib << 20,
                            (gsize) bandwidth_mib << 20, runs, json);
     }
   if (backend != NULL && g_ascii_strcasecmp (backend, "cpu") != 0)
-    return hearth_cli_failf ("unknown backend '%s' (cpu or vulkan)", backend);
+    return hearth_devtool_failf ("unknown backend '%s' (cpu or vulkan)", backend);
   if (device != NULL || json)
-    return hearth_cli_failf ("--device and --json need --backend vulkan");
+    return hearth_devtool_failf ("--device and --json need --backend vulkan");
   if (type_name != NULL)
     {
       if (!hearth_ggml_type_from_name (type_name, &types[0]) || !hearth_cpu_type_supported (types[0]))
-        return hearth_cli_failf ("unsupported type '%s'", type_name);
+        return hearth_devtool_failf ("unsupported type '%s'", type_name);
       n_types = 1;
     }
 

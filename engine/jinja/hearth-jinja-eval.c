@@ -13,7 +13,6 @@
  * neither leaks out nor carries to the next iteration), a macro call gets a fresh scope over the
  * template's top level, and if/else share the scope they are in.
  */
-#include "hearth-jinja-private.h"
 #include "hearth-engine-error.h"
 
 #include <math.h>
@@ -22,308 +21,21 @@
 
 #include "hearth-jinja-builtins.h"
 
-/* ---- value helpers ---- */
+static GPtrArray       *eval_iterate (JinjaRender *r, Node *at, HearthJsonValue *v);
+static HearthJsonValue *eval_getattr (JinjaRender *r, Node *at, HearthJsonValue *obj, const char *name);
+static HearthJsonValue *eval_getitem (JinjaRender *r, Node *at, HearthJsonValue *obj, HearthJsonValue *key);
+static HearthJsonValue *eval_binop (JinjaRender *r, Node *at, OpKind op, HearthJsonValue *a, HearthJsonValue *b);
+static gboolean         eval_compare (JinjaRender *r, Node *at, OpKind op, HearthJsonValue *a,
+                                      HearthJsonValue *b, gboolean *out);
 
-HearthJsonValue *
-jv_undefined (const char *format,
-              ...)
-{
-  HearthJsonValue *v = hearth_json_value_alloc (HEARTH_JSON_X_UNDEFINED);
-  va_list args;
-
-  va_start (args, format);
-  v->u.undef.hint = g_strdup_vprintf (format, args);
-  va_end (args);
-  return v;
-}
-
-HearthJsonValue *
-jv_seq_new (guint8 type,
-            guint  reserve)
-{
-  HearthJsonValue *v = hearth_json_value_alloc (type);
-
-  if (reserve > 0)
-    {
-      v->u.arr.items = g_new (HearthJsonValue *, reserve);
-      v->u.arr.cap = reserve;
-    }
-  return v;
-}
-
-void
-jv_seq_append (HearthJsonValue *seq,
-               HearthJsonValue *item)
-{
-  if (seq->u.arr.n == seq->u.arr.cap)
-    {
-      seq->u.arr.cap = MAX (4, seq->u.arr.cap * 2);
-      seq->u.arr.items = g_renew (HearthJsonValue *, seq->u.arr.items, seq->u.arr.cap);
-    }
-  seq->u.arr.items[seq->u.arr.n++] = item;
-}
-
-HearthJsonValue *
-jv_string_from_gstring (GString *s)
-{
-  gsize len = s->len;
-
-  return hearth_json_new_string_take (g_string_free (s, FALSE), len);
-}
-
-gboolean
-jv_is_seq (const HearthJsonValue *v)
-{
-  return v->type == HEARTH_JSON_ARRAY || v->type == HEARTH_JSON_X_TUPLE || v->type == HEARTH_JSON_X_GENERATOR;
-}
-
-gboolean
-jv_is_map (const HearthJsonValue *v)
-{
-  return v->type == HEARTH_JSON_OBJECT || v->type == HEARTH_JSON_X_NAMESPACE;
-}
-
-gboolean
-jv_is_number (const HearthJsonValue *v)
-{
-  return v->type == HEARTH_JSON_INT || v->type == HEARTH_JSON_DOUBLE || v->type == HEARTH_JSON_BOOLEAN;
-}
-
-double
-jv_as_double (const HearthJsonValue *v)
-{
-  switch (v->type)
-    {
-    case HEARTH_JSON_INT: return (double) v->u.i;
-    case HEARTH_JSON_DOUBLE: return v->u.d;
-    case HEARTH_JSON_BOOLEAN: return v->u.b ? 1.0 : 0.0;
-    default: return 0.0;
-    }
-}
-
-gint64
-jv_as_int (const HearthJsonValue *v)
-{
-  switch (v->type)
-    {
-    case HEARTH_JSON_INT: return v->u.i;
-    case HEARTH_JSON_DOUBLE: return (gint64) v->u.d;
-    case HEARTH_JSON_BOOLEAN: return v->u.b ? 1 : 0;
-    default: return 0;
-    }
-}
-
-gboolean
-jv_truthy (const HearthJsonValue *v)
-{
-  switch (v->type)
-    {
-    case HEARTH_JSON_NULL:
-    case HEARTH_JSON_X_UNDEFINED:
-      return FALSE;
-    case HEARTH_JSON_BOOLEAN: return v->u.b;
-    case HEARTH_JSON_INT: return v->u.i != 0;
-    case HEARTH_JSON_DOUBLE: return v->u.d != 0.0;
-    case HEARTH_JSON_STRING: return v->u.str.len > 0;
-    case HEARTH_JSON_ARRAY:
-    case HEARTH_JSON_X_TUPLE:
-      return v->u.arr.n > 0;
-    case HEARTH_JSON_OBJECT: return v->u.obj.n > 0;
-    default: return TRUE;
-    }
-}
-
-/* Python's repr() of a str */
-static void
-append_str_repr (GString    *out,
-                 const char *s,
-                 gsize       len)
-{
-  gboolean has_single = memchr (s, '\'', len) != NULL;
-  gboolean has_double = memchr (s, '"', len) != NULL;
-  char quote = has_single && !has_double ? '"' : '\'';
-
-  g_string_append_c (out, quote);
-  for (gsize i = 0; i < len; i++)
-    {
-      guchar c = (guchar) s[i];
-      if (c == '\\')
-        g_string_append (out, "\\\\");
-      else if (c == (guchar) quote)
-        {
-          g_string_append_c (out, '\\');
-          g_string_append_c (out, (char) c);
-        }
-      else if (c == '\n')
-        g_string_append (out, "\\n");
-      else if (c == '\r')
-        g_string_append (out, "\\r");
-      else if (c == '\t')
-        g_string_append (out, "\\t");
-      else if (c < 0x20 || c == 0x7f)
-        g_string_append_printf (out, "\\x%02x", c);
-      else
-        g_string_append_c (out, (char) c);
-    }
-  g_string_append_c (out, quote);
-}
-
-void
-jv_append_repr (GString               *out,
-                const HearthJsonValue *v,
-                guint                  depth)
-{
-  if (depth > 64)
-    {
-      g_string_append (out, "...");
-      return;
-    }
-  switch (v->type)
-    {
-    case HEARTH_JSON_STRING:
-      append_str_repr (out, v->u.str.data, v->u.str.len);
-      break;
-    case HEARTH_JSON_ARRAY:
-    case HEARTH_JSON_X_TUPLE:
-      g_string_append_c (out, v->type == HEARTH_JSON_ARRAY ? '[' : '(');
-      for (guint i = 0; i < v->u.arr.n; i++)
-        {
-          if (i > 0)
-            g_string_append (out, ", ");
-          jv_append_repr (out, v->u.arr.items[i], depth + 1);
-        }
-      if (v->type == HEARTH_JSON_X_TUPLE && v->u.arr.n == 1)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, v->type == HEARTH_JSON_ARRAY ? ']' : ')');
-      break;
-    case HEARTH_JSON_OBJECT:
-      g_string_append_c (out, '{');
-      for (guint i = 0; i < v->u.obj.n; i++)
-        {
-          if (i > 0)
-            g_string_append (out, ", ");
-          append_str_repr (out, v->u.obj.members[i].key, v->u.obj.members[i].key_len);
-          g_string_append (out, ": ");
-          jv_append_repr (out, v->u.obj.members[i].value, depth + 1);
-        }
-      g_string_append_c (out, '}');
-      break;
-    default:
-      jv_append_str (out, v);
-    }
-}
-
-/* Python's str() */
-void
-jv_append_str (GString               *out,
-               const HearthJsonValue *v)
-{
-  char buf[HEARTH_JSON_DOUBLE_BUF];
-
-  switch (v->type)
-    {
-    case HEARTH_JSON_X_UNDEFINED:
-      break;
-    case HEARTH_JSON_NULL:
-      g_string_append (out, "None");
-      break;
-    case HEARTH_JSON_BOOLEAN:
-      g_string_append (out, v->u.b ? "True" : "False");
-      break;
-    case HEARTH_JSON_INT:
-      g_string_append_printf (out, "%" G_GINT64_FORMAT, v->u.i);
-      break;
-    case HEARTH_JSON_DOUBLE:
-      hearth_json_format_double (v->u.d, buf);
-      g_string_append (out, buf);
-      break;
-    case HEARTH_JSON_STRING:
-      g_string_append_len (out, v->u.str.data, (gssize) v->u.str.len);
-      break;
-    case HEARTH_JSON_ARRAY:
-    case HEARTH_JSON_X_TUPLE:
-    case HEARTH_JSON_OBJECT:
-      jv_append_repr (out, v, 0);
-      break;
-    case HEARTH_JSON_X_GENERATOR:
-      g_string_append (out, "<generator object>");
-      break;
-    case HEARTH_JSON_X_NAMESPACE:
-      g_string_append (out, "<Namespace>");
-      break;
-    case HEARTH_JSON_X_MACRO:
-      g_string_append_printf (out, "<Macro '%s'>", ((Node *) v->u.ext.data)->name);
-      break;
-    case HEARTH_JSON_X_FUNCTION:
-      g_string_append_printf (out, "<built-in method %s>", (const char *) v->u.ext.data);
-      break;
-    default:
-      g_string_append (out, "<object>");
-    }
-}
-
-char *
-jv_to_str (const HearthJsonValue *v,
-           gsize                 *len)
-{
-  GString *s = g_string_new (NULL);
-
-  jv_append_str (s, v);
-  if (len != NULL)
-    *len = s->len;
-  return g_string_free (s, FALSE);
-}
-
-HearthJsonValue *
-jv_str_value (HearthJsonValue *v)
-{
-  GString *s;
-
-  if (v->type == HEARTH_JSON_STRING)
-    return hearth_json_value_ref (v);
-  s = g_string_new (NULL);
-  jv_append_str (s, v);
-  return jv_string_from_gstring (s);
-}
-
-/* Jinja's escape(): a Markup string stays as it is */
-HearthJsonValue *
-jv_html_escape (HearthJsonValue *v)
-{
-  GString *out;
-  HearthJsonValue *res;
-
-  if (v->type == HEARTH_JSON_STRING && v->u.str.markup)
-    return hearth_json_value_ref (v);
-  out = g_string_new (NULL);
-  {
-    g_autofree char *s = jv_to_str (v, NULL);
-    for (const char *p = s; *p; p++)
-      switch (*p)
-        {
-        case '&': g_string_append (out, "&amp;"); break;
-        case '<': g_string_append (out, "&lt;"); break;
-        case '>': g_string_append (out, "&gt;"); break;
-        case '"': g_string_append (out, "&#34;"); break;
-        case '\'': g_string_append (out, "&#39;"); break;
-        default: g_string_append_c (out, *p);
-        }
-  }
-  res = jv_string_from_gstring (out);
-  res->u.str.markup = TRUE;
-  return res;
-}
-
-/* "'dict object'" as Jinja2 names a value's type in undefined messages */
-char *
-jv_object_type_repr (const HearthJsonValue *v)
-{
-  if (v->type == HEARTH_JSON_NULL)
-    return g_strdup ("'None'");
-  if (v->type == HEARTH_JSON_BOOLEAN)
-    return g_strdup (v->u.b ? "'True'" : "'False'");
-  return g_strdup_printf ("'%s object'", hearth_json_type_name (v));
-}
+/* The services the builtins call back through (JinjaRender.eval). */
+static const JinjaEvaluator evaluator = {
+  eval_iterate,
+  eval_getattr,
+  eval_getitem,
+  eval_binop,
+  eval_compare,
+};
 
 /* ---- rendering state ---- */
 
@@ -359,8 +71,8 @@ frame_free (JinjaFrame *f)
 }
 
 /* takes @value */
-void
-jinja_frame_set (JinjaFrame      *f,
+static void
+frame_set (JinjaFrame      *f,
                  const char      *name,
                  HearthJsonValue *value)
 {
@@ -403,46 +115,6 @@ frame_lookup (JinjaFrame *f,
   return NULL;
 }
 
-gboolean
-jinja_fail (JinjaRender *r,
-            Node        *at,
-            int          code,
-            const char  *format,
-            ...)
-{
-  g_autofree char *msg = NULL;
-  va_list args;
-
-  if (r->error != NULL)
-    return FALSE;
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  jinja_set_error (r->t, &r->error, code, at ? at->offset : 0, "%s", msg);
-  return FALSE;
-}
-
-/* Raises the UndefinedError an undefined value carries. */
-gboolean
-jinja_fail_undefined (JinjaRender           *r,
-                      Node                  *at,
-                      const HearthJsonValue *undef)
-{
-  return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "UndefinedError: %s", undef->u.undef.hint);
-}
-
-gboolean
-jinja_check_size (JinjaRender *r,
-                  Node        *at,
-                  gsize        len)
-{
-  if (len > r->t->limits.max_output_bytes)
-    return jinja_fail (r, at, HEARTH_ENGINE_ERROR_LIMIT,
-                       "LimitError: text longer than %" G_GSIZE_FORMAT " bytes",
-                       r->t->limits.max_output_bytes);
-  return TRUE;
-}
-
 static gboolean
 emit (JinjaRender *r,
       Node        *at,
@@ -458,8 +130,8 @@ emit (JinjaRender *r,
 /* ---- sequences ---- */
 
 /* The items a for loop or a filter iterates: a new array of new refs. */
-GPtrArray *
-jinja_iterate (JinjaRender     *r,
+static GPtrArray *
+eval_iterate (JinjaRender     *r,
                Node            *at,
                HearthJsonValue *v)
 {
@@ -491,17 +163,6 @@ jinja_iterate (JinjaRender     *r,
                   hearth_json_type_name (v));
       return NULL;
     }
-}
-
-HearthJsonValue *
-jv_seq_from_items (guint8     type,
-                   GPtrArray *items)
-{
-  HearthJsonValue *seq = jv_seq_new (type, items->len);
-
-  for (guint i = 0; i < items->len; i++)
-    jv_seq_append (seq, hearth_json_value_ref (g_ptr_array_index (items, i)));
-  return seq;
 }
 
 /* ---- attribute and item access ---- */
@@ -553,8 +214,8 @@ loop_attr (JinjaRender     *r,
 }
 
 /* obj.name: methods first, then members (Jinja's getattr) */
-HearthJsonValue *
-jinja_getattr (JinjaRender     *r,
+static HearthJsonValue *
+eval_getattr (JinjaRender     *r,
                Node            *at,
                HearthJsonValue *obj,
                const char      *name)
@@ -594,8 +255,8 @@ resolve_index (gint64  i,
 }
 
 /* obj[key]: members and elements first, then methods (Jinja's getitem) */
-HearthJsonValue *
-jinja_getitem (JinjaRender     *r,
+static HearthJsonValue *
+eval_getitem (JinjaRender     *r,
                Node            *at,
                HearthJsonValue *obj,
                HearthJsonValue *key)
@@ -838,8 +499,8 @@ both_int (const HearthJsonValue *a,
          (b->type == HEARTH_JSON_INT || b->type == HEARTH_JSON_BOOLEAN);
 }
 
-HearthJsonValue *
-jinja_binop (JinjaRender     *r,
+static HearthJsonValue *
+eval_binop (JinjaRender     *r,
              Node            *at,
              OpKind           op,
              HearthJsonValue *a,
@@ -867,7 +528,7 @@ jinja_binop (JinjaRender     *r,
               /* Markup + str escapes the str, either way round */
               g_autoptr(HearthJsonValue) ea = a->u.str.markup ? hearth_json_value_ref (a) : jv_html_escape (a);
               g_autoptr(HearthJsonValue) eb = b->u.str.markup ? hearth_json_value_ref (b) : jv_html_escape (b);
-              return jinja_binop (r, at, op, ea, eb);
+              return eval_binop (r, at, op, ea, eb);
             }
           if (!jinja_check_size (r, at, a->u.str.len + b->u.str.len))
             return NULL;
@@ -1049,8 +710,8 @@ order (JinjaRender     *r,
 }
 
 /* Python's `a in b` */
-gboolean
-jinja_contains (JinjaRender     *r,
+static gboolean
+eval_contains (JinjaRender     *r,
                 Node            *at,
                 HearthJsonValue *item,
                 HearthJsonValue *container,
@@ -1093,8 +754,8 @@ jinja_contains (JinjaRender     *r,
     }
 }
 
-gboolean
-jinja_compare (JinjaRender     *r,
+static gboolean
+eval_compare (JinjaRender     *r,
                Node            *at,
                OpKind           op,
                HearthJsonValue *a,
@@ -1113,7 +774,7 @@ jinja_compare (JinjaRender     *r,
       return TRUE;
     case OP_IN:
     case OP_NOT_IN:
-      if (!jinja_contains (r, at, a, b, out))
+      if (!eval_contains (r, at, a, b, out))
         return FALSE;
       if (op == OP_NOT_IN)
         *out = !*out;
@@ -1179,8 +840,8 @@ eval_args (JinjaRender *r,
 
 static gboolean exec_body (JinjaRender *r, JinjaFrame *f, GPtrArray *body);
 
-HearthJsonValue *
-jinja_call_macro (JinjaRender     *r,
+static HearthJsonValue *
+eval_call_macro (JinjaRender     *r,
                   Node            *at,
                   HearthJsonValue *macro,
                   JinjaArgs       *a)
@@ -1219,7 +880,7 @@ jinja_call_macro (JinjaRender     *r,
   /* a caller() body sees the scope of its call block; a macro the top level */
   frame = frame_new (macro->u.ext.scope ? macro->u.ext.scope : r->top);
   if (a->caller != NULL)
-    jinja_frame_set (frame, "caller", hearth_json_value_ref (a->caller));
+    frame_set (frame, "caller", hearth_json_value_ref (a->caller));
   for (guint i = 0; i < def->names->len && ok; i++)
     {
       const char *pname = g_ptr_array_index (def->names, i);
@@ -1238,7 +899,7 @@ jinja_call_macro (JinjaRender     *r,
       if (v == NULL && ok)
         v = jv_undefined ("parameter '%s' was not provided", pname);
       if (v != NULL)
-        jinja_frame_set (frame, pname, v);
+        frame_set (frame, pname, v);
     }
   captured = g_string_new (NULL);
   r->out = captured;
@@ -1271,7 +932,7 @@ eval_call (JinjaRender *r,
   if (callee == NULL || !eval_args (r, f, n, args, kwvals))
     return NULL;
   if (callee->type == HEARTH_JSON_X_MACRO)
-    return jinja_call_macro (r, n, callee, &a);
+    return eval_call_macro (r, n, callee, &a);
   if (callee->type == HEARTH_JSON_X_FUNCTION)
     return jinja_call_function (r, n, callee, &a);
   if (callee->type == HEARTH_JSON_X_UNDEFINED)
@@ -1296,7 +957,7 @@ eval_filter (JinjaRender *r,
 
   if (input == NULL || !eval_args (r, f, n, args, kwvals))
     return NULL;
-  return jinja_apply_filter (r, n, n->name, input, &a);
+  return jinja_apply_filter (r, n, n->builtin, input, &a);
 }
 
 static HearthJsonValue *
@@ -1312,7 +973,7 @@ eval_test (JinjaRender *r,
 
   if (input == NULL || !eval_args (r, f, n, args, kwvals))
     return NULL;
-  if (!jinja_apply_test (r, n, n->name, input, &a, &result))
+  if (!jinja_apply_test (r, n, n->builtin, input, &a, &result))
     return NULL;
   return hearth_json_new_boolean (n->flag ? !result : result);
 }
@@ -1369,13 +1030,13 @@ eval (JinjaRender *r,
     case N_GETATTR:
       {
         g_autoptr(HearthJsonValue) obj = eval (r, f, n->a);
-        return obj ? jinja_getattr (r, n, obj, n->name) : NULL;
+        return obj ? eval_getattr (r, n, obj, n->name) : NULL;
       }
     case N_GETITEM:
       {
         g_autoptr(HearthJsonValue) obj = eval (r, f, n->a);
         g_autoptr(HearthJsonValue) key = obj ? eval (r, f, n->b) : NULL;
-        return key ? jinja_getitem (r, n, obj, key) : NULL;
+        return key ? eval_getitem (r, n, obj, key) : NULL;
       }
     case N_SLICE:
       {
@@ -1426,7 +1087,7 @@ eval (JinjaRender *r,
       {
         g_autoptr(HearthJsonValue) a = eval (r, f, n->a);
         g_autoptr(HearthJsonValue) b = a ? eval (r, f, n->b) : NULL;
-        return b ? jinja_binop (r, n, n->op, a, b) : NULL;
+        return b ? eval_binop (r, n, n->op, a, b) : NULL;
       }
     case N_CONCAT:
       {
@@ -1461,7 +1122,7 @@ eval (JinjaRender *r,
         g_autoptr(HearthJsonValue) a = eval (r, f, n->a);
         g_autoptr(HearthJsonValue) b = a ? eval (r, f, n->b) : NULL;
         gboolean res;
-        if (b == NULL || !jinja_compare (r, n, n->op, a, b, &res))
+        if (b == NULL || !eval_compare (r, n, n->op, a, b, &res))
           return NULL;
         return hearth_json_new_boolean (res);
       }
@@ -1492,7 +1153,7 @@ assign (JinjaRender     *r,
 {
   if (target->kind == N_NAME)
     {
-      jinja_frame_set (f, target->name, value);
+      frame_set (f, target->name, value);
       return TRUE;
     }
   if (target->kind == N_GETATTR)
@@ -1510,7 +1171,7 @@ assign (JinjaRender     *r,
   /* tuple unpacking */
   {
     g_autoptr(HearthJsonValue) owned = value;
-    g_autoptr(GPtrArray) items = jinja_iterate (r, target, owned);
+    g_autoptr(GPtrArray) items = eval_iterate (r, target, owned);
     if (items == NULL)
       return FALSE;
     if (items->len != target->list->len)
@@ -1519,7 +1180,7 @@ assign (JinjaRender     *r,
                          items->len > target->list->len ? "too many" : "not enough",
                          target->list->len, items->len);
     for (guint i = 0; i < items->len; i++)
-      jinja_frame_set (f, ((Node *) g_ptr_array_index (target->list, i))->name,
+      frame_set (f, ((Node *) g_ptr_array_index (target->list, i))->name,
                        hearth_json_value_ref (g_ptr_array_index (items, i)));
     return TRUE;
   }
@@ -1535,10 +1196,10 @@ bind_loop_targets (JinjaRender     *r,
 
   if (n->names->len == 1)
     {
-      jinja_frame_set (f, g_ptr_array_index (n->names, 0), hearth_json_value_ref (item));
+      frame_set (f, g_ptr_array_index (n->names, 0), hearth_json_value_ref (item));
       return TRUE;
     }
-  parts = jinja_iterate (r, n, item);
+  parts = eval_iterate (r, n, item);
   if (parts == NULL)
     return FALSE;
   if (parts->len != n->names->len)
@@ -1546,7 +1207,7 @@ bind_loop_targets (JinjaRender     *r,
                        "ValueError: %s values to unpack (expected %u, got %u)",
                        parts->len > n->names->len ? "too many" : "not enough", n->names->len, parts->len);
   for (guint i = 0; i < parts->len; i++)
-    jinja_frame_set (f, g_ptr_array_index (n->names, i), hearth_json_value_ref (g_ptr_array_index (parts, i)));
+    frame_set (f, g_ptr_array_index (n->names, i), hearth_json_value_ref (g_ptr_array_index (parts, i)));
   return TRUE;
 }
 
@@ -1585,7 +1246,7 @@ exec_for (JinjaRender *r,
 
   if (iterable == NULL)
     return FALSE;
-  all = jinja_iterate (r, n->a, iterable);
+  all = eval_iterate (r, n->a, iterable);
   if (all == NULL)
     return FALSE;
   frame = frame_new (f);
@@ -1619,7 +1280,7 @@ exec_for (JinjaRender *r,
       /* each iteration starts from the enclosing scope again (as Jinja2 does):
        * what one iteration sets is gone in the next */
       frame_clear (frame);
-      jinja_frame_set (frame, "loop", hearth_json_value_ref (loop));
+      frame_set (frame, "loop", hearth_json_value_ref (loop));
       st->index0 = i;
       ok = count_iteration (r, n) && bind_loop_targets (r, frame, n, g_ptr_array_index (items, i));
       if (ok)
@@ -1695,7 +1356,7 @@ exec_call_block (JinjaRender *r,
   caller->u.ext.data = n;
   caller->u.ext.scope = f;
   a.caller = caller;
-  out = jinja_call_macro (r, call, callee, &a);
+  out = eval_call_macro (r, call, callee, &a);
   /* the frame dies with this statement; a caller() kept beyond it falls back to the top level */
   caller->u.ext.scope = NULL;
   if (out == NULL)
@@ -1760,7 +1421,7 @@ exec_node (JinjaRender *r,
       {
         HearthJsonValue *m = hearth_json_value_alloc (HEARTH_JSON_X_MACRO);
         m->u.ext.data = n;
-        jinja_frame_set (f, n->name, m);
+        frame_set (f, n->name, m);
         return TRUE;
       }
     case N_CALL_BLOCK:
@@ -1780,7 +1441,7 @@ exec_node (JinjaRender *r,
               g_ptr_array_add (values, v);
           }
         for (guint i = 0; ok && i < values->len; i++)
-          jinja_frame_set (inner, g_ptr_array_index (n->names, i), hearth_json_value_ref (g_ptr_array_index (values, i)));
+          frame_set (inner, g_ptr_array_index (n->names, i), hearth_json_value_ref (g_ptr_array_index (values, i)));
         if (ok)
           ok = exec_body (r, inner, n->list);
         frame_free (inner);
@@ -1817,7 +1478,7 @@ jinja_render (HearthJinjaTemplate *t,
               HearthJsonValue     *context,
               GError             **error)
 {
-  JinjaRender r = { 0 };
+  JinjaRender r = { .eval = &evaluator };
   gboolean ok;
 
   r.t = t;

@@ -9,7 +9,7 @@
  * Llama format, the number of places a call may start are all capped.
  */
 #include "hearth-tool-call.h"
-#include "hearth-json-private.h"
+#include "jinja/hearth-json-private.h"
 #include "hearth-engine-error.h"
 
 #include <string.h>

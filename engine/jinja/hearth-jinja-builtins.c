@@ -1020,7 +1020,7 @@ jinja_call_function (JinjaRender     *r,
             jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: join() takes one argument");
             return NULL;
           }
-        items = jinja_iterate (r, at, a0);
+        items = r->eval->iterate (r, at, a0);
         return items ? str_join (r, at, self->u.str.data, self->u.str.len, items, TRUE) : NULL;
       }
     case M_STR_FORMAT:
@@ -1081,76 +1081,187 @@ jinja_call_function (JinjaRender     *r,
 
 /* ---- tests ---- */
 
-static const char *const test_names[] = {
-  "defined", "undefined", "none", "string", "mapping", "iterable", "sequence", "number", "integer",
-  "float", "boolean", "true", "false", "callable", "odd", "even", "divisibleby", "eq", "equalto", "==",
-  "ne", "!=", "lt", "<", "lessthan", "le", "<=", "gt", ">", "greaterthan", "ge", ">=", "in", "sameas",
-  "lower", "upper", "escaped", NULL
+/* The tests by name, sorted for bsearch: a template's tests are looked up
+ * once, when it is parsed, and the node keeps the index. */
+typedef enum
+{
+  TEST_SYM_NE,
+  TEST_SYM_LT,
+  TEST_SYM_LE,
+  TEST_SYM_EQ,
+  TEST_SYM_GT,
+  TEST_SYM_GE,
+  TEST_BOOLEAN,
+  TEST_CALLABLE,
+  TEST_DEFINED,
+  TEST_DIVISIBLEBY,
+  TEST_EQ,
+  TEST_EQUALTO,
+  TEST_ESCAPED,
+  TEST_EVEN,
+  TEST_FALSE,
+  TEST_FLOAT,
+  TEST_GE,
+  TEST_GREATERTHAN,
+  TEST_GT,
+  TEST_IN,
+  TEST_INTEGER,
+  TEST_ITERABLE,
+  TEST_LE,
+  TEST_LESSTHAN,
+  TEST_LOWER,
+  TEST_LT,
+  TEST_MAPPING,
+  TEST_NE,
+  TEST_NONE,
+  TEST_NUMBER,
+  TEST_ODD,
+  TEST_SAMEAS,
+  TEST_SEQUENCE,
+  TEST_STRING,
+  TEST_TRUE,
+  TEST_UNDEFINED,
+  TEST_UPPER,
+  N_TESTS
+} JinjaTest;
+
+static const char *const test_names[N_TESTS] = {
+  [TEST_SYM_NE] = "!=",
+  [TEST_SYM_LT] = "<",
+  [TEST_SYM_LE] = "<=",
+  [TEST_SYM_EQ] = "==",
+  [TEST_SYM_GT] = ">",
+  [TEST_SYM_GE] = ">=",
+  [TEST_BOOLEAN] = "boolean",
+  [TEST_CALLABLE] = "callable",
+  [TEST_DEFINED] = "defined",
+  [TEST_DIVISIBLEBY] = "divisibleby",
+  [TEST_EQ] = "eq",
+  [TEST_EQUALTO] = "equalto",
+  [TEST_ESCAPED] = "escaped",
+  [TEST_EVEN] = "even",
+  [TEST_FALSE] = "false",
+  [TEST_FLOAT] = "float",
+  [TEST_GE] = "ge",
+  [TEST_GREATERTHAN] = "greaterthan",
+  [TEST_GT] = "gt",
+  [TEST_IN] = "in",
+  [TEST_INTEGER] = "integer",
+  [TEST_ITERABLE] = "iterable",
+  [TEST_LE] = "le",
+  [TEST_LESSTHAN] = "lessthan",
+  [TEST_LOWER] = "lower",
+  [TEST_LT] = "lt",
+  [TEST_MAPPING] = "mapping",
+  [TEST_NE] = "ne",
+  [TEST_NONE] = "none",
+  [TEST_NUMBER] = "number",
+  [TEST_ODD] = "odd",
+  [TEST_SAMEAS] = "sameas",
+  [TEST_SEQUENCE] = "sequence",
+  [TEST_STRING] = "string",
+  [TEST_TRUE] = "true",
+  [TEST_UNDEFINED] = "undefined",
+  [TEST_UPPER] = "upper",
 };
 
-gboolean
-jinja_test_exists (const char *name)
+static int
+compare_name (const void *key,
+              const void *entry)
 {
-  for (guint i = 0; test_names[i] != NULL; i++)
-    if (strcmp (test_names[i], name) == 0)
-      return TRUE;
-  return FALSE;
+  return strcmp (*(const char *const *) key, *(const char *const *) entry);
+}
+
+/* The index of @name in @names (sorted, @n of them), or -1. */
+static int
+lookup_name (const char        *name,
+             const char *const *names,
+             gsize              n)
+{
+  const char *const *found = bsearch (&name, names, n, sizeof *names, compare_name);
+
+  return found != NULL ? (int) (found - names) : -1;
+}
+
+int
+jinja_test_lookup (const char *name)
+{
+  return lookup_name (name, test_names, N_TESTS);
+}
+
+/* The comparison a test of that name makes ("eq", "==", "lessthan"...). */
+static gboolean
+test_comparison (JinjaTest  test,
+                 OpKind    *op)
+{
+  switch (test)
+    {
+    case TEST_EQ: case TEST_EQUALTO: case TEST_SYM_EQ: *op = OP_EQ; return TRUE;
+    case TEST_NE: case TEST_SYM_NE: *op = OP_NE; return TRUE;
+    case TEST_LT: case TEST_SYM_LT: case TEST_LESSTHAN: *op = OP_LT; return TRUE;
+    case TEST_LE: case TEST_SYM_LE: *op = OP_LE; return TRUE;
+    case TEST_GT: case TEST_SYM_GT: case TEST_GREATERTHAN: *op = OP_GT; return TRUE;
+    case TEST_GE: case TEST_SYM_GE: *op = OP_GE; return TRUE;
+    case TEST_IN: *op = OP_IN; return TRUE;
+    default: return FALSE;
+    }
 }
 
 gboolean
 jinja_apply_test (JinjaRender     *r,
                   Node            *at,
-                  const char      *name,
+                  int              test,
                   HearthJsonValue *v,
                   JinjaArgs       *a,
                   gboolean        *out)
 {
   HearthJsonValue *a0 = arg (a, 0, NULL);
   guint8 t = v->type;
+  OpKind op;
 
-  if (strcmp (name, "defined") == 0)
+  if (test == TEST_DEFINED)
     *out = t != HEARTH_JSON_X_UNDEFINED;
-  else if (strcmp (name, "undefined") == 0)
+  else if (test == TEST_UNDEFINED)
     *out = t == HEARTH_JSON_X_UNDEFINED;
-  else if (strcmp (name, "none") == 0)
+  else if (test == TEST_NONE)
     *out = t == HEARTH_JSON_NULL;
-  else if (strcmp (name, "string") == 0)
+  else if (test == TEST_STRING)
     *out = t == HEARTH_JSON_STRING;
-  else if (strcmp (name, "mapping") == 0)
+  else if (test == TEST_MAPPING)
     *out = t == HEARTH_JSON_OBJECT;
-  else if (strcmp (name, "iterable") == 0)
+  else if (test == TEST_ITERABLE)
     *out = t == HEARTH_JSON_STRING || jv_is_seq (v) || jv_is_map (v) || t == HEARTH_JSON_X_UNDEFINED;
-  else if (strcmp (name, "sequence") == 0)
+  else if (test == TEST_SEQUENCE)
     *out = t == HEARTH_JSON_STRING || t == HEARTH_JSON_ARRAY || t == HEARTH_JSON_X_TUPLE ||
            t == HEARTH_JSON_OBJECT || t == HEARTH_JSON_X_UNDEFINED;
-  else if (strcmp (name, "number") == 0)
+  else if (test == TEST_NUMBER)
     *out = jv_is_number (v);
-  else if (strcmp (name, "integer") == 0)
+  else if (test == TEST_INTEGER)
     *out = t == HEARTH_JSON_INT;
-  else if (strcmp (name, "float") == 0)
+  else if (test == TEST_FLOAT)
     *out = t == HEARTH_JSON_DOUBLE;
-  else if (strcmp (name, "boolean") == 0)
+  else if (test == TEST_BOOLEAN)
     *out = t == HEARTH_JSON_BOOLEAN;
-  else if (strcmp (name, "true") == 0)
+  else if (test == TEST_TRUE)
     *out = t == HEARTH_JSON_BOOLEAN && v->u.b;
-  else if (strcmp (name, "false") == 0)
+  else if (test == TEST_FALSE)
     *out = t == HEARTH_JSON_BOOLEAN && !v->u.b;
-  else if (strcmp (name, "callable") == 0)
+  else if (test == TEST_CALLABLE)
     *out = t == HEARTH_JSON_X_MACRO || t == HEARTH_JSON_X_FUNCTION;
-  else if (strcmp (name, "lower") == 0 || strcmp (name, "upper") == 0)
+  else if (test == TEST_LOWER || test == TEST_UPPER)
     {
       g_autofree char *s = jv_to_str (v, NULL);
-      g_autofree char *c = name[0] == 'l' ? g_utf8_strdown (s, -1) : g_utf8_strup (s, -1);
+      g_autofree char *c = test == TEST_LOWER ? g_utf8_strdown (s, -1) : g_utf8_strup (s, -1);
       *out = strcmp (s, c) == 0;
     }
-  else if (strcmp (name, "escaped") == 0)
+  else if (test == TEST_ESCAPED)
     *out = FALSE;
-  else if (strcmp (name, "odd") == 0 || strcmp (name, "even") == 0 || strcmp (name, "divisibleby") == 0)
+  else if (test == TEST_ODD || test == TEST_EVEN || test == TEST_DIVISIBLEBY)
     {
-      gint64 d = name[0] == 'd' ? 0 : 2;
+      gint64 d = test == TEST_DIVISIBLEBY ? 0 : 2;
       if (!want_int (r, at, v, "tested value"))
         return FALSE;
-      if (name[0] == 'd')
+      if (test == TEST_DIVISIBLEBY)
         {
           if (!want_int (r, at, a0, "divisor"))
             return FALSE;
@@ -1161,53 +1272,125 @@ jinja_apply_test (JinjaRender     *r,
         }
       {
         gint64 m = d == -1 ? 0 : jv_as_int (v) % d;
-        *out = name[0] == 'o' ? m != 0 : m == 0;
+        *out = test == TEST_ODD ? m != 0 : m == 0;
       }
     }
-  else if (strcmp (name, "sameas") == 0)
+  else if (test == TEST_SAMEAS)
     {
       if (a0 == NULL)
         return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: sameas needs an argument");
       *out = v == a0 || ((t == HEARTH_JSON_NULL || t == HEARTH_JSON_BOOLEAN) && t == a0->type &&
                          (t == HEARTH_JSON_NULL || v->u.b == a0->u.b));
     }
-  else
+  else if (test_comparison (test, &op))
     {
-      static const struct { const char *name; OpKind op; } cmp[] = {
-        { "eq", OP_EQ }, { "equalto", OP_EQ }, { "==", OP_EQ }, { "ne", OP_NE }, { "!=", OP_NE },
-        { "lt", OP_LT }, { "<", OP_LT }, { "lessthan", OP_LT }, { "le", OP_LE }, { "<=", OP_LE },
-        { "gt", OP_GT }, { ">", OP_GT }, { "greaterthan", OP_GT }, { "ge", OP_GE }, { ">=", OP_GE },
-        { "in", OP_IN },
-      };
-      for (guint i = 0; i < G_N_ELEMENTS (cmp); i++)
-        if (strcmp (cmp[i].name, name) == 0)
-          {
-            if (a0 == NULL)
-              return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: test '%s' needs an argument",
-                                 name);
-            return jinja_compare (r, at, cmp[i].op, v, a0, out);
-          }
-      return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TemplateRuntimeError: No test named '%s'.", name);
+      if (a0 == NULL)
+        return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: test '%s' needs an argument",
+                           test_names[test]);
+      return r->eval->compare (r, at, op, v, a0, out);
     }
+  else
+    g_return_val_if_reached (FALSE);
   return TRUE;
 }
 
 /* ---- filters ---- */
 
-static const char *const filter_names[] = {
-  "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float", "format",
-  "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
-  "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "sort", "string", "sum",
-  "title", "tojson", "trim", "unique", "upper", "wordcount", NULL
+/* The filters by name, sorted for bsearch: a template's filters are looked
+ * up once, when it is parsed, and the node keeps the index, so applying one
+ * compares integers rather than strings. */
+typedef enum
+{
+  FILTER_ABS,
+  FILTER_ATTR,
+  FILTER_CAPITALIZE,
+  FILTER_COUNT,
+  FILTER_D,
+  FILTER_DEFAULT,
+  FILTER_DICTSORT,
+  FILTER_E,
+  FILTER_ESCAPE,
+  FILTER_FIRST,
+  FILTER_FLOAT,
+  FILTER_FORMAT,
+  FILTER_INDENT,
+  FILTER_INT,
+  FILTER_ITEMS,
+  FILTER_JOIN,
+  FILTER_LAST,
+  FILTER_LENGTH,
+  FILTER_LIST,
+  FILTER_LOWER,
+  FILTER_MAP,
+  FILTER_MAX,
+  FILTER_MIN,
+  FILTER_REJECT,
+  FILTER_REJECTATTR,
+  FILTER_REPLACE,
+  FILTER_REVERSE,
+  FILTER_ROUND,
+  FILTER_SAFE,
+  FILTER_SELECT,
+  FILTER_SELECTATTR,
+  FILTER_SORT,
+  FILTER_STRING,
+  FILTER_SUM,
+  FILTER_TITLE,
+  FILTER_TOJSON,
+  FILTER_TRIM,
+  FILTER_UNIQUE,
+  FILTER_UPPER,
+  FILTER_WORDCOUNT,
+  N_FILTERS
+} JinjaFilter;
+
+static const char *const filter_names[N_FILTERS] = {
+  [FILTER_ABS] = "abs",
+  [FILTER_ATTR] = "attr",
+  [FILTER_CAPITALIZE] = "capitalize",
+  [FILTER_COUNT] = "count",
+  [FILTER_D] = "d",
+  [FILTER_DEFAULT] = "default",
+  [FILTER_DICTSORT] = "dictsort",
+  [FILTER_E] = "e",
+  [FILTER_ESCAPE] = "escape",
+  [FILTER_FIRST] = "first",
+  [FILTER_FLOAT] = "float",
+  [FILTER_FORMAT] = "format",
+  [FILTER_INDENT] = "indent",
+  [FILTER_INT] = "int",
+  [FILTER_ITEMS] = "items",
+  [FILTER_JOIN] = "join",
+  [FILTER_LAST] = "last",
+  [FILTER_LENGTH] = "length",
+  [FILTER_LIST] = "list",
+  [FILTER_LOWER] = "lower",
+  [FILTER_MAP] = "map",
+  [FILTER_MAX] = "max",
+  [FILTER_MIN] = "min",
+  [FILTER_REJECT] = "reject",
+  [FILTER_REJECTATTR] = "rejectattr",
+  [FILTER_REPLACE] = "replace",
+  [FILTER_REVERSE] = "reverse",
+  [FILTER_ROUND] = "round",
+  [FILTER_SAFE] = "safe",
+  [FILTER_SELECT] = "select",
+  [FILTER_SELECTATTR] = "selectattr",
+  [FILTER_SORT] = "sort",
+  [FILTER_STRING] = "string",
+  [FILTER_SUM] = "sum",
+  [FILTER_TITLE] = "title",
+  [FILTER_TOJSON] = "tojson",
+  [FILTER_TRIM] = "trim",
+  [FILTER_UNIQUE] = "unique",
+  [FILTER_UPPER] = "upper",
+  [FILTER_WORDCOUNT] = "wordcount",
 };
 
-gboolean
-jinja_filter_exists (const char *name)
+int
+jinja_filter_lookup (const char *name)
 {
-  for (guint i = 0; filter_names[i] != NULL; i++)
-    if (strcmp (filter_names[i], name) == 0)
-      return TRUE;
-  return FALSE;
+  return lookup_name (name, filter_names, N_FILTERS);
 }
 
 /* item.a.b as Jinja's attribute paths look it up (keys first, digits as indices) */
@@ -1221,7 +1404,7 @@ get_path (JinjaRender     *r,
   HearthJsonValue *cur;
 
   if (path->type == HEARTH_JSON_INT)
-    return jinja_getitem (r, at, item, path);
+    return r->eval->getitem (r, at, item, path);
   if (!want_string (r, at, path, "attribute"))
     return NULL;
   parts = g_strsplit (path->u.str.data, ".", -1);
@@ -1236,7 +1419,7 @@ get_path (JinjaRender     *r,
         key = hearth_json_new_int (idx);
       else
         key = hearth_json_new_string (parts[i], -1);
-      next = jinja_getitem (r, at, cur, key);
+      next = r->eval->getitem (r, at, cur, key);
       hearth_json_value_unref (cur);
       cur = next;
     }
@@ -1254,7 +1437,7 @@ filter_select (JinjaRender     *r,
                gboolean         keep_if)
 {
   /* Jinja2 skips a falsy input (none included) instead of iterating it */
-  g_autoptr(GPtrArray) items = jv_truthy (input) ? jinja_iterate (r, at, input)
+  g_autoptr(GPtrArray) items = jv_truthy (input) ? r->eval->iterate (r, at, input)
                                                  : g_ptr_array_new ();
   g_autoptr(GPtrArray) targs = g_ptr_array_new ();
   guint first_arg = attr_form ? 1 : 0;
@@ -1262,6 +1445,7 @@ filter_select (JinjaRender     *r,
   HearthJsonValue *test = arg (a, first_arg, NULL);
   HearthJsonValue *res;
   JinjaArgs ta = { targs, NULL, NULL };
+  int test_id;
 
   if (items == NULL)
     return NULL;
@@ -1272,6 +1456,7 @@ filter_select (JinjaRender     *r,
     }
   if (test != NULL && !want_string (r, at, test, "test name"))
     return NULL;
+  test_id = test != NULL ? jinja_test_lookup (test->u.str.data) : -1;
   for (guint i = first_arg + 1; i < a->args->len; i++)
     g_ptr_array_add (targs, g_ptr_array_index (a->args, i));
   res = jv_seq_new (HEARTH_JSON_X_GENERATOR, 0);
@@ -1285,7 +1470,13 @@ filter_select (JinjaRender     *r,
         goto fail;
       if (test == NULL)
         ok = jv_truthy (subject);
-      else if (!jinja_apply_test (r, at, test->u.str.data, subject, &ta, &ok))
+      else if (test_id < 0)
+        {
+          jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TemplateRuntimeError: No test named '%s'.",
+                      test->u.str.data);
+          goto fail;
+        }
+      else if (!jinja_apply_test (r, at, test_id, subject, &ta, &ok))
         goto fail;
       if (ok == keep_if)
         jv_seq_append (res, hearth_json_value_ref (item));
@@ -1303,7 +1494,7 @@ filter_map (JinjaRender     *r,
             HearthJsonValue *input,
             JinjaArgs       *a)
 {
-  g_autoptr(GPtrArray) items = jv_truthy (input) ? jinja_iterate (r, at, input)
+  g_autoptr(GPtrArray) items = jv_truthy (input) ? r->eval->iterate (r, at, input)
                                                  : g_ptr_array_new ();
   HearthJsonValue *attr = arg (a, G_MAXUINT, "attribute");
   HearthJsonValue *fallback = arg (a, G_MAXUINT, "default");
@@ -1311,6 +1502,7 @@ filter_map (JinjaRender     *r,
   g_autoptr(GPtrArray) fargs = g_ptr_array_new ();
   HearthJsonValue *res;
   JinjaArgs fa = { fargs, NULL, NULL };
+  int mapped = -1;
 
   if (items == NULL)
     return NULL;
@@ -1318,7 +1510,8 @@ filter_map (JinjaRender     *r,
     {
       if (!want_string (r, at, filter, "map filter name"))
         return NULL;
-      if (!jinja_filter_exists (filter->u.str.data))
+      mapped = jinja_filter_lookup (filter->u.str.data);
+      if (mapped < 0)
         {
           jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TemplateRuntimeError: No filter named '%s'.",
                       filter->u.str.data);
@@ -1345,7 +1538,7 @@ filter_map (JinjaRender     *r,
             }
         }
       else
-        v = jinja_apply_filter (r, at, filter->u.str.data, item, &fa);
+        v = jinja_apply_filter (r, at, mapped, item, &fa);
       if (v == NULL)
         {
           hearth_json_value_unref (res);
@@ -1401,8 +1594,8 @@ sort_compare (gconstpointer pa,
     return 0;
   ka = sort_key (c, *(HearthJsonValue *const *) pa);
   kb = sort_key (c, *(HearthJsonValue *const *) pb);
-  if (ka == NULL || kb == NULL || !jinja_compare (c->r, c->at, OP_LT, ka, kb, &lt) ||
-      !jinja_compare (c->r, c->at, OP_LT, kb, ka, &gt))
+  if (ka == NULL || kb == NULL || !c->r->eval->compare (c->r, c->at, OP_LT, ka, kb, &lt) ||
+      !c->r->eval->compare (c->r, c->at, OP_LT, kb, ka, &gt))
     return 0;
   return c->reverse ? (gt ? -1 : lt) : (lt ? -1 : gt);
 }
@@ -1594,7 +1787,7 @@ filter_minmax (JinjaRender     *r,
                JinjaArgs       *a,
                gboolean         want_max)
 {
-  g_autoptr(GPtrArray) items = jinja_iterate (r, at, input);
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
   SortCtx c = { 0 };
   HearthJsonValue *best = NULL;
 
@@ -1627,13 +1820,13 @@ filter_minmax (JinjaRender     *r,
 HearthJsonValue *
 jinja_apply_filter (JinjaRender     *r,
                     Node            *at,
-                    const char      *name,
+                    int              filter,
                     HearthJsonValue *input,
                     JinjaArgs       *a)
 {
   HearthJsonValue *a0 = arg (a, 0, NULL);
 
-  if (strcmp (name, "default") == 0 || strcmp (name, "d") == 0)
+  if (filter == FILTER_DEFAULT || filter == FILTER_D)
     {
       HearthJsonValue *fallback = arg (a, 0, "default_value");
       gboolean boolean = arg_bool (a, 1, "boolean", FALSE);
@@ -1641,9 +1834,9 @@ jinja_apply_filter (JinjaRender     *r,
         return fallback ? hearth_json_value_ref (fallback) : hearth_json_new_string ("", 0);
       return hearth_json_value_ref (input);
     }
-  if (strcmp (name, "tojson") == 0)
+  if (filter == FILTER_TOJSON)
     return filter_tojson (r, at, input, a);
-  if (strcmp (name, "safe") == 0)
+  if (filter == FILTER_SAFE)
     {
       HearthJsonValue *str = jv_str_value (input);
       HearthJsonValue *res;
@@ -1654,29 +1847,29 @@ jinja_apply_filter (JinjaRender     *r,
       hearth_json_value_unref (str);
       return res;
     }
-  if (strcmp (name, "escape") == 0 || strcmp (name, "e") == 0)
+  if (filter == FILTER_ESCAPE || filter == FILTER_E)
     return jv_html_escape (input);
-  if (strcmp (name, "attr") == 0)
+  if (filter == FILTER_ATTR)
     {
       if (!want_string (r, at, a0, "attribute name"))
         return NULL;
-      return jinja_getattr (r, at, input, a0->u.str.data);
+      return r->eval->getattr (r, at, input, a0->u.str.data);
     }
-  if (strcmp (name, "map") == 0)
+  if (filter == FILTER_MAP)
     return filter_map (r, at, input, a);
-  if (strcmp (name, "format") == 0)
+  if (filter == FILTER_FORMAT)
     {
       /* "fmt"|format(args...) is fmt % (args...) */
       g_autoptr(HearthJsonValue) fmt = jv_str_value (input);
       g_autoptr(HearthJsonValue) tuple = jv_seq_from_items (HEARTH_JSON_X_TUPLE, a->args);
       return jinja_percent_format (r, at, fmt, tuple);
     }
-  if (strcmp (name, "select") == 0 || strcmp (name, "reject") == 0)
-    return filter_select (r, at, input, a, FALSE, name[0] == 's');
-  if (strcmp (name, "selectattr") == 0 || strcmp (name, "rejectattr") == 0)
-    return filter_select (r, at, input, a, TRUE, name[0] == 's');
+  if (filter == FILTER_SELECT || filter == FILTER_REJECT)
+    return filter_select (r, at, input, a, FALSE, filter == FILTER_SELECT);
+  if (filter == FILTER_SELECTATTR || filter == FILTER_REJECTATTR)
+    return filter_select (r, at, input, a, TRUE, filter == FILTER_SELECTATTR);
 
-  if (strcmp (name, "length") == 0 || strcmp (name, "count") == 0)
+  if (filter == FILTER_LENGTH || filter == FILTER_COUNT)
     {
       switch (input->type)
         {
@@ -1696,7 +1889,7 @@ jinja_apply_filter (JinjaRender     *r,
           return NULL;
         }
     }
-  if (strcmp (name, "items") == 0)
+  if (filter == FILTER_ITEMS)
     {
       HearthJsonValue *pairs, *gen;
       if (input->type == HEARTH_JSON_X_UNDEFINED)
@@ -1711,18 +1904,18 @@ jinja_apply_filter (JinjaRender     *r,
       gen = pairs;
       return gen;
     }
-  if (strcmp (name, "list") == 0 || strcmp (name, "unique") == 0 || strcmp (name, "reverse") == 0 ||
-      strcmp (name, "first") == 0 || strcmp (name, "last") == 0 || strcmp (name, "join") == 0 ||
-      strcmp (name, "sort") == 0 || strcmp (name, "dictsort") == 0 || strcmp (name, "sum") == 0)
+  if (filter == FILTER_LIST || filter == FILTER_UNIQUE || filter == FILTER_REVERSE ||
+      filter == FILTER_FIRST || filter == FILTER_LAST || filter == FILTER_JOIN ||
+      filter == FILTER_SORT || filter == FILTER_DICTSORT || filter == FILTER_SUM)
     {
       g_autoptr(GPtrArray) items = NULL;
 
-      if (strcmp (name, "reverse") == 0 && input->type == HEARTH_JSON_STRING)
+      if (filter == FILTER_REVERSE && input->type == HEARTH_JSON_STRING)
         {
           char *rev = g_utf8_strreverse (input->u.str.data, (gssize) input->u.str.len);
           return hearth_json_new_string_take (rev, input->u.str.len);
         }
-      if (strcmp (name, "dictsort") == 0)
+      if (filter == FILTER_DICTSORT)
         {
           SortCtx c = { 0 };
           HearthJsonValue *by = arg (a, 1, "by");
@@ -1733,32 +1926,32 @@ jinja_apply_filter (JinjaRender     *r,
               return NULL;
             }
           pairs = dict_items (input);
-          items = jinja_iterate (r, at, pairs);
+          items = r->eval->iterate (r, at, pairs);
           c.case_sensitive = arg_bool (a, 0, "case_sensitive", FALSE);
           c.by_value = by != NULL && by->type == HEARTH_JSON_STRING && strcmp (by->u.str.data, "value") == 0;
           c.reverse = arg_bool (a, 2, "reverse", FALSE);
           c.pairs = TRUE;
           return sorted_list (r, at, items, &c);
         }
-      items = jinja_iterate (r, at, input);
+      items = r->eval->iterate (r, at, input);
       if (items == NULL)
         return NULL;
-      if (strcmp (name, "list") == 0)
+      if (filter == FILTER_LIST)
         return jv_seq_from_items (HEARTH_JSON_ARRAY, items);
-      if (strcmp (name, "first") == 0)
+      if (filter == FILTER_FIRST)
         return items->len ? hearth_json_value_ref (g_ptr_array_index (items, 0))
                           : jv_undefined ("No first item, sequence was empty.");
-      if (strcmp (name, "last") == 0)
+      if (filter == FILTER_LAST)
         return items->len ? hearth_json_value_ref (g_ptr_array_index (items, items->len - 1))
                           : jv_undefined ("No last item, sequence was empty.");
-      if (strcmp (name, "reverse") == 0)
+      if (filter == FILTER_REVERSE)
         {
           HearthJsonValue *res = jv_seq_new (HEARTH_JSON_X_GENERATOR, items->len);
           for (guint i = items->len; i > 0; i--)
             jv_seq_append (res, hearth_json_value_ref (g_ptr_array_index (items, i - 1)));
           return res;
         }
-      if (strcmp (name, "join") == 0)
+      if (filter == FILTER_JOIN)
         {
           HearthJsonValue *sep = arg (a, 0, "d");
           HearthJsonValue *attr = arg (a, 1, "attribute");
@@ -1779,7 +1972,7 @@ jinja_apply_filter (JinjaRender     *r,
           sep_s = sep ? jv_to_str (sep, &sep_len) : g_strdup ("");
           return str_join (r, at, sep_s, sep_len, items, FALSE);
         }
-      if (strcmp (name, "sort") == 0)
+      if (filter == FILTER_SORT)
         {
           SortCtx c = { 0 };
           c.reverse = arg_bool (a, 0, "reverse", FALSE);
@@ -1787,7 +1980,7 @@ jinja_apply_filter (JinjaRender     *r,
           c.attr = arg (a, 2, "attribute");
           return sorted_list (r, at, items, &c);
         }
-      if (strcmp (name, "sum") == 0)
+      if (filter == FILTER_SUM)
         {
           HearthJsonValue *attr = arg (a, 0, "attribute");
           HearthJsonValue *start = arg (a, 1, "start");
@@ -1799,7 +1992,7 @@ jinja_apply_filter (JinjaRender     *r,
               HearthJsonValue *next;
               if (v == NULL)
                 return NULL;
-              next = jinja_binop (r, at, OP_ADD, acc, v);
+              next = r->eval->binop (r, at, OP_ADD, acc, v);
               if (next == NULL)
                 return NULL;
               hearth_json_value_unref (acc);
@@ -1842,13 +2035,13 @@ jinja_apply_filter (JinjaRender     *r,
         return res;
       }
     }
-  if (strcmp (name, "max") == 0 || strcmp (name, "min") == 0)
-    return filter_minmax (r, at, input, a, name[1] == 'a');
-  if (strcmp (name, "indent") == 0)
+  if (filter == FILTER_MAX || filter == FILTER_MIN)
+    return filter_minmax (r, at, input, a, filter == FILTER_MAX);
+  if (filter == FILTER_INDENT)
     return filter_indent (r, at, input, a);
-  if (strcmp (name, "round") == 0)
+  if (filter == FILTER_ROUND)
     return filter_round (r, at, input, a);
-  if (strcmp (name, "abs") == 0)
+  if (filter == FILTER_ABS)
     {
       if (!jv_is_number (input))
         {
@@ -1861,10 +2054,10 @@ jinja_apply_filter (JinjaRender     *r,
       return jv_as_int (input) == G_MININT64 ? hearth_json_new_double (-(double) G_MININT64)
                                              : hearth_json_new_int (ABS (jv_as_int (input)));
     }
-  if (strcmp (name, "int") == 0 || strcmp (name, "float") == 0)
+  if (filter == FILTER_INT || filter == FILTER_FLOAT)
     {
       HearthJsonValue *fallback = arg (a, 0, "default");
-      gboolean want_float = name[0] == 'f';
+      gboolean want_float = filter == FILTER_FLOAT;
       if (input->type == HEARTH_JSON_INT || input->type == HEARTH_JSON_BOOLEAN)
         return want_float ? hearth_json_new_double ((double) jv_as_int (input)) : hearth_json_new_int (jv_as_int (input));
       if (input->type == HEARTH_JSON_DOUBLE)
@@ -1887,9 +2080,9 @@ jinja_apply_filter (JinjaRender     *r,
   {
     g_autoptr(HearthJsonValue) s = jv_str_value (input);
 
-    if (strcmp (name, "string") == 0)
+    if (filter == FILTER_STRING)
       return g_steal_pointer (&s);
-    if (strcmp (name, "trim") == 0)
+    if (filter == FILTER_TRIM)
       {
         HearthJsonValue *chars = arg (a, 0, "chars");
         if (chars != NULL && chars->type != HEARTH_JSON_NULL && !want_string (r, at, chars, "chars"))
@@ -1897,15 +2090,15 @@ jinja_apply_filter (JinjaRender     *r,
         return str_strip (s->u.str.data, s->u.str.len,
                           chars && chars->type == HEARTH_JSON_STRING ? chars : NULL, TRUE, TRUE);
       }
-    if (strcmp (name, "lower") == 0)
+    if (filter == FILTER_LOWER)
       return str_case (s, M_STR_LOWER);
-    if (strcmp (name, "upper") == 0)
+    if (filter == FILTER_UPPER)
       return str_case (s, M_STR_UPPER);
-    if (strcmp (name, "title") == 0)
+    if (filter == FILTER_TITLE)
       return str_case (s, M_STR_TITLE);
-    if (strcmp (name, "capitalize") == 0)
+    if (filter == FILTER_CAPITALIZE)
       return str_case (s, M_STR_CAPITALIZE);
-    if (strcmp (name, "replace") == 0)
+    if (filter == FILTER_REPLACE)
       {
         HearthJsonValue *old = a0, *new_ = arg (a, 1, NULL), *count = arg (a, 2, "count");
         g_autoptr(HearthJsonValue) old_s = NULL, new_s = NULL;
@@ -1921,12 +2114,11 @@ jinja_apply_filter (JinjaRender     *r,
         return str_replace (r, at, s, old_s, new_s,
                             count && count->type != HEARTH_JSON_NULL ? jv_as_int (count) : -1);
       }
-    if (strcmp (name, "wordcount") == 0)
+    if (filter == FILTER_WORDCOUNT)
       {
         g_autoptr(HearthJsonValue) words = str_split (r, at, s, NULL, -1);
         return words ? hearth_json_new_int (words->u.arr.n) : NULL;
       }
   }
-  jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TemplateRuntimeError: No filter named '%s'.", name);
-  return NULL;
+  g_return_val_if_reached (NULL);
 }

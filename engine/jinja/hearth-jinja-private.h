@@ -93,6 +93,7 @@ struct _Node
   gboolean         flag;   /* TEST: negated */
   guint            offset; /* source position */
   const char      *name;   /* interned */
+  int              builtin; /* FILTER, TEST: its index (jinja_filter_lookup, jinja_test_lookup) */
   HearthJsonValue *value;  /* LITERAL, TEXT */
   Node            *a, *b, *c, *d;
   GPtrArray       *list;   /* Node*: items, positional arguments, body */

@@ -10,6 +10,7 @@
  * that are not in the vocabulary are spelled as byte tokens.
  */
 #include "hearth-tokenizer-private.h"
+#include "hearth-merge-heap.h"
 
 #include <string.h>
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hearth-model.h"
+#include "hearth-sampler.h"
 
 typedef struct
 {
