@@ -434,6 +434,7 @@ hearth_chat_view_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->runtime, self);
       g_signal_handlers_disconnect_by_data (hearth_runtime_get_thread (self->runtime), self);
     }
+  gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_CHAT_VIEW);
   G_OBJECT_CLASS (hearth_chat_view_parent_class)->dispose (object);
 }
 
@@ -451,149 +452,36 @@ static void
 hearth_chat_view_class_init (HearthChatViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_chat_view_dispose;
   object_class->finalize = hearth_chat_view_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/hearth/Hearth/hearth-chat-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, scroller);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, messages);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, empty_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, composer);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, send_stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, send_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, lost_revealer);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, lost_body);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, lost_cpu_button);
+  gtk_widget_class_bind_template_callback (widget_class, composer_key_pressed);
+  gtk_widget_class_bind_template_callback (widget_class, send_message);
+  gtk_widget_class_bind_template_callback (widget_class, stop_clicked);
+
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
-/* Where AdwBanner would go (libadwaita 1.3): across the top of the view,
- * until the model is back. Its buttons are the window's win.reload-model
- * (TRUE: on the CPU). */
-static GtkWidget *
-lost_bar_new (HearthChatView *self)
-{
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
-  GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *title = gtk_label_new (_("The GPU Device Was Lost"));
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *reload = gtk_button_new_with_mnemonic (_("_Reload"));
-  GtkWidget *revealer = gtk_revealer_new ();
-
-  gtk_widget_add_css_class (bar, "device-lost-bar");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL, _("GPU device lost"), -1);
-  gtk_widget_set_valign (icon, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (bar), icon);
-  gtk_widget_add_css_class (title, "heading");
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_box_append (GTK_BOX (text), title);
-  self->lost_body = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->lost_body), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->lost_body), 0);
-  gtk_box_append (GTK_BOX (text), self->lost_body);
-  gtk_widget_set_hexpand (text, TRUE);
-  gtk_widget_set_valign (text, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (bar), text);
-
-  self->lost_cpu_button = gtk_button_new_with_mnemonic (_("Use _CPU"));
-  gtk_widget_set_tooltip_text (self->lost_cpu_button,
-                               _("Load the model again on the CPU for now; the preferences keep the GPU"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->lost_cpu_button), "win.reload-model");
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->lost_cpu_button), "b", TRUE);
-  gtk_box_append (GTK_BOX (buttons), self->lost_cpu_button);
-  gtk_widget_add_css_class (reload, "suggested-action");
-  gtk_widget_set_tooltip_text (reload, _("Load the model again with the same settings"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (reload), "win.reload-model");
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (reload), "b", FALSE);
-  gtk_box_append (GTK_BOX (buttons), reload);
-  gtk_widget_set_valign (buttons, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (bar), buttons);
-
-  gtk_revealer_set_transition_type (GTK_REVEALER (revealer), GTK_REVEALER_TRANSITION_TYPE_SLIDE_DOWN);
-  gtk_revealer_set_child (GTK_REVEALER (revealer), bar);
-  return revealer;
-}
-
 static void
 hearth_chat_view_init (HearthChatView *self)
 {
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *column = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *composer_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *composer_scroller = gtk_scrolled_window_new ();
-  GtkWidget *bottom_clamp = adw_clamp_new ();
-  GtkWidget *bottom = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  GtkEventController *keys;
-
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
-  self->lost_revealer = lost_bar_new (self);
-  gtk_box_append (GTK_BOX (self), self->lost_revealer);
-
-  self->scroller = gtk_scrolled_window_new ();
-  gtk_widget_set_vexpand (self->scroller, TRUE);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 800);
-  gtk_widget_set_margin_top (column, 18);
-  gtk_widget_set_margin_bottom (column, 18);
-  gtk_widget_set_margin_start (column, 12);
-  gtk_widget_set_margin_end (column, 12);
-  self->empty_label = gtk_label_new (NULL);
-  gtk_widget_add_css_class (self->empty_label, "dim-label");
-  gtk_widget_set_margin_top (self->empty_label, 48);
-  gtk_box_append (GTK_BOX (column), self->empty_label);
-  self->messages = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->messages), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Messages"), -1);
-  gtk_box_append (GTK_BOX (column), self->messages);
-  adw_clamp_set_child (ADW_CLAMP (clamp), column);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), clamp);
-  gtk_box_append (GTK_BOX (self), self->scroller);
-
-  self->composer = gtk_text_view_new ();
-  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (self->composer), GTK_WRAP_WORD_CHAR);
-  gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (self->composer), FALSE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->composer), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message"),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                  _("Enter sends, Shift+Enter starts a new line"), -1);
-  gtk_widget_add_css_class (composer_scroller, "composer");
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (composer_scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (composer_scroller), TRUE);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (composer_scroller), 160);
-  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (composer_scroller), 36);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (composer_scroller), self->composer);
-  gtk_widget_set_hexpand (composer_scroller, TRUE);
-  keys = gtk_event_controller_key_new ();
-  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
-  g_signal_connect (keys, "key-pressed", G_CALLBACK (composer_key_pressed), self);
-  gtk_widget_add_controller (self->composer, keys);
-  gtk_box_append (GTK_BOX (composer_box), composer_scroller);
-
-  self->send_stack = gtk_stack_new ();
-  gtk_widget_set_valign (self->send_stack, GTK_ALIGN_END);
-  self->send_button = gtk_button_new_from_icon_name ("go-up-symbolic");
-  gtk_widget_add_css_class (self->send_button, "suggested-action");
-  gtk_widget_add_css_class (self->send_button, "circular");
-  gtk_widget_set_tooltip_text (self->send_button, _("Send (Enter)"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->send_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Send"), -1);
-  g_signal_connect_swapped (self->send_button, "clicked", G_CALLBACK (send_message), self);
-  self->stop_button = gtk_button_new_from_icon_name ("media-playback-stop-symbolic");
-  gtk_widget_add_css_class (self->stop_button, "destructive-action");
-  gtk_widget_add_css_class (self->stop_button, "circular");
-  gtk_widget_set_tooltip_text (self->stop_button, _("Stop (Escape)"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->stop_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Stop"), -1);
-  g_signal_connect_swapped (self->stop_button, "clicked", G_CALLBACK (stop_clicked), self);
-  gtk_stack_add_child (GTK_STACK (self->send_stack), self->send_button);
-  gtk_stack_add_child (GTK_STACK (self->send_stack), self->stop_button);
-  gtk_box_append (GTK_BOX (composer_box), self->send_stack);
-
-  self->status_label = gtk_label_new (_("No model loaded"));
-  gtk_widget_add_css_class (self->status_label, "status-line");
-  gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->status_label), PANGO_ELLIPSIZE_END);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->status_label), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                  _("Model status"), -1);
-
-  gtk_widget_set_margin_start (bottom, 12);
-  gtk_widget_set_margin_end (bottom, 12);
-  gtk_widget_set_margin_bottom (bottom, 8);
-  gtk_widget_set_margin_top (bottom, 6);
-  gtk_box_append (GTK_BOX (bottom), composer_box);
-  gtk_box_append (GTK_BOX (bottom), self->status_label);
-  adw_clamp_set_maximum_size (ADW_CLAMP (bottom_clamp), 800);
-  adw_clamp_set_child (ADW_CLAMP (bottom_clamp), bottom);
-  gtk_box_append (GTK_BOX (self), bottom_clamp);
+  gtk_widget_init_template (GTK_WIDGET (self));
   update_controls (self);
 }
 

@@ -162,6 +162,7 @@ hearth_models_dialog_dispose (GObject *object)
   if (self->list != NULL)
     gtk_list_box_bind_model (self->list, NULL, NULL, NULL, NULL);
   g_clear_object (&self->runtime);
+  gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_MODELS_DIALOG);
   G_OBJECT_CLASS (hearth_models_dialog_parent_class)->dispose (object);
 }
 
@@ -169,44 +170,25 @@ static void
 hearth_models_dialog_class_init (HearthModelsDialogClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_models_dialog_dispose;
   signals[SIGNAL_LOAD_MODEL] = g_signal_new ("load-model", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                              0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_UNLOAD_MODEL] = g_signal_new ("unload-model", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                                0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  gtk_widget_class_add_binding_action (GTK_WIDGET_CLASS (klass), GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/hearth/Hearth/hearth-models-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, group);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, list);
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, toasts);
+  gtk_widget_class_bind_template_callback (widget_class, add_clicked);
 }
 
 static void
 hearth_models_dialog_init (HearthModelsDialog *self)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *header = adw_header_bar_new ();
-  GtkWidget *add = gtk_button_new_with_mnemonic (_("_Add Model…"));
-  GtkWidget *page = adw_preferences_page_new ();
-
-  gtk_window_set_title (GTK_WINDOW (self), _("Models"));
-  gtk_window_set_default_size (GTK_WINDOW (self), 560, 420);
-  gtk_window_set_modal (GTK_WINDOW (self), TRUE);
-  gtk_widget_add_css_class (add, "suggested-action");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (add), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Add model"), -1);
-  g_signal_connect_swapped (add, "clicked", G_CALLBACK (add_clicked), self);
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), add);
-  gtk_box_append (GTK_BOX (box), header);
-
-  self->group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (self->group, _("Your Models"));
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
-  adw_preferences_group_add (self->group, GTK_WIDGET (self->list));
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), self->group);
-  gtk_widget_set_vexpand (page, TRUE);
-  self->toasts = ADW_TOAST_OVERLAY (adw_toast_overlay_new ());
-  adw_toast_overlay_set_child (self->toasts, page);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->toasts));
-  adw_window_set_content (ADW_WINDOW (self), box);
+  gtk_widget_init_template (GTK_WIDGET (self));
 }
 
 HearthModelsDialog *
