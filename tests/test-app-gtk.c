@@ -1,15 +1,22 @@
-/* test-app-gtk.c: the GTK app's own non-widget part: Markdown as the message rows render it
+/* test-app-gtk.c: the GTK app's own parts: Markdown as the message rows render it, and the chat view following the thread model
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * What moved out of app/gtk into the GTK-free runtime (token batching, the
- * engine thread, threads of messages, model info) is tested in test-runtime.c.
+ * engine thread, threads of messages, model info, the list models) is
+ * tested in test-runtime.c. The chat view cases need a display (meson runs
+ * this under Xvfb).
  */
 #include "hearth-config.h"
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
+#include "hearth-application.h"
+#include "hearth-chat-view.h"
 #include "hearth-markdown.h"
+#include "hearth-message-row.h"
 #include "hearth-test.h"
 
 /* ---- Markdown (CommonMark + GFM, as the spec renders these) ---- */
@@ -133,6 +140,294 @@ START_TEST (test_markdown_unclosed)
 }
 END_TEST
 
+/* ---- the chat view over the thread model ---- */
+
+typedef struct
+{
+  char          *dir;
+  HearthStore   *store;
+  HearthRuntime *runtime;
+  GSettings     *settings;
+  GtkWidget     *window;
+  GtkWidget     *view;
+  gint64         conversation;
+} ViewFixture;
+
+static char *
+view_passphrase (gboolean creating,
+                 gpointer user_data)
+{
+  return g_strdup ("view test");
+}
+
+/* A conversation of @n messages, user and assistant in turn. */
+static gint64
+add_conversation (HearthStore *store,
+                  guint        n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthConversation) conv = hearth_store_create_conversation (store, "long", NULL, NULL, &error);
+  gint64 parent = 0;
+
+  hearth_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+      g_autoptr(HearthMessage) m = hearth_store_append_message (store, hearth_conversation_get_id (conv), parent,
+                                                                i % 2 ? HEARTH_MESSAGE_ROLE_ASSISTANT
+                                                                      : HEARTH_MESSAGE_ROLE_USER,
+                                                                text, NULL, &error);
+
+      hearth_assert_no_error (error);
+      parent = hearth_message_get_id (m);
+    }
+  return hearth_conversation_get_id (conv);
+}
+
+static void
+painted (GdkFrameClock *clock,
+         gboolean      *done)
+{
+  *done = TRUE;
+}
+
+/* Until a frame has been drawn (layout done), with a deadline. */
+static void
+next_frame (ViewFixture *f)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (f->window);
+  gboolean done = FALSE;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gulong id = g_signal_connect (clock, "after-paint", G_CALLBACK (painted), &done);
+
+  gtk_widget_queue_draw (f->window);
+  while (!done && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_signal_handler_disconnect (clock, id);
+  ck_assert_msg (done, "no frame was drawn in 10 s");
+  /* The idle scroll to the end runs after the frame. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+view_fixture_init (ViewFixture *f,
+                   guint        n_messages)
+{
+  HearthStoreParams p;
+  g_autoptr(GError) error = NULL;
+
+  gtk_init ();
+  adw_init ();
+  f->dir = g_dir_make_tmp ("hearth-view-XXXXXX", &error);
+  hearth_assert_no_error (error);
+  hearth_store_params_init (&p);
+  p.data_dir = f->dir;
+  p.key_source = HEARTH_STORE_KEY_PASSPHRASE;
+  p.passphrase_func = view_passphrase;
+  p.passphrase_iterations = 1000;
+  f->store = hearth_store_open (&p, &error);
+  hearth_assert_no_error (error);
+  f->conversation = add_conversation (f->store, n_messages);
+  f->runtime = hearth_runtime_new (f->store);
+  f->settings = g_settings_new (HEARTH_APP_ID);
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 800, 600);
+  f->view = hearth_chat_view_new ();
+  gtk_window_set_child (GTK_WINDOW (f->window), f->view);
+  hearth_chat_view_set_runtime (HEARTH_CHAT_VIEW (f->view), f->runtime, f->settings);
+  gtk_window_present (GTK_WINDOW (f->window));
+  next_frame (f);
+}
+
+static void
+view_fixture_clear (ViewFixture *f)
+{
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  hearth_runtime_shutdown (f->runtime);
+  g_clear_object (&f->runtime);
+  g_clear_object (&f->settings);
+  g_clear_object (&f->store);
+  hearth_test_rm_rf (f->dir);
+  g_free (f->dir);
+}
+
+static void
+collect_rows (GtkWidget *widget,
+              GPtrArray *rows)
+{
+  if (HEARTH_IS_MESSAGE_ROW (widget))
+    {
+      g_ptr_array_add (rows, widget);
+      return;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    collect_rows (c, rows);
+}
+
+/* The message rows on show, first first. */
+static GPtrArray *
+rows_of (ViewFixture *f)
+{
+  GPtrArray *rows = g_ptr_array_new ();
+
+  collect_rows (f->view, rows);
+  return rows;
+}
+
+/* The rows are the branch on show's last messages, in order, and rows
+ * marked before (kept) are still the same widgets where they should be. */
+static void
+assert_rows_are_thread_tail (ViewFixture *f,
+                             const char  *what)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) thread = hearth_store_get_thread (f->store, f->conversation, 0, &error);
+  g_autoptr(GPtrArray) rows = rows_of (f);
+
+  hearth_assert_no_error (error);
+  ck_assert_msg (rows->len > 0 && rows->len <= thread->len, "%s: %u rows for %u messages", what, rows->len,
+                 thread->len);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      HearthMessage *m = g_ptr_array_index (thread, thread->len - rows->len + i);
+
+      ck_assert_msg (hearth_message_row_get_message_id (g_ptr_array_index (rows, i)) == hearth_message_get_id (m),
+                     "%s: row %u of %u shows the wrong message", what, i, rows->len);
+    }
+}
+
+/* Marks every row; returns how many were not marked yet (built since). */
+static guint
+mark_rows (ViewFixture *f)
+{
+  g_autoptr(GPtrArray) rows = rows_of (f);
+  guint fresh = 0;
+
+  for (guint i = 0; i < rows->len; i++)
+    if (g_object_get_data (g_ptr_array_index (rows, i), "seen") == NULL)
+      {
+        g_object_set_data (g_ptr_array_index (rows, i), "seen", GINT_TO_POINTER (1));
+        fresh++;
+      }
+  return fresh;
+}
+
+static void
+scroll_to_top (ViewFixture *f)
+{
+  GtkAdjustment *adj = NULL;
+  g_autoptr(GPtrArray) rows = rows_of (f);
+  GtkWidget *w = g_ptr_array_index (rows, 0);
+
+  while (w != NULL && !GTK_IS_SCROLLED_WINDOW (w))
+    w = gtk_widget_get_parent (w);
+  ck_assert (w != NULL);
+  adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (w));
+  gtk_adjustment_set_value (adj, 0);
+  next_frame (f);
+  next_frame (f);
+}
+
+/* A long conversation opens with its last rows only; older rows are built
+ * a page at a time by scrolling up; no change rebuilds a row on show. */
+START_TEST (test_chat_view_pages)
+{
+  ViewFixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthMessage) extra = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  guint n_open, fresh, rounds = 0;
+
+  view_fixture_init (&f, 300);
+  g_autoptr(GPtrArray) none = rows_of (&f);
+  ck_assert_uint_eq (none->len, 0);
+
+  ck_assert (hearth_runtime_set_conversation_id (f.runtime, f.conversation, &error));
+  hearth_assert_no_error (error);
+  next_frame (&f);
+  assert_rows_are_thread_tail (&f, "opened");
+  n_open = mark_rows (&f);
+  ck_assert_msg (n_open > 0 && n_open < 300, "opening built %u rows of 300", n_open);
+
+  /* One more message: one more row, none rebuilt. */
+  extra = hearth_store_append_message (f.store, f.conversation, HEARTH_STORE_CURRENT_LEAF,
+                                       HEARTH_MESSAGE_ROLE_USER, "one more", NULL, &error);
+  hearth_assert_no_error (error);
+  next_frame (&f);
+  assert_rows_are_thread_tail (&f, "after a message");
+  ck_assert_uint_eq (mark_rows (&f), 1);
+
+  /* Scrolling up builds the older pages until the first message. */
+  do
+    {
+      scroll_to_top (&f);
+      assert_rows_are_thread_tail (&f, "after scrolling up");
+      fresh = mark_rows (&f);
+      rows = rows_of (&f);
+      ck_assert_msg (++rounds < 50, "scrolling up never reached the first message (%u rows)", rows->len);
+      if (rows->len < 301)
+        ck_assert_msg (fresh > 0, "scrolling up built nothing (%u rows)", rows->len);
+      g_clear_pointer (&rows, g_ptr_array_unref);
+    }
+  while (fresh > 0);
+  rows = rows_of (&f);
+  ck_assert_uint_eq (rows->len, 301);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  /* A new version of an early message replaces the rows from there on,
+   * and keeps those before. */
+  {
+    g_autoptr(GPtrArray) thread = hearth_store_get_thread (f.store, f.conversation, 0, &error);
+    g_autoptr(HearthMessage) edited = hearth_store_edit_message (f.store,
+                                                                 hearth_message_get_id (g_ptr_array_index (thread, 10)),
+                                                                 "message 10, again", &error);
+
+    hearth_assert_no_error (error);
+    next_frame (&f);
+    rows = rows_of (&f);
+    ck_assert_uint_eq (rows->len, 11);
+    assert_rows_are_thread_tail (&f, "after an edit");
+    ck_assert_uint_eq (mark_rows (&f), 1);
+  }
+  view_fixture_clear (&f);
+}
+END_TEST
+
+/* The reply in progress is a row of its own, replaced by the stored reply
+ * in place; regenerate moves along with the last reply. */
+START_TEST (test_chat_view_switch)
+{
+  ViewFixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  gint64 other;
+
+  view_fixture_init (&f, 3);
+  other = add_conversation (f.store, 5);
+  ck_assert (hearth_runtime_set_conversation_id (f.runtime, f.conversation, &error));
+  next_frame (&f);
+  rows = rows_of (&f);
+  ck_assert_uint_eq (rows->len, 3);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  mark_rows (&f);
+
+  /* Another conversation: all rows are new. */
+  ck_assert (hearth_runtime_set_conversation_id (f.runtime, other, &error));
+  next_frame (&f);
+  f.conversation = other;
+  assert_rows_are_thread_tail (&f, "other conversation");
+  ck_assert_uint_eq (mark_rows (&f), 5);
+
+  /* A new chat: no rows. */
+  ck_assert (hearth_runtime_set_conversation_id (f.runtime, 0, &error));
+  next_frame (&f);
+  rows = rows_of (&f);
+  ck_assert_uint_eq (rows->len, 0);
+  view_fixture_clear (&f);
+}
+END_TEST
+
 static Suite *
 app_gtk_suite (void)
 {
@@ -143,6 +438,12 @@ app_gtk_suite (void)
   tcase_add_test (tc, test_markdown_plain);
   tcase_add_test (tc, test_markdown_bad_utf8);
   tcase_add_test (tc, test_markdown_unclosed);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("chat-view");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_chat_view_pages);
+  tcase_add_test (tc, test_chat_view_switch);
   suite_add_tcase (s, tc);
   return s;
 }
