@@ -340,8 +340,9 @@ START_TEST (test_chat_view_pages)
   guint n_open, fresh, rounds = 0;
 
   view_fixture_init (&f, 300);
-  g_autoptr(GPtrArray) none = rows_of (&f);
-  ck_assert_uint_eq (none->len, 0);
+  rows = rows_of (&f);
+  ck_assert_uint_eq (rows->len, 0);
+  g_clear_pointer (&rows, g_ptr_array_unref);
 
   ck_assert (hearth_runtime_set_conversation_id (f.runtime, f.conversation, &error));
   hearth_assert_no_error (error);
@@ -384,6 +385,7 @@ START_TEST (test_chat_view_pages)
                                                                  "message 10, again", &error);
 
     hearth_assert_no_error (error);
+    ck_assert (edited != NULL);
     next_frame (&f);
     rows = rows_of (&f);
     ck_assert_uint_eq (rows->len, 11);
