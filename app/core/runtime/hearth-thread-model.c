@@ -122,8 +122,9 @@ take_items (HearthThreadModel *self,
          same_item (g_ptr_array_index (items, old_len - 1 - tail),
                     g_ptr_array_index (fresh, new_len - 1 - tail)))
     tail++;
+  /* (An empty array's pdata may be NULL: no offset from it.) */
   hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), head, old_len - head - tail,
-                             fresh->pdata + head, new_len - head - tail);
+                             new_len > head + tail ? fresh->pdata + head : NULL, new_len - head - tail);
   g_ptr_array_unref (fresh);
 }
 
