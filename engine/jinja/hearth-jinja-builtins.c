@@ -1081,131 +1081,362 @@ jinja_call_function (JinjaRender     *r,
 
 /* ---- tests ---- */
 
-/* The tests by name, sorted for bsearch: a template's tests are looked up
- * once, when it is parsed, and the node keeps the index. */
-typedef enum
+/* A test: sets *out and gives TRUE, or fails the render and gives FALSE. */
+typedef gboolean (*JinjaTestFunc) (JinjaRender     *r,
+                                   Node            *at,
+                                   HearthJsonValue *v,
+                                   JinjaArgs       *a,
+                                   gboolean        *out);
+
+/* The comparisons ("eq", "==", "lessthan"...) differ only by operator and by
+ * the name their error quotes, so they have no function of their own: @func
+ * is NULL and @op says which comparison the test makes. */
+typedef struct
 {
-  TEST_SYM_NE,
-  TEST_SYM_LT,
-  TEST_SYM_LE,
-  TEST_SYM_EQ,
-  TEST_SYM_GT,
-  TEST_SYM_GE,
-  TEST_BOOLEAN,
-  TEST_CALLABLE,
-  TEST_DEFINED,
-  TEST_DIVISIBLEBY,
-  TEST_EQ,
-  TEST_EQUALTO,
-  TEST_ESCAPED,
-  TEST_EVEN,
-  TEST_FALSE,
-  TEST_FLOAT,
-  TEST_GE,
-  TEST_GREATERTHAN,
-  TEST_GT,
-  TEST_IN,
-  TEST_INTEGER,
-  TEST_ITERABLE,
-  TEST_LE,
-  TEST_LESSTHAN,
-  TEST_LOWER,
-  TEST_LT,
-  TEST_MAPPING,
-  TEST_NE,
-  TEST_NONE,
-  TEST_NUMBER,
-  TEST_ODD,
-  TEST_SAMEAS,
-  TEST_SEQUENCE,
-  TEST_STRING,
-  TEST_TRUE,
-  TEST_UNDEFINED,
-  TEST_UPPER,
-  N_TESTS
-} JinjaTest;
+  const char   *name;
+  JinjaTestFunc func;
+  OpKind        op;
+} JinjaTestEntry;
 
-static const char *const test_names[N_TESTS] = {
-  [TEST_SYM_NE] = "!=",
-  [TEST_SYM_LT] = "<",
-  [TEST_SYM_LE] = "<=",
-  [TEST_SYM_EQ] = "==",
-  [TEST_SYM_GT] = ">",
-  [TEST_SYM_GE] = ">=",
-  [TEST_BOOLEAN] = "boolean",
-  [TEST_CALLABLE] = "callable",
-  [TEST_DEFINED] = "defined",
-  [TEST_DIVISIBLEBY] = "divisibleby",
-  [TEST_EQ] = "eq",
-  [TEST_EQUALTO] = "equalto",
-  [TEST_ESCAPED] = "escaped",
-  [TEST_EVEN] = "even",
-  [TEST_FALSE] = "false",
-  [TEST_FLOAT] = "float",
-  [TEST_GE] = "ge",
-  [TEST_GREATERTHAN] = "greaterthan",
-  [TEST_GT] = "gt",
-  [TEST_IN] = "in",
-  [TEST_INTEGER] = "integer",
-  [TEST_ITERABLE] = "iterable",
-  [TEST_LE] = "le",
-  [TEST_LESSTHAN] = "lessthan",
-  [TEST_LOWER] = "lower",
-  [TEST_LT] = "lt",
-  [TEST_MAPPING] = "mapping",
-  [TEST_NE] = "ne",
-  [TEST_NONE] = "none",
-  [TEST_NUMBER] = "number",
-  [TEST_ODD] = "odd",
-  [TEST_SAMEAS] = "sameas",
-  [TEST_SEQUENCE] = "sequence",
-  [TEST_STRING] = "string",
-  [TEST_TRUE] = "true",
-  [TEST_UNDEFINED] = "undefined",
-  [TEST_UPPER] = "upper",
-};
-
-static int
-compare_name (const void *key,
-              const void *entry)
-{
-  return strcmp (*(const char *const *) key, *(const char *const *) entry);
-}
-
-/* The index of @name in @names (sorted, @n of them), or -1. */
-static int
-lookup_name (const char        *name,
-             const char *const *names,
-             gsize              n)
-{
-  const char *const *found = bsearch (&name, names, n, sizeof *names, compare_name);
-
-  return found != NULL ? (int) (found - names) : -1;
-}
-
-int
-jinja_test_lookup (const char *name)
-{
-  return lookup_name (name, test_names, N_TESTS);
-}
-
-/* The comparison a test of that name makes ("eq", "==", "lessthan"...). */
 static gboolean
-test_comparison (JinjaTest  test,
-                 OpKind    *op)
+test_defined (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *v,
+              JinjaArgs       *a,
+              gboolean        *out)
 {
-  switch (test)
-    {
-    case TEST_EQ: case TEST_EQUALTO: case TEST_SYM_EQ: *op = OP_EQ; return TRUE;
-    case TEST_NE: case TEST_SYM_NE: *op = OP_NE; return TRUE;
-    case TEST_LT: case TEST_SYM_LT: case TEST_LESSTHAN: *op = OP_LT; return TRUE;
-    case TEST_LE: case TEST_SYM_LE: *op = OP_LE; return TRUE;
-    case TEST_GT: case TEST_SYM_GT: case TEST_GREATERTHAN: *op = OP_GT; return TRUE;
-    case TEST_GE: case TEST_SYM_GE: *op = OP_GE; return TRUE;
-    case TEST_IN: *op = OP_IN; return TRUE;
-    default: return FALSE;
-    }
+  *out = v->type != HEARTH_JSON_X_UNDEFINED;
+  return TRUE;
 }
+
+static gboolean
+test_undefined (JinjaRender     *r,
+                Node            *at,
+                HearthJsonValue *v,
+                JinjaArgs       *a,
+                gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_X_UNDEFINED;
+  return TRUE;
+}
+
+static gboolean
+test_none (JinjaRender     *r,
+           Node            *at,
+           HearthJsonValue *v,
+           JinjaArgs       *a,
+           gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_NULL;
+  return TRUE;
+}
+
+static gboolean
+test_string (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *v,
+             JinjaArgs       *a,
+             gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_STRING;
+  return TRUE;
+}
+
+static gboolean
+test_mapping (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *v,
+              JinjaArgs       *a,
+              gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_OBJECT;
+  return TRUE;
+}
+
+static gboolean
+test_iterable (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *v,
+               JinjaArgs       *a,
+               gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_STRING || jv_is_seq (v) || jv_is_map (v) || v->type == HEARTH_JSON_X_UNDEFINED;
+  return TRUE;
+}
+
+static gboolean
+test_sequence (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *v,
+               JinjaArgs       *a,
+               gboolean        *out)
+{
+  guint8 t = v->type;
+
+  *out = t == HEARTH_JSON_STRING || t == HEARTH_JSON_ARRAY || t == HEARTH_JSON_X_TUPLE ||
+         t == HEARTH_JSON_OBJECT || t == HEARTH_JSON_X_UNDEFINED;
+  return TRUE;
+}
+
+static gboolean
+test_number (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *v,
+             JinjaArgs       *a,
+             gboolean        *out)
+{
+  *out = jv_is_number (v);
+  return TRUE;
+}
+
+static gboolean
+test_integer (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *v,
+              JinjaArgs       *a,
+              gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_INT;
+  return TRUE;
+}
+
+static gboolean
+test_float (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *v,
+            JinjaArgs       *a,
+            gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_DOUBLE;
+  return TRUE;
+}
+
+static gboolean
+test_boolean (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *v,
+              JinjaArgs       *a,
+              gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_BOOLEAN;
+  return TRUE;
+}
+
+static gboolean
+test_true (JinjaRender     *r,
+           Node            *at,
+           HearthJsonValue *v,
+           JinjaArgs       *a,
+           gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_BOOLEAN && v->u.b;
+  return TRUE;
+}
+
+static gboolean
+test_false (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *v,
+            JinjaArgs       *a,
+            gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_BOOLEAN && !v->u.b;
+  return TRUE;
+}
+
+static gboolean
+test_callable (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *v,
+               JinjaArgs       *a,
+               gboolean        *out)
+{
+  *out = v->type == HEARTH_JSON_X_MACRO || v->type == HEARTH_JSON_X_FUNCTION;
+  return TRUE;
+}
+
+/* lower, upper: whether changing the case of @v's text leaves it as it is */
+static gboolean
+case_unchanged (HearthJsonValue *v,
+                gboolean         lower)
+{
+  g_autofree char *s = jv_to_str (v, NULL);
+  g_autofree char *c = lower ? g_utf8_strdown (s, -1) : g_utf8_strup (s, -1);
+
+  return strcmp (s, c) == 0;
+}
+
+static gboolean
+test_lower (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *v,
+            JinjaArgs       *a,
+            gboolean        *out)
+{
+  *out = case_unchanged (v, TRUE);
+  return TRUE;
+}
+
+static gboolean
+test_upper (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *v,
+            JinjaArgs       *a,
+            gboolean        *out)
+{
+  *out = case_unchanged (v, FALSE);
+  return TRUE;
+}
+
+/* Nothing is Markup until it is output, so no value is escaped yet. */
+static gboolean
+test_escaped (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *v,
+              JinjaArgs       *a,
+              gboolean        *out)
+{
+  *out = FALSE;
+  return TRUE;
+}
+
+/* even, odd, divisibleby: whether @v divides by the first argument of
+ * @divisor_args, or by 2 where @divisor_args is NULL */
+static gboolean
+divides (JinjaRender     *r,
+         Node            *at,
+         HearthJsonValue *v,
+         JinjaArgs       *divisor_args,
+         gboolean        *out)
+{
+  gint64 d = 2;
+
+  if (!want_int (r, at, v, "tested value"))
+    return FALSE;
+  if (divisor_args != NULL)
+    {
+      HearthJsonValue *a0 = arg (divisor_args, 0, NULL);
+      if (!want_int (r, at, a0, "divisor"))
+        return FALSE;
+      d = jv_as_int (a0);
+      if (d == 0)
+        return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE,
+                           "ZeroDivisionError: integer division or modulo by zero");
+    }
+  /* G_MININT64 % -1 overflows, and every integer divides by -1 */
+  *out = d == -1 || jv_as_int (v) % d == 0;
+  return TRUE;
+}
+
+static gboolean
+test_even (JinjaRender     *r,
+           Node            *at,
+           HearthJsonValue *v,
+           JinjaArgs       *a,
+           gboolean        *out)
+{
+  return divides (r, at, v, NULL, out);
+}
+
+static gboolean
+test_odd (JinjaRender     *r,
+          Node            *at,
+          HearthJsonValue *v,
+          JinjaArgs       *a,
+          gboolean        *out)
+{
+  gboolean even;
+
+  if (!divides (r, at, v, NULL, &even))
+    return FALSE;
+  *out = !even;
+  return TRUE;
+}
+
+static gboolean
+test_divisibleby (JinjaRender     *r,
+                  Node            *at,
+                  HearthJsonValue *v,
+                  JinjaArgs       *a,
+                  gboolean        *out)
+{
+  return divides (r, at, v, a, out);
+}
+
+static gboolean
+test_sameas (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *v,
+             JinjaArgs       *a,
+             gboolean        *out)
+{
+  HearthJsonValue *a0 = arg (a, 0, NULL);
+  guint8 t = v->type;
+
+  if (a0 == NULL)
+    return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: sameas needs an argument");
+  *out = v == a0 || ((t == HEARTH_JSON_NULL || t == HEARTH_JSON_BOOLEAN) && t == a0->type &&
+                     (t == HEARTH_JSON_NULL || v->u.b == a0->u.b));
+  return TRUE;
+}
+
+static gboolean
+test_compare (JinjaRender          *r,
+              Node                 *at,
+              const JinjaTestEntry *test,
+              HearthJsonValue      *v,
+              JinjaArgs            *a,
+              gboolean             *out)
+{
+  HearthJsonValue *a0 = arg (a, 0, NULL);
+
+  if (a0 == NULL)
+    return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: test '%s' needs an argument",
+                       test->name);
+  return r->eval->compare (r, at, test->op, v, a0, out);
+}
+
+/* The tests by name, sorted for bsearch: a template's tests are looked up
+ * once, when it is parsed, and the node keeps the index into this table. */
+static const JinjaTestEntry tests[] = {
+  { "!=", .op = OP_NE },
+  { "<", .op = OP_LT },
+  { "<=", .op = OP_LE },
+  { "==", .op = OP_EQ },
+  { ">", .op = OP_GT },
+  { ">=", .op = OP_GE },
+  { "boolean", test_boolean },
+  { "callable", test_callable },
+  { "defined", test_defined },
+  { "divisibleby", test_divisibleby },
+  { "eq", .op = OP_EQ },
+  { "equalto", .op = OP_EQ },
+  { "escaped", test_escaped },
+  { "even", test_even },
+  { "false", test_false },
+  { "float", test_float },
+  { "ge", .op = OP_GE },
+  { "greaterthan", .op = OP_GT },
+  { "gt", .op = OP_GT },
+  { "in", .op = OP_IN },
+  { "integer", test_integer },
+  { "iterable", test_iterable },
+  { "le", .op = OP_LE },
+  { "lessthan", .op = OP_LT },
+  { "lower", test_lower },
+  { "lt", .op = OP_LT },
+  { "mapping", test_mapping },
+  { "ne", .op = OP_NE },
+  { "none", test_none },
+  { "number", test_number },
+  { "odd", test_odd },
+  { "sameas", test_sameas },
+  { "sequence", test_sequence },
+  { "string", test_string },
+  { "true", test_true },
+  { "undefined", test_undefined },
+  { "upper", test_upper },
+};
 
 gboolean
 jinja_apply_test (JinjaRender     *r,
@@ -1215,183 +1446,16 @@ jinja_apply_test (JinjaRender     *r,
                   JinjaArgs       *a,
                   gboolean        *out)
 {
-  HearthJsonValue *a0 = arg (a, 0, NULL);
-  guint8 t = v->type;
-  OpKind op;
+  const JinjaTestEntry *entry;
 
-  if (test == TEST_DEFINED)
-    *out = t != HEARTH_JSON_X_UNDEFINED;
-  else if (test == TEST_UNDEFINED)
-    *out = t == HEARTH_JSON_X_UNDEFINED;
-  else if (test == TEST_NONE)
-    *out = t == HEARTH_JSON_NULL;
-  else if (test == TEST_STRING)
-    *out = t == HEARTH_JSON_STRING;
-  else if (test == TEST_MAPPING)
-    *out = t == HEARTH_JSON_OBJECT;
-  else if (test == TEST_ITERABLE)
-    *out = t == HEARTH_JSON_STRING || jv_is_seq (v) || jv_is_map (v) || t == HEARTH_JSON_X_UNDEFINED;
-  else if (test == TEST_SEQUENCE)
-    *out = t == HEARTH_JSON_STRING || t == HEARTH_JSON_ARRAY || t == HEARTH_JSON_X_TUPLE ||
-           t == HEARTH_JSON_OBJECT || t == HEARTH_JSON_X_UNDEFINED;
-  else if (test == TEST_NUMBER)
-    *out = jv_is_number (v);
-  else if (test == TEST_INTEGER)
-    *out = t == HEARTH_JSON_INT;
-  else if (test == TEST_FLOAT)
-    *out = t == HEARTH_JSON_DOUBLE;
-  else if (test == TEST_BOOLEAN)
-    *out = t == HEARTH_JSON_BOOLEAN;
-  else if (test == TEST_TRUE)
-    *out = t == HEARTH_JSON_BOOLEAN && v->u.b;
-  else if (test == TEST_FALSE)
-    *out = t == HEARTH_JSON_BOOLEAN && !v->u.b;
-  else if (test == TEST_CALLABLE)
-    *out = t == HEARTH_JSON_X_MACRO || t == HEARTH_JSON_X_FUNCTION;
-  else if (test == TEST_LOWER || test == TEST_UPPER)
-    {
-      g_autofree char *s = jv_to_str (v, NULL);
-      g_autofree char *c = test == TEST_LOWER ? g_utf8_strdown (s, -1) : g_utf8_strup (s, -1);
-      *out = strcmp (s, c) == 0;
-    }
-  else if (test == TEST_ESCAPED)
-    *out = FALSE;
-  else if (test == TEST_ODD || test == TEST_EVEN || test == TEST_DIVISIBLEBY)
-    {
-      gint64 d = test == TEST_DIVISIBLEBY ? 0 : 2;
-      if (!want_int (r, at, v, "tested value"))
-        return FALSE;
-      if (test == TEST_DIVISIBLEBY)
-        {
-          if (!want_int (r, at, a0, "divisor"))
-            return FALSE;
-          d = jv_as_int (a0);
-          if (d == 0)
-            return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE,
-                               "ZeroDivisionError: integer division or modulo by zero");
-        }
-      {
-        gint64 m = d == -1 ? 0 : jv_as_int (v) % d;
-        *out = test == TEST_ODD ? m != 0 : m == 0;
-      }
-    }
-  else if (test == TEST_SAMEAS)
-    {
-      if (a0 == NULL)
-        return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: sameas needs an argument");
-      *out = v == a0 || ((t == HEARTH_JSON_NULL || t == HEARTH_JSON_BOOLEAN) && t == a0->type &&
-                         (t == HEARTH_JSON_NULL || v->u.b == a0->u.b));
-    }
-  else if (test_comparison (test, &op))
-    {
-      if (a0 == NULL)
-        return jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: test '%s' needs an argument",
-                           test_names[test]);
-      return r->eval->compare (r, at, op, v, a0, out);
-    }
-  else
-    g_return_val_if_reached (FALSE);
-  return TRUE;
+  g_return_val_if_fail (test >= 0 && (gsize) test < G_N_ELEMENTS (tests), FALSE);
+  entry = &tests[test];
+  if (entry->func == NULL)
+    return test_compare (r, at, entry, v, a, out);
+  return entry->func (r, at, v, a, out);
 }
 
 /* ---- filters ---- */
-
-/* The filters by name, sorted for bsearch: a template's filters are looked
- * up once, when it is parsed, and the node keeps the index, so applying one
- * compares integers rather than strings. */
-typedef enum
-{
-  FILTER_ABS,
-  FILTER_ATTR,
-  FILTER_CAPITALIZE,
-  FILTER_COUNT,
-  FILTER_D,
-  FILTER_DEFAULT,
-  FILTER_DICTSORT,
-  FILTER_E,
-  FILTER_ESCAPE,
-  FILTER_FIRST,
-  FILTER_FLOAT,
-  FILTER_FORMAT,
-  FILTER_INDENT,
-  FILTER_INT,
-  FILTER_ITEMS,
-  FILTER_JOIN,
-  FILTER_LAST,
-  FILTER_LENGTH,
-  FILTER_LIST,
-  FILTER_LOWER,
-  FILTER_MAP,
-  FILTER_MAX,
-  FILTER_MIN,
-  FILTER_REJECT,
-  FILTER_REJECTATTR,
-  FILTER_REPLACE,
-  FILTER_REVERSE,
-  FILTER_ROUND,
-  FILTER_SAFE,
-  FILTER_SELECT,
-  FILTER_SELECTATTR,
-  FILTER_SORT,
-  FILTER_STRING,
-  FILTER_SUM,
-  FILTER_TITLE,
-  FILTER_TOJSON,
-  FILTER_TRIM,
-  FILTER_UNIQUE,
-  FILTER_UPPER,
-  FILTER_WORDCOUNT,
-  N_FILTERS
-} JinjaFilter;
-
-static const char *const filter_names[N_FILTERS] = {
-  [FILTER_ABS] = "abs",
-  [FILTER_ATTR] = "attr",
-  [FILTER_CAPITALIZE] = "capitalize",
-  [FILTER_COUNT] = "count",
-  [FILTER_D] = "d",
-  [FILTER_DEFAULT] = "default",
-  [FILTER_DICTSORT] = "dictsort",
-  [FILTER_E] = "e",
-  [FILTER_ESCAPE] = "escape",
-  [FILTER_FIRST] = "first",
-  [FILTER_FLOAT] = "float",
-  [FILTER_FORMAT] = "format",
-  [FILTER_INDENT] = "indent",
-  [FILTER_INT] = "int",
-  [FILTER_ITEMS] = "items",
-  [FILTER_JOIN] = "join",
-  [FILTER_LAST] = "last",
-  [FILTER_LENGTH] = "length",
-  [FILTER_LIST] = "list",
-  [FILTER_LOWER] = "lower",
-  [FILTER_MAP] = "map",
-  [FILTER_MAX] = "max",
-  [FILTER_MIN] = "min",
-  [FILTER_REJECT] = "reject",
-  [FILTER_REJECTATTR] = "rejectattr",
-  [FILTER_REPLACE] = "replace",
-  [FILTER_REVERSE] = "reverse",
-  [FILTER_ROUND] = "round",
-  [FILTER_SAFE] = "safe",
-  [FILTER_SELECT] = "select",
-  [FILTER_SELECTATTR] = "selectattr",
-  [FILTER_SORT] = "sort",
-  [FILTER_STRING] = "string",
-  [FILTER_SUM] = "sum",
-  [FILTER_TITLE] = "title",
-  [FILTER_TOJSON] = "tojson",
-  [FILTER_TRIM] = "trim",
-  [FILTER_UNIQUE] = "unique",
-  [FILTER_UPPER] = "upper",
-  [FILTER_WORDCOUNT] = "wordcount",
-};
-
-int
-jinja_filter_lookup (const char *name)
-{
-  return lookup_name (name, filter_names, N_FILTERS);
-}
 
 /* item.a.b as Jinja's attribute paths look it up (keys first, digits as indices) */
 static HearthJsonValue *
@@ -1429,12 +1493,12 @@ get_path (JinjaRender     *r,
 /* select/reject and their attr forms: @attr_form takes the attribute as
  * the first argument; the test name follows, then its arguments. */
 static HearthJsonValue *
-filter_select (JinjaRender     *r,
-               Node            *at,
-               HearthJsonValue *input,
-               JinjaArgs       *a,
-               gboolean         attr_form,
-               gboolean         keep_if)
+select_or_reject (JinjaRender     *r,
+                  Node            *at,
+                  HearthJsonValue *input,
+                  JinjaArgs       *a,
+                  gboolean         attr_form,
+                  gboolean         keep_if)
 {
   /* Jinja2 skips a falsy input (none included) instead of iterating it */
   g_autoptr(GPtrArray) items = jv_truthy (input) ? r->eval->iterate (r, at, input)
@@ -1781,11 +1845,11 @@ filter_round (JinjaRender     *r,
 }
 
 static HearthJsonValue *
-filter_minmax (JinjaRender     *r,
-               Node            *at,
-               HearthJsonValue *input,
-               JinjaArgs       *a,
-               gboolean         want_max)
+min_or_max (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *input,
+            JinjaArgs       *a,
+            gboolean         want_max)
 {
   g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
   SortCtx c = { 0 };
@@ -1817,6 +1881,608 @@ filter_minmax (JinjaRender     *r,
   return hearth_json_value_ref (best);
 }
 
+static HearthJsonValue *
+filter_select (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *input,
+               JinjaArgs       *a)
+{
+  return select_or_reject (r, at, input, a, FALSE, TRUE);
+}
+
+static HearthJsonValue *
+filter_reject (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *input,
+               JinjaArgs       *a)
+{
+  return select_or_reject (r, at, input, a, FALSE, FALSE);
+}
+
+static HearthJsonValue *
+filter_selectattr (JinjaRender     *r,
+                   Node            *at,
+                   HearthJsonValue *input,
+                   JinjaArgs       *a)
+{
+  return select_or_reject (r, at, input, a, TRUE, TRUE);
+}
+
+static HearthJsonValue *
+filter_rejectattr (JinjaRender     *r,
+                   Node            *at,
+                   HearthJsonValue *input,
+                   JinjaArgs       *a)
+{
+  return select_or_reject (r, at, input, a, TRUE, FALSE);
+}
+
+static HearthJsonValue *
+filter_max (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *input,
+            JinjaArgs       *a)
+{
+  return min_or_max (r, at, input, a, TRUE);
+}
+
+static HearthJsonValue *
+filter_min (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *input,
+            JinjaArgs       *a)
+{
+  return min_or_max (r, at, input, a, FALSE);
+}
+
+/* default, d */
+static HearthJsonValue *
+filter_default (JinjaRender     *r,
+                Node            *at,
+                HearthJsonValue *input,
+                JinjaArgs       *a)
+{
+  HearthJsonValue *fallback = arg (a, 0, "default_value");
+  gboolean boolean = arg_bool (a, 1, "boolean", FALSE);
+
+  if (input->type == HEARTH_JSON_X_UNDEFINED || (boolean && !jv_truthy (input)))
+    return fallback ? hearth_json_value_ref (fallback) : hearth_json_new_string ("", 0);
+  return hearth_json_value_ref (input);
+}
+
+static HearthJsonValue *
+filter_safe (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *input,
+             JinjaArgs       *a)
+{
+  HearthJsonValue *str = jv_str_value (input);
+  HearthJsonValue *res;
+
+  if (str->u.str.markup)
+    return str;
+  res = hearth_json_new_string (str->u.str.data, (gssize) str->u.str.len);
+  res->u.str.markup = TRUE;
+  hearth_json_value_unref (str);
+  return res;
+}
+
+/* escape, e */
+static HearthJsonValue *
+filter_escape (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *input,
+               JinjaArgs       *a)
+{
+  return jv_html_escape (input);
+}
+
+static HearthJsonValue *
+filter_attr (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *input,
+             JinjaArgs       *a)
+{
+  HearthJsonValue *name = arg (a, 0, NULL);
+
+  if (!want_string (r, at, name, "attribute name"))
+    return NULL;
+  return r->eval->getattr (r, at, input, name->u.str.data);
+}
+
+static HearthJsonValue *
+filter_format (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *input,
+               JinjaArgs       *a)
+{
+  /* "fmt"|format(args...) is fmt % (args...) */
+  g_autoptr(HearthJsonValue) fmt = jv_str_value (input);
+  g_autoptr(HearthJsonValue) tuple = jv_seq_from_items (HEARTH_JSON_X_TUPLE, a->args);
+
+  return jinja_percent_format (r, at, fmt, tuple);
+}
+
+/* length, count */
+static HearthJsonValue *
+filter_length (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *input,
+               JinjaArgs       *a)
+{
+  switch (input->type)
+    {
+    case HEARTH_JSON_STRING:
+      return hearth_json_new_int ((gint64) hearth_json_string_n_chars (input));
+    case HEARTH_JSON_ARRAY:
+    case HEARTH_JSON_X_TUPLE:
+      return hearth_json_new_int (input->u.arr.n);
+    case HEARTH_JSON_OBJECT:
+    case HEARTH_JSON_X_NAMESPACE:
+      return hearth_json_new_int (input->u.obj.n);
+    case HEARTH_JSON_X_UNDEFINED:
+      return hearth_json_new_int (0);
+    default:
+      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: object of type '%s' has no len()",
+                  hearth_json_type_name (input));
+      return NULL;
+    }
+}
+
+static HearthJsonValue *
+filter_items (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *input,
+              JinjaArgs       *a)
+{
+  HearthJsonValue *pairs;
+
+  if (input->type == HEARTH_JSON_X_UNDEFINED)
+    return jv_seq_new (HEARTH_JSON_X_GENERATOR, 0);
+  if (!jv_is_map (input))
+    {
+      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: Can only get item pairs from a mapping.");
+      return NULL;
+    }
+  pairs = dict_items (input);
+  pairs->type = HEARTH_JSON_X_GENERATOR;
+  return pairs;
+}
+
+static HearthJsonValue *
+filter_dictsort (JinjaRender     *r,
+                 Node            *at,
+                 HearthJsonValue *input,
+                 JinjaArgs       *a)
+{
+  SortCtx c = { 0 };
+  HearthJsonValue *by = arg (a, 1, "by");
+  g_autoptr(HearthJsonValue) pairs = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+
+  if (!jv_is_map (input))
+    {
+      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: dictsort needs a mapping");
+      return NULL;
+    }
+  pairs = dict_items (input);
+  items = r->eval->iterate (r, at, pairs);
+  c.case_sensitive = arg_bool (a, 0, "case_sensitive", FALSE);
+  c.by_value = by != NULL && by->type == HEARTH_JSON_STRING && strcmp (by->u.str.data, "value") == 0;
+  c.reverse = arg_bool (a, 2, "reverse", FALSE);
+  c.pairs = TRUE;
+  return sorted_list (r, at, items, &c);
+}
+
+static HearthJsonValue *
+filter_list (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *input,
+             JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
+
+  return items ? jv_seq_from_items (HEARTH_JSON_ARRAY, items) : NULL;
+}
+
+static HearthJsonValue *
+filter_first (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *input,
+              JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
+
+  if (items == NULL)
+    return NULL;
+  return items->len ? hearth_json_value_ref (g_ptr_array_index (items, 0))
+                    : jv_undefined ("No first item, sequence was empty.");
+}
+
+static HearthJsonValue *
+filter_last (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *input,
+             JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
+
+  if (items == NULL)
+    return NULL;
+  return items->len ? hearth_json_value_ref (g_ptr_array_index (items, items->len - 1))
+                    : jv_undefined ("No last item, sequence was empty.");
+}
+
+static HearthJsonValue *
+filter_reverse (JinjaRender     *r,
+                Node            *at,
+                HearthJsonValue *input,
+                JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  HearthJsonValue *res;
+
+  if (input->type == HEARTH_JSON_STRING)
+    {
+      char *rev = g_utf8_strreverse (input->u.str.data, (gssize) input->u.str.len);
+      return hearth_json_new_string_take (rev, input->u.str.len);
+    }
+  items = r->eval->iterate (r, at, input);
+  if (items == NULL)
+    return NULL;
+  res = jv_seq_new (HEARTH_JSON_X_GENERATOR, items->len);
+  for (guint i = items->len; i > 0; i--)
+    jv_seq_append (res, hearth_json_value_ref (g_ptr_array_index (items, i - 1)));
+  return res;
+}
+
+static HearthJsonValue *
+filter_join (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *input,
+             JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
+  HearthJsonValue *sep = arg (a, 0, "d");
+  HearthJsonValue *attr = arg (a, 1, "attribute");
+  g_autofree char *sep_s = NULL;
+  gsize sep_len = 0;
+
+  if (items == NULL)
+    return NULL;
+  if (attr != NULL)
+    for (guint i = 0; i < items->len; i++)
+      {
+        HearthJsonValue *v = get_path (r, at, g_ptr_array_index (items, i), attr);
+        if (v == NULL)
+          return NULL;
+        {
+          HearthJsonValue *replaced = g_ptr_array_index (items, i);
+          g_ptr_array_index (items, i) = v;
+          hearth_json_value_unref (replaced);
+        }
+      }
+  sep_s = sep ? jv_to_str (sep, &sep_len) : g_strdup ("");
+  return str_join (r, at, sep_s, sep_len, items, FALSE);
+}
+
+static HearthJsonValue *
+filter_sort (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *input,
+             JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
+  SortCtx c = { 0 };
+
+  if (items == NULL)
+    return NULL;
+  c.reverse = arg_bool (a, 0, "reverse", FALSE);
+  c.case_sensitive = arg_bool (a, 1, "case_sensitive", FALSE);
+  c.attr = arg (a, 2, "attribute");
+  return sorted_list (r, at, items, &c);
+}
+
+static HearthJsonValue *
+filter_sum (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *input,
+            JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
+  HearthJsonValue *attr = arg (a, 0, "attribute");
+  HearthJsonValue *start = arg (a, 1, "start");
+  g_autoptr(HearthJsonValue) acc = NULL;
+
+  if (items == NULL)
+    return NULL;
+  acc = start ? hearth_json_value_ref (start) : hearth_json_new_int (0);
+  for (guint i = 0; i < items->len; i++)
+    {
+      g_autoptr(HearthJsonValue) v = attr ? get_path (r, at, g_ptr_array_index (items, i), attr)
+                                          : hearth_json_value_ref (g_ptr_array_index (items, i));
+      HearthJsonValue *next;
+      if (v == NULL)
+        return NULL;
+      next = r->eval->binop (r, at, OP_ADD, acc, v);
+      if (next == NULL)
+        return NULL;
+      hearth_json_value_unref (acc);
+      acc = next;
+    }
+  return g_steal_pointer (&acc);
+}
+
+static HearthJsonValue *
+filter_unique (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *input,
+               JinjaArgs       *a)
+{
+  g_autoptr(GPtrArray) items = r->eval->iterate (r, at, input);
+  g_autoptr(GPtrArray) seen = NULL;
+  SortCtx c = { 0 };
+  HearthJsonValue *res;
+
+  if (items == NULL)
+    return NULL;
+  seen = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
+  res = jv_seq_new (HEARTH_JSON_X_GENERATOR, 0);
+  c.r = r;
+  c.at = at;
+  c.case_sensitive = arg_bool (a, 0, "case_sensitive", FALSE);
+  c.attr = arg (a, 1, "attribute");
+  for (guint i = 0; i < items->len; i++)
+    {
+      HearthJsonValue *item = g_ptr_array_index (items, i);
+      HearthJsonValue *key = sort_key (&c, item);
+      gboolean dup = FALSE;
+      if (key == NULL)
+        {
+          hearth_json_value_unref (res);
+          return NULL;
+        }
+      for (guint k = 0; k < seen->len && !dup; k++)
+        dup = hearth_json_equal (key, g_ptr_array_index (seen, k));
+      if (dup)
+        {
+          hearth_json_value_unref (key);
+          continue;
+        }
+      g_ptr_array_add (seen, key);
+      jv_seq_append (res, hearth_json_value_ref (item));
+    }
+  return res;
+}
+
+static HearthJsonValue *
+filter_abs (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *input,
+            JinjaArgs       *a)
+{
+  if (!jv_is_number (input))
+    {
+      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: bad operand type for abs(): '%s'",
+                  hearth_json_type_name (input));
+      return NULL;
+    }
+  if (input->type == HEARTH_JSON_DOUBLE)
+    return hearth_json_new_double (fabs (input->u.d));
+  return jv_as_int (input) == G_MININT64 ? hearth_json_new_double (-(double) G_MININT64)
+                                         : hearth_json_new_int (ABS (jv_as_int (input)));
+}
+
+/* int, float: @input as a number, the default argument where it is none */
+static HearthJsonValue *
+to_number (HearthJsonValue *input,
+           JinjaArgs       *a,
+           gboolean         want_float)
+{
+  HearthJsonValue *fallback = arg (a, 0, "default");
+
+  if (input->type == HEARTH_JSON_INT || input->type == HEARTH_JSON_BOOLEAN)
+    return want_float ? hearth_json_new_double ((double) jv_as_int (input)) : hearth_json_new_int (jv_as_int (input));
+  if (input->type == HEARTH_JSON_DOUBLE)
+    return want_float ? hearth_json_value_ref (input)
+                      : hearth_json_new_int (isfinite (input->u.d) ? (gint64) input->u.d : 0);
+  if (input->type == HEARTH_JSON_STRING)
+    {
+      g_autofree char *s = g_strstrip (g_strdup (input->u.str.data));
+      char *end = NULL;
+      double d = g_ascii_strtod (s, &end);
+      if (end != s && *end == '\0')
+        return want_float ? hearth_json_new_double (d) : hearth_json_new_int ((gint64) d);
+    }
+  if (fallback != NULL)
+    return hearth_json_value_ref (fallback);
+  return want_float ? hearth_json_new_double (0.0) : hearth_json_new_int (0);
+}
+
+static HearthJsonValue *
+filter_int (JinjaRender     *r,
+            Node            *at,
+            HearthJsonValue *input,
+            JinjaArgs       *a)
+{
+  return to_number (input, a, FALSE);
+}
+
+static HearthJsonValue *
+filter_float (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *input,
+              JinjaArgs       *a)
+{
+  return to_number (input, a, TRUE);
+}
+
+static HearthJsonValue *
+filter_string (JinjaRender     *r,
+               Node            *at,
+               HearthJsonValue *input,
+               JinjaArgs       *a)
+{
+  return jv_str_value (input);
+}
+
+static HearthJsonValue *
+filter_trim (JinjaRender     *r,
+             Node            *at,
+             HearthJsonValue *input,
+             JinjaArgs       *a)
+{
+  g_autoptr(HearthJsonValue) s = jv_str_value (input);
+  HearthJsonValue *chars = arg (a, 0, "chars");
+
+  if (chars != NULL && chars->type != HEARTH_JSON_NULL && !want_string (r, at, chars, "chars"))
+    return NULL;
+  return str_strip (s->u.str.data, s->u.str.len,
+                    chars && chars->type == HEARTH_JSON_STRING ? chars : NULL, TRUE, TRUE);
+}
+
+/* lower, upper, title, capitalize: the str method of that name on @input
+ * as a string */
+static HearthJsonValue *
+string_case (HearthJsonValue *input,
+             FuncId           how)
+{
+  g_autoptr(HearthJsonValue) s = jv_str_value (input);
+
+  return str_case (s, how);
+}
+
+static HearthJsonValue *
+filter_lower (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *input,
+              JinjaArgs       *a)
+{
+  return string_case (input, M_STR_LOWER);
+}
+
+static HearthJsonValue *
+filter_upper (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *input,
+              JinjaArgs       *a)
+{
+  return string_case (input, M_STR_UPPER);
+}
+
+static HearthJsonValue *
+filter_title (JinjaRender     *r,
+              Node            *at,
+              HearthJsonValue *input,
+              JinjaArgs       *a)
+{
+  return string_case (input, M_STR_TITLE);
+}
+
+static HearthJsonValue *
+filter_capitalize (JinjaRender     *r,
+                   Node            *at,
+                   HearthJsonValue *input,
+                   JinjaArgs       *a)
+{
+  return string_case (input, M_STR_CAPITALIZE);
+}
+
+static HearthJsonValue *
+filter_replace (JinjaRender     *r,
+                Node            *at,
+                HearthJsonValue *input,
+                JinjaArgs       *a)
+{
+  g_autoptr(HearthJsonValue) s = jv_str_value (input);
+  HearthJsonValue *old = arg (a, 0, NULL), *new_ = arg (a, 1, NULL), *count = arg (a, 2, "count");
+  g_autoptr(HearthJsonValue) old_s = NULL, new_s = NULL;
+
+  if (old == NULL || new_ == NULL)
+    {
+      jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: replace needs two arguments");
+      return NULL;
+    }
+  old_s = jv_str_value (old);
+  new_s = jv_str_value (new_);
+  if (count != NULL && count->type != HEARTH_JSON_NULL && !want_int (r, at, count, "count"))
+    return NULL;
+  return str_replace (r, at, s, old_s, new_s,
+                      count && count->type != HEARTH_JSON_NULL ? jv_as_int (count) : -1);
+}
+
+static HearthJsonValue *
+filter_wordcount (JinjaRender     *r,
+                  Node            *at,
+                  HearthJsonValue *input,
+                  JinjaArgs       *a)
+{
+  g_autoptr(HearthJsonValue) s = jv_str_value (input);
+  g_autoptr(HearthJsonValue) words = str_split (r, at, s, NULL, -1);
+
+  return words ? hearth_json_new_int (words->u.arr.n) : NULL;
+}
+
+typedef HearthJsonValue *(*JinjaFilterFunc) (JinjaRender     *r,
+                                             Node            *at,
+                                             HearthJsonValue *input,
+                                             JinjaArgs       *a);
+
+/* A filter's name and its function in one entry, so that no name can be
+ * looked up that has nothing to run; a filter function left out of the
+ * table is an unused static function, which the compiler reports. */
+typedef struct
+{
+  const char     *name;
+  JinjaFilterFunc func;
+} JinjaFilterEntry;
+
+/* The filters by name, sorted for bsearch: a template's filters are looked
+ * up once, when it is parsed, and the node keeps the index into this table,
+ * so applying one is an indexed call rather than a search by name. */
+static const JinjaFilterEntry filters[] = {
+  { "abs", filter_abs },
+  { "attr", filter_attr },
+  { "capitalize", filter_capitalize },
+  { "count", filter_length },
+  { "d", filter_default },
+  { "default", filter_default },
+  { "dictsort", filter_dictsort },
+  { "e", filter_escape },
+  { "escape", filter_escape },
+  { "first", filter_first },
+  { "float", filter_float },
+  { "format", filter_format },
+  { "indent", filter_indent },
+  { "int", filter_int },
+  { "items", filter_items },
+  { "join", filter_join },
+  { "last", filter_last },
+  { "length", filter_length },
+  { "list", filter_list },
+  { "lower", filter_lower },
+  { "map", filter_map },
+  { "max", filter_max },
+  { "min", filter_min },
+  { "reject", filter_reject },
+  { "rejectattr", filter_rejectattr },
+  { "replace", filter_replace },
+  { "reverse", filter_reverse },
+  { "round", filter_round },
+  { "safe", filter_safe },
+  { "select", filter_select },
+  { "selectattr", filter_selectattr },
+  { "sort", filter_sort },
+  { "string", filter_string },
+  { "sum", filter_sum },
+  { "title", filter_title },
+  { "tojson", filter_tojson },
+  { "trim", filter_trim },
+  { "unique", filter_unique },
+  { "upper", filter_upper },
+  { "wordcount", filter_wordcount },
+};
+
 HearthJsonValue *
 jinja_apply_filter (JinjaRender     *r,
                     Node            *at,
@@ -1824,301 +2490,90 @@ jinja_apply_filter (JinjaRender     *r,
                     HearthJsonValue *input,
                     JinjaArgs       *a)
 {
-  HearthJsonValue *a0 = arg (a, 0, NULL);
+  g_return_val_if_fail (filter >= 0 && (gsize) filter < G_N_ELEMENTS (filters), NULL);
+  return filters[filter].func (r, at, input, a);
+}
 
-  if (filter == FILTER_DEFAULT || filter == FILTER_D)
-    {
-      HearthJsonValue *fallback = arg (a, 0, "default_value");
-      gboolean boolean = arg_bool (a, 1, "boolean", FALSE);
-      if (input->type == HEARTH_JSON_X_UNDEFINED || (boolean && !jv_truthy (input)))
-        return fallback ? hearth_json_value_ref (fallback) : hearth_json_new_string ("", 0);
-      return hearth_json_value_ref (input);
-    }
-  if (filter == FILTER_TOJSON)
-    return filter_tojson (r, at, input, a);
-  if (filter == FILTER_SAFE)
-    {
-      HearthJsonValue *str = jv_str_value (input);
-      HearthJsonValue *res;
-      if (str->u.str.markup)
-        return str;
-      res = hearth_json_new_string (str->u.str.data, (gssize) str->u.str.len);
-      res->u.str.markup = TRUE;
-      hearth_json_value_unref (str);
-      return res;
-    }
-  if (filter == FILTER_ESCAPE || filter == FILTER_E)
-    return jv_html_escape (input);
-  if (filter == FILTER_ATTR)
-    {
-      if (!want_string (r, at, a0, "attribute name"))
-        return NULL;
-      return r->eval->getattr (r, at, input, a0->u.str.data);
-    }
-  if (filter == FILTER_MAP)
-    return filter_map (r, at, input, a);
-  if (filter == FILTER_FORMAT)
-    {
-      /* "fmt"|format(args...) is fmt % (args...) */
-      g_autoptr(HearthJsonValue) fmt = jv_str_value (input);
-      g_autoptr(HearthJsonValue) tuple = jv_seq_from_items (HEARTH_JSON_X_TUPLE, a->args);
-      return jinja_percent_format (r, at, fmt, tuple);
-    }
-  if (filter == FILTER_SELECT || filter == FILTER_REJECT)
-    return filter_select (r, at, input, a, FALSE, filter == FILTER_SELECT);
-  if (filter == FILTER_SELECTATTR || filter == FILTER_REJECTATTR)
-    return filter_select (r, at, input, a, TRUE, filter == FILTER_SELECTATTR);
+/* ---- looking up filters and tests by name ---- */
 
-  if (filter == FILTER_LENGTH || filter == FILTER_COUNT)
-    {
-      switch (input->type)
-        {
-        case HEARTH_JSON_STRING:
-          return hearth_json_new_int ((gint64) hearth_json_string_n_chars (input));
-        case HEARTH_JSON_ARRAY:
-        case HEARTH_JSON_X_TUPLE:
-          return hearth_json_new_int (input->u.arr.n);
-        case HEARTH_JSON_OBJECT:
-        case HEARTH_JSON_X_NAMESPACE:
-          return hearth_json_new_int (input->u.obj.n);
-        case HEARTH_JSON_X_UNDEFINED:
-          return hearth_json_new_int (0);
-        default:
-          jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: object of type '%s' has no len()",
-                      hearth_json_type_name (input));
-          return NULL;
-        }
-    }
-  if (filter == FILTER_ITEMS)
-    {
-      HearthJsonValue *pairs, *gen;
-      if (input->type == HEARTH_JSON_X_UNDEFINED)
-        return jv_seq_new (HEARTH_JSON_X_GENERATOR, 0);
-      if (!jv_is_map (input))
-        {
-          jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: Can only get item pairs from a mapping.");
-          return NULL;
-        }
-      pairs = dict_items (input);
-      pairs->type = HEARTH_JSON_X_GENERATOR;
-      gen = pairs;
-      return gen;
-    }
-  if (filter == FILTER_LIST || filter == FILTER_UNIQUE || filter == FILTER_REVERSE ||
-      filter == FILTER_FIRST || filter == FILTER_LAST || filter == FILTER_JOIN ||
-      filter == FILTER_SORT || filter == FILTER_DICTSORT || filter == FILTER_SUM)
-    {
-      g_autoptr(GPtrArray) items = NULL;
+/* Each table is an array of entries whose first member is the name, so
+ * the entry's address is also the address of its name. */
+static int
+compare_name (const void *key,
+              const void *entry)
+{
+  return strcmp (*(const char *const *) key, *(const char *const *) entry);
+}
 
-      if (filter == FILTER_REVERSE && input->type == HEARTH_JSON_STRING)
-        {
-          char *rev = g_utf8_strreverse (input->u.str.data, (gssize) input->u.str.len);
-          return hearth_json_new_string_take (rev, input->u.str.len);
-        }
-      if (filter == FILTER_DICTSORT)
-        {
-          SortCtx c = { 0 };
-          HearthJsonValue *by = arg (a, 1, "by");
-          g_autoptr(HearthJsonValue) pairs = NULL;
-          if (!jv_is_map (input))
-            {
-              jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: dictsort needs a mapping");
-              return NULL;
-            }
-          pairs = dict_items (input);
-          items = r->eval->iterate (r, at, pairs);
-          c.case_sensitive = arg_bool (a, 0, "case_sensitive", FALSE);
-          c.by_value = by != NULL && by->type == HEARTH_JSON_STRING && strcmp (by->u.str.data, "value") == 0;
-          c.reverse = arg_bool (a, 2, "reverse", FALSE);
-          c.pairs = TRUE;
-          return sorted_list (r, at, items, &c);
-        }
-      items = r->eval->iterate (r, at, input);
-      if (items == NULL)
-        return NULL;
-      if (filter == FILTER_LIST)
-        return jv_seq_from_items (HEARTH_JSON_ARRAY, items);
-      if (filter == FILTER_FIRST)
-        return items->len ? hearth_json_value_ref (g_ptr_array_index (items, 0))
-                          : jv_undefined ("No first item, sequence was empty.");
-      if (filter == FILTER_LAST)
-        return items->len ? hearth_json_value_ref (g_ptr_array_index (items, items->len - 1))
-                          : jv_undefined ("No last item, sequence was empty.");
-      if (filter == FILTER_REVERSE)
-        {
-          HearthJsonValue *res = jv_seq_new (HEARTH_JSON_X_GENERATOR, items->len);
-          for (guint i = items->len; i > 0; i--)
-            jv_seq_append (res, hearth_json_value_ref (g_ptr_array_index (items, i - 1)));
-          return res;
-        }
-      if (filter == FILTER_JOIN)
-        {
-          HearthJsonValue *sep = arg (a, 0, "d");
-          HearthJsonValue *attr = arg (a, 1, "attribute");
-          g_autofree char *sep_s = NULL;
-          gsize sep_len = 0;
-          if (attr != NULL)
-            for (guint i = 0; i < items->len; i++)
-              {
-                HearthJsonValue *v = get_path (r, at, g_ptr_array_index (items, i), attr);
-                if (v == NULL)
-                  return NULL;
-                {
-                  HearthJsonValue *replaced = g_ptr_array_index (items, i);
-                  g_ptr_array_index (items, i) = v;
-                  hearth_json_value_unref (replaced);
-                }
-              }
-          sep_s = sep ? jv_to_str (sep, &sep_len) : g_strdup ("");
-          return str_join (r, at, sep_s, sep_len, items, FALSE);
-        }
-      if (filter == FILTER_SORT)
-        {
-          SortCtx c = { 0 };
-          c.reverse = arg_bool (a, 0, "reverse", FALSE);
-          c.case_sensitive = arg_bool (a, 1, "case_sensitive", FALSE);
-          c.attr = arg (a, 2, "attribute");
-          return sorted_list (r, at, items, &c);
-        }
-      if (filter == FILTER_SUM)
-        {
-          HearthJsonValue *attr = arg (a, 0, "attribute");
-          HearthJsonValue *start = arg (a, 1, "start");
-          g_autoptr(HearthJsonValue) acc = start ? hearth_json_value_ref (start) : hearth_json_new_int (0);
-          for (guint i = 0; i < items->len; i++)
-            {
-              g_autoptr(HearthJsonValue) v = attr ? get_path (r, at, g_ptr_array_index (items, i), attr)
-                                                  : hearth_json_value_ref (g_ptr_array_index (items, i));
-              HearthJsonValue *next;
-              if (v == NULL)
-                return NULL;
-              next = r->eval->binop (r, at, OP_ADD, acc, v);
-              if (next == NULL)
-                return NULL;
-              hearth_json_value_unref (acc);
-              acc = next;
-            }
-          return g_steal_pointer (&acc);
-        }
-      /* unique */
-      {
-        gboolean cs = arg_bool (a, 0, "case_sensitive", FALSE);
-        HearthJsonValue *attr = arg (a, 1, "attribute");
-        SortCtx c = { 0 };
-        g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_json_value_unref);
-        HearthJsonValue *res = jv_seq_new (HEARTH_JSON_X_GENERATOR, 0);
+/* The index of @name in @table (@n entries of @size bytes each), or -1. */
+static int
+lookup_name (const char *name,
+             const void *table,
+             gsize       n,
+             gsize       size)
+{
+  const char *found = bsearch (&name, table, n, size, compare_name);
 
-        c.r = r;
-        c.at = at;
-        c.case_sensitive = cs;
-        c.attr = attr;
-        for (guint i = 0; i < items->len; i++)
-          {
-            HearthJsonValue *item = g_ptr_array_index (items, i);
-            HearthJsonValue *key = sort_key (&c, item);
-            gboolean dup = FALSE;
-            if (key == NULL)
-              {
-                hearth_json_value_unref (res);
-                return NULL;
-              }
-            for (guint k = 0; k < seen->len && !dup; k++)
-              dup = hearth_json_equal (key, g_ptr_array_index (seen, k));
-            if (dup)
-              {
-                hearth_json_value_unref (key);
-                continue;
-              }
-            g_ptr_array_add (seen, key);
-            jv_seq_append (res, hearth_json_value_ref (item));
-          }
-        return res;
-      }
-    }
-  if (filter == FILTER_MAX || filter == FILTER_MIN)
-    return filter_minmax (r, at, input, a, filter == FILTER_MAX);
-  if (filter == FILTER_INDENT)
-    return filter_indent (r, at, input, a);
-  if (filter == FILTER_ROUND)
-    return filter_round (r, at, input, a);
-  if (filter == FILTER_ABS)
+  return found != NULL ? (int) ((gsize) (found - (const char *) table) / size) : -1;
+}
+
+/* bsearch quietly misses the names beyond one out of order, which would
+ * show only as a filter or test unknown to some templates; checking the
+ * order once makes such a slip fail at the first template parsed. */
+static gboolean
+names_in_order (const void *table,
+                gsize       n,
+                gsize       size)
+{
+  const char *entries = table;
+
+  for (gsize i = 1; i < n; i++)
+    if (compare_name (entries + (i - 1) * size, entries + i * size) >= 0)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+tables_valid (void)
+{
+  if (!names_in_order (filters, G_N_ELEMENTS (filters), sizeof filters[0]) ||
+      !names_in_order (tests, G_N_ELEMENTS (tests), sizeof tests[0]))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (filters); i++)
+    if (filters[i].func == NULL)
+      return FALSE;
+  /* a test without a function must be one of the comparisons */
+  for (gsize i = 0; i < G_N_ELEMENTS (tests); i++)
+    if (tests[i].func == NULL && (tests[i].op < OP_EQ || tests[i].op > OP_IN))
+      return FALSE;
+  return TRUE;
+}
+
+/* Once, before the first lookup: a critical is fatal under the test suite,
+ * so a table edited out of order or without a function fails every test. */
+static void
+check_tables (void)
+{
+  static gsize checked = 0;
+
+  if (g_once_init_enter (&checked))
     {
-      if (!jv_is_number (input))
-        {
-          jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: bad operand type for abs(): '%s'",
-                      hearth_json_type_name (input));
-          return NULL;
-        }
-      if (input->type == HEARTH_JSON_DOUBLE)
-        return hearth_json_new_double (fabs (input->u.d));
-      return jv_as_int (input) == G_MININT64 ? hearth_json_new_double (-(double) G_MININT64)
-                                             : hearth_json_new_int (ABS (jv_as_int (input)));
+      if (!tables_valid ())
+        g_critical ("the builtin filter or test table is out of order or has an entry with nothing to run");
+      g_once_init_leave (&checked, 1);
     }
-  if (filter == FILTER_INT || filter == FILTER_FLOAT)
-    {
-      HearthJsonValue *fallback = arg (a, 0, "default");
-      gboolean want_float = filter == FILTER_FLOAT;
-      if (input->type == HEARTH_JSON_INT || input->type == HEARTH_JSON_BOOLEAN)
-        return want_float ? hearth_json_new_double ((double) jv_as_int (input)) : hearth_json_new_int (jv_as_int (input));
-      if (input->type == HEARTH_JSON_DOUBLE)
-        return want_float ? hearth_json_value_ref (input)
-                          : hearth_json_new_int (isfinite (input->u.d) ? (gint64) input->u.d : 0);
-      if (input->type == HEARTH_JSON_STRING)
-        {
-          g_autofree char *s = g_strstrip (g_strdup (input->u.str.data));
-          char *end = NULL;
-          double d = g_ascii_strtod (s, &end);
-          if (end != s && *end == '\0')
-            return want_float ? hearth_json_new_double (d) : hearth_json_new_int ((gint64) d);
-        }
-      if (fallback != NULL)
-        return hearth_json_value_ref (fallback);
-      return want_float ? hearth_json_new_double (0.0) : hearth_json_new_int (0);
-    }
+}
 
-  /* the string filters */
-  {
-    g_autoptr(HearthJsonValue) s = jv_str_value (input);
+int
+jinja_filter_lookup (const char *name)
+{
+  check_tables ();
+  return lookup_name (name, filters, G_N_ELEMENTS (filters), sizeof filters[0]);
+}
 
-    if (filter == FILTER_STRING)
-      return g_steal_pointer (&s);
-    if (filter == FILTER_TRIM)
-      {
-        HearthJsonValue *chars = arg (a, 0, "chars");
-        if (chars != NULL && chars->type != HEARTH_JSON_NULL && !want_string (r, at, chars, "chars"))
-          return NULL;
-        return str_strip (s->u.str.data, s->u.str.len,
-                          chars && chars->type == HEARTH_JSON_STRING ? chars : NULL, TRUE, TRUE);
-      }
-    if (filter == FILTER_LOWER)
-      return str_case (s, M_STR_LOWER);
-    if (filter == FILTER_UPPER)
-      return str_case (s, M_STR_UPPER);
-    if (filter == FILTER_TITLE)
-      return str_case (s, M_STR_TITLE);
-    if (filter == FILTER_CAPITALIZE)
-      return str_case (s, M_STR_CAPITALIZE);
-    if (filter == FILTER_REPLACE)
-      {
-        HearthJsonValue *old = a0, *new_ = arg (a, 1, NULL), *count = arg (a, 2, "count");
-        g_autoptr(HearthJsonValue) old_s = NULL, new_s = NULL;
-        if (old == NULL || new_ == NULL)
-          {
-            jinja_fail (r, at, HEARTH_ENGINE_ERROR_TEMPLATE, "TypeError: replace needs two arguments");
-            return NULL;
-          }
-        old_s = jv_str_value (old);
-        new_s = jv_str_value (new_);
-        if (count != NULL && count->type != HEARTH_JSON_NULL && !want_int (r, at, count, "count"))
-          return NULL;
-        return str_replace (r, at, s, old_s, new_s,
-                            count && count->type != HEARTH_JSON_NULL ? jv_as_int (count) : -1);
-      }
-    if (filter == FILTER_WORDCOUNT)
-      {
-        g_autoptr(HearthJsonValue) words = str_split (r, at, s, NULL, -1);
-        return words ? hearth_json_new_int (words->u.arr.n) : NULL;
-      }
-  }
-  g_return_val_if_reached (NULL);
+int
+jinja_test_lookup (const char *name)
+{
+  check_tables ();
+  return lookup_name (name, tests, G_N_ELEMENTS (tests), sizeof tests[0]);
 }
