@@ -3,15 +3,13 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Parses the input; when it is accepted, reads every value, string and
- * tensor byte range through the public accessors, so that anything the
+ * tensor byte range through the public accessors (each typed getter only on
+ * values of its type, as a careful caller does), so that anything the
  * validator let through is also safe to use.
  */
-#include <stdint.h>
 #include <string.h>
 
-#include "hearth-engine.h"
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+#include "hearth-fuzz.h"
 
 static volatile guint64 sink;
 static volatile double fsink;
@@ -33,8 +31,11 @@ touch_value (const HearthGgufValue *v)
         }
       else if (v->v.arr.n > 0)
         {
-          sink += (guint64) hearth_gguf_array_get_int (v, 0);
-          fsink += hearth_gguf_array_get_float (v, v->v.arr.n - 1);
+          /* As a careful caller does: the typed getter of the elements' type. */
+          if (v->v.arr.elem_type == HEARTH_GGUF_TYPE_FLOAT32 || v->v.arr.elem_type == HEARTH_GGUF_TYPE_FLOAT64)
+            fsink += hearth_gguf_array_get_float (v, v->v.arr.n - 1);
+          else
+            sink += (guint64) hearth_gguf_array_get_int (v, 0) + (guint64) hearth_gguf_array_get_int (v, v->v.arr.n - 1);
         }
     }
   else
@@ -52,6 +53,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   double f;
   g_autofree char *arch = NULL;
 
+  hearth_fuzz_maybe_selftest ();
   if (g == NULL)
     {
       g_assert (error != NULL && error->domain == HEARTH_ENGINE_ERROR);

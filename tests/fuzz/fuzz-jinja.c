@@ -1,17 +1,14 @@
-/* fuzz-jinja.c: libFuzzer harness for the chat template interpreter and the tool-call parser
+/* fuzz-jinja.c: libFuzzer harness for the chat template interpreter
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The input is a template: it is parsed and, when accepted, rendered over a
  * conversation with tools and a tool call (with tight limits, so runaway
- * loops end quickly); the same bytes also go through the tool-call parser.
- * Anything may fail, with a GError; nothing may crash or leak.
+ * loops end quickly). Anything may fail, with a GError; nothing may crash,
+ * leak or complain (hearth-fuzz.h). The tool-call parser has its own
+ * harness (fuzz-tool-call.c).
  */
-#include <stdint.h>
-
-#include "hearth-engine.h"
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+#include "hearth-fuzz.h"
 
 static const char context_json[] =
   "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_generation_prompt\": true,"
@@ -30,9 +27,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autofree char *src = g_strndup ((const char *) data, size);
   g_autoptr(HearthJsonValue) ctx = hearth_json_parse (context_json, -1, NULL);
   g_autoptr(HearthJinjaTemplate) tmpl = NULL;
-  g_autoptr(HearthToolCalls) calls = NULL;
   HearthJinjaLimits limits;
 
+  hearth_fuzz_maybe_selftest ();
   tmpl = hearth_jinja_template_new (src, NULL);
   if (tmpl != NULL)
     {
@@ -42,7 +39,5 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       hearth_jinja_template_set_limits (tmpl, &limits);
       g_free (hearth_jinja_template_render (tmpl, ctx, NULL));
     }
-  calls = hearth_tool_calls_parse ((const char *) data, (gssize) size, HEARTH_TOOL_CALL_FORMAT_AUTO,
-                                   hearth_json_object_get (ctx, "tools"), NULL);
   return 0;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Runs a libFuzzer harness for a bounded time on a seed corpus made from the
-# GGUF files in the shared test data (or, with SEEDS=templates, from the chat
-# templates). Any finding fails the test.
+# shared test data: SEEDS is gguf (models and vocabularies, the default),
+# templates (the chat templates), json (the JSON files) or replies (the
+# chat templates' reference renderings, which hold tool calls). Any finding
+# fails the test; criticals and warnings are findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS]
 set -euo pipefail
 fuzzer=$1 shared=$2 work=$3 seconds=$4 seeds=${5:-gguf}
@@ -16,6 +18,20 @@ if [ "$seeds" = templates ]; then
     for f in "$shared"/templates/*/template.jinja; do
         [ -f "$f" ] || continue
         cp "$f" "$corpus/$(basename "$(dirname "$f")")"
+        n=$((n + 1))
+    done
+fi
+if [ "$seeds" = json ]; then
+    for f in "$shared"/templates/*.json "$shared"/reference/*.json; do
+        [ -f "$f" ] || continue
+        cp "$f" "$corpus/$(basename "$f")"
+        n=$((n + 1))
+    done
+fi
+if [ "$seeds" = replies ]; then
+    for f in "$shared"/templates/*/*.txt; do
+        [ -f "$f" ] || continue
+        cp "$f" "$corpus/$(basename "$(dirname "$f")")-$(basename "$f")"
         n=$((n + 1))
     done
 fi
@@ -39,6 +55,11 @@ status=0
 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=400000 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$corpus" >"$work/fuzz.log" 2>&1 || status=$?
 tail -n 25 "$work/fuzz.log"
+# A critical or warning aborts (hearth-fuzz.h): it is in the log and an artifact.
+if grep -E '(CRITICAL|WARNING) \*\*' "$work/fuzz.log" >&2; then
+    echo "GLib criticals or warnings above: findings" >&2
+    status=1
+fi
 grep -E '^#[0-9]+ +DONE' "$work/fuzz.log" || true
 if ls "$work"/artifacts/* >/dev/null 2>&1; then
     echo "fuzzer found crashing inputs:" "$work"/artifacts/* >&2

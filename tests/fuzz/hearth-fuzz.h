@@ -1,0 +1,94 @@
+/* hearth-fuzz.h: what every libFuzzer harness of Hearth shares: GLib criticals and warnings are findings
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A g_return_if_fail() reached by hostile input is a bug (the input should
+ * have been refused with a GError before), but GLib only prints it and
+ * goes on, and libFuzzer counts only crashes. Each harness includes this
+ * header once: its LLVMFuzzerInitialize makes criticals and warnings abort
+ * (the fuzzer then reports a deadly signal and keeps the input). GLib's
+ * own fatal-log path ends in a breakpoint trap, which kills the process
+ * before libFuzzer writes the input down, hence a handler that aborts.
+ *
+ * HEARTH_FUZZ_SELFTEST=1 in the environment makes every input reach a
+ * g_return_val_if_fail() on purpose: the test that proves the handler works.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hearth-engine.h"
+
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static gboolean hearth_fuzz_selftest;
+
+#define HEARTH_FUZZ_FATAL (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)
+
+static void
+hearth_fuzz_die (GLogLevelFlags level,
+                 const char    *domain,
+                 const char    *message)
+{
+  fprintf (stderr, "hearth-fuzz: %s-%s **: %s\n", domain ? domain : "?",
+           level & G_LOG_LEVEL_WARNING ? "WARNING" : "CRITICAL", message ? message : "");
+  abort ();
+}
+
+static void
+hearth_fuzz_log_handler (const char    *domain,
+                         GLogLevelFlags level,
+                         const char    *message,
+                         gpointer       data)
+{
+  if (level & HEARTH_FUZZ_FATAL)
+    hearth_fuzz_die (level, domain, message);
+  g_log_default_handler (domain, level, message, data);
+}
+
+static GLogWriterOutput
+hearth_fuzz_log_writer (GLogLevelFlags   level,
+                        const GLogField *fields,
+                        gsize            n_fields,
+                        gpointer         data)
+{
+  const char *domain = NULL, *message = NULL;
+
+  if (!(level & HEARTH_FUZZ_FATAL))
+    return g_log_writer_default (level, fields, n_fields, data);
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+        domain = fields[i].value;
+      else if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+        message = fields[i].value;
+    }
+  hearth_fuzz_die (level, domain, message);
+  return G_LOG_WRITER_HANDLED;
+}
+
+int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
+{
+  g_log_set_default_handler (hearth_fuzz_log_handler, NULL);
+  g_log_set_writer_func (hearth_fuzz_log_writer, NULL, NULL);
+  hearth_fuzz_selftest = g_strcmp0 (g_getenv ("HEARTH_FUZZ_SELFTEST"), "1") == 0;
+  return 0;
+}
+
+/* With HEARTH_FUZZ_SELFTEST=1: asks the GGUF reader for an integer out of
+ * a string, which it refuses with a critical. */
+static inline void
+hearth_fuzz_maybe_selftest (void)
+{
+  HearthGgufValue not_an_array = { 0 };
+
+  if (!hearth_fuzz_selftest)
+    return;
+  not_an_array.type = HEARTH_GGUF_TYPE_STRING;
+  (void) hearth_gguf_array_get_int (&not_an_array, 0);
+}
