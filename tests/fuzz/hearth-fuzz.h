@@ -12,6 +12,10 @@
  *
  * HEARTH_FUZZ_SELFTEST=1 in the environment makes every input reach a
  * g_return_val_if_fail() on purpose: the test that proves the handler works.
+ *
+ * A harness that needs costly set-up (files to load) defines
+ * HEARTH_FUZZ_HAVE_SETUP before including this and a hearth_fuzz_setup()
+ * after: it runs once, before the first input (not under its timeout).
  */
 #pragma once
 
@@ -70,6 +74,10 @@ hearth_fuzz_log_writer (GLogLevelFlags   level,
   return G_LOG_WRITER_HANDLED;
 }
 
+#ifdef HEARTH_FUZZ_HAVE_SETUP
+static void hearth_fuzz_setup (void);
+#endif
+
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
@@ -77,6 +85,9 @@ LLVMFuzzerInitialize (int    *argc,
   g_log_set_default_handler (hearth_fuzz_log_handler, NULL);
   g_log_set_writer_func (hearth_fuzz_log_writer, NULL, NULL);
   hearth_fuzz_selftest = g_strcmp0 (g_getenv ("HEARTH_FUZZ_SELFTEST"), "1") == 0;
+#ifdef HEARTH_FUZZ_HAVE_SETUP
+  hearth_fuzz_setup ();
+#endif
   return 0;
 }
 

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Runs a libFuzzer harness for a bounded time on a seed corpus made from the
 # shared test data: SEEDS is gguf (models and vocabularies, the default),
-# templates (the chat templates), json (the JSON files) or replies (the
-# chat templates' reference renderings, which hold tool calls). Any finding
+# templates (the chat templates), json (the JSON files), replies (the
+# chat templates' reference renderings, which hold tool calls) or texts (the
+# vocabularies' reference texts; the harness reads the vocabularies from
+# $HEARTH_SHARED_DIR). Any finding
 # fails the test; criticals and warnings are findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS]
 set -euo pipefail
@@ -28,6 +30,14 @@ if [ "$seeds" = json ]; then
         n=$((n + 1))
     done
 fi
+if [ "$seeds" = texts ]; then
+    for f in "$shared"/tokenizers/*.inp; do
+        [ -f "$f" ] || continue
+        cp "$f" "$corpus/$(basename "$f")"
+        n=$((n + 1))
+    done
+fi
+export HEARTH_SHARED_DIR=$shared
 if [ "$seeds" = replies ]; then
     for f in "$shared"/templates/*/*.txt; do
         [ -f "$f" ] || continue
