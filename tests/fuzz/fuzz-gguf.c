@@ -5,7 +5,10 @@
  * Parses the input; when it is accepted, reads every value, string and
  * tensor byte range through the public accessors (each typed getter only on
  * values of its type, as a careful caller does), so that anything the
- * validator let through is also safe to use.
+ * validator let through is also safe to use. An accepted file also goes
+ * through the tokenizer's loader and the chat template's lookup, which read
+ * metadata of a type the file chooses: they must refuse a wrong one with a
+ * GError, never with a critical (hearth-fuzz.h makes those findings).
  */
 #include <string.h>
 
@@ -76,5 +79,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   hearth_gguf_get_uint32 (g, "llama.context_length", &u32, NULL);
   hearth_gguf_get_float (g, "llama.rope.freq_base", &f, NULL);
   hearth_gguf_get_array (g, "tokenizer.ggml.tokens", HEARTH_GGUF_TYPE_STRING, NULL);
+  {
+    g_autoptr(GError) tok_error = NULL;
+    g_autoptr(HearthTokenizer) tok = hearth_tokenizer_new_from_gguf (g, &tok_error);
+    g_autofree char *tmpl = hearth_jinja_dup_gguf_template (g, NULL);
+
+    g_assert (tok != NULL || (tok_error != NULL && tok_error->domain == HEARTH_ENGINE_ERROR));
+    sink += tmpl != NULL ? strlen (tmpl) : 0;
+  }
   return 0;
 }
