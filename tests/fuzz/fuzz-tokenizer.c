@@ -7,7 +7,8 @@
  * What the tokenizer promises is checked: any bytes encode (invalid UTF-8
  * too), every id is in the vocabulary, the streaming decoder gives valid
  * UTF-8 and equals decode() made valid, and SentencePiece and byte-level
- * BPE give back valid UTF-8 text exactly. Nothing may crash, leak or
+ * BPE give back valid UTF-8 text exactly where the vocabulary has a token
+ * for every byte (checked once per vocabulary). Nothing may crash, leak or
  * complain (hearth-fuzz.h).
  */
 #include <string.h>
@@ -16,6 +17,32 @@
 #include "hearth-fuzz.h"
 
 static GPtrArray *tokenizers; /* HearthTokenizer */
+static GArray    *round_trips; /* gboolean: plain text comes back exactly */
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Whether @tok can give back every ASCII character and a few others: a
+ * vocabulary without a token for some byte (smollm2 has none for 0x06)
+ * cannot, and drops it; that is the file's limit, not the tokenizer's. */
+static gboolean
+covers_bytes (HearthTokenizer *tok)
+{
+  g_autoptr(GString) probe = g_string_new ("é ü 🔥 ½ ");
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autofree char *back = NULL;
+
+  for (int c = 1; c < 128; c++)
+    g_string_append_c (probe, (char) c);
+  if (!hearth_tokenizer_encode (tok, probe->str, (gssize) probe->len, 0, ids, NULL))
+    return FALSE;
+  back = hearth_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len, TRUE, NULL);
+  return g_strcmp0 (back, probe->str) == 0;
+}
 
 static void
 hearth_fuzz_setup (void)
@@ -31,7 +58,8 @@ hearth_fuzz_setup (void)
     if (g_str_has_suffix (name, ".gguf"))
       g_ptr_array_add (names, g_strdup (name));
   /* A stable order, so that an input picks the same vocabulary next time. */
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, compare_names);
+  round_trips = g_array_new (FALSE, FALSE, sizeof (gboolean));
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
@@ -45,6 +73,14 @@ hearth_fuzz_setup (void)
           abort ();
         }
       g_ptr_array_add (tokenizers, tok);
+      {
+        gboolean covers = hearth_tokenizer_get_family (tok) != HEARTH_TOKENIZER_WPM && covers_bytes (tok);
+
+        g_array_append_val (round_trips, covers);
+        if (!covers)
+          fprintf (stderr, "fuzz-tokenizer: %s: no exact round trip checked (a byte it has no token for, or WordPiece)\n",
+                   (const char *) g_ptr_array_index (names, i));
+      }
     }
   if (tokenizers->len == 0)
     {
@@ -84,7 +120,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autofree char *valid = NULL;
   HearthTokenizer *tok;
   HearthTokenizeFlags flags;
-  HearthTokenizerFamily family;
+  gboolean round_trip;
   const char *text;
   gsize len, decoded_len = 0;
 
@@ -92,6 +128,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (size < 2)
     return 0;
   tok = g_ptr_array_index (tokenizers, data[0] % tokenizers->len);
+  round_trip = g_array_index (round_trips, gboolean, data[0] % tokenizers->len);
   flags = data[1] & (HEARTH_TOKENIZE_ADD_SPECIAL | HEARTH_TOKENIZE_PARSE_SPECIAL);
   text = (const char *) data + 2;
   len = size - 2;
@@ -114,9 +151,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
 
   /* Plain text comes back as it was. */
-  family = hearth_tokenizer_get_family (tok);
-  if (flags == 0 && g_utf8_validate (text, (gssize) len, NULL) && memchr (text, '\0', len) == NULL &&
-      (family == HEARTH_TOKENIZER_SPM || family == HEARTH_TOKENIZER_BPE))
+  if (flags == 0 && round_trip && g_utf8_validate (text, (gssize) len, NULL) && memchr (text, '\0', len) == NULL)
     {
       g_autofree char *want = g_strndup (text, len);
 
