@@ -210,21 +210,28 @@ give_passphrase (gboolean creating,
 }
 
 static HearthStore *
-open_temp_store (char **dir_out)
+open_store_in (const char *dir)
 {
   HearthStoreParams p;
   g_autoptr(GError) error = NULL;
   HearthStore *store;
 
-  *dir_out = g_dir_make_tmp ("hearth-app-XXXXXX", NULL);
   hearth_store_params_init (&p);
-  p.data_dir = *dir_out;
+  p.data_dir = dir;
   p.key_source = HEARTH_STORE_KEY_PASSPHRASE;
   p.passphrase_func = give_passphrase;
   p.passphrase_iterations = 1000;
   store = hearth_store_open (&p, &error);
   hearth_assert_no_error (error);
+  ck_assert_ptr_nonnull (store);
   return store;
+}
+
+static HearthStore *
+open_temp_store (char **dir_out)
+{
+  *dir_out = g_dir_make_tmp ("hearth-app-XXXXXX", NULL);
+  return open_store_in (*dir_out);
 }
 
 /* The branch on show (hearth_thread_load before, the thread model now):
@@ -721,23 +728,6 @@ drain_main_context (void)
 }
 
 /* The store in @dir, with a passphrase key of few rounds (no keyring). */
-static HearthStore *
-open_store_in (const char *dir)
-{
-  HearthStoreParams p;
-  g_autoptr(GError) error = NULL;
-  HearthStore *store;
-
-  hearth_store_params_init (&p);
-  p.data_dir = dir;
-  p.key_source = HEARTH_STORE_KEY_PASSPHRASE;
-  p.passphrase_func = give_passphrase;
-  p.passphrase_iterations = 1000;
-  store = hearth_store_open (&p, &error);
-  hearth_assert_no_error (error);
-  ck_assert_ptr_nonnull (store);
-  return store;
-}
 
 static gint64
 new_conversation (HearthStore *store,
@@ -2599,6 +2589,35 @@ START_TEST (test_runtime_errors)
   ck_assert (!hearth_runtime_set_conversation_id (t->rt, 999999, &error));
   ck_assert (error != NULL);
   g_clear_error (&error);
+
+  /* Editing is for the user's messages of the conversation on show: a
+   * reply, or a message elsewhere, is refused and nothing is stored. */
+  {
+    HearthMessage *reply = g_ptr_array_index (stored, 1);
+    g_autoptr(HearthConversation) other = hearth_store_create_conversation (t->store, "other", NULL, NULL, &error);
+    g_autoptr(HearthMessage) elsewhere = NULL;
+    g_autoptr(GPtrArray) siblings = NULL;
+    g_autoptr(GPtrArray) other_siblings = NULL;
+
+    hearth_assert_no_error (error);
+    elsewhere = hearth_store_append_message (t->store, hearth_conversation_get_id (other), 0,
+                                             HEARTH_MESSAGE_ROLE_USER, "elsewhere", NULL, &error);
+    hearth_assert_no_error (error);
+    ck_assert (!hearth_runtime_edit (t->rt, hearth_message_get_id (reply), "a new reply", &error));
+    ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+    g_clear_error (&error);
+    ck_assert (!hearth_runtime_edit (t->rt, hearth_message_get_id (elsewhere), "moved", &error));
+    ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+    g_clear_error (&error);
+    ck_assert (!hearth_runtime_get_busy (t->rt));
+    siblings = hearth_store_get_children (t->store, hearth_message_get_conversation_id (reply),
+                                          hearth_message_get_parent_id (reply), &error);
+    hearth_assert_no_error (error);
+    ck_assert_uint_eq (siblings->len, 1);
+    other_siblings = hearth_store_get_children (t->store, hearth_conversation_get_id (other), 0, &error);
+    hearth_assert_no_error (error);
+    ck_assert_uint_eq (other_siblings->len, 1);
+  }
 }
 END_TEST
 

@@ -54,7 +54,6 @@ struct _HearthRuntime
   struct
   {
     gboolean              loaded;
-    gboolean              loading;
     char                 *path;
     char                 *backend;
     char                 *device_lost;
@@ -110,7 +109,8 @@ sync_string (HearthRuntime *self,
 }
 
 /* After the engine thread's model may have changed: notifies the
- * properties whose values did change, and only those. */
+ * properties whose values did change, and only those. (:loading is the
+ * runtime's own: set_loading() notifies it.) */
 static void
 notify_model (HearthRuntime *self)
 {
@@ -123,11 +123,6 @@ notify_model (HearthRuntime *self)
       self->shown.loaded = loaded;
       notify (self, PROP_MODEL_LOADED);
     }
-  if (self->shown.loading != self->loading)
-    {
-      self->shown.loading = self->loading;
-      notify (self, PROP_LOADING);
-    }
   if (self->shown.context_size != context_size)
     {
       self->shown.context_size = context_size;
@@ -137,6 +132,16 @@ notify_model (HearthRuntime *self)
   sync_string (self, &self->shown.backend, hearth_runtime_get_backend (self), PROP_BACKEND);
   sync_string (self, &self->shown.device_lost, hearth_runtime_get_device_lost (self), PROP_DEVICE_LOST);
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+set_loading (HearthRuntime *self,
+             gboolean       loading)
+{
+  if (self->loading == loading)
+    return;
+  self->loading = loading;
+  notify (self, PROP_LOADING);
 }
 
 static void
@@ -317,10 +322,12 @@ model_loaded (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_steal_pointer (&self->loading_path);
 
-  self->loading = FALSE;
+  g_object_freeze_notify (G_OBJECT (self));
+  set_loading (self, FALSE);
   if (!hearth_engine_worker_load_finish (self->worker, result, &error))
     {
       notify_model (self);
+      g_object_thaw_notify (G_OBJECT (self));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -331,6 +338,7 @@ model_loaded (GObject      *source,
   notify (self, PROP_CONTEXT_USED);
   notify (self, PROP_TOKENS_PER_SECOND);
   notify_model (self);
+  g_object_thaw_notify (G_OBJECT (self));
   g_task_return_boolean (task, TRUE);
 }
 
@@ -355,10 +363,12 @@ hearth_runtime_load_model (HearthRuntime                *self,
       return;
     }
   hearth_runtime_stop (self);
-  self->loading = TRUE;
   self->loading_path = g_strdup (path);
   hearth_engine_worker_load_async (self->worker, path, params, model_loaded, g_steal_pointer (&task));
+  g_object_freeze_notify (G_OBJECT (self));
+  set_loading (self, TRUE);
   notify_model (self);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 gboolean
@@ -693,12 +703,25 @@ hearth_runtime_edit (HearthRuntime *self,
                      GError       **error)
 {
   g_autofree char *content = NULL;
+  g_autoptr(HearthMessage) old = NULL;
   g_autoptr(HearthMessage) m = NULL;
 
   g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
 
   if (!can_reply (self, error) || (content = dup_message_text (text, error)) == NULL)
     return FALSE;
+  /* The reply goes under the new version in the branch on show: a message
+   * of another conversation, or a reply, has no such place. */
+  old = hearth_store_get_message (self->store, message_id, error);
+  if (old == NULL)
+    return FALSE;
+  if (hearth_message_get_conversation_id (old) != hearth_thread_model_get_conversation (self->thread) ||
+      hearth_message_get_role (old) != HEARTH_MESSAGE_ROLE_USER)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("Only a message of yours in the conversation on show can be edited"));
+      return FALSE;
+    }
   m = hearth_store_edit_message (self->store, message_id, content, error);
   if (m == NULL)
     return FALSE;

@@ -51,10 +51,12 @@ G_DECLARE_FINAL_TYPE (HearthRuntime, hearth_runtime, HEARTH, RUNTIME, GObject)
 HearthRuntime *hearth_runtime_new (HearthStore *store);
 
 HearthStore            *hearth_runtime_get_store         (HearthRuntime *self);
-/* Every conversation (not archived), pinned first then newest. */
+/* Every conversation (not archived), pinned first then newest. NULL when
+ * the store could not list them (a warning said why). */
 HearthConversationList *hearth_runtime_get_conversations (HearthRuntime *self);
 /* The branch on show of :conversation-id (HearthThreadItem). */
 HearthThreadModel      *hearth_runtime_get_thread        (HearthRuntime *self);
+/* NULL when the store could not read it (a warning said why). */
 HearthModelRegistry    *hearth_runtime_get_models        (HearthRuntime *self);
 
 /* ---- the model ---- */
@@ -128,7 +130,9 @@ gboolean hearth_runtime_send        (HearthRuntime *self,
 /* A new version of the last reply (a sibling; the old one stays). */
 gboolean hearth_runtime_regenerate  (HearthRuntime *self,
                                      GError       **error);
-/* A new version of the user's message @message_id, and a reply to it. */
+/* A new version of the user's message @message_id, and a reply to it. A
+ * message of another conversation, or not the user's, is an error and
+ * nothing is stored. */
 gboolean hearth_runtime_edit        (HearthRuntime *self,
                                      gint64         message_id,
                                      const char    *text,
