@@ -79,17 +79,7 @@ reload_model (GtkWidget  *widget,
               const char *action,
               GVariant   *param)
 {
-  HearthWindow *self = HEARTH_WINDOW (widget);
-  HearthWorkerLoadParams p;
-  const char *last;
-  g_autofree char *path = NULL;
-
-  if (self->runtime == NULL || !hearth_runtime_get_last_load (self->runtime, &last, &p))
-    return;
-  if (g_variant_get_boolean (param))
-    p.backend = HEARTH_BACKEND_CPU;
-  path = g_strdup (last);
-  hearth_window_load_model_with (self, path, &p);
+  hearth_window_reload_model (HEARTH_WINDOW (widget), g_variant_get_boolean (param));
 }
 
 static void

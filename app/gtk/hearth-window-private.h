@@ -45,10 +45,10 @@ void hearth_window_toast             (HearthWindow *self,
                                       const char   *text);
 void hearth_window_open_conversation (HearthWindow *self,
                                       gint64        id);
-/* Loads @path with @params (NULL: the preferences'). */
-void hearth_window_load_model_with   (HearthWindow                 *self,
-                                      const char                   *path,
-                                      const HearthWorkerLoadParams *params);
+/* The last model that loaded, with the same settings, or on the CPU
+ * (after a lost GPU device); nothing when none has loaded. */
+void hearth_window_reload_model      (HearthWindow *self,
+                                      gboolean      on_cpu);
 /* The store is open: the window is a view of @runtime from now on. */
 void hearth_window_set_runtime       (HearthWindow  *self,
                                       HearthRuntime *runtime);

@@ -281,32 +281,33 @@ model_loaded (GObject      *source,
 }
 
 void
-hearth_window_load_model_with (HearthWindow                 *self,
-                               const char                   *path,
-                               const HearthWorkerLoadParams *params)
+hearth_window_load_model (HearthWindow *self,
+                          const char   *path)
 {
+  g_autofree char *device = NULL;
   HearthWorkerLoadParams p = { 0 };
 
   if (self->runtime == NULL || hearth_runtime_get_loading (self->runtime))
     return;
-  if (params == NULL)
-    {
-      g_autofree char *device = g_settings_get_string (self->settings, "gpu-device");
-
-      p.backend = g_strcmp0 (device, "vulkan") == 0 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
-      p.n_ctx = g_settings_get_uint (self->settings, "context-length");
-      p.n_gpu_layers = g_settings_get_int (self->settings, "gpu-layers");
-      params = &p;
-    }
+  device = g_settings_get_string (self->settings, "gpu-device");
+  p.backend = g_strcmp0 (device, "vulkan") == 0 ? HEARTH_BACKEND_VULKAN : HEARTH_BACKEND_CPU;
+  p.n_ctx = g_settings_get_uint (self->settings, "context-length");
+  p.n_gpu_layers = g_settings_get_int (self->settings, "gpu-layers");
   g_object_set_data_full (G_OBJECT (self), "loading-path", g_strdup (path), g_free);
-  hearth_runtime_load_model (self->runtime, path, params, NULL, model_loaded, g_object_ref (self));
+  hearth_runtime_load_model (self->runtime, path, &p, NULL, model_loaded, g_object_ref (self));
 }
 
 void
-hearth_window_load_model (HearthWindow *self,
-                          const char   *path)
+hearth_window_reload_model (HearthWindow *self,
+                            gboolean      on_cpu)
 {
-  hearth_window_load_model_with (self, path, NULL);
+  const char *last = NULL;
+
+  if (self->runtime == NULL || hearth_runtime_get_loading (self->runtime) ||
+      !hearth_runtime_get_last_load (self->runtime, &last, NULL))
+    return;
+  g_object_set_data_full (G_OBJECT (self), "loading-path", g_strdup (last), g_free);
+  hearth_runtime_reload_model (self->runtime, on_cpu, model_loaded, g_object_ref (self));
 }
 
 /* The models remembered in the preferences before the registry existed. */
