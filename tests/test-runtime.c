@@ -1692,6 +1692,25 @@ START_TEST (test_model_registry)
   ck_assert_uint_le (changes->len, 1);
   if (changes->len == 1)
     assert_change (changes, 0, 1, 1, "mark_used on top");
+
+  /* A model not known yet: read, and in at the top, in one change. */
+  {
+    g_autofree char *fresh = copy_model (dir, "fresh.gguf");
+    g_autoptr(HearthModelEntry) top = NULL;
+
+    g_array_set_size (changes, 0);
+    ck_assert (hearth_model_registry_mark_used (registry, fresh, &error));
+    hearth_assert_no_error (error);
+    assert_change (changes, 0, 0, 1, "mark_used of a new model");
+    top = g_list_model_get_item (G_LIST_MODEL (registry), 0);
+    ck_assert_str_eq (hearth_model_entry_get_path (top), fresh);
+    ck_assert_int_gt (hearth_model_entry_get_last_used (top), 0);
+    assert_facts_equal (top, fresh);
+    g_array_set_size (changes, 0);
+    ck_assert (hearth_model_registry_remove (registry, fresh, &error));
+    hearth_assert_no_error (error);
+    assert_change (changes, 0, 1, 0, "remove the new model");
+  }
   used_copy = hearth_model_entry_get_last_used (hearth_model_registry_lookup (registry, copy));
   used_f16 = hearth_model_entry_get_last_used (hearth_model_registry_lookup (registry, f16));
 

@@ -338,13 +338,19 @@ hearth_model_registry_mark_used (HearthModelRegistry *self,
   old = find (self, path);
   if (old < 0)
     {
-      if (hearth_model_registry_add (self, path, error) == NULL)
+      /* New: its header is read here, and it goes in once, at the top. */
+      HearthModelInfo *info = hearth_model_info_read (path, error);
+
+      if (info == NULL)
         return FALSE;
-      old = find (self, path);
+      entry = entry_new (info, g_get_real_time ());
     }
-  entry = g_object_ref (g_ptr_array_index (entries_of (self), old));
-  entry->last_used = g_get_real_time ();
-  entry->available = TRUE;
+  else
+    {
+      entry = g_object_ref (g_ptr_array_index (entries_of (self), old));
+      entry->last_used = g_get_real_time ();
+      entry->available = TRUE;
+    }
   move_entry (self, entry, old, 0);
   return save (self, error);
 }
