@@ -196,6 +196,7 @@ hearth_thread_model_set_conversation (HearthThreadModel *self,
                                       GError           **error)
 {
   g_autoptr(GPtrArray) fresh = NULL;
+  gboolean read;
 
   g_return_val_if_fail (HEARTH_IS_THREAD_MODEL (self), FALSE);
 
@@ -204,11 +205,12 @@ hearth_thread_model_set_conversation (HearthThreadModel *self,
   self->conversation_id = conversation_id;
   g_clear_object (&self->streaming);
   fresh = read_branch (self, error);
-  if (fresh == NULL)
+  read = fresh != NULL;
+  if (!read)
     fresh = g_ptr_array_new_with_free_func (g_object_unref);
   /* Another conversation shares nothing with this one: one replacement. */
   hearth_array_model_splice (HEARTH_ARRAY_MODEL (self), 0, items_of (self)->len, fresh->pdata, fresh->len);
-  return error == NULL || *error == NULL;
+  return read;
 }
 
 gint64
