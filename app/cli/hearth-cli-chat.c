@@ -196,6 +196,9 @@ hearth_cli_chat (int    argc,
     status = hearth_cli_failf ("chat needs -m FILE");
   else if (no_history && (conversation != 0 || sopts.data_dir != NULL))
     status = hearth_cli_failf ("--no-history keeps no history to continue or to put in --data-dir");
+  else if (system != NULL && conversation != 0)
+    /* It would replace the system prompt the conversation was held with. */
+    status = hearth_cli_failf ("--system is for a new conversation, not with --conversation");
   if (status != 0)
     {
       hearth_cli_store_options_clear (&sopts);
