@@ -6,8 +6,38 @@
  * must parse again to an equal value (the writer and the reader agree),
  * and the prefix parser must accept it too and stop at its end. Nothing
  * may crash, leak or complain (hearth-fuzz.h).
+ *
+ * One exception, as hearth-json.h documents: a number too large for a
+ * double reads as an infinity, which the writer prints as Python does
+ * (Infinity), and strict JSON does not read back. Only then may the
+ * written text fail to parse; that the parser takes such numbers at all is
+ * an open question of #22.
  */
+#include <math.h>
+
 #include "hearth-fuzz.h"
+
+static gboolean
+has_non_finite (const HearthJsonValue *v)
+{
+  switch (hearth_json_get_type (v))
+    {
+    case HEARTH_JSON_DOUBLE:
+      return !isfinite (hearth_json_get_double (v));
+    case HEARTH_JSON_ARRAY:
+      for (guint i = 0; i < hearth_json_array_get_length (v); i++)
+        if (has_non_finite (hearth_json_array_get (v, i)))
+          return TRUE;
+      return FALSE;
+    case HEARTH_JSON_OBJECT:
+      for (guint i = 0; i < hearth_json_object_get_size (v); i++)
+        if (has_non_finite (hearth_json_object_get_value_at (v, i)))
+          return TRUE;
+      return FALSE;
+    default:
+      return FALSE;
+    }
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
@@ -29,8 +59,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
   text = hearth_json_to_string (v, -1);
   again = hearth_json_parse (text, -1, &error);
-  g_assert (again != NULL);
-  g_assert (hearth_json_equal (v, again));
+  if (again == NULL)
+    g_assert (has_non_finite (v));
+  else
+    g_assert (hearth_json_equal (v, again));
+  g_clear_error (&error);
   prefix = hearth_json_parse_prefix ((const char *) data, size, &end, &error);
   g_assert (prefix != NULL && hearth_json_equal (v, prefix));
   return 0;
