@@ -8,7 +8,8 @@
  * too), every id is in the vocabulary, the streaming decoder gives valid
  * UTF-8 and equals decode() made valid, and SentencePiece and byte-level
  * BPE give back valid UTF-8 text exactly where the vocabulary has a token
- * for every byte (checked once per vocabulary). Nothing may crash, leak or
+ * for every byte (checked once per vocabulary; SentencePiece's U+2581 comes
+ * back as the space it stands for). Nothing may crash, leak or
  * complain (hearth-fuzz.h).
  */
 #include <string.h>
@@ -155,6 +156,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     {
       g_autofree char *want = g_strndup (text, len);
 
+      /* SentencePiece writes a space as U+2581 before it splits the text,
+       * so a U+2581 the text already had decodes as a space, as in every
+       * SentencePiece implementation. */
+      if (hearth_tokenizer_get_family (tok) == HEARTH_TOKENIZER_SPM)
+        {
+          g_auto(GStrv) parts = g_strsplit (want, "\xe2\x96\x81", -1);
+
+          g_free (want);
+          want = g_strjoinv (" ", parts);
+        }
       g_assert_cmpstr (decoded, ==, want);
     }
   return 0;

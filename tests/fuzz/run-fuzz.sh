@@ -8,7 +8,8 @@
 # $HEARTH_SHARED_DIR). Any finding fails the run; criticals and warnings are
 # findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS [--keep]]
-# WORK_DIR gets corpus/, artifacts/ and fuzz.log. Without --keep it starts
+# WORK_DIR gets corpus/, artifacts/ and fuzz.log; the inputs in
+# regressions/<fuzzer name>/ beside this script are always in the corpus. Without --keep it starts
 # empty (the test suite); with --keep the corpus grows from run to run and
 # the inputs of earlier findings stay, failing the run until they are gone
 # (run-all.sh).
@@ -64,6 +65,12 @@ mkdir -p "$corpus" "$work/artifacts"
 if [ -z "$(ls -A "$corpus")" ] && [ "$(seed_corpus)" -eq 0 ]; then
     echo "no $seeds seeds under $shared: test data missing" >&2
     exit 1
+fi
+# Inputs of past findings (regressions/<fuzzer>/) join the corpus, which
+# libFuzzer runs in full before it mutates anything: each is checked again.
+regressions=$(dirname "$0")/regressions/$(basename "$fuzzer")
+if [ -d "$regressions" ]; then
+    cp "$regressions"/* "$corpus"/
 fi
 
 export HEARTH_SHARED_DIR=$shared
