@@ -23,6 +23,8 @@ static const HearthCliCommand commands[] = {
   { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },
   { "template", "Render a chat template over a JSON context", hearth_cli_template },
   { "devices", "List the Vulkan devices with their memory and features", hearth_cli_devices },
+  { "plugins", "List plugins, turn them on or off, grant them folders", hearth_cli_plugins },
+  { "tools", "List the plugins' tools and call one", hearth_cli_tools },
 };
 
 int

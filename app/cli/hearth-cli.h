@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "hearth-engine.h"
+#include "hearth-plugin-manager.h"
 #include "hearth-store.h"
 
 G_BEGIN_DECLS
@@ -78,5 +79,23 @@ int hearth_cli_history (int argc, char **argv);
 int hearth_cli_history_bench (int argc, char **argv);
 int hearth_cli_template (int argc, char **argv);
 int hearth_cli_devices (int argc, char **argv);
+int hearth_cli_plugins (int argc, char **argv);
+int hearth_cli_tools (int argc, char **argv);
+
+/* Plugins (hearth-cli-plugins.c). Runs @argv[1] from @commands, or prints
+ * the group's usage. */
+int                  hearth_cli_run_group       (const char             *group,
+                                                 const HearthCliCommand *commands,
+                                                 guint                   n_commands,
+                                                 int                     argc,
+                                                 char                  **argv);
+/* The store's plugin manager; @load: with the enabled plugins loaded. */
+HearthPluginManager *hearth_cli_open_plugins    (HearthCliStoreOptions *options,
+                                                 gboolean               load,
+                                                 GError               **error);
+/* ["read-only", ...]: hearth_tool_effects_to_string() as a JSON array. */
+JsonNode            *hearth_cli_effects_to_json (HearthToolEffects effects);
+/* @node as indented JSON and a newline on stdout. */
+void                 hearth_cli_print_json      (JsonNode *node);
 
 G_END_DECLS

@@ -235,7 +235,7 @@ plugin_refuse (HearthPluginManager *self,
   p->state = HEARTH_PLUGIN_STATE_REFUSED;
   g_free (p->reason);
   p->reason = reason;
-  g_message ("%s", reason);
+  g_info ("%s", reason);
 }
 
 /* NULL when @info's ABI is the host's; else why not. */
