@@ -256,6 +256,24 @@ check_abi (PeasPluginInfo *info)
   return NULL;
 }
 
+/* Which search path folder @dir is, or is directly inside (libpeas looks
+ * one level down); G_MAXUINT for neither. */
+static guint
+search_path_index (HearthPluginManager *self,
+                   const char          *dir)
+{
+  g_autofree char *parent = dir != NULL ? g_path_get_dirname (dir) : NULL;
+
+  for (guint i = 0; dir != NULL && self->search_path[i] != NULL; i++)
+    {
+      g_autofree char *entry = g_canonicalize_filename (self->search_path[i], NULL);
+
+      if (strcmp (dir, entry) == 0 || strcmp (parent, entry) == 0)
+        return i;
+    }
+  return G_MAXUINT;
+}
+
 static void
 scan (HearthPluginManager *self)
 {
@@ -278,13 +296,7 @@ scan (HearthPluginManager *self)
       p = g_new0 (Plugin, 1);
       p->id = g_strdup (id);
       p->info = info;
-      p->order = G_MAXUINT;
-      for (guint i = 0; self->search_path[i] != NULL; i++)
-        if (g_strcmp0 (peas_plugin_info_get_module_dir (info), self->search_path[i]) == 0)
-          {
-            p->order = i;
-            break;
-          }
+      p->order = search_path_index (self, peas_plugin_info_get_module_dir (info));
       p->reason = check_abi (info);
       if (p->reason != NULL)
         p->state = HEARTH_PLUGIN_STATE_REFUSED;
