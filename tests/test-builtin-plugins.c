@@ -291,8 +291,10 @@ typedef struct
  * digits, math.factorial, Python's % for the floored remainder).
  * Approximate values: Python's decimal at 80 digits for sqrt, exp, ln and
  * log10, and `bc -l` at scale=80 for sin, cos, tan, atan and pi = 4*a(1),
- * rounded half-even to 30 significant digits with '{:.29e}'.format().
- * The script is in the commit that added this table. */
+ * rounded half-even to 30 significant digits with '{:.29e}'.format(x),
+ * trailing zeros dropped, and written as 0.d.. for -5 < exponent <= 30,
+ * else d.ddde<n> (e.g. cbrt(2) as exp(ln(2)/3) in bc, log2(10) as
+ * Decimal(10).ln() / Decimal(2).ln()). */
 static const CalcCase calc_cases[] = {
   { "0.1+0.2", "0.3", TRUE },
   { "1/8", "0.125", TRUE },
