@@ -5,7 +5,8 @@
 # templates (the chat templates), json (the JSON files), replies (the chat
 # templates' reference renderings, which hold tool calls) or texts (the
 # vocabularies' reference texts; the harness reads the vocabularies from
-# $HEARTH_SHARED_DIR). Any finding fails the run; criticals and warnings are
+# $HEARTH_SHARED_DIR) or expressions (seeds/expressions.txt beside this
+# script, one per line: the shared data has none). Any finding fails the run; criticals and warnings are
 # findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS [--keep]]
 # WORK_DIR gets corpus/, artifacts/ and fuzz.log; the inputs in
@@ -54,6 +55,11 @@ seed_corpus() {
                 cp "$f" "$corpus/"
                 n=$((n + 1))
             done ;;
+        expressions)
+            while IFS= read -r line; do
+                n=$((n + 1))
+                printf '%s' "$line" > "$corpus/expression-$n"
+            done < "$(dirname "$0")/seeds/expressions.txt" ;;
         *) echo "unknown seeds: $seeds" >&2; exit 2 ;;
     esac
     echo "$n"
