@@ -434,6 +434,9 @@ struct _Conn
   GQueue            writes;     /* GBytes waiting */
   GBytes           *writing;    /* the one being written */
   GString          *stderr_tail;
+  gboolean          stdout_eof;
+  gboolean          stderr_eof;
+  GSource          *exit_wait;  /* after stdout's end, for stderr's last words */
 };
 
 typedef struct
@@ -507,6 +510,11 @@ conn_close (HearthMcpClient *self)
   if (conn == NULL)
     return;
   conn->client = NULL;
+  if (conn->exit_wait != NULL)
+    {
+      g_source_destroy (conn->exit_wait);
+      g_clear_pointer (&conn->exit_wait, g_source_unref);
+    }
   g_cancellable_cancel (conn->cancel);
   g_subprocess_force_exit (conn->proc);
   /* SIGKILL cannot be ignored: this returns at once, and leaves no zombie. */
@@ -949,6 +957,33 @@ handle_line (HearthMcpClient *self,
   return TRUE;
 }
 
+/* Both pipes are at their end (or stderr took too long): the server is gone. */
+static gboolean
+on_exited (gpointer data)
+{
+  Conn *conn = data;
+
+  if (conn->client != NULL)
+    client_fail_printf (conn->client, "exited");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_stdout_end (Conn *conn)
+{
+  conn->stdout_eof = TRUE;
+  if (conn->stderr_eof)
+    {
+      on_exited (conn);
+      return;
+    }
+  /* What it wrote to stderr last says why; a child of the server may hold
+   * stderr open, so this waits half a second at most. */
+  conn->exit_wait = g_timeout_source_new (500);
+  g_source_set_callback (conn->exit_wait, on_exited, conn_ref (conn), (GDestroyNotify) conn_unref);
+  g_source_attach (conn->exit_wait, conn->client->context);
+}
+
 static void
 on_stdout (GObject      *stream,
            GAsyncResult *result,
@@ -971,7 +1006,7 @@ on_stdout (GObject      *stream,
   if (bytes == NULL)
     client_fail_printf (self, "could not be read from: %s", error->message);
   else if (g_bytes_get_size (bytes) == 0)
-    client_fail_printf (self, "exited");
+    on_stdout_end (conn);
   else
     {
       gsize size;
@@ -1003,8 +1038,16 @@ on_stderr (GObject      *stream,
   gsize size = 0;
   const char *d;
 
-  if (bytes == NULL || g_bytes_get_size (bytes) == 0 || conn->client == NULL)
+  if (conn->client == NULL)
     {
+      conn_unref (conn);
+      return;
+    }
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    {
+      conn->stderr_eof = TRUE;
+      if (conn->stdout_eof)
+        on_exited (conn);
       conn_unref (conn);
       return;
     }
