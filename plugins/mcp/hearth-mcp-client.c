@@ -598,7 +598,7 @@ client_fail (HearthMcpClient *self,
   g_autoptr(GHashTable) pending = NULL;
   GQueue queued = G_QUEUE_INIT;
   GHashTableIter iter;
-  gpointer value;
+  gpointer key, value;
   Queued *q;
 
   g_object_ref (self);
@@ -610,9 +610,10 @@ client_fail (HearthMcpClient *self,
   pending = g_steal_pointer (&self->pending);
   self->pending = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_hash_table_iter_init (&iter, pending);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  while (g_hash_table_iter_next (&iter, &key, &value))
     {
       g_hash_table_iter_steal (&iter);
+      g_free (key);
       pending_complete (value, NULL, g_error_copy (error));
     }
   while ((q = g_queue_pop_head (&queued)) != NULL)

@@ -5,7 +5,8 @@
 # templates (the chat templates), json (the JSON files), replies (the chat
 # templates' reference renderings, which hold tool calls) or texts (the
 # vocabularies' reference texts; the harness reads the vocabularies from
-# $HEARTH_SHARED_DIR). Any finding fails the run; criticals and warnings are
+# $HEARTH_SHARED_DIR) or mcp (MCP server output, committed in seeds/mcp/
+# beside this script). Any finding fails the run; criticals and warnings are
 # findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS [--keep]]
 # WORK_DIR gets corpus/, artifacts/ and fuzz.log; the inputs in
@@ -50,6 +51,12 @@ seed_corpus() {
             done ;;
         texts)
             for f in "$shared"/tokenizers/*.inp; do
+                [ -f "$f" ] || continue
+                cp "$f" "$corpus/"
+                n=$((n + 1))
+            done ;;
+        mcp)
+            for f in "$(dirname "$0")"/seeds/mcp/*; do
                 [ -f "$f" ] || continue
                 cp "$f" "$corpus/"
                 n=$((n + 1))
