@@ -5,9 +5,10 @@
 # templates (the chat templates), json (the JSON files), replies (the chat
 # templates' reference renderings, which hold tool calls) or texts (the
 # vocabularies' reference texts; the harness reads the vocabularies from
-# $HEARTH_SHARED_DIR) or expressions (seeds/expressions.txt beside this
-# script, one per line: the shared data has none). Any finding fails the run; criticals and warnings are
-# findings (hearth-fuzz.h).
+# $HEARTH_SHARED_DIR), expressions (seeds/expressions.txt beside this
+# script, one per line: the shared data has none) or mcp (MCP server output,
+# committed in seeds/mcp/ beside this script). Any finding fails the run;
+# criticals and warnings are findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS [--keep]]
 # WORK_DIR gets corpus/, artifacts/ and fuzz.log; the inputs in
 # regressions/<fuzzer name>/ beside this script are always in the corpus. Without --keep it starts
@@ -60,6 +61,12 @@ seed_corpus() {
                 n=$((n + 1))
                 printf '%s' "$line" > "$corpus/expression-$n"
             done < "$(dirname "$0")/seeds/expressions.txt" ;;
+        mcp)
+            for f in "$(dirname "$0")"/seeds/mcp/*; do
+                [ -f "$f" ] || continue
+                cp "$f" "$corpus/"
+                n=$((n + 1))
+            done ;;
         *) echo "unknown seeds: $seeds" >&2; exit 2 ;;
     esac
     echo "$n"
