@@ -256,6 +256,17 @@ validate (const HearthJsonValue *schema,
   return TRUE;
 }
 
+gboolean
+hearth_tool_arguments_validate (const HearthJsonValue *parameters,
+                                const HearthJsonValue *arguments,
+                                GError               **error)
+{
+  g_return_val_if_fail (arguments != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return validate (parameters, arguments, "", 0, error);
+}
+
 /* The tool definition named @name: the "function" member of OpenAI-style
  * entries, or the entry itself. */
 static const HearthJsonValue *

@@ -68,6 +68,16 @@ guint                 hearth_tool_calls_get_n_valid (HearthToolCalls *calls);
 const char           *hearth_tool_calls_get_content (HearthToolCalls *calls);
 HearthToolCallFormat  hearth_tool_calls_get_format (HearthToolCalls *calls);
 
+/* Checks @arguments against a tool's JSON-Schema @parameters, as parsed calls
+ * are checked (type, enum, properties, required, additionalProperties and
+ * items; a keyword it does not know is not held against the arguments).
+ * FALSE with a HEARTH_ENGINE_ERROR (TYPE_MISMATCH, NOT_FOUND for a missing
+ * required argument, INVALID_ARGUMENT for an unknown one) whose message names
+ * the argument's path, e.g. "argument 'to.name' must be string, not integer". */
+gboolean              hearth_tool_arguments_validate (const HearthJsonValue *parameters,
+                                                      const HearthJsonValue *arguments,
+                                                      GError               **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthToolCalls, hearth_tool_calls_free)
 
 G_END_DECLS

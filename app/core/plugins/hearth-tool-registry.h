@@ -12,9 +12,10 @@
  * provider, and bounds the call by a timeout. Whatever happens, the call
  * completes exactly once, in the owner's main context, with either a
  * HearthToolOutcome or a GError in HEARTH_PLUGIN_ERROR (NOT_FOUND,
- * INVALID_ARGUMENTS, TIMED_OUT, INVALID_RESULT, FAILED, ...) whose message
- * names the tool and its plugin and is fit to hand to the model as the
- * call's error result. A provider that completes after the timeout, or
+ * INVALID_ARGUMENTS, TIMED_OUT, INVALID_RESULT, FAILED, ...; a provider's
+ * own HEARTH_PLUGIN_ERROR code is kept) whose message names the tool and its
+ * plugin and is fit to hand to the model as the call's error result; a
+ * call the caller cancelled fails with G_IO_ERROR_CANCELLED. A provider that completes after the timeout, or
  * after the caller's @cancellable was cancelled, is ignored. Output that is
  * not valid UTF-8, or claims JSON and does not parse, is INVALID_RESULT.
  * Approval is not the registry's business: the runtime asks first.
