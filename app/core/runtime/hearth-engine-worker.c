@@ -31,6 +31,7 @@ typedef struct
   char                  *tools_json;
   HearthSamplerParams    sampler;
   guint32                max_tokens;
+  gboolean               want_prompt;
 } Command;
 
 typedef struct
@@ -117,6 +118,7 @@ hearth_worker_reply_free (HearthWorkerReply *reply)
   g_free (reply->text);
   g_free (reply->device_lost);
   g_clear_pointer (&reply->tool_calls, hearth_tool_calls_free);
+  g_free (reply->prompt);
   g_free (reply);
 }
 
@@ -298,6 +300,12 @@ run_respond (HearthEngineWorker *self,
           hearth_chat_add_tool_result (self->chat, m->tool_call_id, m->tool_name, m->content);
         else
           hearth_chat_add_message (self->chat, m->role, m->content);
+      }
+    if (cmd->want_prompt && (reply->prompt = hearth_chat_render (self->chat, TRUE, &error)) == NULL)
+      {
+        hearth_worker_reply_free (reply);
+        g_task_return_error (cmd->task, g_steal_pointer (&error));
+        return;
       }
     hearth_chat_params_init (&cp);
     if (cmd->max_tokens > 0)
@@ -578,6 +586,7 @@ worker_respond_async (HearthResponder              *responder,
   cmd->tools_json = g_strdup (request->tools_json);
   cmd->sampler = *request->sampler;
   cmd->max_tokens = request->max_tokens;
+  cmd->want_prompt = request->want_prompt;
   g_set_object (&self->respond_cancellable, cancellable);
   self->n_pending++;
   g_async_queue_push (self->queue, cmd);

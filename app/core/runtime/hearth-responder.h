@@ -56,6 +56,8 @@ typedef struct
   /* The calls found in text when tools were offered (possibly none), each
    * checked against its tool's parameters; NULL when no tools were. */
   HearthToolCalls *tool_calls;
+  /* The conversation as rendered for the model, when the request wanted it. */
+  char            *prompt;
 } HearthWorkerReply;
 
 void hearth_worker_reply_free (HearthWorkerReply *reply);
@@ -69,6 +71,7 @@ typedef struct
   const char                *tools_json;    /* a JSON array as hearth_chat_set_tools() takes; NULL: none */
   const HearthSamplerParams *sampler;
   guint32                    max_tokens;    /* 0: until the model stops or the context is full */
+  gboolean                   want_prompt;   /* return the rendered prompt (reply->prompt) */
 } HearthResponderRequest;
 
 #define HEARTH_TYPE_RESPONDER (hearth_responder_get_type ())
