@@ -8,8 +8,11 @@
  */
 #include "hearth-config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
+#include "hearth-plugin-manager.h"
+#include "hearth-store.h"
 #include "hearth-test.h"
 #include "hearth-tool-registry.h"
 
@@ -553,6 +556,406 @@ START_TEST (test_registry_results)
 }
 END_TEST
 
+
+/* ---- the plugin manager, on tests/plugins ---- */
+
+#define MODULE_MISSING_REASON "Plugin “test-module-missing” could not be loaded: its module " \
+                              "“libtest-module-missing.so” is not beside its .plugin file"
+#define NO_ENTRY_POINT_REASON "Plugin “test-no-entry-point” could not be loaded: its module " \
+                              "“libtest-no-entry-point.so” has no peas_register_types()"
+
+typedef struct
+{
+  char                *dir;
+  HearthStore         *store;
+  HearthPluginManager *manager;
+} Fixture;
+
+static char *
+give_passphrase (gboolean creating,
+                 gpointer user_data)
+{
+  return g_strdup ("test passphrase");
+}
+
+static HearthStore *
+open_store_in (const char *dir)
+{
+  HearthStoreParams p;
+  g_autoptr(GError) error = NULL;
+  HearthStore *store;
+
+  hearth_store_params_init (&p);
+  p.data_dir = dir;
+  p.key_source = HEARTH_STORE_KEY_PASSPHRASE;
+  p.passphrase_func = give_passphrase;
+  p.passphrase_iterations = 1000;
+  store = hearth_store_open (&p, &error);
+  hearth_assert_no_error (error);
+  ck_assert_ptr_nonnull (store);
+  return store;
+}
+
+static void
+on_loaded (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  ck_assert (hearth_plugin_manager_load_finish (HEARTH_PLUGIN_MANAGER (source), result, &error));
+  hearth_assert_no_error (error);
+  *done = TRUE;
+}
+
+static HearthPluginManager *
+load_manager (HearthStore *store)
+{
+  HearthPluginManager *manager = hearth_plugin_manager_new (store, NULL);
+  gboolean done = FALSE;
+
+  hearth_plugin_manager_load_async (manager, NULL, on_loaded, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  return manager;
+}
+
+/* A store in a new folder, and the plugins on HEARTH_PLUGIN_PATH loaded;
+ * XDG_DATA_HOME points into the folder so that no user plugin joins in. */
+static void
+fixture_init (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_home = NULL;
+
+  f->dir = g_dir_make_tmp ("hearth-test-plugins-XXXXXX", &error);
+  hearth_assert_no_error (error);
+  data_home = g_build_filename (f->dir, "data-home", NULL);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  ck_assert_ptr_nonnull (g_getenv ("HEARTH_PLUGIN_PATH"));
+  f->store = open_store_in (f->dir);
+  f->manager = load_manager (f->store);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  g_clear_object (&f->manager);
+  g_clear_object (&f->store);
+  hearth_test_rm_rf (f->dir);
+  g_free (f->dir);
+}
+
+static HearthPluginEntry *
+entry (HearthPluginManager *manager,
+       const char          *id)
+{
+  HearthPluginEntry *e = hearth_plugin_manager_lookup (manager, id);
+
+  ck_assert_msg (e != NULL, "no plugin %s", id);
+  return e;
+}
+
+static void
+assert_state (HearthPluginManager *manager,
+              const char          *id,
+              HearthPluginState    state,
+              const char          *reason)
+{
+  g_autoptr(HearthPluginEntry) e = entry (manager, id);
+
+  ck_assert_msg (e->state == state, "%s: state %s, reason %s", id,
+                 hearth_plugin_state_to_string (e->state), e->reason ? e->reason : "(none)");
+  if (reason == NULL)
+    ck_assert_ptr_null (e->reason);
+  else
+    ck_assert_str_eq (e->reason, reason);
+}
+
+static char *
+tool_text (HearthPluginManager *manager,
+           const char          *name,
+           const char          *arguments)
+{
+  g_autoptr(GError) error = NULL;
+  HearthToolOutcome *outcome = call_sync (hearth_plugin_manager_get_tools (manager), name, arguments, NULL, &error);
+  char *text;
+
+  hearth_assert_no_error (error);
+  text = g_steal_pointer (&outcome->text);
+  hearth_tool_outcome_free (outcome);
+  return text;
+}
+
+START_TEST (test_manager_entries)
+{
+  static const char *const ids[] = {
+    "test-abi-missing", "test-abi-wrong", "test-bad-json", "test-bad-utf8", "test-depends-missing",
+    "test-duplicate-tool", "test-good", "test-module-missing", "test-no-entry-point",
+    "test-tool-errors", "test-tool-hangs",
+  };
+  Fixture f = { 0 };
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(HearthPluginEntry) good = NULL;
+  g_autoptr(GPtrArray) tools = NULL;
+
+  fixture_init (&f);
+  entries = hearth_plugin_manager_list (f.manager);
+  ck_assert_uint_eq (entries->len, G_N_ELEMENTS (ids));
+  for (guint i = 0; i < entries->len; i++)
+    ck_assert_str_eq (((HearthPluginEntry *) g_ptr_array_index (entries, i))->id, ids[i]);
+
+  assert_state (f.manager, "test-abi-missing", HEARTH_PLUGIN_STATE_REFUSED,
+                "Plugin “test-abi-missing” does not say which Hearth plugin ABI it was built for "
+                "(X-Hearth-ABI is missing); it was not loaded");
+  assert_state (f.manager, "test-abi-wrong", HEARTH_PLUGIN_STATE_REFUSED,
+                "Plugin “test-abi-wrong” was built for Hearth plugin ABI 999, and this Hearth has ABI 1; "
+                "it was not loaded");
+  assert_state (f.manager, "test-depends-missing", HEARTH_PLUGIN_STATE_REFUSED,
+                "Plugin “test-depends-missing” depends on plugin “nonexistent”, which was not found; "
+                "it was not loaded");
+  assert_state (f.manager, "test-duplicate-tool", HEARTH_PLUGIN_STATE_REFUSED,
+                "Plugin “test-duplicate-tool” offers tool “echo”, which plugin “test-good” already provides; "
+                "it was not loaded");
+  assert_state (f.manager, "test-module-missing", HEARTH_PLUGIN_STATE_REFUSED, MODULE_MISSING_REASON);
+  assert_state (f.manager, "test-no-entry-point", HEARTH_PLUGIN_STATE_REFUSED, NO_ENTRY_POINT_REASON);
+  assert_state (f.manager, "test-good", HEARTH_PLUGIN_STATE_LOADED, NULL);
+  assert_state (f.manager, "test-tool-errors", HEARTH_PLUGIN_STATE_LOADED, NULL);
+  assert_state (f.manager, "test-tool-hangs", HEARTH_PLUGIN_STATE_LOADED, NULL);
+  assert_state (f.manager, "test-bad-utf8", HEARTH_PLUGIN_STATE_LOADED, NULL);
+  assert_state (f.manager, "test-bad-json", HEARTH_PLUGIN_STATE_LOADED, NULL);
+
+  /* The refused modules are there: their constructors abort, so their
+   * code never ran. */
+  {
+    g_autoptr(HearthPluginEntry) wrong = entry (f.manager, "test-abi-wrong");
+    g_autofree char *module = g_build_filename (wrong->folder, "libtest-abi-wrong.so", NULL);
+    ck_assert (g_file_test (module, G_FILE_TEST_IS_REGULAR));
+  }
+
+  good = entry (f.manager, "test-good");
+  ck_assert_str_eq (good->name, "Test: good");
+  ck_assert_str_eq (good->description, "Echo, notes and granted folders");
+  ck_assert_str_eq (good->authors, "Hearth tests");
+  ck_assert_str_eq (good->website, "https://example.org/hearth");
+  ck_assert (g_str_has_suffix (good->folder, "/tests/plugins/good"));
+  ck_assert_uint_eq (good->tools->len, 4);
+  ck_assert_str_eq (hearth_tool_get_name (g_ptr_array_index (good->tools, 0)), "echo");
+  ck_assert_str_eq (hearth_tool_get_name (g_ptr_array_index (good->tools, 3)), "note_write");
+  ck_assert_int_eq (hearth_tool_get_effects (g_ptr_array_index (good->tools, 3)), HEARTH_TOOL_EFFECT_SIDE_EFFECTS);
+  ck_assert_ptr_null (good->log[0]);
+
+  tools = hearth_tool_registry_list_tools (hearth_plugin_manager_get_tools (f.manager));
+  ck_assert_uint_eq (tools->len, 9);
+  ck_assert_uint_eq (hearth_plugin_manager_get_retrievers (f.manager)->len, 0);
+  fixture_clear (&f);
+}
+END_TEST
+
+START_TEST (test_manager_calls)
+{
+  Fixture f = { 0 };
+  HearthToolRegistry *registry;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(HearthPluginEntry) good = NULL;
+
+  fixture_init (&f);
+  registry = hearth_plugin_manager_get_tools (f.manager);
+  hearth_tool_registry_set_timeout (registry, 200);
+
+  ck_assert_ptr_null (call_sync (registry, "fail", "{}", NULL, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_FAILED, "Tool “fail” (plugin “test-tool-errors”) failed: the disk is full");
+  g_clear_error (&error);
+  ck_assert_ptr_null (call_sync (registry, "bad_utf8", "{}", NULL, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_INVALID_RESULT,
+                       "Tool “bad_utf8” (plugin “test-bad-utf8”) gave a result that is not valid UTF-8 text");
+  g_clear_error (&error);
+  ck_assert_ptr_null (call_sync (registry, "bad_json", "{}", NULL, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_INVALID_RESULT,
+                       "Tool “bad_json” (plugin “test-bad-json”) gave a result that claims to be JSON and is not: "
+                       "JSON: ',' or '}' expected at line 1, column 14 (byte 13)");
+  g_clear_error (&error);
+  ck_assert_ptr_null (call_sync (registry, "hang", "{}", NULL, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_TIMED_OUT, "Tool “hang” (plugin “test-tool-hangs”) timed out after 0.2 s");
+  g_clear_error (&error);
+  ck_assert_ptr_null (call_sync (registry, "hang_ignore", "{}", NULL, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_TIMED_OUT,
+                       "Tool “hang_ignore” (plugin “test-tool-hangs”) timed out after 0.2 s");
+  g_clear_error (&error);
+  /* Its result comes after a second, and is dropped. */
+  spin (1000);
+
+  /* The good plugin works after all of that, in the same process. */
+  text = tool_text (f.manager, "echo", "{\"text\": \"still here\"}");
+  ck_assert_str_eq (text, "still here");
+  g_free (text);
+  text = tool_text (f.manager, "echo", "{\"text\": \"complain\"}");
+  ck_assert_str_eq (text, "complain");
+  good = entry (f.manager, "test-good");
+  ck_assert_str_eq (good->log[0], "asked to complain");
+  ck_assert_ptr_null (good->log[1]);
+  fixture_clear (&f);
+}
+END_TEST
+
+START_TEST (test_manager_enable_disable)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stored = NULL;
+  HearthToolRegistry *registry;
+
+  fixture_init (&f);
+  registry = hearth_plugin_manager_get_tools (f.manager);
+  ck_assert (!hearth_plugin_manager_set_enabled (f.manager, "nope", FALSE, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_NOT_FOUND, "No plugin “nope”");
+  g_clear_error (&error);
+
+  ck_assert (hearth_plugin_manager_set_enabled (f.manager, "test-good", FALSE, &error));
+  hearth_assert_no_error (error);
+  assert_state (f.manager, "test-good", HEARTH_PLUGIN_STATE_DISABLED, NULL);
+  ck_assert_ptr_null (hearth_tool_registry_lookup (registry, "note_write", NULL));
+  stored = hearth_store_get_setting (f.store, "plugins.disabled", &error);
+  ck_assert_str_eq (stored, "[\"test-good\"]");
+  g_clear_pointer (&stored, g_free);
+  /* Disabling twice changes nothing. */
+  ck_assert (hearth_plugin_manager_set_enabled (f.manager, "test-good", FALSE, &error));
+
+  /* Enabling loads it again at once. */
+  ck_assert (hearth_plugin_manager_set_enabled (f.manager, "test-good", TRUE, &error));
+  spin (20);
+  assert_state (f.manager, "test-good", HEARTH_PLUGIN_STATE_LOADED, NULL);
+  ck_assert_ptr_nonnull (hearth_tool_registry_lookup (registry, "note_write", NULL));
+  stored = hearth_store_get_setting (f.store, "plugins.disabled", &error);
+  ck_assert_str_eq (stored, "[]");
+  g_clear_pointer (&stored, g_free);
+
+  /* Persisted: a new manager on the same store keeps it off, and the
+   * other echo gets its turn. */
+  ck_assert (hearth_plugin_manager_set_enabled (f.manager, "test-good", FALSE, &error));
+  g_clear_object (&f.manager);
+  f.manager = load_manager (f.store);
+  assert_state (f.manager, "test-good", HEARTH_PLUGIN_STATE_DISABLED, NULL);
+  assert_state (f.manager, "test-duplicate-tool", HEARTH_PLUGIN_STATE_LOADED, NULL);
+  ck_assert (hearth_plugin_manager_set_enabled (f.manager, "test-good", TRUE, &error));
+  spin (20);
+  assert_state (f.manager, "test-good", HEARTH_PLUGIN_STATE_REFUSED,
+                "Plugin “test-good” offers tool “echo”, which plugin “test-duplicate-tool” already provides; "
+                "it was not loaded");
+  fixture_clear (&f);
+}
+END_TEST
+
+START_TEST (test_manager_settings)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) value = json_node_new (JSON_NODE_VALUE);
+  g_autoptr(JsonNode) read = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *stored = NULL;
+
+  fixture_init (&f);
+  text = tool_text (f.manager, "note_read", "{}");
+  ck_assert_str_eq (text, "(no note)");
+  g_clear_pointer (&text, g_free);
+
+  json_node_set_string (value, "from Preferences");
+  ck_assert (hearth_plugin_manager_set_setting (f.manager, "test-good", "note", value, &error));
+  hearth_assert_no_error (error);
+  text = tool_text (f.manager, "note_read", "{}");
+  ck_assert_str_eq (text, "from Preferences");
+  g_clear_pointer (&text, g_free);
+
+  text = tool_text (f.manager, "note_write", "{\"text\": \"from the plugin\"}");
+  ck_assert_str_eq (text, "saved");
+  read = hearth_plugin_manager_get_setting (f.manager, "test-good", "note");
+  ck_assert_str_eq (json_node_get_string (read), "from the plugin");
+  stored = hearth_store_get_setting (f.store, "plugins.test-good.note", &error);
+  ck_assert_str_eq (stored, "\"from the plugin\"");
+
+  /* Another plugin's settings are its own. */
+  ck_assert_ptr_null (hearth_plugin_manager_get_setting (f.manager, "test-tool-errors", "note"));
+
+  ck_assert (!hearth_plugin_manager_set_setting (f.manager, "test-good", "folders", value, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_PERMISSION_DENIED,
+                       "Plugin “test-good”: the setting “folders” is Hearth's (the folders the user granted)");
+  g_clear_error (&error);
+  ck_assert (!hearth_plugin_manager_set_setting (f.manager, "test-good", "a.b", value, &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_INVALID_ARGUMENTS,
+                       "“a.b” is not a valid setting key: 1 to 64 of A–Z, a–z, 0–9, “_” and “-”");
+  g_clear_error (&error);
+
+  ck_assert (hearth_plugin_manager_set_setting (f.manager, "test-good", "note", NULL, &error));
+  text = tool_text (f.manager, "note_read", "{}");
+  ck_assert_str_eq (text, "(no note)");
+  fixture_clear (&f);
+}
+END_TEST
+
+START_TEST (test_manager_folders)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *message = NULL;
+  g_auto(GStrv) folders = NULL;
+
+  fixture_init (&f);
+  a = g_build_filename (f.dir, "a", NULL);
+  b = g_build_filename (f.dir, "b", NULL);
+  g_mkdir (a, 0700);
+  g_mkdir (b, 0700);
+
+  ck_assert (hearth_plugin_manager_grant_folder (f.manager, "test-good", b, &error));
+  ck_assert (hearth_plugin_manager_grant_folder (f.manager, "test-good", a, &error));
+  ck_assert (hearth_plugin_manager_grant_folder (f.manager, "test-good", a, &error));
+  hearth_assert_no_error (error);
+  folders = hearth_plugin_manager_dup_granted_folders (f.manager, "test-good");
+  ck_assert_uint_eq (g_strv_length (folders), 2);
+  ck_assert_str_eq (folders[0], a);
+  ck_assert_str_eq (folders[1], b);
+  g_clear_pointer (&folders, g_strfreev);
+
+  text = tool_text (f.manager, "folders", "{}");
+  want = g_strdup_printf ("%s\n%s", a, b);
+  ck_assert_str_eq (text, want);
+  g_clear_pointer (&text, g_free);
+  stored = hearth_store_get_setting (f.store, "plugins.test-good.folders", &error);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("[\"%s\",\"%s\"]", a, b);
+  ck_assert_str_eq (stored, want);
+
+  folders = hearth_plugin_manager_dup_granted_folders (f.manager, "test-tool-errors");
+  ck_assert_ptr_null (folders[0]);
+  g_clear_pointer (&folders, g_strfreev);
+
+  ck_assert (hearth_plugin_manager_revoke_folder (f.manager, "test-good", a, &error));
+  text = tool_text (f.manager, "folders", "{}");
+  ck_assert_str_eq (text, b);
+  ck_assert (!hearth_plugin_manager_revoke_folder (f.manager, "test-good", a, &error));
+  message = g_strdup_printf ("Folder “%s” is not granted to plugin “test-good”", a);
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_NOT_FOUND, message);
+  g_clear_error (&error);
+
+  ck_assert (!hearth_plugin_manager_grant_folder (f.manager, "test-good", "relative/path", &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_INVALID_ARGUMENTS,
+                       "Cannot grant “relative/path” to plugin “test-good”: a folder to grant is an absolute path");
+  g_clear_error (&error);
+  ck_assert (!hearth_plugin_manager_grant_folder (f.manager, "test-good", "/nonexistent-hearth", &error));
+  assert_plugin_error (error, HEARTH_PLUGIN_ERROR_NOT_FOUND,
+                       "Cannot grant “/nonexistent-hearth” to plugin “test-good”: no such folder");
+  g_clear_error (&error);
+  fixture_clear (&f);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -568,6 +971,15 @@ main (void)
   tcase_add_test (tc, test_registry_cancel);
   tcase_add_test (tc, test_registry_late_completion);
   tcase_add_test (tc, test_registry_results);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("manager");
+  tcase_set_timeout (tc, 20);
+  tcase_add_test (tc, test_manager_entries);
+  tcase_add_test (tc, test_manager_calls);
+  tcase_add_test (tc, test_manager_enable_disable);
+  tcase_add_test (tc, test_manager_settings);
+  tcase_add_test (tc, test_manager_folders);
   suite_add_tcase (s, tc);
 
   return hearth_test_run (s);

@@ -13,13 +13,24 @@
  * the reason kept for Preferences and `hearth-cli plugins list`; the others
  * keep working.
  *
+ * Plugins load in search path order (then by id), so when two offer the
+ * same tool name the one earlier on the path keeps it and the other is
+ * refused.
+ *
  * Search path, first match of a Module name wins: HEARTH_PLUGIN_PATH
  * (colon-separated), $XDG_DATA_HOME/hearth/plugins, the Flatpak extension
  * point /app/extensions/hearth-plugins/lib/hearth/plugins, and the
  * install's plugin folder (libdir/hearth/plugins).
  *
  * Settings, all in the encrypted store: which plugins are disabled
- * ("plugins.disabled"), each plugin's own settings and granted folders.
+ * ("plugins.disabled", a JSON array of ids), each plugin's own settings
+ * ("plugins.<id>.<key>", JSON text) and granted folders ("plugins.<id>.folders",
+ * a JSON array). Keys and ids are 1 to 64 of [A-Za-z0-9_-]; "folders" is
+ * not a plugin's setting key (grant_folder keeps it).
+ *
+ * Dependencies (Depends=) are checked by the manager before libpeas sees
+ * them: a plugin whose dependency is missing, refused or disabled is
+ * refused, so libpeas never loads a dependency's code behind the ABI check.
  *
  * Threading: the owner's main context only.
  * Properties: "loading" (a load_async in progress).
@@ -40,7 +51,12 @@ typedef enum
   HEARTH_PLUGIN_STATE_DISABLED, /* found, the user turned it off */
   HEARTH_PLUGIN_STATE_LOADED,   /* running, its tools in the registry */
   HEARTH_PLUGIN_STATE_REFUSED,  /* not loaded: see the reason */
+  HEARTH_PLUGIN_STATE_PENDING,  /* enabled, not loaded yet: before load_async has
+                                 * reached it, or while its providers refresh */
 } HearthPluginState;
+
+/* "disabled", "loaded", "refused", "pending" (static). */
+const char *hearth_plugin_state_to_string (HearthPluginState state);
 
 /* One plugin as found; a snapshot (copy what you keep). */
 typedef struct
@@ -55,7 +71,8 @@ typedef struct
   gboolean          hidden;
   HearthPluginState state;
   char             *reason;      /* REFUSED: why, naming the plugin; else NULL */
-  GPtrArray        *tools;       /* LOADED: its HearthTool; else empty */
+  GPtrArray        *tools;       /* LOADED: its HearthTool, sorted by name; else empty */
+  char            **log;         /* the plugin's warnings through its host, oldest first */
 } HearthPluginEntry;
 
 void hearth_plugin_entry_free (HearthPluginEntry *entry);
