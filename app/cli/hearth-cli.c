@@ -23,6 +23,7 @@ static const HearthCliCommand commands[] = {
   { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },
   { "template", "Render a chat template over a JSON context", hearth_cli_template },
   { "devices", "List the Vulkan devices with their memory and features", hearth_cli_devices },
+  { "tools-audit", "Every tool call on record (also `tools audit`)", hearth_cli_tools_audit },
 };
 
 int

@@ -78,5 +78,8 @@ int hearth_cli_history (int argc, char **argv);
 int hearth_cli_history_bench (int argc, char **argv);
 int hearth_cli_template (int argc, char **argv);
 int hearth_cli_devices (int argc, char **argv);
+/* `tools audit` (hearth-cli-tools-audit.c): a `tools` command routes its
+ * "audit" here with argv[0] = "audit". */
+int hearth_cli_tools_audit (int argc, char **argv);
 
 G_END_DECLS
