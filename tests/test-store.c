@@ -2047,6 +2047,86 @@ START_TEST (test_cli_history)
 }
 END_TEST
 
+
+/* `hearth-cli tools-audit`: every row, or one conversation's, as lines or JSON. */
+START_TEST (test_cli_tools_audit)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autofree char *pf = g_build_filename (t->root, "pass", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conv_text = NULL;
+  gint64 conv;
+  int rc;
+
+  ck_assert (g_file_set_contents (pf, PASSPHRASE "\n", -1, &error));
+  {
+    g_autoptr(HearthStore) store = open_ok (t->data_dir);
+    g_autoptr(HearthToolAuditEntry) e = hearth_tool_audit_entry_new ();
+
+    conv = new_conversation (store, "Tools");
+    e->conversation_id = conv;
+    e->call_id = g_strdup ("call_1_1");
+    e->tool_name = g_strdup ("write_note");
+    e->plugin_id = g_strdup ("notes");
+    e->arguments_json = g_strdup ("{\"text\": \"two\\nlines\"}");
+    e->decision = HEARTH_TOOL_AUDIT_DENIED;
+    e->decided_by = g_strdup ("user");
+    e->result = g_strdup ("Error: denied");
+    e->is_error = TRUE;
+    e->finished = 1700000000000000;
+    ck_assert_int_eq (hearth_store_add_tool_audit (store, e, &error), 1);
+    e->conversation_id = 0;
+    e->decision = HEARTH_TOOL_AUDIT_CLI;
+    g_free (e->decided_by);
+    e->decided_by = g_strdup ("cli");
+    ck_assert_int_eq (hearth_store_add_tool_audit (store, e, &error), 2);
+    hearth_assert_no_error (error);
+  }
+  conv_text = g_strdup_printf ("%" G_GINT64_FORMAT, conv);
+#define CLI(...) run_cli (NULL, &out, &err, __VA_ARGS__, "--data-dir", t->data_dir, "--passphrase-file", pf, NULL)
+
+  rc = CLI ("tools-audit", "--json", "--conversation", conv_text);
+  ck_assert_msg (rc == 0, "tools-audit: %s", err);
+  ck_assert_str_eq (out,
+                    "[\n"
+                    "  {\n"
+                    "    \"id\" : 1,\n"
+                    "    \"conversation_id\" : 1,\n"
+                    "    \"message_id\" : 0,\n"
+                    "    \"result_message_id\" : 0,\n"
+                    "    \"call_id\" : \"call_1_1\",\n"
+                    "    \"tool\" : \"write_note\",\n"
+                    "    \"plugin\" : \"notes\",\n"
+                    "    \"arguments\" : \"{\\\"text\\\": \\\"two\\\\nlines\\\"}\",\n"
+                    "    \"decision\" : \"denied\",\n"
+                    "    \"decided_by\" : \"user\",\n"
+                    "    \"result\" : \"Error: denied\",\n"
+                    "    \"is_error\" : true,\n"
+                    "    \"started\" : 0,\n"
+                    "    \"finished\" : 1700000000000000\n"
+                    "  }\n"
+                    "]\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("tools-audit");
+  ck_assert_msg (rc == 0, "tools-audit: %s", err);
+  ck_assert_msg (g_regex_match_simple ("^\\S+ \\S+  conv 1  write_note \\(notes\\)  denied by user  error: Error: denied\n"
+                                       "    arguments: \\{\"text\": \"two\\\\nlines\"\\}\n"
+                                       "\\S+ \\S+  conv 0  write_note \\(notes\\)  cli by cli  error: Error: denied\n"
+                                       "    arguments: .*\n$", out, 0, 0), "tools-audit printed:\n%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("tools-audit", "extra");
+  ck_assert_int_eq (rc, 1);
+  ck_assert_str_eq (err, "hearth-cli: audit takes no arguments, and --conversation a conversation id\n");
+#undef CLI
+}
+END_TEST
+
 START_TEST (test_cli_default_dir_and_keyring)
 {
   g_autoptr(TestDir) t = test_dir_new ();
@@ -2130,6 +2210,7 @@ store_suite (void)
   tc = tcase_create ("cli");
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_cli_history);
+  tcase_add_test (tc, test_cli_tools_audit);
   tcase_add_test (tc, test_cli_default_dir_and_keyring);
   suite_add_tcase (s, tc);
 
