@@ -736,6 +736,8 @@ START_TEST (test_migration_from_v1)
     ck_assert_int_eq (hearth_message_get_parent_id (g_ptr_array_index (thread, 1)), 10);
     ck_assert_int_eq (hearth_message_get_parent_id (g_ptr_array_index (thread, 2)), 11);
     ck_assert_int_eq (hearth_message_get_prompt_tokens (g_ptr_array_index (thread, 2)), -1);
+    ck_assert_ptr_null (hearth_message_get_tool_calls_json (g_ptr_array_index (thread, 1)));
+    ck_assert_ptr_null (hearth_message_get_tool_name (g_ptr_array_index (thread, 2)));
 
     /* Old messages are in the new index. */
     hits = hearth_store_search (store, "falcon", 0, 0, &error);
@@ -1311,6 +1313,233 @@ START_TEST (test_kill_during_writes)
 }
 END_TEST
 
+
+/* ---- tools ---- */
+
+START_TEST (test_tool_messages_and_audit)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = open_ok (t->data_dir);
+  g_autoptr(HearthMessage) call = NULL;
+  g_autoptr(HearthMessage) result = NULL;
+  g_autoptr(HearthMessage) again = NULL;
+  g_autoptr(HearthToolAuditEntry) e = hearth_tool_audit_entry_new ();
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) thread = NULL;
+  HearthToolAuditEntry *row;
+  HearthMessageExtra extra;
+  HearthToolAuditDecision d;
+  gint64 conv = new_conversation (store, "Tools");
+  gint64 other = new_conversation (store, "Other");
+  gint64 user = add_message (store, conv, 0, HEARTH_MESSAGE_ROLE_USER, "What is 2+3?");
+  gint64 cli_id;
+
+  hearth_message_extra_init (&extra);
+  extra.tool_calls_json = "[{\"id\": \"call_1\", \"name\": \"add\", \"arguments\": {\"a\": 2, \"b\": 3}}]";
+  call = hearth_store_append_message (store, conv, user, HEARTH_MESSAGE_ROLE_ASSISTANT, "Let me add.", &extra, &error);
+  hearth_assert_no_error (error);
+  ck_assert_str_eq (hearth_message_get_tool_calls_json (call), extra.tool_calls_json);
+  ck_assert_ptr_null (hearth_message_get_tool_call_id (call));
+  ck_assert_ptr_null (hearth_message_get_tool_name (call));
+
+  e->conversation_id = conv;
+  e->message_id = hearth_message_get_id (call);
+  e->call_id = g_strdup ("call_1");
+  e->tool_name = g_strdup ("add");
+  e->plugin_id = g_strdup ("calculator");
+  e->arguments_json = g_strdup ("{\"a\": 2, \"b\": 3}");
+  e->decision = HEARTH_TOOL_AUDIT_READ_ONLY;
+  e->decided_by = g_strdup ("runtime");
+  e->result = g_strdup ("5");
+  e->started = 1000;
+  e->finished = 2000;
+  result = hearth_store_append_tool_result (store, conv, HEARTH_STORE_CURRENT_LEAF, "5", "call_1", "add", e, &error);
+  hearth_assert_no_error (error);
+  ck_assert_int_eq (hearth_message_get_role (result), HEARTH_MESSAGE_ROLE_TOOL);
+  ck_assert_int_eq (hearth_message_get_parent_id (result), hearth_message_get_id (call));
+  ck_assert_str_eq (hearth_message_get_content (result), "5");
+  ck_assert_str_eq (hearth_message_get_tool_call_id (result), "call_1");
+  ck_assert_str_eq (hearth_message_get_tool_name (result), "add");
+  ck_assert_ptr_null (hearth_message_get_tool_calls_json (result));
+
+  /* A call from the CLI belongs to no conversation. */
+  g_free (e->result);
+  e->result = g_strdup ("division by zero");
+  e->is_error = TRUE;
+  e->conversation_id = 0;
+  e->message_id = 0;
+  e->decision = HEARTH_TOOL_AUDIT_CLI;
+  g_free (e->decided_by);
+  e->decided_by = g_strdup ("cli");
+  cli_id = hearth_store_add_tool_audit (store, e, &error);
+  hearth_assert_no_error (error);
+  ck_assert_int_gt (cli_id, 0);
+
+  /* A denied call in another conversation, nothing ran. */
+  add_message (store, other, 0, HEARTH_MESSAGE_ROLE_USER, "Delete it");
+  e->conversation_id = other;
+  e->decision = HEARTH_TOOL_AUDIT_DENIED;
+  e->started = 0;
+  g_free (e->decided_by);
+  e->decided_by = g_strdup ("user");
+  g_clear_object (&again);
+  again = hearth_store_append_tool_result (store, other, HEARTH_STORE_CURRENT_LEAF, "denied", NULL, "rm", e, &error);
+  hearth_assert_no_error (error);
+  ck_assert_ptr_null (hearth_message_get_tool_call_id (again));
+
+  rows = hearth_store_list_tool_audit (store, conv, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (rows->len, 1);
+  row = g_ptr_array_index (rows, 0);
+  ck_assert_int_gt (row->id, 0);
+  ck_assert_int_eq (row->conversation_id, conv);
+  ck_assert_int_eq (row->message_id, hearth_message_get_id (call));
+  ck_assert_int_eq (row->result_message_id, hearth_message_get_id (result));
+  ck_assert_str_eq (row->call_id, "call_1");
+  ck_assert_str_eq (row->tool_name, "add");
+  ck_assert_str_eq (row->plugin_id, "calculator");
+  ck_assert_str_eq (row->arguments_json, "{\"a\": 2, \"b\": 3}");
+  ck_assert_int_eq (row->decision, HEARTH_TOOL_AUDIT_READ_ONLY);
+  ck_assert_str_eq (row->decided_by, "runtime");
+  ck_assert_str_eq (row->result, "5");
+  ck_assert (!row->is_error);
+  ck_assert_int_eq (row->started, 1000);
+  ck_assert_int_eq (row->finished, 2000);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  rows = hearth_store_list_tool_audit (store, 0, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (rows->len, 3);
+  row = g_ptr_array_index (rows, 1);
+  ck_assert_int_eq (row->id, cli_id);
+  ck_assert_int_eq (row->conversation_id, 0);
+  ck_assert_int_eq (row->message_id, 0);
+  ck_assert_int_eq (row->result_message_id, 0);
+  ck_assert_int_eq (row->decision, HEARTH_TOOL_AUDIT_CLI);
+  ck_assert (row->is_error);
+  ck_assert_str_eq (row->result, "division by zero");
+  row = g_ptr_array_index (rows, 2);
+  ck_assert_int_eq (row->conversation_id, other);
+  ck_assert_int_eq (row->decision, HEARTH_TOOL_AUDIT_DENIED);
+  ck_assert_int_eq (row->started, 0);
+  ck_assert_int_eq (row->result_message_id, hearth_message_get_id (again));
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  /* An audit row without a tool name is refused, and with it the message. */
+  g_clear_pointer (&e->tool_name, g_free);
+  g_clear_object (&again);
+  again = hearth_store_append_tool_result (store, conv, HEARTH_STORE_CURRENT_LEAF, "x", NULL, NULL, e, &error);
+  assert_store_error (error, HEARTH_STORE_ERROR_INVALID_ARGUMENT);
+  ck_assert_ptr_null (again);
+  g_clear_error (&error);
+  thread = hearth_store_get_thread (store, conv, 0, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (thread->len, 3);
+
+  /* Decision names are the ones the schema allows. */
+  ck_assert_str_eq (hearth_tool_audit_decision_to_string (HEARTH_TOOL_AUDIT_ALLOWED_CONVERSATION),
+                    "allowed-conversation");
+  ck_assert (hearth_tool_audit_decision_from_string ("not-run", &d));
+  ck_assert_int_eq (d, HEARTH_TOOL_AUDIT_NOT_RUN);
+  ck_assert (!hearth_tool_audit_decision_from_string ("maybe", &d));
+
+  /* Rows and messages survive reopening; the audit outlives its conversation. */
+  g_clear_object (&store);
+  store = open_ok (t->data_dir);
+  g_clear_object (&result);
+  result = hearth_store_get_message (store, hearth_message_get_id (g_ptr_array_index (thread, 2)), &error);
+  hearth_assert_no_error (error);
+  ck_assert_str_eq (hearth_message_get_tool_name (result), "add");
+  ck_assert (hearth_store_delete_conversation (store, conv, &error));
+  hearth_assert_no_error (error);
+  rows = hearth_store_list_tool_audit (store, 0, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (rows->len, 3);
+}
+END_TEST
+
+START_TEST (test_tool_approvals)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = open_ok (t->data_dir);
+  g_autoptr(GPtrArray) rules = NULL;
+  HearthToolApprovalRule *r;
+  gint64 a = new_conversation (store, "A");
+  gint64 b = new_conversation (store, "B");
+
+  ck_assert_int_eq (hearth_store_get_tool_approval (store, "write_file", a, &error), HEARTH_TOOL_APPROVAL_NONE);
+  hearth_assert_no_error (error);
+
+  ck_assert (hearth_store_remember_tool_approval (store, "write_file", a, &error));
+  hearth_assert_no_error (error);
+  /* Twice is the same as once. */
+  ck_assert (hearth_store_remember_tool_approval (store, "write_file", a, &error));
+  hearth_assert_no_error (error);
+  ck_assert_int_eq (hearth_store_get_tool_approval (store, "write_file", a, &error),
+                    HEARTH_TOOL_APPROVAL_CONVERSATION);
+  ck_assert_int_eq (hearth_store_get_tool_approval (store, "write_file", b, &error), HEARTH_TOOL_APPROVAL_NONE);
+  ck_assert_int_eq (hearth_store_get_tool_approval (store, "send_mail", a, &error), HEARTH_TOOL_APPROVAL_NONE);
+
+  ck_assert (hearth_store_remember_tool_approval (store, "send_mail", 0, &error));
+  ck_assert (hearth_store_remember_tool_approval (store, "write_file", b, &error));
+  ck_assert (hearth_store_remember_tool_approval (store, "write_file", 0, &error));
+  hearth_assert_no_error (error);
+  /* Always comes first. */
+  ck_assert_int_eq (hearth_store_get_tool_approval (store, "write_file", a, &error), HEARTH_TOOL_APPROVAL_ALWAYS);
+  ck_assert_int_eq (hearth_store_get_tool_approval (store, "send_mail", b, &error), HEARTH_TOOL_APPROVAL_ALWAYS);
+
+  /* An unknown conversation is an error and remembers nothing. */
+  ck_assert (!hearth_store_remember_tool_approval (store, "send_mail", 999, &error));
+  assert_store_error (error, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert (!hearth_store_remember_tool_approval (store, "", 0, &error));
+  assert_store_error (error, HEARTH_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  rules = hearth_store_list_tool_approvals (store, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (rules->len, 4);
+  r = g_ptr_array_index (rules, 0);
+  ck_assert_str_eq (r->tool_name, "send_mail");
+  ck_assert_int_eq (r->conversation_id, 0);
+  ck_assert_int_gt (r->created, 0);
+  r = g_ptr_array_index (rules, 1);
+  ck_assert_str_eq (r->tool_name, "write_file");
+  ck_assert_int_eq (r->conversation_id, 0);
+  r = g_ptr_array_index (rules, 2);
+  ck_assert_str_eq (r->tool_name, "write_file");
+  ck_assert_int_eq (r->conversation_id, a);
+  r = g_ptr_array_index (rules, 3);
+  ck_assert_int_eq (r->conversation_id, b);
+  g_clear_pointer (&rules, g_ptr_array_unref);
+
+  /* Revoking always leaves the conversation's own. */
+  ck_assert (hearth_store_revoke_tool_approval (store, "write_file", 0, &error));
+  hearth_assert_no_error (error);
+  ck_assert_int_eq (hearth_store_get_tool_approval (store, "write_file", a, &error),
+                    HEARTH_TOOL_APPROVAL_CONVERSATION);
+  ck_assert (!hearth_store_revoke_tool_approval (store, "write_file", 0, &error));
+  assert_store_error (error, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A deleted conversation's approvals go with it; they persist otherwise. */
+  ck_assert (hearth_store_delete_conversation (store, a, &error));
+  hearth_assert_no_error (error);
+  g_clear_object (&store);
+  store = open_ok (t->data_dir);
+  rules = hearth_store_list_tool_approvals (store, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (rules->len, 2);
+  r = g_ptr_array_index (rules, 0);
+  ck_assert_str_eq (r->tool_name, "send_mail");
+  r = g_ptr_array_index (rules, 1);
+  ck_assert_str_eq (r->tool_name, "write_file");
+  ck_assert_int_eq (r->conversation_id, b);
+}
+END_TEST
+
 /* ---- the keyring (a real gnome-keyring-daemon, from tests/tools/with-keyring.sh) ---- */
 
 static void
@@ -1818,6 +2047,86 @@ START_TEST (test_cli_history)
 }
 END_TEST
 
+
+/* `hearth-cli tools audit`: every row, or one conversation's, as lines or JSON. */
+START_TEST (test_cli_tools_audit)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autofree char *pf = g_build_filename (t->root, "pass", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conv_text = NULL;
+  gint64 conv;
+  int rc;
+
+  ck_assert (g_file_set_contents (pf, PASSPHRASE "\n", -1, &error));
+  {
+    g_autoptr(HearthStore) store = open_ok (t->data_dir);
+    g_autoptr(HearthToolAuditEntry) e = hearth_tool_audit_entry_new ();
+
+    conv = new_conversation (store, "Tools");
+    e->conversation_id = conv;
+    e->call_id = g_strdup ("call_1_1");
+    e->tool_name = g_strdup ("write_note");
+    e->plugin_id = g_strdup ("notes");
+    e->arguments_json = g_strdup ("{\"text\": \"two\\nlines\"}");
+    e->decision = HEARTH_TOOL_AUDIT_DENIED;
+    e->decided_by = g_strdup ("user");
+    e->result = g_strdup ("Error: denied");
+    e->is_error = TRUE;
+    e->finished = 1700000000000000;
+    ck_assert_int_eq (hearth_store_add_tool_audit (store, e, &error), 1);
+    e->conversation_id = 0;
+    e->decision = HEARTH_TOOL_AUDIT_CLI;
+    g_free (e->decided_by);
+    e->decided_by = g_strdup ("cli");
+    ck_assert_int_eq (hearth_store_add_tool_audit (store, e, &error), 2);
+    hearth_assert_no_error (error);
+  }
+  conv_text = g_strdup_printf ("%" G_GINT64_FORMAT, conv);
+#define CLI(...) run_cli (NULL, &out, &err, __VA_ARGS__, "--data-dir", t->data_dir, "--passphrase-file", pf, NULL)
+
+  rc = CLI ("tools", "audit", "--json", "--conversation", conv_text);
+  ck_assert_msg (rc == 0, "tools audit: %s", err);
+  ck_assert_str_eq (out,
+                    "[\n"
+                    "  {\n"
+                    "    \"id\" : 1,\n"
+                    "    \"conversation_id\" : 1,\n"
+                    "    \"message_id\" : 0,\n"
+                    "    \"result_message_id\" : 0,\n"
+                    "    \"call_id\" : \"call_1_1\",\n"
+                    "    \"tool\" : \"write_note\",\n"
+                    "    \"plugin\" : \"notes\",\n"
+                    "    \"arguments\" : \"{\\\"text\\\": \\\"two\\\\nlines\\\"}\",\n"
+                    "    \"decision\" : \"denied\",\n"
+                    "    \"decided_by\" : \"user\",\n"
+                    "    \"result\" : \"Error: denied\",\n"
+                    "    \"is_error\" : true,\n"
+                    "    \"started\" : 0,\n"
+                    "    \"finished\" : 1700000000000000\n"
+                    "  }\n"
+                    "]\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("tools", "audit");
+  ck_assert_msg (rc == 0, "tools audit: %s", err);
+  ck_assert_msg (g_regex_match_simple ("^\\S+ \\S+  conv 1  write_note \\(notes\\)  denied by user  error: Error: denied\n"
+                                       "    arguments: \\{\"text\": \"two\\\\nlines\"\\}\n"
+                                       "\\S+ \\S+  conv 0  write_note \\(notes\\)  cli by cli  error: Error: denied\n"
+                                       "    arguments: .*\n$", out, 0, 0), "tools audit printed:\n%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  rc = CLI ("tools", "audit", "extra");
+  ck_assert_int_eq (rc, 1);
+  ck_assert_str_eq (err, "hearth-cli: audit takes no arguments, and --conversation a conversation id\n");
+#undef CLI
+}
+END_TEST
+
 START_TEST (test_cli_default_dir_and_keyring)
 {
   g_autoptr(TestDir) t = test_dir_new ();
@@ -1884,6 +2193,8 @@ store_suite (void)
   tcase_add_test (tc, test_branches);
   tcase_add_test (tc, test_search);
   tcase_add_test (tc, test_export_import);
+  tcase_add_test (tc, test_tool_messages_and_audit);
+  tcase_add_test (tc, test_tool_approvals);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("keyring");
@@ -1899,6 +2210,7 @@ store_suite (void)
   tc = tcase_create ("cli");
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_cli_history);
+  tcase_add_test (tc, test_cli_tools_audit);
   tcase_add_test (tc, test_cli_default_dir_and_keyring);
   suite_add_tcase (s, tc);
 

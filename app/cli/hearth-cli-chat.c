@@ -7,6 +7,13 @@
  * as it is generated and is stored when it ends, so the conversation shows
  * up in the app and in `hearth-cli history`. --no-history uses a throwaway
  * store instead (for scripts), deleted on exit.
+ *
+ * --tools all|NAME,... loads the enabled plugins and offers their tools
+ * (all, or those named); --approve says what happens to a call that needs
+ * approval: ask (the default: the tool, its plugin and the full arguments
+ * on stderr, the answer y/N/c(onversation)/a(lways) read from the
+ * terminal, never from the messages on stdin; no terminal: denied), yes
+ * or no. Tool results are printed on stderr as they come.
  */
 #include "hearth-config.h"
 
@@ -16,6 +23,7 @@
 #include <unistd.h>
 
 #include "hearth-cli.h"
+#include "hearth-plugin-manager.h"
 #include "hearth-runtime.h"
 
 typedef struct
@@ -51,7 +59,92 @@ thread_changed (GListModel *thread,
 
       if (hearth_thread_item_get_streaming (item))
         g_signal_connect (item, "text-appended", G_CALLBACK (text_appended), NULL);
+      else if (hearth_thread_item_get_role (item) == HEARTH_MESSAGE_ROLE_TOOL && user_data != NULL)
+        fprintf (stderr, "\n[tool %s, %s%s: %s]\n", hearth_thread_item_get_tool_name (item),
+                 hearth_thread_item_get_tool_decision (item) ? hearth_thread_item_get_tool_decision (item) : "?",
+                 hearth_thread_item_get_tool_is_error (item) ? ", error" : "",
+                 hearth_thread_item_get_tool_result (item));
     }
+}
+
+/* --approve ask: the question on stderr, the answer from the terminal. */
+static void
+approval_requested (HearthRuntime      *runtime,
+                    HearthToolApproval *approval,
+                    gpointer            user_data)
+{
+  FILE *tty = fopen ("/dev/tty", "r");
+  char answer[64] = "";
+  HearthToolDecision decision = HEARTH_TOOL_DECISION_DENY;
+
+  fprintf (stderr, "\nThe model wants to call %s (plugin %s; %s): %s\nArguments:\n%s\n",
+           hearth_tool_approval_get_tool_name (approval), hearth_tool_approval_get_plugin_id (approval),
+           hearth_tool_approval_get_effects_text (approval), hearth_tool_approval_get_description (approval),
+           hearth_tool_approval_get_arguments (approval));
+  if (tty == NULL)
+    fprintf (stderr, "No terminal to ask: denied.\n");
+  else
+    {
+      fprintf (stderr, "Allow? [y]es once / [N]o / [c]onversation / [a]lways: ");
+      if (fgets (answer, sizeof answer, tty) != NULL)
+        switch (g_ascii_tolower (answer[0]))
+          {
+          case 'y': decision = HEARTH_TOOL_DECISION_ALLOW_ONCE; break;
+          case 'c': decision = HEARTH_TOOL_DECISION_ALLOW_CONVERSATION; break;
+          case 'a': decision = HEARTH_TOOL_DECISION_ALLOW_ALWAYS; break;
+          default: break;
+          }
+      fclose (tty);
+    }
+  hearth_tool_approval_decide (approval, decision);
+}
+
+static void
+plugins_loaded (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ChatState *st = user_data;
+
+  hearth_plugin_manager_load_finish (HEARTH_PLUGIN_MANAGER (source), result, NULL);
+  st->waiting = FALSE;
+  g_main_loop_quit (st->loop);
+}
+
+/* Loads the plugins and gives the runtime their tools: @tools "all" or
+ * names separated by commas (each must exist). */
+static HearthPluginManager *
+set_up_tools (HearthRuntime *runtime,
+              ChatState     *st,
+              const char    *tools,
+              GError       **error)
+{
+  g_autoptr(HearthPluginManager) manager = hearth_plugin_manager_new (hearth_runtime_get_store (runtime), NULL);
+  HearthToolRegistry *registry;
+  g_auto(GStrv) names = NULL;
+
+  st->waiting = TRUE;
+  hearth_plugin_manager_load_async (manager, NULL, plugins_loaded, st);
+  while (st->waiting)
+    g_main_loop_run (st->loop);
+  registry = hearth_plugin_manager_get_tools (manager);
+  if (g_strcmp0 (tools, "all") != 0)
+    {
+      names = g_strsplit (tools, ",", -1);
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          g_strstrip (names[i]);
+          if (hearth_tool_registry_lookup (registry, names[i], NULL) == NULL)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           "no tool %s among the loaded plugins' (see `hearth-cli plugins list`)", names[i]);
+              return NULL;
+            }
+        }
+    }
+  hearth_runtime_set_tool_registry (runtime, registry);
+  hearth_runtime_set_enabled_tools (runtime, (const char *const *) names);
+  return g_steal_pointer (&manager);
 }
 
 static void
@@ -149,6 +242,9 @@ hearth_cli_chat (int    argc,
   g_autofree char *model_path = NULL;
   g_autofree char *system = NULL;
   g_autofree char *throwaway_dir = NULL;
+  g_autofree char *tools = NULL;
+  g_autofree char *approve = NULL;
+  g_autoptr(HearthPluginManager) plugins = NULL;
   g_auto(HearthCliBackendOptions) bopts = { 0 };
   HearthCliStoreOptions sopts = { 0 };
   int threads = 0, ctx = 0, n_predict = 256;
@@ -168,6 +264,9 @@ hearth_cli_chat (int    argc,
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &ctx, "Context length (default: the model's)", "N" },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print figures of each turn on stderr", NULL },
+    { "tools", 0, 0, G_OPTION_ARG_STRING, &tools, "Offer the plugins' tools: all, or NAME,NAME...", "LIST" },
+    { "approve", 0, 0, G_OPTION_ARG_STRING, &approve,
+      "Calls that need approval: ask (default, on the terminal), yes or no", "ask|yes|no" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- chat with a model (/new, /exit)");
@@ -196,6 +295,11 @@ hearth_cli_chat (int    argc,
     status = hearth_cli_failf ("chat needs -m FILE");
   else if (no_history && (conversation != 0 || sopts.data_dir != NULL))
     status = hearth_cli_failf ("--no-history keeps no history to continue or to put in --data-dir");
+  else if (approve != NULL && !g_str_equal (approve, "ask") && !g_str_equal (approve, "yes") &&
+           !g_str_equal (approve, "no"))
+    status = hearth_cli_failf ("--approve takes ask, yes or no");
+  else if (tools != NULL && tools[0] == '\0')
+    status = hearth_cli_failf ("--tools takes all or tool names separated by commas");
   else if (system != NULL && conversation != 0)
     /* It would replace the system prompt the conversation was held with. */
     status = hearth_cli_failf ("--system is for a new conversation, not with --conversation");
@@ -229,7 +333,17 @@ hearth_cli_chat (int    argc,
   runtime = hearth_runtime_new (store);
   g_signal_connect (runtime, "reply-finished", G_CALLBACK (reply_finished), &st);
   g_signal_connect (runtime, "error", G_CALLBACK (runtime_error), &st);
-  g_signal_connect (hearth_runtime_get_thread (runtime), "items-changed", G_CALLBACK (thread_changed), NULL);
+  g_signal_connect (hearth_runtime_get_thread (runtime), "items-changed", G_CALLBACK (thread_changed),
+                    tools != NULL ? runtime : NULL);
+  g_signal_connect (runtime, "approval-requested", G_CALLBACK (approval_requested), NULL);
+  hearth_runtime_set_approval_policy (runtime, g_strcmp0 (approve, "yes") == 0 ? HEARTH_TOOL_APPROVAL_POLICY_ALLOW_ALL
+                                               : g_strcmp0 (approve, "no") == 0 ? HEARTH_TOOL_APPROVAL_POLICY_DENY_ALL
+                                               : HEARTH_TOOL_APPROVAL_POLICY_ASK);
+  if (tools != NULL && (plugins = set_up_tools (runtime, &st, tools, &error)) == NULL)
+    {
+      status = hearth_cli_fail (error);
+      goto out;
+    }
   if (conversation != 0 && !hearth_runtime_set_conversation_id (runtime, conversation, &error))
     {
       status = hearth_cli_fail (error);
@@ -307,6 +421,7 @@ out:
         g_main_context_iteration (NULL, TRUE);
     }
   g_clear_object (&runtime);
+  g_clear_object (&plugins);
   g_clear_object (&store);
   if (throwaway_dir != NULL)
     hearth_cli_remove_tree (throwaway_dir);

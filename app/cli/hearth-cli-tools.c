@@ -174,6 +174,7 @@ tools_call (int    argc,
 static const HearthCliCommand tools_commands[] = {
   { "list", "List the tools of the loaded plugins with their effects", tools_list },
   { "call", "Call a tool with JSON arguments and print its result", tools_call },
+  { "audit", "Every tool call on record, oldest first", hearth_cli_tools_audit },
 };
 
 int

@@ -97,5 +97,8 @@ HearthPluginManager *hearth_cli_open_plugins    (HearthCliStoreOptions *options,
 JsonNode            *hearth_cli_effects_to_json (HearthToolEffects effects);
 /* @node as indented JSON and a newline on stdout. */
 void                 hearth_cli_print_json      (JsonNode *node);
+/* `tools audit` (hearth-cli-tools-audit.c), in the `tools` group: argv[0]
+ * is "audit". */
+int hearth_cli_tools_audit (int argc, char **argv);
 
 G_END_DECLS

@@ -28,8 +28,10 @@ typedef struct
   guint64                generation;
   char                  *system_prompt;
   GPtrArray             *messages;
+  char                  *tools_json;
   HearthSamplerParams    sampler;
   guint32                max_tokens;
+  gboolean               want_prompt;
 } Command;
 
 typedef struct
@@ -65,7 +67,10 @@ struct _HearthEngineWorker
   guint               token_delay_ms; /* tests slow the stream down to stop it mid-way */
 };
 
-G_DEFINE_FINAL_TYPE (HearthEngineWorker, hearth_engine_worker, G_TYPE_OBJECT)
+static void hearth_engine_worker_responder_init (HearthResponderInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (HearthEngineWorker, hearth_engine_worker, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (HEARTH_TYPE_RESPONDER, hearth_engine_worker_responder_init))
 
 static gboolean
 unref_task_idle (gpointer data)
@@ -92,6 +97,7 @@ command_free (Command *cmd)
     }
   g_free (cmd->path);
   g_free (cmd->system_prompt);
+  g_free (cmd->tools_json);
   g_clear_pointer (&cmd->messages, g_ptr_array_unref);
   g_free (cmd);
 }
@@ -111,6 +117,8 @@ hearth_worker_reply_free (HearthWorkerReply *reply)
     return;
   g_free (reply->text);
   g_free (reply->device_lost);
+  g_clear_pointer (&reply->tool_calls, hearth_tool_calls_free);
+  g_free (reply->prompt);
   g_free (reply);
 }
 
@@ -131,6 +139,9 @@ hearth_worker_message_free (HearthWorkerMessage *message)
   if (message == NULL)
     return;
   g_free (message->content);
+  g_clear_pointer (&message->tool_calls, hearth_tool_calls_free);
+  g_free (message->tool_call_id);
+  g_free (message->tool_name);
   g_free (message);
 }
 
@@ -241,12 +252,19 @@ run_respond (HearthEngineWorker *self,
   g_autoptr(GString) text = g_string_new (NULL);
   HearthWorkerReply *reply;
   StreamState st = { self, cmd->generation, text };
+  g_autoptr(HearthJsonValue) tools = NULL;
   GCancellable *cancellable = g_task_get_cancellable (cmd->task);
 
   if (self->session == NULL)
     {
       g_task_return_new_error (cmd->task, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
                                _("No model is loaded"));
+      return;
+    }
+  if (cmd->tools_json != NULL && (tools = hearth_json_parse (cmd->tools_json, -1, &error)) == NULL)
+    {
+      g_prefix_error (&error, "%s", _("The tools are not valid JSON: "));
+      g_task_return_error (cmd->task, g_steal_pointer (&error));
       return;
     }
   sampler = hearth_sampler_new (&cmd->sampler);
@@ -271,11 +289,23 @@ run_respond (HearthEngineWorker *self,
     hearth_chat_truncate (self->chat, 0);
     hearth_chat_set_system_prompt (self->chat,
                                    cmd->system_prompt && cmd->system_prompt[0] ? cmd->system_prompt : NULL);
+    hearth_chat_set_tools (self->chat, tools);
     for (guint i = 0; i < cmd->messages->len; i++)
       {
         HearthWorkerMessage *m = g_ptr_array_index (cmd->messages, i);
 
-        hearth_chat_add_message (self->chat, m->role, m->content);
+        if (m->role == HEARTH_CHAT_ROLE_ASSISTANT && m->tool_calls != NULL)
+          hearth_chat_add_tool_calls (self->chat, m->content, m->tool_calls);
+        else if (m->role == HEARTH_CHAT_ROLE_TOOL)
+          hearth_chat_add_tool_result (self->chat, m->tool_call_id, m->tool_name, m->content);
+        else
+          hearth_chat_add_message (self->chat, m->role, m->content);
+      }
+    if (cmd->want_prompt && (reply->prompt = hearth_chat_render (self->chat, TRUE, &error)) == NULL)
+      {
+        hearth_worker_reply_free (reply);
+        g_task_return_error (cmd->task, g_steal_pointer (&error));
+        return;
       }
     hearth_chat_params_init (&cp);
     if (cmd->max_tokens > 0)
@@ -308,6 +338,7 @@ run_respond (HearthEngineWorker *self,
     reply->n_dropped = cr.n_dropped;
     reply->gen_seconds = cr.gen.gen_seconds;
     reply->first_token_seconds = cr.gen.first_token_seconds;
+    reply->tool_calls = g_steal_pointer (&cr.tool_calls);
     hearth_chat_reply_clear (&cr);
   }
   reply->n_past = hearth_session_get_n_past (self->session);
@@ -534,6 +565,33 @@ hearth_engine_worker_get_last_load (HearthEngineWorker     *self,
   return TRUE;
 }
 
+static void
+worker_respond_async (HearthResponder              *responder,
+                      const HearthResponderRequest *request,
+                      GCancellable                 *cancellable,
+                      GAsyncReadyCallback           callback,
+                      gpointer                      user_data)
+{
+  HearthEngineWorker *self = HEARTH_ENGINE_WORKER (responder);
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->kind = COMMAND_RESPOND;
+  cmd->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (cmd->task, hearth_engine_worker_respond_async);
+  /* The engine reports cancellation as a partial reply, not an error. */
+  g_task_set_check_cancellable (cmd->task, FALSE);
+  cmd->generation = request->generation;
+  cmd->system_prompt = g_strdup (request->system_prompt);
+  cmd->messages = g_ptr_array_ref (request->messages);
+  cmd->tools_json = g_strdup (request->tools_json);
+  cmd->sampler = *request->sampler;
+  cmd->max_tokens = request->max_tokens;
+  cmd->want_prompt = request->want_prompt;
+  g_set_object (&self->respond_cancellable, cancellable);
+  self->n_pending++;
+  g_async_queue_push (self->queue, cmd);
+}
+
 void
 hearth_engine_worker_respond_async (HearthEngineWorker        *self,
                                     guint64                    generation,
@@ -545,21 +603,17 @@ hearth_engine_worker_respond_async (HearthEngineWorker        *self,
                                     GAsyncReadyCallback        callback,
                                     gpointer                   user_data)
 {
-  Command *cmd = g_new0 (Command, 1);
+  g_autoptr(GPtrArray) taken = messages;
+  HearthResponderRequest request = {
+    .generation = generation,
+    .system_prompt = system_prompt,
+    .messages = messages,
+    .tools_json = NULL,
+    .sampler = sampler,
+    .max_tokens = max_tokens,
+  };
 
-  cmd->kind = COMMAND_RESPOND;
-  cmd->task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (cmd->task, hearth_engine_worker_respond_async);
-  /* The engine reports cancellation as a partial reply, not an error. */
-  g_task_set_check_cancellable (cmd->task, FALSE);
-  cmd->generation = generation;
-  cmd->system_prompt = g_strdup (system_prompt);
-  cmd->messages = messages;
-  cmd->sampler = *sampler;
-  cmd->max_tokens = max_tokens;
-  g_set_object (&self->respond_cancellable, cancellable);
-  self->n_pending++;
-  g_async_queue_push (self->queue, cmd);
+  worker_respond_async (HEARTH_RESPONDER (self), &request, cancellable, callback, user_data);
 }
 
 HearthWorkerReply *
@@ -583,4 +637,33 @@ hearth_engine_worker_respond_finish (HearthEngineWorker *self,
       self->device_lost = g_strdup (reply->device_lost);
     }
   return reply;
+}
+
+static HearthWorkerReply *
+worker_respond_finish (HearthResponder *responder,
+                       GAsyncResult    *result,
+                       GError         **error)
+{
+  return hearth_engine_worker_respond_finish (HEARTH_ENGINE_WORKER (responder), result, error);
+}
+
+static gboolean
+worker_is_ready (HearthResponder *responder)
+{
+  return hearth_engine_worker_is_loaded (HEARTH_ENGINE_WORKER (responder));
+}
+
+static const char *
+worker_get_model (HearthResponder *responder)
+{
+  return hearth_engine_worker_get_model_path (HEARTH_ENGINE_WORKER (responder));
+}
+
+static void
+hearth_engine_worker_responder_init (HearthResponderInterface *iface)
+{
+  iface->is_ready = worker_is_ready;
+  iface->get_model = worker_get_model;
+  iface->respond_async = worker_respond_async;
+  iface->respond_finish = worker_respond_finish;
 }

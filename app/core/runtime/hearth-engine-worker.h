@@ -4,13 +4,17 @@
  *
  * Commands go to the engine thread over a queue; results come back as
  * GTask completions on the main context and streamed text through a
- * HearthTokenBatcher, so the UI never waits on the model.
+ * HearthTokenBatcher, so the UI never waits on the model. The worker is
+ * the HearthResponder of the local model: a request's tools go to the chat
+ * template, its messages' tool calls and results too, and the reply comes
+ * back with the calls the model made (hearth-responder.h).
  */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "hearth-engine.h"
+#include "hearth-responder.h"
 #include "hearth-token-batcher.h"
 
 G_BEGIN_DECLS
@@ -26,32 +30,6 @@ typedef struct
    * can be kept for a reload. */
   char              device[128];
 } HearthWorkerLoadParams;
-
-typedef struct
-{
-  HearthChatRole role;
-  char          *content;
-} HearthWorkerMessage;
-
-typedef struct
-{
-  char            *text;
-  HearthStopReason reason;
-  guint32          n_prompt_tokens;
-  guint32          n_generated;
-  guint            n_dropped;
-  double           gen_seconds;
-  double           first_token_seconds;
-  guint32          n_past;  /* positions used after the reply */
-  guint32          n_ctx;
-  /* Not NULL when the GPU device was lost mid-reply: the engine's message.
-   * text is what came before (maybe nothing), and the engine thread has
-   * already dropped the model (see hearth_engine_worker_get_device_lost). */
-  char            *device_lost;
-} HearthWorkerReply;
-
-void hearth_worker_reply_free (HearthWorkerReply *reply);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthWorkerReply, hearth_worker_reply_free)
 
 #define HEARTH_TYPE_ENGINE_WORKER (hearth_engine_worker_get_type ())
 G_DECLARE_FINAL_TYPE (HearthEngineWorker, hearth_engine_worker, HEARTH, ENGINE_WORKER, GObject)
@@ -87,8 +65,8 @@ gboolean    hearth_engine_worker_get_last_load (HearthEngineWorker     *self,
                                                 const char            **path,
                                                 HearthWorkerLoadParams *params);
 
-/* Generates the assistant's reply to @messages (an array of
- * HearthWorkerMessage, taken) as generation @generation of the batcher,
+/* hearth_responder_respond_async() without tools: generates the assistant's
+ * reply to @messages (an array of HearthWorkerMessage, taken) as generation @generation of the batcher,
  * at most @max_tokens tokens (0: until the model stops or the context is full).
  * Cancelling @cancellable stops it; the partial reply is returned with
  * reason CANCELLED. A lost GPU device is no error either: the partial reply
@@ -107,8 +85,5 @@ void               hearth_engine_worker_respond_async  (HearthEngineWorker      
 HearthWorkerReply *hearth_engine_worker_respond_finish (HearthEngineWorker *self,
                                                         GAsyncResult       *result,
                                                         GError            **error);
-
-HearthWorkerMessage *hearth_worker_message_new (HearthChatRole role, const char *content);
-void                 hearth_worker_message_free (HearthWorkerMessage *message);
 
 G_END_DECLS

@@ -29,6 +29,11 @@ struct _HearthRuntime
   HearthModelRegistry    *models;
   HearthTokenBatcher     *batcher;
   HearthEngineWorker     *worker;
+  HearthResponder        *responder;   /* the worker unless set */
+  HearthToolRegistry     *tools;
+  char                  **enabled_tools; /* NULL: all */
+  HearthToolApprovalPolicy approval_policy;
+  guint                   max_tool_rounds;
 
   gboolean                loading;
   char                   *loading_path;
@@ -45,6 +50,21 @@ struct _HearthRuntime
   char                   *reply_model_path;
   HearthThreadItem       *stream_item;
   GApplication           *held_app;
+
+  /* The tool loop of the reply in progress. */
+  char                   *reply_tools_json;  /* NULL: no tools offered */
+  guint                   tool_round;        /* rounds of calls run for this reply */
+  HearthToolCalls        *calls;             /* the calls being run */
+  GStrv                   call_ids;
+  gint64                  calls_message_id;  /* the assistant message that made them */
+  guint                   call_index;        /* the call being run or decided */
+  gint64                  call_started;
+  HearthToolApproval     *approval;          /* waiting for the user */
+  HearthToolDecision      decision;          /* its answer, applied from an idle */
+  guint                   continue_source;
+  HearthToolAuditDecision call_decision;     /* of the call running */
+  const char             *call_decided_by;
+  char                   *call_plugin_id;
 
   double                  tokens_per_second;
   guint                   context_used;
@@ -84,6 +104,7 @@ enum
 {
   SIGNAL_REPLY_FINISHED,
   SIGNAL_ERROR,
+  SIGNAL_APPROVAL_REQUESTED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -193,6 +214,10 @@ hearth_runtime_dispose (GObject *object)
   if (self->batcher != NULL)
     hearth_token_batcher_detach (self->batcher);
   g_clear_object (&self->worker);
+  g_clear_object (&self->responder);
+  g_clear_object (&self->tools);
+  g_clear_object (&self->approval);
+  g_clear_handle_id (&self->continue_source, g_source_remove);
   g_clear_object (&self->thread);
   g_clear_object (&self->conversations);
   g_clear_object (&self->models);
@@ -211,6 +236,11 @@ hearth_runtime_finalize (GObject *object)
   g_free (self->loading_path);
   g_free (self->pending_system_prompt);
   g_free (self->reply_model_path);
+  g_free (self->reply_tools_json);
+  g_free (self->call_plugin_id);
+  g_strfreev (self->enabled_tools);
+  g_clear_pointer (&self->calls, hearth_tool_calls_free);
+  g_strfreev (self->call_ids);
   g_free (self->shown.path);
   g_free (self->shown.backend);
   g_free (self->shown.device_lost);
@@ -247,12 +277,16 @@ hearth_runtime_class_init (HearthRuntimeClass *klass)
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_APPROVAL_REQUESTED] =
+    g_signal_new ("approval-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, HEARTH_TYPE_TOOL_APPROVAL);
 }
 
 static void
 hearth_runtime_init (HearthRuntime *self)
 {
   hearth_sampler_params_init (&self->sampler);
+  self->max_tool_rounds = HEARTH_RUNTIME_DEFAULT_TOOL_ROUNDS;
 }
 
 HearthRuntime *
@@ -279,6 +313,7 @@ hearth_runtime_new (HearthStore *store)
     g_warning ("The list of models could not be read: %s", error->message);
   self->batcher = hearth_token_batcher_new (NULL, BATCH_INTERVAL_MS, batch_ready, self);
   self->worker = hearth_engine_worker_new (self->batcher);
+  self->responder = g_object_ref (HEARTH_RESPONDER (self->worker));
   return g_steal_pointer (&self);
 }
 
@@ -476,7 +511,68 @@ hearth_runtime_set_max_tokens (HearthRuntime *self,
   self->max_tokens = max_tokens;
 }
 
+/* ---- tools ---- */
+
+void
+hearth_runtime_set_tool_registry (HearthRuntime      *self,
+                                  HearthToolRegistry *registry)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  g_return_if_fail (registry == NULL || HEARTH_IS_TOOL_REGISTRY (registry));
+  /* A loop in progress keeps running its calls through the old one. */
+  if (self->calls == NULL)
+    g_set_object (&self->tools, registry);
+}
+
+HearthToolRegistry *
+hearth_runtime_get_tool_registry (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return self->tools;
+}
+
+void
+hearth_runtime_set_enabled_tools (HearthRuntime     *self,
+                                  const char *const *names)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  g_strfreev (self->enabled_tools);
+  self->enabled_tools = g_strdupv ((char **) names);
+}
+
+void
+hearth_runtime_set_approval_policy (HearthRuntime           *self,
+                                    HearthToolApprovalPolicy policy)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  self->approval_policy = policy;
+}
+
+void
+hearth_runtime_set_max_tool_rounds (HearthRuntime *self,
+                                    guint          rounds)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  self->max_tool_rounds = rounds > 0 ? rounds : HEARTH_RUNTIME_DEFAULT_TOOL_ROUNDS;
+}
+
+void
+hearth_runtime_set_responder (HearthRuntime   *self,
+                              HearthResponder *responder)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  g_return_if_fail (responder == NULL || HEARTH_IS_RESPONDER (responder));
+  if (responder == NULL)
+    responder = HEARTH_RESPONDER (self->worker);
+  g_object_ref (responder);
+  g_clear_object (&self->responder);
+  self->responder = responder;
+}
+
 /* ---- the reply ---- */
+
+static void generate  (HearthRuntime *self, guint n);
+static void next_call (HearthRuntime *self);
 
 static void
 store_reply (HearthRuntime     *self,
@@ -514,45 +610,32 @@ store_reply (HearthRuntime     *self,
 }
 
 static void
-reply_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+clear_calls (HearthRuntime *self)
 {
-  g_autoptr(HearthRuntime) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HearthWorkerReply) reply = NULL;
+  g_clear_pointer (&self->calls, hearth_tool_calls_free);
+  g_clear_pointer (&self->call_ids, g_strfreev);
+  self->call_index = 0;
+  self->calls_message_id = 0;
+  if (self->approval != NULL)
+    hearth_tool_approval_withdraw (self->approval);
+  g_clear_object (&self->approval);
+}
+
+/* The reply (every round of it) is over: @message_id is the last message
+ * it stored (0: none; the streaming item goes then). */
+static void
+finish_reply (HearthRuntime     *self,
+              gint64             message_id,
+              HearthWorkerReply *reply)
+{
   /* Released at the end: the reply is saved before the application may quit. */
   g_autoptr(GApplication) held = g_steal_pointer (&self->held_app);
   gint64 conversation_id = self->reply_conversation_id;
-  gint64 message_id = 0;
 
-  reply = hearth_engine_worker_respond_finish (self->worker, result, &error);
-  /* What the engine streamed before it finished still reaches the item (a
-   * fast model can finish inside one batch interval). */
-  hearth_token_batcher_flush (self->batcher);
-  hearth_token_batcher_invalidate (self->batcher);
   g_clear_object (&self->cancellable);
-  g_clear_object (&self->stream_item);
-  hearth_thread_model_end_streaming (self->thread);
-
-  if (reply == NULL)
-    {
-      g_autofree char *msg = g_strdup_printf (_("The model could not reply: %s"), error->message);
-
-      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
-    }
-  else
-    {
-      store_reply (self, reply, &message_id);
-      if (reply->device_lost == NULL)
-        {
-          self->tokens_per_second = reply->gen_seconds > 0 ? reply->n_generated / reply->gen_seconds : 0.0;
-          self->context_used = reply->n_past;
-        }
-      else
-        self->context_used = 0;
-    }
-  /* Nothing stored: the streaming item goes. */
+  clear_calls (self);
+  g_clear_pointer (&self->reply_tools_json, g_free);
+  self->tool_round = 0;
   if (message_id == 0)
     hearth_thread_model_refresh (self->thread, NULL);
 
@@ -569,6 +652,430 @@ reply_done (GObject      *source,
     g_application_release (held);
 }
 
+/* Stores a reply that called tools, with its calls (ids given to those
+ * that came without one), and makes them the calls to run. */
+static gboolean
+store_calls (HearthRuntime     *self,
+             HearthWorkerReply *reply)
+{
+  HearthToolCalls *calls = reply->tool_calls;
+  guint n = hearth_tool_calls_get_n_calls (calls);
+  g_autofree char *settings = hearth_thread_dup_settings_json (&self->reply_sampler, self->reply_model_path, FALSE);
+  g_autofree char *json = NULL;
+  g_autoptr(HearthMessage) m = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthMessageExtra extra;
+
+  self->call_ids = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    {
+      const HearthToolCall *c = hearth_tool_calls_get_call (calls, i);
+
+      self->call_ids[i] = c->id != NULL ? g_strdup (c->id) : g_strdup_printf ("call_%u_%u", self->tool_round + 1, i + 1);
+    }
+  json = hearth_thread_dup_tool_calls_json (calls, (const char *const *) self->call_ids);
+  hearth_message_extra_init (&extra);
+  extra.prompt_tokens = reply->n_prompt_tokens;
+  extra.completion_tokens = reply->n_generated;
+  extra.settings_json = settings;
+  extra.tool_calls_json = json;
+  m = hearth_store_append_message (self->store, self->reply_conversation_id, self->reply_parent_id,
+                                   HEARTH_MESSAGE_ROLE_ASSISTANT, hearth_tool_calls_get_content (calls),
+                                   &extra, &error);
+  if (m == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The reply could not be saved: %s"), error->message);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+      return FALSE;
+    }
+  self->calls = g_steal_pointer (&reply->tool_calls);
+  self->calls_message_id = self->reply_parent_id = hearth_message_get_id (m);
+  self->call_index = 0;
+  self->tool_round++;
+  return TRUE;
+}
+
+/* Stores the result of the call being run (a tool message under the last
+ * message) with its audit row, in one transaction. FALSE (and the error
+ * signal) when the store failed: the loop ends there. */
+static gboolean
+store_result (HearthRuntime          *self,
+              const char             *plugin_id,
+              const char             *text,
+              gboolean                is_error,
+              HearthToolAuditDecision decision,
+              const char             *decided_by,
+              gint64                  started)
+{
+  const HearthToolCall *c = hearth_tool_calls_get_call (self->calls, self->call_index);
+  g_autoptr(HearthToolAuditEntry) audit = hearth_tool_audit_entry_new ();
+  g_autoptr(HearthMessage) m = NULL;
+  g_autoptr(GError) error = NULL;
+
+  audit->conversation_id = self->reply_conversation_id;
+  audit->message_id = self->calls_message_id;
+  audit->call_id = g_strdup (self->call_ids[self->call_index]);
+  audit->tool_name = g_strdup (c->name != NULL ? c->name : "");
+  audit->plugin_id = g_strdup (plugin_id);
+  audit->arguments_json = c->arguments != NULL ? hearth_json_to_string (c->arguments, -1) : g_strdup ("{}");
+  audit->decision = decision;
+  audit->decided_by = g_strdup (decided_by);
+  audit->result = g_strdup (text);
+  audit->is_error = is_error;
+  audit->started = started;
+  audit->finished = g_get_real_time ();
+  m = hearth_store_append_tool_result (self->store, self->reply_conversation_id, self->reply_parent_id, text,
+                                       audit->call_id, c->name, audit, &error);
+  if (m == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("A tool's result could not be saved: %s"), error->message);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+      return FALSE;
+    }
+  self->reply_parent_id = hearth_message_get_id (m);
+  return TRUE;
+}
+
+/* Stopped: every call not run yet gets a result saying so (a model, or a
+ * server, expects one per call), then the reply ends. */
+static void
+stop_calls (HearthRuntime *self)
+{
+  for (; self->calls != NULL && self->call_index < hearth_tool_calls_get_n_calls (self->calls); self->call_index++)
+    if (!store_result (self, NULL, _("Error: not run: the user stopped the reply."), TRUE,
+                       HEARTH_TOOL_AUDIT_NOT_RUN, "stopped", 0))
+      break;
+  finish_reply (self, self->reply_parent_id, NULL);
+}
+
+static void
+call_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(HearthRuntime) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthToolOutcome) outcome = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *plugin_id = g_steal_pointer (&self->call_plugin_id);
+  gboolean stopped;
+
+  outcome = hearth_tool_registry_call_finish (HEARTH_TOOL_REGISTRY (source), result, &error);
+  stopped = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  if (stopped)
+    text = g_strdup (_("Error: the user stopped this call."));
+  else if (outcome == NULL)
+    text = g_strdup_printf (_("Error: %s"), error->message);
+  if (!store_result (self, plugin_id, outcome != NULL ? outcome->text : text, outcome == NULL,
+                     self->call_decision, self->call_decided_by, self->call_started))
+    {
+      finish_reply (self, self->reply_parent_id, NULL);
+      return;
+    }
+  self->call_index++;
+  if (stopped)
+    stop_calls (self);
+  else
+    next_call (self);
+}
+
+static void
+run_call (HearthRuntime          *self,
+          const char             *plugin_id,
+          HearthToolAuditDecision decision,
+          const char             *decided_by)
+{
+  const HearthToolCall *c = hearth_tool_calls_get_call (self->calls, self->call_index);
+  g_autofree char *arguments = hearth_json_to_string (c->arguments, -1);
+
+  self->call_decision = decision;
+  self->call_decided_by = decided_by;
+  self->call_started = g_get_real_time ();
+  g_free (self->call_plugin_id);
+  self->call_plugin_id = g_strdup (plugin_id);
+  hearth_tool_registry_call_async (self->tools, c->name, arguments, self->cancellable, call_done,
+                                   g_object_ref (self));
+}
+
+static gboolean
+deny_call (HearthRuntime *self,
+           const char    *plugin_id,
+           const char    *decided_by)
+{
+  const HearthToolCall *c = hearth_tool_calls_get_call (self->calls, self->call_index);
+  g_autofree char *text = g_strdup_printf (_("Error: the user denied this call of %s; it did not run."), c->name);
+
+  return store_result (self, plugin_id, text, TRUE, HEARTH_TOOL_AUDIT_DENIED, decided_by, 0);
+}
+
+/* After the user's answer, from an idle: never inside their handler. */
+static gboolean
+apply_decision (gpointer user_data)
+{
+  HearthRuntime *self = user_data;
+  const HearthToolCall *c = hearth_tool_calls_get_call (self->calls, self->call_index);
+  HearthToolDecision decision = self->decision;
+  const char *plugin_id = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->continue_source = 0;
+  g_clear_object (&self->approval);
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      stop_calls (self);
+      return G_SOURCE_REMOVE;
+    }
+  hearth_tool_registry_lookup (self->tools, c->name, &plugin_id);
+  switch (decision)
+    {
+    case HEARTH_TOOL_DECISION_ALLOW_ONCE:
+      run_call (self, plugin_id, HEARTH_TOOL_AUDIT_ALLOWED_ONCE, "user");
+      return G_SOURCE_REMOVE;
+    case HEARTH_TOOL_DECISION_ALLOW_CONVERSATION:
+    case HEARTH_TOOL_DECISION_ALLOW_ALWAYS:
+      {
+        gboolean always = decision == HEARTH_TOOL_DECISION_ALLOW_ALWAYS;
+
+        /* Not remembered is no reason not to run what the user allowed. */
+        if (!hearth_store_remember_tool_approval (self->store, c->name, always ? 0 : self->reply_conversation_id,
+                                                  &error))
+          g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
+        run_call (self, plugin_id, always ? HEARTH_TOOL_AUDIT_ALLOWED_ALWAYS : HEARTH_TOOL_AUDIT_ALLOWED_CONVERSATION,
+                  "user");
+        return G_SOURCE_REMOVE;
+      }
+    case HEARTH_TOOL_DECISION_DENY:
+    default:
+      if (!deny_call (self, plugin_id, "user"))
+        {
+          finish_reply (self, self->reply_parent_id, NULL);
+          return G_SOURCE_REMOVE;
+        }
+      self->call_index++;
+      next_call (self);
+      return G_SOURCE_REMOVE;
+    }
+}
+
+static void
+continue_later (HearthRuntime *self)
+{
+  if (self->continue_source == 0)
+    self->continue_source = g_idle_add_full (G_PRIORITY_DEFAULT, apply_decision, g_object_ref (self),
+                                             g_object_unref);
+}
+
+static void
+approval_decided (HearthToolApproval *approval,
+                  int                 decision,
+                  HearthRuntime      *self)
+{
+  if (approval != self->approval)
+    return;
+  self->decision = (HearthToolDecision) decision;
+  continue_later (self);
+}
+
+/* Runs, denies or asks about the calls from the one at call_index on,
+ * until one has to wait (a tool runs, the user is asked); then the next
+ * round, or the end of the reply. */
+static void
+next_call (HearthRuntime *self)
+{
+  guint n = hearth_tool_calls_get_n_calls (self->calls);
+
+  for (; self->call_index < n; self->call_index++)
+    {
+      const HearthToolCall *c = hearth_tool_calls_get_call (self->calls, self->call_index);
+      const char *plugin_id = NULL;
+      HearthTool *tool;
+      gboolean ok;
+
+      if (g_cancellable_is_cancelled (self->cancellable))
+        {
+          stop_calls (self);
+          return;
+        }
+      /* Arguments that do not fit (or a tool gone since the reply began):
+       * nothing runs, the model reads why. */
+      tool = c->error == NULL ? hearth_tool_registry_lookup (self->tools, c->name, &plugin_id) : NULL;
+      if (tool == NULL)
+        {
+          g_autofree char *text = c->error != NULL
+            ? g_strdup_printf (_("Error: the call was not run: %s"), c->error->message)
+            : g_strdup_printf (_("Error: the call was not run: there is no tool %s"), c->name);
+
+          ok = store_result (self, plugin_id, text, TRUE, HEARTH_TOOL_AUDIT_INVALID, "runtime", 0);
+        }
+      else if (!hearth_tool_effects_need_approval (hearth_tool_get_effects (tool)))
+        {
+          run_call (self, plugin_id, HEARTH_TOOL_AUDIT_READ_ONLY, "runtime");
+          return;
+        }
+      else if (self->approval_policy == HEARTH_TOOL_APPROVAL_POLICY_DENY_ALL)
+        ok = deny_call (self, plugin_id, "policy");
+      else if (self->approval_policy == HEARTH_TOOL_APPROVAL_POLICY_ALLOW_ALL)
+        {
+          run_call (self, plugin_id, HEARTH_TOOL_AUDIT_ALLOWED_ONCE, "policy");
+          return;
+        }
+      else
+        {
+          g_autoptr(GError) error = NULL;
+          g_autofree char *arguments = NULL;
+
+          switch (hearth_store_get_tool_approval (self->store, c->name, self->reply_conversation_id, &error))
+            {
+            case HEARTH_TOOL_APPROVAL_ALWAYS:
+              run_call (self, plugin_id, HEARTH_TOOL_AUDIT_ALLOWED_ALWAYS, "remembered");
+              return;
+            case HEARTH_TOOL_APPROVAL_CONVERSATION:
+              run_call (self, plugin_id, HEARTH_TOOL_AUDIT_ALLOWED_CONVERSATION, "remembered");
+              return;
+            case HEARTH_TOOL_APPROVAL_NONE:
+            default:
+              if (error != NULL)
+                g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
+              break;
+            }
+          arguments = hearth_json_to_string (c->arguments, -1);
+          self->approval = hearth_tool_approval_new (tool, plugin_id, arguments, self->reply_conversation_id);
+          g_signal_connect (self->approval, "decided", G_CALLBACK (approval_decided), self);
+          g_signal_emit (self, signals[SIGNAL_APPROVAL_REQUESTED], 0, self->approval);
+          return;
+        }
+      if (!ok)
+        {
+          finish_reply (self, self->reply_parent_id, NULL);
+          return;
+        }
+    }
+
+  /* Every call has its result: the model goes on, within the bound. */
+  clear_calls (self);
+  if (g_cancellable_is_cancelled (self->cancellable))
+    finish_reply (self, self->reply_parent_id, NULL);
+  else if (self->tool_round >= self->max_tool_rounds)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The reply was stopped after %u rounds of tool calls"),
+                                              self->max_tool_rounds);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+      finish_reply (self, self->reply_parent_id, NULL);
+    }
+  else
+    generate (self, g_list_model_get_n_items (G_LIST_MODEL (self->thread)));
+}
+
+static gboolean
+wants_tools (HearthRuntime     *self,
+             HearthWorkerReply *reply)
+{
+  return self->tools != NULL && reply->tool_calls != NULL && hearth_tool_calls_get_n_calls (reply->tool_calls) > 0 &&
+         reply->device_lost == NULL && reply->reason != HEARTH_STOP_CANCELLED &&
+         !g_cancellable_is_cancelled (self->cancellable);
+}
+
+static void
+reply_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(HearthRuntime) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthWorkerReply) reply = NULL;
+  gint64 message_id = 0;
+
+  reply = hearth_responder_respond_finish (HEARTH_RESPONDER (source), result, &error);
+  /* What the engine streamed before it finished still reaches the item (a
+   * fast model can finish inside one batch interval). */
+  hearth_token_batcher_flush (self->batcher);
+  hearth_token_batcher_invalidate (self->batcher);
+  g_clear_object (&self->stream_item);
+  hearth_thread_model_end_streaming (self->thread);
+
+  if (reply == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The model could not reply: %s"), error->message);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+      finish_reply (self, 0, NULL);
+      return;
+    }
+  if (reply->device_lost == NULL)
+    {
+      self->tokens_per_second = reply->gen_seconds > 0 ? reply->n_generated / reply->gen_seconds : 0.0;
+      self->context_used = reply->n_past;
+    }
+  else
+    self->context_used = 0;
+  if (wants_tools (self, reply))
+    {
+      if (!store_calls (self, reply))
+        {
+          finish_reply (self, 0, reply);
+          return;
+        }
+      next_call (self);
+      return;
+    }
+  store_reply (self, reply, &message_id);
+  finish_reply (self, message_id, reply);
+}
+
+/* One round: the model's reply to the first @n items of the branch on
+ * show, as a child of reply_parent_id. */
+static void
+generate (HearthRuntime *self,
+          guint          n)
+{
+  g_autofree char *system_prompt = hearth_runtime_dup_system_prompt (self);
+  g_autoptr(GPtrArray) messages = hearth_thread_to_worker_messages (G_LIST_MODEL (self->thread), n);
+  HearthResponderRequest request = { 0 };
+
+  self->generation = hearth_token_batcher_begin (self->batcher);
+  g_clear_object (&self->stream_item);
+  self->stream_item = g_object_ref (hearth_thread_model_begin_streaming (self->thread, n));
+  request.generation = self->generation;
+  request.system_prompt = system_prompt;
+  request.messages = messages;
+  request.tools_json = self->reply_tools_json;
+  request.sampler = &self->reply_sampler;
+  request.max_tokens = self->max_tokens;
+  hearth_responder_respond_async (self->responder, &request, self->cancellable, reply_done, g_object_ref (self));
+}
+
+/* The tools offered to the model now (the enabled ones the registry has),
+ * as the template's `tools`; NULL: none. */
+static char *
+dup_tools_json (HearthRuntime *self)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) tools = NULL;
+  g_autoptr(GError) error = NULL;
+  char *json;
+
+  if (self->tools == NULL)
+    return NULL;
+  tools = hearth_tool_registry_list_tools (self->tools);
+  for (guint i = 0; i < tools->len; i++)
+    {
+      const char *name = hearth_tool_get_name (g_ptr_array_index (tools, i));
+
+      if (self->enabled_tools == NULL || g_strv_contains ((const char *const *) self->enabled_tools, name))
+        g_ptr_array_add (names, (gpointer) name);
+    }
+  if (names->len == 0)
+    return NULL;
+  g_ptr_array_add (names, NULL);
+  json = hearth_tool_registry_dup_template_tools (self->tools, (const char *const *) names->pdata, &error);
+  if (json == NULL)
+    g_warning ("The tools could not be offered: %s", error->message);
+  return json;
+}
+
 /* Starts the assistant's reply to the first @n items of the branch on
  * show, as a child of @parent_id. */
 static void
@@ -576,10 +1083,6 @@ start_reply (HearthRuntime *self,
              guint          n,
              gint64         parent_id)
 {
-  g_autofree char *system_prompt = hearth_runtime_dup_system_prompt (self);
-  GPtrArray *messages = hearth_thread_to_worker_messages (G_LIST_MODEL (self->thread), n);
-
-  self->generation = hearth_token_batcher_begin (self->batcher);
   self->cancellable = g_cancellable_new ();
   /* Closing the window mid-reply cancels it; the application stays up
    * until the partial reply is in the store. */
@@ -591,15 +1094,15 @@ start_reply (HearthRuntime *self,
   self->reply_conversation_id = hearth_thread_model_get_conversation (self->thread);
   self->reply_parent_id = parent_id;
   g_free (self->reply_model_path);
-  self->reply_model_path = g_strdup (hearth_engine_worker_get_model_path (self->worker));
+  self->reply_model_path = g_strdup (hearth_responder_get_model (self->responder));
   self->reply_sampler = self->sampler;
   if (self->reply_sampler.seed == 0)
     self->reply_sampler.seed = (guint64) g_get_real_time ();
-  self->stream_item = g_object_ref (hearth_thread_model_begin_streaming (self->thread, n));
+  g_free (self->reply_tools_json);
+  self->reply_tools_json = dup_tools_json (self);
+  self->tool_round = 0;
 
-  hearth_engine_worker_respond_async (self->worker, self->generation, system_prompt, messages,
-                                      &self->reply_sampler, self->max_tokens, self->cancellable,
-                                      reply_done, g_object_ref (self));
+  generate (self, n);
   notify (self, PROP_BUSY);
 }
 
@@ -613,7 +1116,7 @@ can_reply (HearthRuntime *self,
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A reply is in progress"));
       return FALSE;
     }
-  if (!hearth_engine_worker_is_loaded (self->worker))
+  if (!hearth_responder_is_ready (self->responder))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, _("Load a model first"));
       return FALSE;
@@ -654,7 +1157,7 @@ hearth_runtime_send (HearthRuntime *self,
       g_autoptr(HearthConversation) conv = NULL;
 
       conv = hearth_store_create_conversation (self->store, title,
-                                               hearth_engine_worker_get_model_path (self->worker),
+                                               hearth_responder_get_model (self->responder),
                                                self->pending_system_prompt, error);
       if (conv == NULL)
         return FALSE;
@@ -752,6 +1255,13 @@ hearth_runtime_stop (HearthRuntime *self)
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+  /* A question nobody needs to answer now: the loop goes on to store
+   * that the calls left did not run. */
+  if (self->approval != NULL && hearth_tool_approval_get_pending (self->approval))
+    {
+      hearth_tool_approval_withdraw (self->approval);
+      continue_later (self);
+    }
 }
 
 void

@@ -21,13 +21,40 @@
  * message when it completes. A reply is stored as soon as it completes, or
  * is stopped, or the GPU device is lost, before :busy turns FALSE.
  *
+ * Tools: with a tool registry set, every reply is offered the enabled
+ * tools (the template's `tools`). A reply that calls tools is stored with
+ * its calls (an assistant message whose tool_calls_json lists them, ids
+ * given to calls that came without); then each call, in order:
+ *   - arguments that did not fit the tool's schema (or a tool gone): an
+ *     error result, nothing runs (audit "invalid");
+ *   - a read-only tool (hearth_tool_effects_need_approval() FALSE) runs
+ *     ("read-only");
+ *   - the approval policy DENY_ALL denies, ALLOW_ALL runs ("denied" or
+ *     "allowed-once", decided by "policy");
+ *   - an approval remembered for the conversation or always runs;
+ *   - otherwise "approval-requested" hands the front end a
+ *     HearthToolApproval and the loop waits for its decision (DENY: an
+ *     error result telling the model the user denied it; ALLOW_ONCE; ALLOW_
+ *     CONVERSATION and ALLOW_ALWAYS also remember it in the store).
+ * A call that runs goes through the registry (its validation and timeout;
+ * the reply's cancellable). Each result is stored as a tool message under
+ * the previous message, with its audit row, in one transaction; then the
+ * model is asked again with the results. At most :max-tool-rounds rounds
+ * of calls per reply: past that the loop ends with the "error" signal
+ * saying so. Stop cancels the running tool (its result says it was
+ * stopped) or withdraws the question, gives every call not run a "not
+ * run" result, and ends the reply. :busy is TRUE throughout.
+ *
  * Properties (read-only, notify): model-loaded, loading, model-path,
  * backend, device-lost, busy, tokens-per-second, context-used,
  * context-size, conversation-id.
  * Signals:
  *   reply-finished (gint64 conversation_id, gint64 message_id): a reply
- *     ended and was stored as @message_id (0: nothing worth storing);
- *     emitted after :busy turned FALSE;
+ *     ended and was stored as @message_id (0: nothing worth storing; with
+ *     tools: the last message it stored, maybe a tool result); emitted
+ *     after :busy turned FALSE;
+ *   approval-requested (HearthToolApproval *approval): a tool call waits
+ *     for hearth_tool_approval_decide() (see hearth-tool-approval.h);
  *   error (const char *message): something failed with nobody to return
  *     the error to (the model could not reply, a reply could not be saved).
  */
@@ -39,8 +66,11 @@
 #include "hearth-conversation-list.h"
 #include "hearth-engine-worker.h"
 #include "hearth-model-registry.h"
+#include "hearth-responder.h"
 #include "hearth-store.h"
 #include "hearth-thread-model.h"
+#include "hearth-tool-approval.h"
+#include "hearth-tool-registry.h"
 
 G_BEGIN_DECLS
 
@@ -103,6 +133,36 @@ void hearth_runtime_set_sampler_params (HearthRuntime             *self,
 /* 0: until the model stops or the context is full. */
 void hearth_runtime_set_max_tokens     (HearthRuntime *self,
                                         guint32        max_tokens);
+
+/* ---- tools ---- */
+
+typedef enum
+{
+  HEARTH_TOOL_APPROVAL_POLICY_ASK,       /* "approval-requested" (the app, `chat --approve ask`) */
+  HEARTH_TOOL_APPROVAL_POLICY_ALLOW_ALL, /* `chat --approve yes` */
+  HEARTH_TOOL_APPROVAL_POLICY_DENY_ALL,  /* `chat --approve no` */
+} HearthToolApprovalPolicy;
+
+#define HEARTH_RUNTIME_DEFAULT_TOOL_ROUNDS 8
+
+/* Every setting below applies to replies started after the call. */
+/* The tools the model may call; NULL: none offered. */
+void hearth_runtime_set_tool_registry   (HearthRuntime      *self,
+                                         HearthToolRegistry *registry);
+HearthToolRegistry *hearth_runtime_get_tool_registry (HearthRuntime *self);
+/* Offers only these tools (names the registry lacks are left out); NULL: all. */
+void hearth_runtime_set_enabled_tools   (HearthRuntime      *self,
+                                         const char *const  *names);
+void hearth_runtime_set_approval_policy (HearthRuntime           *self,
+                                         HearthToolApprovalPolicy policy);
+/* Rounds of tool calls one reply may run; 0: HEARTH_RUNTIME_DEFAULT_TOOL_ROUNDS. */
+void hearth_runtime_set_max_tool_rounds (HearthRuntime *self,
+                                         guint          rounds);
+
+/* What writes replies: NULL for the engine worker (the loaded model);
+ * tests and remote models set their own. */
+void hearth_runtime_set_responder       (HearthRuntime   *self,
+                                         HearthResponder *responder);
 
 /* ---- the conversation on show ---- */
 

@@ -6,12 +6,20 @@
  * reply being generated (streaming: no message yet, its text grows and
  * "text-appended" says by how much). Items of stored messages never change;
  * a change to the branch replaces items in the model instead.
+ *
+ * Tools: an assistant message that called tools has :tool-calls (the
+ * stored JSON list); a tool's result (role tool) is a collapsible row with
+ * :tool-name, :tool-arguments (pretty-printed), :tool-decision (the audit's
+ * word: "read-only", "allowed-once", "denied", ...; NULL when not on
+ * record), :tool-result (the text the model was given) and :tool-is-error.
+ * These read-only properties never change.
  */
 #pragma once
 
 #include <glib-object.h>
 
 #include "hearth-message.h"
+#include "hearth-store.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +37,10 @@ typedef struct
 /* Takes a reference on @message. */
 HearthThreadItem  *hearth_thread_item_new           (HearthMessage           *message,
                                                      const HearthThreadPlace *place);
+/* A tool's result (@message has role tool) with its audit row (may be NULL). */
+HearthThreadItem  *hearth_thread_item_new_tool_result (HearthMessage              *message,
+                                                       const HearthThreadPlace    *place,
+                                                       const HearthToolAuditEntry *audit);
 /* The assistant's reply while it streams. */
 HearthThreadItem  *hearth_thread_item_new_streaming (void);
 
@@ -43,6 +55,14 @@ gboolean           hearth_thread_item_get_streaming (HearthThreadItem *self);
 gboolean           hearth_thread_item_get_stopped   (HearthThreadItem *self);
 /* Cut short by the loss of the GPU device. */
 gboolean           hearth_thread_item_get_device_lost (HearthThreadItem *self);
+
+/* See above; NULL (FALSE) for other items. */
+const char        *hearth_thread_item_get_tool_calls     (HearthThreadItem *self);
+const char        *hearth_thread_item_get_tool_name      (HearthThreadItem *self);
+const char        *hearth_thread_item_get_tool_arguments (HearthThreadItem *self);
+const char        *hearth_thread_item_get_tool_decision  (HearthThreadItem *self);
+const char        *hearth_thread_item_get_tool_result    (HearthThreadItem *self);
+gboolean           hearth_thread_item_get_tool_is_error  (HearthThreadItem *self);
 
 /* Owner thread, streaming items only: emits "text-appended" (text, len). */
 void               hearth_thread_item_append        (HearthThreadItem *self,

@@ -4,7 +4,7 @@
  *
  * The model keeps its items and, on a change, reads the branch again (two
  * queries: the messages of the branch, and the ids of the whole tree for
- * the sibling counts) and compares it with what it has: the first position
+ * the sibling counts; a third for the audit of a branch with tool results) and compares it with what it has: the first position
  * whose message or place differs is where one items-changed starts.
  */
 #include "hearth-config.h"
@@ -39,6 +39,8 @@ read_branch (HearthThreadModel *self,
   g_autoptr(GArray) ids = NULL;
   g_autoptr(GArray) parents = NULL;
   g_autoptr(GHashTable) children = NULL;  /* parent id -> GArray of ids, oldest first */
+  g_autoptr(GPtrArray) audit = NULL;
+  g_autoptr(GHashTable) audit_of = NULL;  /* result message id -> HearthToolAuditEntry */
 
   if (self->conversation_id == 0)
     return g_steal_pointer (&items);
@@ -61,6 +63,23 @@ read_branch (HearthThreadModel *self,
       g_array_append_val (list, g_array_index (ids, gint64, i));
     }
 
+  /* Tool results show their audit: one more query, only for a branch with tools. */
+  audit_of = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < thread->len && audit == NULL; i++)
+    if (hearth_message_get_role (g_ptr_array_index (thread, i)) == HEARTH_MESSAGE_ROLE_TOOL)
+      {
+        audit = hearth_store_list_tool_audit (self->store, self->conversation_id, error);
+        if (audit == NULL)
+          return NULL;
+        for (guint j = 0; j < audit->len; j++)
+          {
+            HearthToolAuditEntry *e = g_ptr_array_index (audit, j);
+
+            if (e->result_message_id != 0)
+              g_hash_table_insert (audit_of, &e->result_message_id, e);
+          }
+      }
+
   for (guint i = 0; i < thread->len; i++)
     {
       HearthMessage *m = g_ptr_array_index (thread, i);
@@ -81,7 +100,10 @@ read_branch (HearthThreadModel *self,
           place.next_sibling_id = j + 1 < siblings->len ? g_array_index (siblings, gint64, j + 1) : 0;
           break;
         }
-      g_ptr_array_add (items, hearth_thread_item_new (m, &place));
+      if (hearth_message_get_role (m) == HEARTH_MESSAGE_ROLE_TOOL)
+        g_ptr_array_add (items, hearth_thread_item_new_tool_result (m, &place, g_hash_table_lookup (audit_of, &id)));
+      else
+        g_ptr_array_add (items, hearth_thread_item_new (m, &place));
     }
   return g_steal_pointer (&items);
 }

@@ -7,7 +7,9 @@
  * whatever changes the conversation's branch on show (a message appended,
  * edited, a branch switched, a message deleted) is one "items-changed",
  * from the first position that differs, so a view replaces only the rows
- * that changed. Reading a branch costs two queries, however long it is.
+ * that changed. Reading a branch costs two queries, however long it is (a
+ * third, the audit, when it holds tool results: their items' tool-*
+ * properties come from it).
  *
  * Owner thread only (the store's).
  */

@@ -19,6 +19,8 @@ hearth_thread_to_worker_messages (GListModel *thread,
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(HearthThreadItem) item = g_list_model_get_item (thread, i);
+      HearthWorkerMessage *m;
+      HearthMessage *message;
       HearthChatRole role;
 
       if (hearth_thread_item_get_streaming (item))
@@ -32,9 +34,57 @@ hearth_thread_to_worker_messages (GListModel *thread,
         default:
           continue;
         }
-      g_ptr_array_add (out, hearth_worker_message_new (role, hearth_thread_item_get_text (item)));
+      m = hearth_worker_message_new (role, hearth_thread_item_get_text (item));
+      message = hearth_thread_item_get_message (item);
+      if (role == HEARTH_CHAT_ROLE_ASSISTANT && hearth_message_get_tool_calls_json (message) != NULL)
+        m->tool_calls = hearth_thread_tool_calls_from_json (hearth_message_get_tool_calls_json (message));
+      else if (role == HEARTH_CHAT_ROLE_TOOL)
+        {
+          m->tool_call_id = g_strdup (hearth_message_get_tool_call_id (message));
+          m->tool_name = g_strdup (hearth_message_get_tool_name (message));
+        }
+      g_ptr_array_add (out, m);
     }
   return out;
+}
+
+char *
+hearth_thread_dup_tool_calls_json (HearthToolCalls   *calls,
+                                   const char *const *ids)
+{
+  g_autoptr(HearthJsonValue) list = hearth_json_new_array ();
+
+  for (guint i = 0; i < hearth_tool_calls_get_n_calls (calls); i++)
+    {
+      const HearthToolCall *c = hearth_tool_calls_get_call (calls, i);
+      HearthJsonValue *o = hearth_json_new_object ();
+
+      hearth_json_object_set (o, "id", hearth_json_new_string (ids[i], -1));
+      hearth_json_object_set (o, "name", hearth_json_new_string (c->name != NULL ? c->name : "", -1));
+      hearth_json_object_set (o, "arguments", c->arguments != NULL ? hearth_json_value_ref (c->arguments)
+                                                                   : hearth_json_new_object ());
+      hearth_json_array_append (list, o);
+    }
+  return hearth_json_to_string (list, -1);
+}
+
+HearthToolCalls *
+hearth_thread_tool_calls_from_json (const char *json)
+{
+  g_autoptr(HearthJsonValue) list = hearth_json_parse (json, -1, NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  /* The stored calls, written out as Hermes calls and read back by the
+   * engine's own parser: the one way to make HearthToolCalls. Not checked
+   * against tools: they are history, not calls to run. */
+  for (guint i = 0; list != NULL && hearth_json_get_type (list) == HEARTH_JSON_ARRAY &&
+                    i < hearth_json_array_get_length (list); i++)
+    {
+      g_autofree char *one = hearth_json_to_string (hearth_json_array_get (list, i), -1);
+
+      g_string_append_printf (text, "<tool_call>%s</tool_call>\n", one);
+    }
+  return hearth_tool_calls_parse (text->str, (gssize) text->len, HEARTH_TOOL_CALL_FORMAT_HERMES, NULL, NULL);
 }
 
 static char *
@@ -153,4 +203,20 @@ hearth_thread_dup_title_for (const char *first_message)
       return g_strconcat (cut, "…", NULL);
     }
   return g_steal_pointer (&line);
+}
+
+char *
+hearth_thread_dup_pretty_json (const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) gen = NULL;
+
+  if (json == NULL || !json_parser_load_from_data (parser, json, -1, NULL) ||
+      json_parser_get_root (parser) == NULL)
+    return g_strdup (json != NULL ? json : "");
+  gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  return json_generator_to_data (gen, NULL);
 }

@@ -20,6 +20,9 @@ struct _HearthMessage
   gint64             prompt_tokens;
   gint64             completion_tokens;
   char              *settings_json;
+  char              *tool_calls_json;
+  char              *tool_call_id;
+  char              *tool_name;
 };
 
 G_DEFINE_FINAL_TYPE (HearthMessage, hearth_message, G_TYPE_OBJECT)
@@ -69,6 +72,9 @@ hearth_message_extra_init (HearthMessageExtra *extra)
   extra->prompt_tokens = -1;
   extra->completion_tokens = -1;
   extra->settings_json = NULL;
+  extra->tool_calls_json = NULL;
+  extra->tool_call_id = NULL;
+  extra->tool_name = NULL;
 }
 
 static void
@@ -78,6 +84,9 @@ hearth_message_finalize (GObject *object)
 
   g_free (self->content);
   g_free (self->settings_json);
+  g_free (self->tool_calls_json);
+  g_free (self->tool_call_id);
+  g_free (self->tool_name);
   G_OBJECT_CLASS (hearth_message_parent_class)->finalize (object);
 }
 
@@ -157,6 +166,9 @@ _hearth_message_new_from_row (sqlite3_stmt *stmt)
   self->prompt_tokens = column_int_or (stmt, 6, -1);
   self->completion_tokens = column_int_or (stmt, 7, -1);
   self->settings_json = g_strdup (settings);
+  self->tool_calls_json = g_strdup ((const char *) sqlite3_column_text (stmt, 9));
+  self->tool_call_id = g_strdup ((const char *) sqlite3_column_text (stmt, 10));
+  self->tool_name = g_strdup ((const char *) sqlite3_column_text (stmt, 11));
   if (self->content == NULL)
     self->content = g_strdup ("");
   return self;
@@ -223,4 +235,25 @@ hearth_message_get_settings_json (HearthMessage *self)
 {
   g_return_val_if_fail (HEARTH_IS_MESSAGE (self), NULL);
   return self->settings_json;
+}
+
+const char *
+hearth_message_get_tool_calls_json (HearthMessage *self)
+{
+  g_return_val_if_fail (HEARTH_IS_MESSAGE (self), NULL);
+  return self->tool_calls_json;
+}
+
+const char *
+hearth_message_get_tool_call_id (HearthMessage *self)
+{
+  g_return_val_if_fail (HEARTH_IS_MESSAGE (self), NULL);
+  return self->tool_call_id;
+}
+
+const char *
+hearth_message_get_tool_name (HearthMessage *self)
+{
+  g_return_val_if_fail (HEARTH_IS_MESSAGE (self), NULL);
+  return self->tool_name;
 }

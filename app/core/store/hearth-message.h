@@ -29,6 +29,12 @@ typedef struct
   gint64      prompt_tokens;
   gint64      completion_tokens;
   const char *settings_json;
+  /* An assistant message that called tools: its calls as a JSON array of
+   * {"id", "name", "arguments"} (arguments an object), kept as written. */
+  const char *tool_calls_json;
+  /* A message with role tool: the call it answers, and the tool's name. */
+  const char *tool_call_id;
+  const char *tool_name;
 } HearthMessageExtra;
 
 void hearth_message_extra_init (HearthMessageExtra *extra);
@@ -50,5 +56,9 @@ gint64             hearth_message_get_prompt_tokens     (HearthMessage *self);
 gint64             hearth_message_get_completion_tokens (HearthMessage *self);
 /* NULL when none were recorded. */
 const char        *hearth_message_get_settings_json     (HearthMessage *self);
+/* See HearthMessageExtra; NULL when the message has none. */
+const char        *hearth_message_get_tool_calls_json   (HearthMessage *self);
+const char        *hearth_message_get_tool_call_id      (HearthMessage *self);
+const char        *hearth_message_get_tool_name         (HearthMessage *self);
 
 G_END_DECLS

@@ -23,10 +23,10 @@ step_done (HearthStore  *self,
   return TRUE;
 }
 
-static void
-bind_text_or_null (sqlite3_stmt *stmt,
-                   int           col,
-                   const char   *text)
+void
+_hearth_store_bind_text_or_null (sqlite3_stmt *stmt,
+                                 int           col,
+                                 const char   *text)
 {
   if (text != NULL)
     sqlite3_bind_text (stmt, col, text, -1, SQLITE_TRANSIENT);
@@ -93,8 +93,8 @@ hearth_store_create_conversation (HearthStore *self,
   sqlite3_bind_text (stmt, 1, title != NULL ? title : "", -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, now);
   sqlite3_bind_int64 (stmt, 3, now);
-  bind_text_or_null (stmt, 4, model);
-  bind_text_or_null (stmt, 5, system_prompt);
+  _hearth_store_bind_text_or_null (stmt, 4, model);
+  _hearth_store_bind_text_or_null (stmt, 5, system_prompt);
   if (!step_done (self, stmt, error))
     return NULL;
   conv = hearth_store_get_conversation (self, sqlite3_last_insert_rowid (_hearth_store_get_db (self)), error);
@@ -164,8 +164,8 @@ hearth_store_set_conversation_model (HearthStore *self,
                                 error);
   if (stmt == NULL)
     return FALSE;
-  bind_text_or_null (stmt, 1, model);
-  bind_text_or_null (stmt, 2, system_prompt);
+  _hearth_store_bind_text_or_null (stmt, 1, model);
+  _hearth_store_bind_text_or_null (stmt, 2, system_prompt);
   sqlite3_bind_int64 (stmt, 3, id);
   return emit_if (self, change_conversation (self, stmt, id, error),
                   HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED, id);
@@ -428,7 +428,8 @@ _hearth_store_insert_message (HearthStore              *self,
 
   stmt = _hearth_store_prepare (self,
                                 "INSERT INTO messages (conversation_id, parent_id, role, content, created,"
-                                " prompt_tokens, completion_tokens, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                " prompt_tokens, completion_tokens, settings, tool_calls, tool_call_id, tool_name)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 error);
   if (stmt == NULL)
     return 0;
@@ -445,7 +446,12 @@ _hearth_store_insert_message (HearthStore              *self,
   if (extra != NULL && extra->completion_tokens >= 0)
     sqlite3_bind_int64 (stmt, 7, extra->completion_tokens);
   if (extra != NULL)
-    bind_text_or_null (stmt, 8, extra->settings_json);
+    {
+      _hearth_store_bind_text_or_null (stmt, 8, extra->settings_json);
+      _hearth_store_bind_text_or_null (stmt, 9, extra->tool_calls_json);
+      _hearth_store_bind_text_or_null (stmt, 10, extra->tool_call_id);
+      _hearth_store_bind_text_or_null (stmt, 11, extra->tool_name);
+    }
   if (!step_done (self, stmt, error))
     return 0;
   return sqlite3_last_insert_rowid (_hearth_store_get_db (self));
@@ -464,8 +470,8 @@ check_role (HearthMessageRole role,
   return TRUE;
 }
 
-HearthMessage *
-hearth_store_append_message (HearthStore              *self,
+gint64
+_hearth_store_append_locked (HearthStore              *self,
                              gint64                    conversation_id,
                              gint64                    parent_id,
                              HearthMessageRole         role,
@@ -475,16 +481,12 @@ hearth_store_append_message (HearthStore              *self,
 {
   gint64 id, leaf;
 
-  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
-  g_return_val_if_fail (content != NULL, NULL);
-
-  if (!check_role (role, error) || !_hearth_store_begin (self, error))
-    return NULL;
-
+  if (!check_role (role, error))
+    return 0;
   /* Also how a missing conversation is told apart from a bad parent. */
   leaf = current_leaf (self, conversation_id, error);
   if (leaf < 0)
-    goto fail;
+    return 0;
   if (parent_id == HEARTH_STORE_CURRENT_LEAF)
     parent_id = leaf;
   else if (parent_id > 0)
@@ -495,34 +497,55 @@ hearth_store_append_message (HearthStore              *self,
       if (owner == 0)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
-          goto fail;
+          return 0;
         }
       if (owner != conversation_id)
         {
           g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_ARGUMENT,
                        "Message %" G_GINT64_FORMAT " is not in conversation %" G_GINT64_FORMAT,
                        parent_id, conversation_id);
-          goto fail;
+          return 0;
         }
     }
   else if (parent_id < 0)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_ARGUMENT,
                    "Bad parent id %" G_GINT64_FORMAT, parent_id);
-      goto fail;
+      return 0;
     }
 
   id = _hearth_store_insert_message (self, conversation_id, parent_id, role, content,
                                      g_get_real_time (), extra, error);
-  if (id == 0 || !set_leaf (self, conversation_id, id, TRUE, error) || !_hearth_store_commit (self, error))
-    goto fail;
+  if (id == 0 || !set_leaf (self, conversation_id, id, TRUE, error))
+    return 0;
+  return id;
+}
+
+HearthMessage *
+hearth_store_append_message (HearthStore              *self,
+                             gint64                    conversation_id,
+                             gint64                    parent_id,
+                             HearthMessageRole         role,
+                             const char               *content,
+                             const HearthMessageExtra *extra,
+                             GError                  **error)
+{
+  gint64 id;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+  g_return_val_if_fail (content != NULL, NULL);
+
+  if (!check_role (role, error) || !_hearth_store_begin (self, error))
+    return NULL;
+  id = _hearth_store_append_locked (self, conversation_id, parent_id, role, content, extra, error);
+  if (id == 0 || !_hearth_store_commit (self, error))
+    {
+      _hearth_store_rollback (self);
+      return NULL;
+    }
   _hearth_store_emit (self, HEARTH_STORE_SIGNAL_THREAD_CHANGED, conversation_id);
   _hearth_store_emit (self, HEARTH_STORE_SIGNAL_CONVERSATION_CHANGED, conversation_id);
   return hearth_store_get_message (self, id, error);
-
-fail:
-  _hearth_store_rollback (self);
-  return NULL;
 }
 
 HearthMessage *
@@ -573,7 +596,7 @@ hearth_store_update_message (HearthStore              *self,
   if (extra != NULL && extra->completion_tokens >= 0)
     sqlite3_bind_int64 (stmt, 3, extra->completion_tokens);
   if (extra != NULL)
-    bind_text_or_null (stmt, 4, extra->settings_json);
+    _hearth_store_bind_text_or_null (stmt, 4, extra->settings_json);
   sqlite3_bind_int64 (stmt, 5, message_id);
   if (!step_done (self, stmt, error))
     return FALSE;

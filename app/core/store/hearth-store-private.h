@@ -17,7 +17,7 @@ G_BEGIN_DECLS
   "c.current_leaf, (SELECT count(*) FROM messages WHERE conversation_id = c.id)"
 #define HEARTH_MESSAGE_COLUMNS \
   "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created, " \
-  "m.prompt_tokens, m.completion_tokens, m.settings"
+  "m.prompt_tokens, m.completion_tokens, m.settings, m.tool_calls, m.tool_call_id, m.tool_name"
 
 HearthConversation *_hearth_conversation_new_from_row (sqlite3_stmt *stmt);
 HearthMessage      *_hearth_message_new_from_row      (sqlite3_stmt *stmt);
@@ -32,6 +32,10 @@ void _hearth_store_set_sql_error (HearthStore *self,
 sqlite3_stmt *_hearth_store_prepare (HearthStore *self,
                                      const char  *sql,
                                      GError     **error);
+/* Binds @text, or NULL when it is NULL. */
+void _hearth_store_bind_text_or_null (sqlite3_stmt *stmt,
+                                      int           col,
+                                      const char   *text);
 gboolean _hearth_store_begin    (HearthStore *self, GError **error);
 gboolean _hearth_store_commit   (HearthStore *self, GError **error);
 void     _hearth_store_rollback (HearthStore *self);
@@ -46,6 +50,16 @@ gint64 _hearth_store_insert_message (HearthStore              *self,
                                      gint64                    created,
                                      const HearthMessageExtra *extra,
                                      GError                  **error);
+
+/* Checks the parent (CURRENT_LEAF allowed), adds a message and makes it the
+ * current leaf, inside a transaction the caller holds. The new id or 0. */
+gint64 _hearth_store_append_locked (HearthStore              *self,
+                                    gint64                    conversation_id,
+                                    gint64                    parent_id,
+                                    HearthMessageRole         role,
+                                    const char               *content,
+                                    const HearthMessageExtra *extra,
+                                    GError                  **error);
 
 typedef enum
 {

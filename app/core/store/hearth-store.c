@@ -658,6 +658,39 @@ static const char * const migrations[] = {
   "  DELETE FROM messages_fts WHERE docid = old.id; END;"
   "CREATE TRIGGER messages_fts_update_after AFTER UPDATE OF content ON messages BEGIN"
   "  INSERT INTO messages_fts(docid, content) VALUES (new.id, new.content); END;",
+
+  /* 3: tool calls and results in messages, the audit of every call, and
+   * the approvals the user asked to be remembered */
+  "ALTER TABLE messages ADD COLUMN tool_calls TEXT;"
+  "ALTER TABLE messages ADD COLUMN tool_call_id TEXT;"
+  "ALTER TABLE messages ADD COLUMN tool_name TEXT;"
+  /* No foreign keys: what a tool did stays on record when its conversation
+   * or messages are deleted. */
+  "CREATE TABLE tool_calls ("
+  "  id INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER,"
+  "  message_id INTEGER,"
+  "  result_message_id INTEGER,"
+  "  call_id TEXT,"
+  "  tool_name TEXT NOT NULL,"
+  "  plugin_id TEXT,"
+  "  arguments TEXT NOT NULL,"
+  "  decision TEXT NOT NULL CHECK (decision IN ('denied', 'allowed-once', 'allowed-conversation',"
+  "    'allowed-always', 'read-only', 'cli', 'invalid', 'not-run')),"
+  "  decided_by TEXT,"
+  "  result TEXT,"
+  "  is_error INTEGER NOT NULL DEFAULT 0,"
+  "  started INTEGER,"
+  "  finished INTEGER);"
+  "CREATE INDEX tool_calls_by_conversation ON tool_calls(conversation_id, id);"
+  /* conversation_id 0: always; a conversation's approvals go with it. */
+  "CREATE TABLE tool_approvals ("
+  "  tool_name TEXT NOT NULL,"
+  "  conversation_id INTEGER NOT NULL,"
+  "  created INTEGER NOT NULL,"
+  "  PRIMARY KEY (tool_name, conversation_id));"
+  "CREATE TRIGGER tool_approvals_conversation_deleted AFTER DELETE ON conversations BEGIN"
+  "  DELETE FROM tool_approvals WHERE conversation_id = old.id; END;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == HEARTH_STORE_SCHEMA_VERSION);

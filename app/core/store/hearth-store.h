@@ -42,7 +42,7 @@ typedef struct
 void hearth_store_params_init (HearthStoreParams *params);
 
 /* The schema version this code writes. */
-#define HEARTH_STORE_SCHEMA_VERSION 2
+#define HEARTH_STORE_SCHEMA_VERSION 3
 #define HEARTH_STORE_DEFAULT_PASSPHRASE_ITERATIONS 600000
 
 #define HEARTH_TYPE_STORE (hearth_store_get_type ())
@@ -219,6 +219,113 @@ gboolean hearth_store_set_setting (HearthStore *self,
                                    const char  *key,
                                    const char  *value,
                                    GError     **error);
+
+/* ---- tools: calls, their audit, remembered approvals (hearth-store-tools.c) ---- */
+
+/* How a tool call was let through, or not. */
+typedef enum
+{
+  HEARTH_TOOL_AUDIT_DENIED,               /* "denied": by the user or the policy; nothing ran */
+  HEARTH_TOOL_AUDIT_ALLOWED_ONCE,         /* "allowed-once" */
+  HEARTH_TOOL_AUDIT_ALLOWED_CONVERSATION, /* "allowed-conversation": asked now or remembered */
+  HEARTH_TOOL_AUDIT_ALLOWED_ALWAYS,       /* "allowed-always": asked now or remembered */
+  HEARTH_TOOL_AUDIT_READ_ONLY,            /* "read-only": no approval needed */
+  HEARTH_TOOL_AUDIT_CLI,                  /* "cli": called by the user from hearth-cli */
+  HEARTH_TOOL_AUDIT_INVALID,              /* "invalid": the arguments did not fit; nothing ran */
+  HEARTH_TOOL_AUDIT_NOT_RUN,              /* "not-run": stopped before a decision; nothing ran */
+} HearthToolAuditDecision;
+
+const char *hearth_tool_audit_decision_to_string   (HearthToolAuditDecision decision);
+gboolean    hearth_tool_audit_decision_from_string (const char              *name,
+                                                    HearthToolAuditDecision *decision);
+
+/* One row of the audit: every tool call, whatever became of it. Strings
+ * may be NULL except tool_name and arguments_json. Times are microseconds
+ * since the Unix epoch; started is 0 when nothing ran. */
+typedef struct
+{
+  gint64                  id;                /* set by the store */
+  gint64                  conversation_id;   /* 0: none (a call from the CLI) */
+  gint64                  message_id;        /* the assistant message that called it; 0: none */
+  gint64                  result_message_id; /* the tool message holding its result; 0: none */
+  char                   *call_id;
+  char                   *tool_name;
+  char                   *plugin_id;
+  char                   *arguments_json;
+  HearthToolAuditDecision decision;
+  char                   *decided_by;        /* "user", "remembered", "policy", "runtime", "cli" */
+  char                   *result;
+  gboolean                is_error;
+  gint64                  started;
+  gint64                  finished;
+} HearthToolAuditEntry;
+
+HearthToolAuditEntry *hearth_tool_audit_entry_new  (void);
+void                  hearth_tool_audit_entry_free (HearthToolAuditEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthToolAuditEntry, hearth_tool_audit_entry_free)
+
+/* Adds @entry (its id and result_message_id are ignored: 0) in one
+ * committed transaction; returns the new row's id, or 0 with @error. */
+gint64         hearth_store_add_tool_audit     (HearthStore                *self,
+                                                const HearthToolAuditEntry *entry,
+                                                GError                    **error);
+/* A tool's result as a message with role tool (answering @tool_call_id,
+ * from tool @tool_name) under @parent_id (as in append_message), and, when
+ * @audit is not NULL, its audit row pointing at it, in one committed
+ * transaction: both are there or neither. */
+HearthMessage *hearth_store_append_tool_result (HearthStore                *self,
+                                                gint64                      conversation_id,
+                                                gint64                      parent_id,
+                                                const char                 *content,
+                                                const char                 *tool_call_id,
+                                                const char                 *tool_name,
+                                                const HearthToolAuditEntry *audit,
+                                                GError                    **error);
+/* The audit rows of @conversation_id (0: every row), oldest first: an
+ * array of HearthToolAuditEntry. */
+GPtrArray     *hearth_store_list_tool_audit    (HearthStore *self,
+                                                gint64       conversation_id,
+                                                GError     **error);
+
+/* Approvals the user asked to be remembered: for one conversation, or
+ * always (conversation_id 0). A conversation's go when it is deleted. */
+typedef enum
+{
+  HEARTH_TOOL_APPROVAL_NONE,
+  HEARTH_TOOL_APPROVAL_CONVERSATION,
+  HEARTH_TOOL_APPROVAL_ALWAYS,
+} HearthToolApprovalScope;
+
+typedef struct
+{
+  char   *tool_name;
+  gint64  conversation_id; /* 0: always */
+  gint64  created;
+} HearthToolApprovalRule;
+
+void hearth_tool_approval_rule_free (HearthToolApprovalRule *rule);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthToolApprovalRule, hearth_tool_approval_rule_free)
+
+/* Remembering what is remembered already changes nothing. */
+gboolean  hearth_store_remember_tool_approval (HearthStore *self,
+                                               const char  *tool_name,
+                                               gint64       conversation_id,
+                                               GError     **error);
+/* What lets @tool_name run in @conversation_id without asking: ALWAYS
+ * before CONVERSATION; NONE (and @error set) when the store fails. */
+HearthToolApprovalScope hearth_store_get_tool_approval (HearthStore *self,
+                                                        const char  *tool_name,
+                                                        gint64       conversation_id,
+                                                        GError     **error);
+/* Every rule, always first, then by tool name and conversation: an array
+ * of HearthToolApprovalRule. */
+GPtrArray *hearth_store_list_tool_approvals   (HearthStore *self,
+                                               GError     **error);
+/* NOT_FOUND when there was no such rule. */
+gboolean   hearth_store_revoke_tool_approval  (HearthStore *self,
+                                               const char  *tool_name,
+                                               gint64       conversation_id,
+                                               GError     **error);
 
 /* ---- export and import (hearth-store-export.c) ---- */
 
