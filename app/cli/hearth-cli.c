@@ -25,6 +25,7 @@ static const HearthCliCommand commands[] = {
   { "devices", "List the Vulkan devices with their memory and features", hearth_cli_devices },
   { "plugins", "List plugins, turn them on or off, grant them folders", hearth_cli_plugins },
   { "tools", "List the plugins' tools and call one", hearth_cli_tools },
+  { "mcp", "Add, list and remove the MCP servers whose tools the model gets", hearth_cli_mcp },
 };
 
 int

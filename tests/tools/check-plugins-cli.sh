@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # check-plugins-cli.sh PLUGINS_BUILD_DIR: `hearth-cli plugins` and `hearth-cli
 # tools` against the test plugins (tests/plugins, built), with exact outputs.
@@ -12,33 +12,7 @@ echo "test passphrase" > "$tmp/pass"
 export XDG_DATA_HOME="$tmp/xdg"
 export HEARTH_PLUGIN_PATH="$plugins/good:$plugins/abi-wrong:$plugins/tool-hangs:$plugins/tool-errors"
 mkdir "$tmp/docs"
-failures=0
-
-# expect NAME STATUS STDOUT_FILE STDERR_LAST_LINE -- ARGS...: runs hearth-cli
-# ARGS with the store options and checks its exit status, its whole stdout and
-# the last line of its stderr ("" for none expected).
-expect () {
-    name=$1 want_status=$2 want_out=$3 want_err=$4
-    shift 5
-    status=0
-    "$HEARTH_CLI" "$@" --data-dir "$tmp/store" --passphrase-file "$tmp/pass" \
-        > "$tmp/out" 2> "$tmp/err" || status=$?
-    got_err=$(tail -n 1 "$tmp/err")
-    if [ "$status" != "$want_status" ]; then
-        echo "FAIL $name: exit status $status, expected $want_status" >&2; cat "$tmp/err" >&2
-        failures=$((failures + 1)); return 0
-    fi
-    if ! printf '%s' "$want_out" | cmp -s - "$tmp/out"; then
-        echo "FAIL $name: stdout differs:" >&2
-        printf '%s' "$want_out" | diff - "$tmp/out" >&2 || true
-        failures=$((failures + 1)); return 0
-    fi
-    if [ "$got_err" != "$want_err" ]; then
-        echo "FAIL $name: stderr ends with '$got_err', expected '$want_err'" >&2
-        failures=$((failures + 1)); return 0
-    fi
-    echo "ok $name"
-}
+. "$(dirname "$0")/cli-expect.bash"
 
 nl='
 '
