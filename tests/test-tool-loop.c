@@ -12,7 +12,10 @@
  */
 #include "hearth-config.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "hearth-runtime.h"
 #include "hearth-test.h"
@@ -374,13 +377,14 @@ open_store (const char *dir)
   return store;
 }
 
+/* The fixture on the store in @dir (taken; NULL: a new temporary one). */
 static Loop *
-loop_new (void)
+loop_new_in (char *dir)
 {
   Loop *t = g_new0 (Loop, 1);
   g_autoptr(GError) error = NULL;
 
-  t->dir = g_dir_make_tmp ("hearth-tools-XXXXXX", NULL);
+  t->dir = dir != NULL ? dir : g_dir_make_tmp ("hearth-tools-XXXXXX", NULL);
   t->store = open_store (t->dir);
   t->rt = hearth_runtime_new (t->store);
   t->registry = hearth_tool_registry_new ();
@@ -397,6 +401,12 @@ loop_new (void)
   g_signal_connect (t->rt, "reply-finished", G_CALLBACK (on_finished), t);
   g_signal_connect (t->rt, "error", G_CALLBACK (on_error), t);
   return t;
+}
+
+static Loop *
+loop_new (void)
+{
+  return loop_new_in (NULL);
 }
 
 static void
@@ -1009,6 +1019,102 @@ START_TEST (test_worker_renders_tools_and_history)
 }
 END_TEST
 
+/* ---- kill -9 during a tool call ---- */
+
+#define KILL_ENV "HEARTH_TEST_TOOL_LOOP_KILL_DIR"
+
+/* The child's part of test_kill_during_tool, run by check in the child
+ * process (its assertions need a running test): a reply calls the clock
+ * (it runs and is stored), the next one calls a tool that hangs; once it
+ * hangs the child says so on stdout and waits to be killed. */
+START_TEST (kill_child)
+{
+  Loop *t = loop_new_in (g_strdup (g_getenv (KILL_ENV)));
+
+  script (t->responder,
+          "Let me look. <tool_call>{\"name\": \"clock\", \"arguments\": {}}</tool_call>",
+          "And wait. <tool_call>{\"name\": \"hang\", \"arguments\": {}}</tool_call>",
+          "never", NULL);
+  send_and_wait (t, "What time is it?", is_hanging);
+  printf ("hanging\n");
+  fflush (stdout);
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
+}
+END_TEST
+
+/* A process killed with SIGKILL while a tool runs loses nothing it had
+ * committed: the user's message, both assistant turns with their calls and
+ * the clock's result are there after a reopen, with the clock's audit row,
+ * and the database passes its integrity check. */
+START_TEST (test_kill_during_tool)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-tools-kill-XXXXXX", NULL);
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { self_exe, NULL };
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), KILL_ENV, dir, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(GPtrArray) convs = NULL;
+  g_autoptr(GPtrArray) thread = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  char line[64] = { 0 };
+  GPid pid;
+  int out_fd, status;
+  FILE *out;
+  HearthMessage *m;
+
+  envp = g_environ_setenv (envp, "CK_FORK", "no", TRUE);
+  ck_assert (g_spawn_async_with_pipes (NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                       &pid, NULL, &out_fd, NULL, &error));
+  hearth_assert_no_error (error);
+  out = fdopen (out_fd, "r");
+  /* (check says what it runs first.) */
+  while (fgets (line, sizeof line, out) != NULL && strcmp (line, "hanging\n") != 0)
+    ;
+  ck_assert_str_eq (line, "hanging\n");
+  ck_assert_int_eq (kill (pid, SIGKILL), 0);
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+  fclose (out);
+  g_spawn_close_pid (pid);
+
+  store = open_store (dir);
+  ck_assert (hearth_store_check_integrity (store, &error));
+  hearth_assert_no_error (error);
+  convs = hearth_store_list_conversations (store, HEARTH_STORE_LIST_ALL, 0, 0, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (convs->len, 1);
+  thread = hearth_store_get_thread (store, hearth_conversation_get_id (g_ptr_array_index (convs, 0)), 0, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (thread->len, 4);
+  m = g_ptr_array_index (thread, 0);
+  ck_assert_int_eq (hearth_message_get_role (m), HEARTH_MESSAGE_ROLE_USER);
+  ck_assert_str_eq (hearth_message_get_content (m), "What time is it?");
+  m = g_ptr_array_index (thread, 1);
+  ck_assert_int_eq (hearth_message_get_role (m), HEARTH_MESSAGE_ROLE_ASSISTANT);
+  ck_assert_str_eq (hearth_message_get_content (m), "Let me look.");
+  ck_assert_str_eq (hearth_message_get_tool_calls_json (m),
+                    "[{\"id\": \"call_1_1\", \"name\": \"clock\", \"arguments\": {}}]");
+  m = g_ptr_array_index (thread, 2);
+  ck_assert_int_eq (hearth_message_get_role (m), HEARTH_MESSAGE_ROLE_TOOL);
+  ck_assert_str_eq (hearth_message_get_content (m), "12:00");
+  ck_assert_str_eq (hearth_message_get_tool_call_id (m), "call_1_1");
+  m = g_ptr_array_index (thread, 3);
+  ck_assert_int_eq (hearth_message_get_role (m), HEARTH_MESSAGE_ROLE_ASSISTANT);
+  ck_assert_str_eq (hearth_message_get_content (m), "And wait.");
+  ck_assert_str_eq (hearth_message_get_tool_calls_json (m),
+                    "[{\"id\": \"call_2_1\", \"name\": \"hang\", \"arguments\": {}}]");
+  rows = hearth_store_list_tool_audit (store, 0, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (rows->len, 1);
+  assert_audit (g_ptr_array_index (rows, 0), "clock", "call_1_1", "{}", HEARTH_TOOL_AUDIT_READ_ONLY, "runtime",
+                "12:00", FALSE, TRUE);
+  g_clear_object (&store);
+  hearth_test_rm_rf (dir);
+}
+END_TEST
+
 static Suite *
 tool_loop_suite (void)
 {
@@ -1027,6 +1133,7 @@ tool_loop_suite (void)
   tcase_add_test (tc, test_stop_hanging_tool);
   tcase_add_test (tc, test_stop_while_asking);
   tcase_add_test (tc, test_round_limit);
+  tcase_add_test (tc, test_kill_during_tool);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("engine");
@@ -1039,5 +1146,14 @@ tool_loop_suite (void)
 int
 main (void)
 {
+  if (g_getenv (KILL_ENV) != NULL)
+    {
+      Suite *s = suite_create ("kill-child");
+      TCase *tc = tcase_create ("child");
+
+      tcase_add_test (tc, kill_child);
+      suite_add_tcase (s, tc);
+      return hearth_test_run (s);
+    }
   return hearth_test_run (tool_loop_suite ());
 }
