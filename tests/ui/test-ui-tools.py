@@ -181,6 +181,27 @@ if len(titles) != 2:
 shot("04-audit")
 click(app.button("Close", within=audit))
 app.wait_gone(lambda n: n.getRoleName() in WINDOW_ROLES and n.name == "Tool Activity", what="audit window")
+
+# ---- 3b. Preferences → Plugins: the plugins, the granted folder, no remembered decision ----
+click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Main menu" and
+               n.queryAction().nActions > 0, what="main menu button"))
+click(app.find(lambda n: n.getRoleName() != "label" and (n.name or "").replace("_", "").startswith("Preferences"),
+               what="preferences menu item"))
+prefs = app.find(lambda n: n.getRoleName() in WINDOW_ROLES and n.name == "Preferences", what="preferences window")
+click(app.find(lambda n: n.getRoleName() in ("push button", "toggle button", "page tab", "radio button") and
+               (n.name or "").startswith("Plugins") and n.queryAction().nActions > 0, within=prefs,
+               what="the Plugins page's switcher button"))
+for name in ("Use the plugin Files", "Use the plugin Calculator"):
+    app.find(lambda n: n.getRoleName() in ("switch", "toggle button", "check box") and n.name == name, within=prefs,
+             what="switch " + name)
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Remembered Decisions", within=prefs,
+         what="remembered decisions group")
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Every tool with side effects asks first", within=prefs,
+         what="no remembered decision (Deny and Allow once remember nothing)")
+app.find(lambda n: n.getRoleName() == "label" and n.name == "MCP Servers", within=prefs, what="MCP servers group")
+shot("05-plugins")
+click(app.button("Close", within=prefs))
+app.wait_gone(lambda n: n.getRoleName() in WINDOW_ROLES and n.name == "Preferences", what="preferences window")
 app.close()
 
 # ---- 4. the CLI reads the same audit ----
