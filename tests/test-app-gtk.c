@@ -5,7 +5,9 @@
  * What moved out of app/gtk into the GTK-free runtime (token batching, the
  * engine thread, threads of messages, model info, the list models) is
  * tested in test-runtime.c. The chat view cases need a display (meson runs
- * this under Xvfb).
+ * this under Xvfb). The tool cases: a stored tool call as the chat's tool
+ * row, the approval dialog answering (or closing when withdrawn), and the
+ * MCP servers setting as Preferences writes it.
  */
 #include "hearth-config.h"
 
@@ -17,7 +19,10 @@
 #include "hearth-chat-view.h"
 #include "hearth-markdown.h"
 #include "hearth-message-row.h"
+#include "hearth-plugins-page.h"
 #include "hearth-test.h"
+#include "hearth-tool-approval-dialog.h"
+#include "hearth-tool-row.h"
 
 /* ---- Markdown (CommonMark + GFM, as the spec renders these) ---- */
 
@@ -445,6 +450,222 @@ START_TEST (test_chat_view_switch)
 }
 END_TEST
 
+
+/* ---- tools ---- */
+
+static void
+find_labels (GtkWidget *widget,
+             GPtrArray *texts)
+{
+  if (GTK_IS_LABEL (widget))
+    g_ptr_array_add (texts, (gpointer) gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    find_labels (c, texts);
+}
+
+static gboolean
+has_label (GtkWidget  *widget,
+           const char *text)
+{
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+
+  find_labels (widget, texts);
+  for (guint i = 0; i < texts->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (texts, i), text) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+collect_tool_rows (GtkWidget *widget,
+                   GPtrArray *rows)
+{
+  if (HEARTH_IS_TOOL_ROW (widget))
+    g_ptr_array_add (rows, widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    collect_tool_rows (c, rows);
+}
+
+#define CALL_ARGS "{\n  \"path\" : \"/tmp/x.txt\",\n  \"content\" : \"a\\nb\"\n}"
+
+/* An assistant message that called write_file, and its denied result. */
+START_TEST (test_tool_row_in_chat)
+{
+  ViewFixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  g_autoptr(HearthMessage) call = NULL;
+  g_autoptr(HearthMessage) result = NULL;
+  g_autoptr(HearthToolAuditEntry) audit = hearth_tool_audit_entry_new ();
+  HearthMessageExtra extra;
+  HearthToolRow *row;
+
+  view_fixture_init (&f, 1);
+  hearth_message_extra_init (&extra);
+  extra.tool_calls_json = "[{\"id\": \"c1\", \"name\": \"write_file\", \"arguments\": {\"path\": \"/tmp/x.txt\"}}]";
+  ck_assert (hearth_runtime_set_conversation_id (f.runtime, f.conversation, &error));
+  {
+    GListModel *thread = G_LIST_MODEL (hearth_runtime_get_thread (f.runtime));
+    g_autoptr(HearthThreadItem) user = g_list_model_get_item (thread, 0);
+
+    call = hearth_store_append_message (f.store, f.conversation, hearth_thread_item_get_id (user),
+                                        HEARTH_MESSAGE_ROLE_ASSISTANT, "", &extra, &error);
+    hearth_assert_no_error (error);
+  }
+  audit->conversation_id = f.conversation;
+  audit->message_id = hearth_message_get_id (call);
+  audit->call_id = g_strdup ("c1");
+  audit->tool_name = g_strdup ("write_file");
+  audit->plugin_id = g_strdup ("files");
+  audit->arguments_json = g_strdup ("{\"path\": \"/tmp/x.txt\", \"content\": \"a\\nb\"}");
+  audit->decision = HEARTH_TOOL_AUDIT_DENIED;
+  audit->decided_by = g_strdup ("user");
+  audit->result = g_strdup ("The user denied this call.");
+  audit->is_error = TRUE;
+  result = hearth_store_append_tool_result (f.store, f.conversation, hearth_message_get_id (call),
+                                            "The user denied this call.", "c1", "write_file", audit, &error);
+  hearth_assert_no_error (error);
+  /* The branch through the tool result. */
+  ck_assert (hearth_runtime_switch_branch (f.runtime, hearth_message_get_id (result), &error));
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (hearth_runtime_get_thread (f.runtime))), 3);
+  next_frame (&f);
+
+  collect_tool_rows (f.view, rows);
+  ck_assert_uint_eq (rows->len, 1);
+  row = g_ptr_array_index (rows, 0);
+  /* No registry: the plugin is not known to the view. */
+  ck_assert_str_eq (hearth_tool_row_get_summary (row), "Used write_file");
+  ck_assert (has_label (GTK_WIDGET (row), "Denied"));
+  ck_assert (has_label (GTK_WIDGET (row), "Error"));
+  /* Collapsed, GtkExpander keeps its child out of the tree. */
+  ck_assert (!hearth_tool_row_get_expanded (row));
+  ck_assert (!has_label (GTK_WIDGET (row), "The user denied this call."));
+  hearth_tool_row_set_expanded (row, TRUE);
+  ck_assert (hearth_tool_row_get_expanded (row));
+  ck_assert (has_label (GTK_WIDGET (row), "Result") || has_label (GTK_WIDGET (row), "Error"));
+  ck_assert (has_label (GTK_WIDGET (row), "The user denied this call."));
+  ck_assert (has_label (GTK_WIDGET (row), "{\n  \"path\" : \"/tmp/x.txt\",\n  \"content\" : \"a\\nb\"\n}"));
+  /* The calling reply says what it called, with no empty text. */
+  ck_assert (has_label (f.view, "Called write_file"));
+  view_fixture_clear (&f);
+}
+END_TEST
+
+static void
+record_decision (HearthToolApproval *approval,
+                 int                 decision,
+                 int                *out)
+{
+  *out = decision;
+}
+
+static HearthToolApproval *
+new_approval (int *decided)
+{
+  g_autoptr(GError) error = NULL;
+  HearthTool *tool = hearth_tool_new_from_json ("write_file", "Writes a file",
+                                                "{\"type\": \"object\", \"properties\": {}}",
+                                                HEARTH_TOOL_EFFECT_SIDE_EFFECTS | HEARTH_TOOL_EFFECT_DESTRUCTIVE,
+                                                &error);
+  HearthToolApproval *approval;
+
+  hearth_assert_no_error (error);
+  approval = hearth_tool_approval_new (tool, "files", "{\"path\":\"/tmp/x.txt\",\"content\":\"a\\nb\"}", 7);
+  hearth_tool_unref (tool);
+  *decided = -1;
+  g_signal_connect (approval, "decided", G_CALLBACK (record_decision), decided);
+  return approval;
+}
+
+START_TEST (test_approval_dialog)
+{
+  int decided;
+  g_autoptr(HearthToolApproval) approval = NULL;
+  HearthToolApprovalDialog *dialog;
+  g_autofree char *shown = NULL;
+  GtkWidget *weak;
+
+  gtk_init ();
+  adw_init ();
+
+  /* Every argument in full, pretty-printed; Allow once answers ALLOW_ONCE. */
+  approval = new_approval (&decided);
+  dialog = hearth_tool_approval_dialog_new (NULL, approval);
+  shown = hearth_tool_approval_dialog_dup_arguments (dialog);
+  ck_assert_str_eq (shown, hearth_tool_approval_get_arguments (approval));
+  ck_assert_str_eq (shown, CALL_ARGS);
+  ck_assert (has_label (GTK_WIDGET (dialog), "Side effects"));
+  ck_assert (has_label (GTK_WIDGET (dialog), "Destructive"));
+  ck_assert (has_label (GTK_WIDGET (dialog), "Tool write_file of the plugin files"));
+  ck_assert (has_label (GTK_WIDGET (dialog), "Writes a file"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  hearth_tool_approval_dialog_answer (dialog, HEARTH_TOOL_DECISION_ALLOW_ONCE);
+  ck_assert_int_eq (decided, HEARTH_TOOL_DECISION_ALLOW_ONCE);
+  ck_assert (!hearth_tool_approval_get_pending (approval));
+  g_clear_object (&approval);
+
+  /* Closing the window is a no. */
+  approval = new_approval (&decided);
+  dialog = hearth_tool_approval_dialog_new (NULL, approval);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_window_close (GTK_WINDOW (dialog));
+  ck_assert_int_eq (decided, HEARTH_TOOL_DECISION_DENY);
+  g_clear_object (&approval);
+
+  /* Withdrawn (Stop): the dialog closes, nothing is decided. */
+  approval = new_approval (&decided);
+  dialog = hearth_tool_approval_dialog_new (NULL, approval);
+  weak = GTK_WIDGET (dialog);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &weak);
+  gtk_window_present (GTK_WINDOW (dialog));
+  hearth_tool_approval_withdraw (approval);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  ck_assert_ptr_null (weak);
+  ck_assert_int_eq (decided, -1);
+  ck_assert (!hearth_tool_approval_decide (approval, HEARTH_TOOL_DECISION_ALLOW_ONCE));
+}
+END_TEST
+
+START_TEST (test_mcp_servers_setting)
+{
+  g_autoptr(GError) error = NULL;
+  const char *args[] = { "--root", "/tmp/a b", NULL };
+  g_autoptr(JsonNode) one = hearth_plugins_page_add_mcp_server (NULL, "fs", "mcp-server-filesystem", args,
+                                                                "\nKEY=VALUE\n  DEBUG=1=2  \n", &error);
+  g_autoptr(JsonNode) two = NULL;
+  g_autoptr(JsonNode) removed = NULL;
+  g_autofree char *text = NULL;
+
+  hearth_assert_no_error (error);
+  text = json_to_string (one, FALSE);
+  ck_assert_str_eq (text, "[{\"name\":\"fs\",\"command\":\"mcp-server-filesystem\",\"args\":[\"--root\",\"/tmp/a b\"],"
+                          "\"env\":{\"KEY\":\"VALUE\",\"DEBUG\":\"1=2\"}}]");
+  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "fs", "other", NULL, NULL, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS));
+  g_clear_error (&error);
+  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "bad name", "x", NULL, NULL, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "x", "  ", NULL, NULL, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "x", "cmd", NULL, "NOEQUALS", &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  two = hearth_plugins_page_add_mcp_server (one, "echo", "node", NULL, NULL, &error);
+  hearth_assert_no_error (error);
+  g_free (text);
+  text = json_to_string (two, FALSE);
+  ck_assert (g_str_has_suffix (text, ",{\"name\":\"echo\",\"command\":\"node\",\"args\":[],\"env\":{}}]"));
+  removed = hearth_plugins_page_remove_mcp_server (two, "fs");
+  g_free (text);
+  text = json_to_string (removed, FALSE);
+  ck_assert_str_eq (text, "[{\"name\":\"echo\",\"command\":\"node\",\"args\":[],\"env\":{}}]");
+}
+END_TEST
+
 static Suite *
 app_gtk_suite (void)
 {
@@ -461,6 +682,13 @@ app_gtk_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_chat_view_pages);
   tcase_add_test (tc, test_chat_view_switch);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("tools");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_tool_row_in_chat);
+  tcase_add_test (tc, test_approval_dialog);
+  tcase_add_test (tc, test_mcp_servers_setting);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -127,8 +127,12 @@ preferences_activated (GSimpleAction *action,
 {
   HearthApplication *self = user_data;
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  HearthPreferencesWindow *prefs = hearth_preferences_window_new (parent, self->settings);
 
-  gtk_window_present (GTK_WINDOW (hearth_preferences_window_new (parent, self->settings)));
+  if (HEARTH_IS_WINDOW (parent) && hearth_window_get_plugins (HEARTH_WINDOW (parent)) != NULL)
+    hearth_preferences_window_add_plugins (prefs, hearth_window_get_plugins (HEARTH_WINDOW (parent)),
+                                           hearth_window_get_runtime (HEARTH_WINDOW (parent)));
+  gtk_window_present (GTK_WINDOW (prefs));
 }
 
 static void

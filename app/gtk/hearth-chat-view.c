@@ -19,6 +19,7 @@
 #include "hearth-application.h"
 #include "hearth-chat-view.h"
 #include "hearth-message-row.h"
+#include "hearth-tool-row.h"
 
 #define ROWS_PER_PAGE 40
 
@@ -322,8 +323,19 @@ row_new (HearthChatView   *self,
          HearthThreadItem *item,
          gboolean          last)
 {
-  GtkWidget *row = hearth_message_row_new (item, last);
+  GtkWidget *row;
 
+  /* A tool's result: the compact row of its call. */
+  if (hearth_thread_item_get_role (item) == HEARTH_MESSAGE_ROLE_TOOL)
+    {
+      HearthToolRegistry *tools = hearth_runtime_get_tool_registry (self->runtime);
+      const char *plugin_id = NULL;
+
+      if (tools != NULL && hearth_thread_item_get_tool_name (item) != NULL)
+        hearth_tool_registry_lookup (tools, hearth_thread_item_get_tool_name (item), &plugin_id);
+      return hearth_tool_row_new (item, plugin_id);
+    }
+  row = hearth_message_row_new (item, last);
   g_signal_connect_object (row, "edit", G_CALLBACK (row_edit), self, 0);
   g_signal_connect_object (row, "regenerate", G_CALLBACK (row_regenerate), self, 0);
   g_signal_connect_object (row, "switch-branch", G_CALLBACK (row_switch_branch), self, 0);
@@ -420,7 +432,7 @@ thread_items_changed (GListModel     *thread,
       remove_rows (self, before != NULL ? gtk_widget_get_next_sibling (before)
                                         : gtk_widget_get_first_child (self->messages), removed);
       /* Only the last reply offers to be regenerated. */
-      if (position + added == n && before != NULL)
+      if (position + added == n && before != NULL && HEARTH_IS_MESSAGE_ROW (before))
         hearth_message_row_set_can_regenerate (HEARTH_MESSAGE_ROW (before), added == 0);
       build_rows (self, thread, position, added, before);
     }

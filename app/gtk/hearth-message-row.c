@@ -5,6 +5,7 @@
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "hearth-markdown.h"
@@ -131,6 +132,46 @@ set_accessible_text (HearthMessageRow *self,
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 
+/* A reply that called tools: which, in one line (each call's own row,
+ * with its arguments and result, follows). */
+static void
+add_tool_calls (HearthMessageRow *self,
+                const char       *calls_json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autofree char *text = NULL;
+  g_autofree char *joined = NULL;
+  GtkWidget *label;
+  JsonArray *calls;
+
+  if (!json_parser_load_from_data (parser, calls_json, -1, NULL) ||
+      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    return;
+  calls = json_node_get_array (json_parser_get_root (parser));
+  for (guint i = 0; i < json_array_get_length (calls); i++)
+    {
+      JsonNode *call = json_array_get_element (calls, i);
+      const char *name = JSON_NODE_HOLDS_OBJECT (call)
+                         ? json_object_get_string_member_with_default (json_node_get_object (call), "name", NULL)
+                         : NULL;
+
+      if (name != NULL)
+        g_ptr_array_add (names, (gpointer) name);
+    }
+  g_ptr_array_add (names, NULL);
+  joined = g_strjoinv (", ", (char **) names->pdata);
+  text = g_strdup_printf (_("Called %s"), joined);
+  label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_add_css_class (label, "caption");
+  gtk_box_append (GTK_BOX (self), label);
+  if (self->text->len == 0)
+    g_string_assign (self->text, text);
+}
+
 static GtkWidget *new_streaming (HearthThreadItem *item);
 
 GtkWidget *
@@ -168,8 +209,10 @@ hearth_message_row_new (HearthThreadItem *item,
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_box_append (GTK_BOX (self), label);
     }
-  else
+  else if (content[0] != '\0' || hearth_thread_item_get_tool_calls (item) == NULL)
     gtk_box_append (GTK_BOX (self), hearth_markdown_view_new (content));
+  if (!user && hearth_thread_item_get_tool_calls (item) != NULL)
+    add_tool_calls (self, hearth_thread_item_get_tool_calls (item));
 
   if (hearth_thread_item_get_stopped (item))
     {

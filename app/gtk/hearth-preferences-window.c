@@ -1,4 +1,4 @@
-/* hearth-preferences-window.c: sampling, context, device and appearance settings
+/* hearth-preferences-window.c: sampling, context, device and appearance settings; plugins
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hearth-plugins-page.h"
 #include "hearth-preferences-window.h"
 
 struct _HearthPreferencesWindow
@@ -140,4 +141,14 @@ hearth_preferences_window_new (GtkWindow *parent,
   g_signal_connect_object (settings, "changed::default-model", G_CALLBACK (default_model_changed), self, 0);
   default_model_changed (settings, "default-model", self);
   return self;
+}
+
+void
+hearth_preferences_window_add_plugins (HearthPreferencesWindow *self,
+                                       HearthPluginManager     *plugins,
+                                       HearthRuntime           *runtime)
+{
+  g_return_if_fail (HEARTH_IS_PREFERENCES_WINDOW (self));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hearth_plugins_page_new (plugins, runtime)));
 }

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-models-dialog.h"
+#include "hearth-tool-activity-window.h"
 #include "hearth-window-private.h"
 
 static void
@@ -128,6 +129,20 @@ add_model (GtkWidget  *widget,
            GVariant   *param)
 {
   hearth_models_choose_file (GTK_WINDOW (widget), file_chosen, g_object_ref (widget), g_object_unref);
+}
+
+/* ---- tools ---- */
+
+static void
+show_tool_activity (GtkWidget  *widget,
+                    const char *action,
+                    GVariant   *param)
+{
+  HearthWindow *self = HEARTH_WINDOW (widget);
+
+  if (self->runtime == NULL)
+    return;
+  gtk_window_present (GTK_WINDOW (hearth_tool_activity_window_new (GTK_WINDOW (self), self->runtime)));
 }
 
 /* ---- conversations ---- */
@@ -275,6 +290,7 @@ hearth_window_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.add-model", NULL, add_model);
   gtk_widget_class_install_action (widget_class, "win.reload-model", "b", reload_model);
   gtk_widget_class_install_action (widget_class, "win.system-prompt", NULL, edit_system_prompt);
+  gtk_widget_class_install_action (widget_class, "win.tool-activity", NULL, show_tool_activity);
   gtk_widget_class_install_action (widget_class, "win.pin-conversation", "x", pin_conversation);
   gtk_widget_class_install_action (widget_class, "win.rename-conversation", "x", rename_conversation);
   gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x", delete_conversation);

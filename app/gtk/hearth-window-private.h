@@ -20,6 +20,7 @@ struct _HearthWindow
 
   GSettings          *settings;
   HearthRuntime      *runtime;         /* NULL until the store is open */
+  HearthPluginManager *plugins;        /* with the runtime */
   char               *startup_model;
   gboolean            syncing;         /* the sidebar's rows are being replaced: selections are not the user's */
   GCancellable       *open_cancellable;

@@ -13,9 +13,18 @@
 
 #include "hearth-application.h"
 #include "hearth-conversation-row.h"
+#include "hearth-folder-chooser.h"
+#include "hearth-tool-approval-dialog.h"
 #include "hearth-window-private.h"
 
 G_DEFINE_FINAL_TYPE (HearthWindow, hearth_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum
+{
+  SIGNAL_RUNTIME_READY,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
 
 void
 hearth_window_toast (HearthWindow *self,
@@ -310,6 +319,67 @@ hearth_window_reload_model (HearthWindow *self,
   hearth_runtime_reload_model (self->runtime, on_cpu, model_loaded, g_object_ref (self));
 }
 
+/* ---- tools ---- */
+
+static void
+approval_requested (HearthRuntime      *runtime,
+                    HearthToolApproval *approval,
+                    HearthWindow       *self)
+{
+  if (!hearth_tool_approval_get_pending (approval) || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
+  gtk_window_present (GTK_WINDOW (hearth_tool_approval_dialog_new (GTK_WINDOW (self), approval)));
+}
+
+static void
+plugins_loaded (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  /* Never fails: refusals are in each plugin's entry (Preferences). */
+  hearth_plugin_manager_load_finish (HEARTH_PLUGIN_MANAGER (source), result, NULL);
+  hearth_application_mark_time ("plugins-loaded");
+}
+
+/* After the window has shown the runtime: loading modules takes a while. */
+static gboolean
+load_plugins (gpointer data)
+{
+  HearthWindow *self = data;
+
+  if (self->plugins != NULL && !gtk_widget_in_destruction (GTK_WIDGET (self)))
+    hearth_plugin_manager_load_async (self->plugins, self->open_cancellable, plugins_loaded, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* The plugins (search path: HEARTH_PLUGIN_PATH first, see
+ * hearth-plugin-manager.h) give the runtime its tools; anything with side
+ * effects asks through the approval dialog. */
+static void
+setup_tools (HearthWindow *self)
+{
+  self->plugins = hearth_plugin_manager_new (hearth_runtime_get_store (self->runtime), NULL);
+  hearth_folder_chooser_install (self->plugins, GTK_WINDOW (self));
+  hearth_runtime_set_tool_registry (self->runtime, hearth_plugin_manager_get_tools (self->plugins));
+  hearth_runtime_set_approval_policy (self->runtime, HEARTH_TOOL_APPROVAL_POLICY_ASK);
+  g_signal_connect (self->runtime, "approval-requested", G_CALLBACK (approval_requested), self);
+  g_idle_add_full (G_PRIORITY_LOW, load_plugins, g_object_ref (self), g_object_unref);
+}
+
+HearthRuntime *
+hearth_window_get_runtime (HearthWindow *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WINDOW (self), NULL);
+  return self->runtime;
+}
+
+HearthPluginManager *
+hearth_window_get_plugins (HearthWindow *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WINDOW (self), NULL);
+  return self->plugins;
+}
+
 /* The models remembered in the preferences before the registry existed. */
 static void
 import_recent_models (HearthWindow *self)
@@ -349,6 +419,7 @@ hearth_window_set_runtime (HearthWindow  *self,
       bind_conversations (self);
       g_signal_connect_after (list, "items-changed", G_CALLBACK (conversations_changed), self);
     }
+  setup_tools (self);
   hearth_chat_view_set_runtime (self->chat_view, runtime, self->settings);
   import_recent_models (self);
   update_model_button (self);
@@ -362,6 +433,7 @@ hearth_window_set_runtime (HearthWindow  *self,
       hearth_window_load_model (self, path);
   }
   hearth_chat_view_focus_composer (self->chat_view);
+  g_signal_emit (self, signals[SIGNAL_RUNTIME_READY], 0, runtime);
 }
 
 /* ---- window ---- */
@@ -409,6 +481,7 @@ hearth_window_dispose (GObject *object)
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WINDOW);
   g_clear_object (&self->runtime);
+  g_clear_object (&self->plugins);
   G_OBJECT_CLASS (hearth_window_parent_class)->dispose (object);
 }
 
@@ -433,6 +506,8 @@ hearth_window_class_init (HearthWindowClass *klass)
   object_class->dispose = hearth_window_dispose;
   object_class->finalize = hearth_window_finalize;
   window_class->close_request = hearth_window_close_request;
+  signals[SIGNAL_RUNTIME_READY] = g_signal_new ("runtime-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, HEARTH_TYPE_RUNTIME);
 
   g_type_ensure (HEARTH_TYPE_CHAT_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/hearth/Hearth/hearth-window.ui");

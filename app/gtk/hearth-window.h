@@ -6,6 +6,9 @@
 
 #include <adwaita.h>
 
+#include "hearth-plugin-manager.h"
+#include "hearth-runtime.h"
+
 G_BEGIN_DECLS
 
 #define HEARTH_TYPE_WINDOW (hearth_window_get_type ())
@@ -16,5 +19,10 @@ HearthWindow *hearth_window_new (AdwApplication *app,
                                  const char     *model_path);
 void          hearth_window_load_model (HearthWindow *self,
                                         const char   *path);
+/* NULL until the store is open; the window's "runtime-ready" signal
+ * (HearthRuntime *) says when, after the window is wired to it. */
+HearthRuntime       *hearth_window_get_runtime (HearthWindow *self);
+/* The plugins, created with the runtime (NULL before). */
+HearthPluginManager *hearth_window_get_plugins (HearthWindow *self);
 
 G_END_DECLS

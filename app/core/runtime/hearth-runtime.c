@@ -531,6 +531,32 @@ hearth_runtime_get_tool_registry (HearthRuntime *self)
   return self->tools;
 }
 
+GPtrArray *
+hearth_runtime_list_tool_audit (HearthRuntime *self,
+                                GError       **error)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return hearth_store_list_tool_audit (self->store, 0, error);
+}
+
+GPtrArray *
+hearth_runtime_list_tool_approvals (HearthRuntime *self,
+                                    GError       **error)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return hearth_store_list_tool_approvals (self->store, error);
+}
+
+gboolean
+hearth_runtime_revoke_tool_approval (HearthRuntime *self,
+                                     const char    *tool_name,
+                                     gint64         conversation_id,
+                                     GError       **error)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+  return hearth_store_revoke_tool_approval (self->store, tool_name, conversation_id, error);
+}
+
 void
 hearth_runtime_set_enabled_tools (HearthRuntime     *self,
                                   const char *const *names)

@@ -159,6 +159,19 @@ void hearth_runtime_set_approval_policy (HearthRuntime           *self,
 void hearth_runtime_set_max_tool_rounds (HearthRuntime *self,
                                          guint          rounds);
 
+/* For the front ends' views of the tool loop's records (the store's, see
+ * hearth-store.h): every tool call in the audit, oldest first (an array of
+ * HearthToolAuditEntry); the approvals remembered (HearthToolApprovalRule),
+ * and revoking one (NOT_FOUND when there was none). */
+GPtrArray *hearth_runtime_list_tool_audit      (HearthRuntime *self,
+                                                GError       **error);
+GPtrArray *hearth_runtime_list_tool_approvals  (HearthRuntime *self,
+                                                GError       **error);
+gboolean   hearth_runtime_revoke_tool_approval (HearthRuntime *self,
+                                                const char    *tool_name,
+                                                gint64         conversation_id,
+                                                GError       **error);
+
 /* What writes replies: NULL for the engine worker (the loaded model);
  * tests and remote models set their own. */
 void hearth_runtime_set_responder       (HearthRuntime   *self,
