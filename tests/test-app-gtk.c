@@ -628,44 +628,6 @@ START_TEST (test_approval_dialog)
 }
 END_TEST
 
-START_TEST (test_mcp_servers_setting)
-{
-  g_autoptr(GError) error = NULL;
-  const char *args[] = { "--root", "/tmp/a b", NULL };
-  g_autoptr(JsonNode) one = hearth_plugins_page_add_mcp_server (NULL, "fs", "mcp-server-filesystem", args,
-                                                                "\nKEY=VALUE\n  DEBUG=1=2  \n", &error);
-  g_autoptr(JsonNode) two = NULL;
-  g_autoptr(JsonNode) removed = NULL;
-  g_autofree char *text = NULL;
-
-  hearth_assert_no_error (error);
-  text = json_to_string (one, FALSE);
-  ck_assert_str_eq (text, "[{\"name\":\"fs\",\"command\":\"mcp-server-filesystem\",\"args\":[\"--root\",\"/tmp/a b\"],"
-                          "\"env\":{\"KEY\":\"VALUE\",\"DEBUG\":\"1=2\"}}]");
-  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "fs", "other", NULL, NULL, &error));
-  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS));
-  g_clear_error (&error);
-  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "bad name", "x", NULL, NULL, &error));
-  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
-  g_clear_error (&error);
-  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "x", "  ", NULL, NULL, &error));
-  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
-  g_clear_error (&error);
-  ck_assert_ptr_null (hearth_plugins_page_add_mcp_server (one, "x", "cmd", NULL, "NOEQUALS", &error));
-  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
-  g_clear_error (&error);
-  two = hearth_plugins_page_add_mcp_server (one, "echo", "node", NULL, NULL, &error);
-  hearth_assert_no_error (error);
-  g_free (text);
-  text = json_to_string (two, FALSE);
-  ck_assert (g_str_has_suffix (text, ",{\"name\":\"echo\",\"command\":\"node\",\"args\":[],\"env\":{}}]"));
-  removed = hearth_plugins_page_remove_mcp_server (two, "fs");
-  g_free (text);
-  text = json_to_string (removed, FALSE);
-  ck_assert_str_eq (text, "[{\"name\":\"echo\",\"command\":\"node\",\"args\":[],\"env\":{}}]");
-}
-END_TEST
-
 static Suite *
 app_gtk_suite (void)
 {
@@ -688,7 +650,6 @@ app_gtk_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_tool_row_in_chat);
   tcase_add_test (tc, test_approval_dialog);
-  tcase_add_test (tc, test_mcp_servers_setting);
   suite_add_tcase (s, tc);
   return s;
 }

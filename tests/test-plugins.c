@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hearth-mcp-servers.h"
 #include "hearth-plugin-manager.h"
 #include "hearth-store.h"
 #include "hearth-test.h"
@@ -895,6 +896,74 @@ START_TEST (test_manager_settings)
 }
 END_TEST
 
+/* The mcp plugin's server list as Preferences and `hearth-cli mcp` edit it
+ * (hearth-mcp-servers.h): the setting's exact JSON, and every refusal. */
+START_TEST (test_mcp_servers_setting)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *args[] = { "--root", "/tmp/a b", NULL };
+  const char *env[] = { "KEY=VALUE", "DEBUG=1=2", NULL };
+  const char *no_equals[] = { "NOEQUALS", NULL };
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *stored = NULL;
+  HearthMcpServer *server;
+
+  fixture_init (&f);
+  list = hearth_mcp_servers_list (f.manager, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (list->len, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  ck_assert (hearth_mcp_servers_add (f.manager, "fs", "mcp-server-filesystem", args, env, &error));
+  hearth_assert_no_error (error);
+  stored = hearth_store_get_setting (f.store, "plugins.mcp.servers", &error);
+  ck_assert_str_eq (stored, "[{\"name\":\"fs\",\"command\":\"mcp-server-filesystem\",\"args\":[\"--root\",\"/tmp/a b\"],"
+                            "\"env\":{\"KEY\":\"VALUE\",\"DEBUG\":\"1=2\"}}]");
+  g_clear_pointer (&stored, g_free);
+
+  ck_assert (!hearth_mcp_servers_add (f.manager, "fs", "other", NULL, NULL, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS));
+  g_clear_error (&error);
+  ck_assert (!hearth_mcp_servers_add (f.manager, "bad name", "x", NULL, NULL, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  ck_assert (!hearth_mcp_servers_add (f.manager, "x", "", NULL, NULL, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  ck_assert (!hearth_mcp_servers_add (f.manager, "x", "cmd", NULL, no_equals, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+
+  ck_assert (hearth_mcp_servers_add (f.manager, "echo", "node", NULL, NULL, &error));
+  hearth_assert_no_error (error);
+  list = hearth_mcp_servers_list (f.manager, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (list->len, 2);
+  server = g_ptr_array_index (list, 1);
+  ck_assert_str_eq (server->name, "echo");
+  ck_assert_str_eq (server->command, "node");
+  ck_assert_ptr_null (server->args[0]);
+  ck_assert_ptr_null (server->env[0]);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  ck_assert (hearth_mcp_servers_remove (f.manager, "fs", &error));
+  hearth_assert_no_error (error);
+  stored = hearth_store_get_setting (f.store, "plugins.mcp.servers", &error);
+  ck_assert_str_eq (stored, "[{\"name\":\"echo\",\"command\":\"node\",\"args\":[],\"env\":{}}]");
+  ck_assert (!hearth_mcp_servers_remove (f.manager, "fs", &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND));
+  g_clear_error (&error);
+
+  /* A hand-edited entry the plugin would leave out is an error naming it. */
+  ck_assert (hearth_store_set_setting (f.store, "plugins.mcp.servers", "[{\"name\": \"ok\", \"command\": \"x\"}, 3]", &error));
+  ck_assert_ptr_null (hearth_mcp_servers_list (f.manager, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA));
+  ck_assert (g_str_has_prefix (error->message, "MCP server 2 in the settings is not valid"));
+  fixture_clear (&f);
+}
+END_TEST
+
 START_TEST (test_manager_folders)
 {
   Fixture f = { 0 };
@@ -980,6 +1049,7 @@ main (void)
   tcase_add_test (tc, test_manager_enable_disable);
   tcase_add_test (tc, test_manager_settings);
   tcase_add_test (tc, test_manager_folders);
+  tcase_add_test (tc, test_mcp_servers_setting);
   suite_add_tcase (s, tc);
 
   return hearth_test_run (s);

@@ -9,12 +9,11 @@
 #include <string.h>
 
 #include "hearth-folder-chooser.h"
+#include "hearth-mcp-servers.h"
 #include "hearth-plugins-page.h"
 #include "hearth-tool-words.h"
 
 #define FILES_PLUGIN "files"
-#define MCP_PLUGIN "mcp"
-#define MCP_SERVERS "servers"
 
 struct _HearthPluginsPage
 {
@@ -285,130 +284,13 @@ add_approvals (HearthPluginsPage *self)
 
 /* ---- MCP servers ---- */
 
-static gboolean
-server_name_ok (const char *name)
-{
-  gsize n = strlen (name);
-
-  if (n == 0 || n > 32)
-    return FALSE;
-  for (const char *p = name; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
-      return FALSE;
-  return TRUE;
-}
-
-static JsonArray *
-servers_array (JsonNode *servers)
-{
-  return servers != NULL && JSON_NODE_HOLDS_ARRAY (servers) ? json_node_get_array (servers) : NULL;
-}
-
-static const char *
-server_string (JsonNode   *server,
-               const char *member)
-{
-  return JSON_NODE_HOLDS_OBJECT (server)
-         ? json_object_get_string_member_with_default (json_node_get_object (server), member, NULL) : NULL;
-}
-
-JsonNode *
-hearth_plugins_page_add_mcp_server (JsonNode          *servers,
-                                    const char        *name,
-                                    const char        *command,
-                                    const char *const *args,
-                                    const char        *env_lines,
-                                    GError           **error)
-{
-  JsonArray *old = servers_array (servers);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_auto(GStrv) lines = g_strsplit (env_lines != NULL ? env_lines : "", "\n", -1);
-
-  if (!server_name_ok (name))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("A server's name is 1 to 32 letters, digits, “_” or “-”"));
-      return NULL;
-    }
-  while (command != NULL && g_ascii_isspace (*command))
-    command++;
-  if (command == NULL || command[0] == '\0')
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The server needs a command"));
-      return NULL;
-    }
-  json_builder_begin_array (b);
-  for (guint i = 0; old != NULL && i < json_array_get_length (old); i++)
-    {
-      JsonNode *s = json_array_get_element (old, i);
-
-      if (g_strcmp0 (server_string (s, "name"), name) == 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("There is a server called “%s” already"), name);
-          return NULL;
-        }
-      json_builder_add_value (b, json_node_copy (s));
-    }
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, name);
-  json_builder_set_member_name (b, "command");
-  json_builder_add_string_value (b, command);
-  json_builder_set_member_name (b, "args");
-  json_builder_begin_array (b);
-  for (guint i = 0; args != NULL && args[i] != NULL; i++)
-    json_builder_add_string_value (b, args[i]);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "env");
-  json_builder_begin_object (b);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *line = g_strstrip (lines[i]);
-      char *eq = strchr (line, '=');
-
-      if (line[0] == '\0')
-        continue;
-      if (eq == NULL || eq == line)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("“%s” is not KEY=VALUE"), line);
-          return NULL;
-        }
-      *eq = '\0';
-      json_builder_set_member_name (b, line);
-      json_builder_add_string_value (b, eq + 1);
-    }
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  json_builder_end_array (b);
-  return json_builder_get_root (b);
-}
-
-JsonNode *
-hearth_plugins_page_remove_mcp_server (JsonNode   *servers,
-                                       const char *name)
-{
-  JsonArray *old = servers_array (servers);
-  JsonArray *out = json_array_new ();
-  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-
-  for (guint i = 0; old != NULL && i < json_array_get_length (old); i++)
-    if (g_strcmp0 (server_string (json_array_get_element (old, i), "name"), name) != 0)
-      json_array_add_element (out, json_node_copy (json_array_get_element (old, i)));
-  json_node_take_array (node, out);
-  return node;
-}
-
 static void
 remove_server_clicked (GtkButton         *button,
                        HearthPluginsPage *self)
 {
-  g_autoptr(JsonNode) servers = hearth_plugin_manager_get_setting (self->plugins, MCP_PLUGIN, MCP_SERVERS);
-  g_autoptr(JsonNode) changed = hearth_plugins_page_remove_mcp_server (servers,
-                                                                       g_object_get_data (G_OBJECT (button), "name"));
   g_autoptr(GError) error = NULL;
 
-  if (!hearth_plugin_manager_set_setting (self->plugins, MCP_PLUGIN, MCP_SERVERS, changed, &error))
+  if (!hearth_mcp_servers_remove (self->plugins, g_object_get_data (G_OBJECT (button), "name"), &error))
     toast (self, error->message);
   queue_refresh (self);
 }
@@ -434,11 +316,13 @@ add_server_response (AdwMessageDialog  *dialog,
   GtkEditable *command = g_object_get_data (G_OBJECT (dialog), "command");
   GtkEditable *args = g_object_get_data (G_OBJECT (dialog), "args");
   GtkTextView *env = g_object_get_data (G_OBJECT (dialog), "env");
-  g_autoptr(JsonNode) servers = NULL;
-  g_autoptr(JsonNode) changed = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GStrvBuilder) env_entries = g_strv_builder_new ();
+  g_auto(GStrv) env_strv = NULL;
   g_autofree char *env_text = NULL;
+  g_autofree char *command_text = g_strstrip (g_strdup (gtk_editable_get_text (command)));
   GtkTextIter start, end;
 
   if (g_strcmp0 (response, "add") != 0)
@@ -449,13 +333,16 @@ add_server_response (AdwMessageDialog  *dialog,
       toast (self, error->message);
       return;
     }
+  /* One KEY=VALUE per line; blank lines are nothing. */
   gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (env), &start, &end);
   env_text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (env), &start, &end, FALSE);
-  servers = hearth_plugin_manager_get_setting (self->plugins, MCP_PLUGIN, MCP_SERVERS);
-  changed = hearth_plugins_page_add_mcp_server (servers, gtk_editable_get_text (name), gtk_editable_get_text (command),
-                                                (const char *const *) argv, env_text, &error);
-  if (changed == NULL ||
-      !hearth_plugin_manager_set_setting (self->plugins, MCP_PLUGIN, MCP_SERVERS, changed, &error))
+  lines = g_strsplit (env_text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_strstrip (lines[i])[0] != '\0')
+      g_strv_builder_add (env_entries, lines[i]);
+  env_strv = g_strv_builder_end (env_entries);
+  if (!hearth_mcp_servers_add (self->plugins, gtk_editable_get_text (name), command_text,
+                               (const char *const *) argv, (const char *const *) env_strv, &error))
     toast (self, error->message);
   queue_refresh (self);
 }
@@ -497,25 +384,25 @@ add_servers (HearthPluginsPage *self)
 {
   AdwPreferencesGroup *group = add_group (self, _("MCP Servers"),
                                           _("Programs that offer tools through the Model Context Protocol"));
-  g_autoptr(JsonNode) servers = hearth_plugin_manager_get_setting (self->plugins, MCP_PLUGIN, MCP_SERVERS);
-  JsonArray *list = servers_array (servers);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) servers = hearth_mcp_servers_list (self->plugins, &error);
   GtkWidget *add = row_button (_("_Add Server…"), _("Add an MCP server"));
 
   gtk_widget_add_css_class (add, "flat");
   g_signal_connect_swapped (add, "clicked", G_CALLBACK (add_server_clicked), self);
   adw_preferences_group_set_header_suffix (group, add);
-  if (list == NULL || json_array_get_length (list) == 0)
+  if (servers == NULL)
+    adw_preferences_group_add (group, plain_row (error->message, NULL));
+  else if (servers->len == 0)
     adw_preferences_group_add (group, plain_row (_("None"), NULL));
-  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+  for (guint i = 0; servers != NULL && i < servers->len; i++)
     {
-      JsonNode *s = json_array_get_element (list, i);
-      const char *name = server_string (s, "name");
-      const char *command = server_string (s, "command");
-      g_autofree char *a11y = g_strdup_printf (_("Remove the server %s"), name != NULL ? name : "");
-      GtkWidget *row = plain_row (name != NULL ? name : "?", command);
+      HearthMcpServer *s = g_ptr_array_index (servers, i);
+      g_autofree char *a11y = g_strdup_printf (_("Remove the server %s"), s->name);
+      GtkWidget *row = plain_row (s->name, s->command);
       GtkWidget *button = row_button (_("_Remove"), a11y);
 
-      g_object_set_data_full (G_OBJECT (button), "name", g_strdup (name), g_free);
+      g_object_set_data_full (G_OBJECT (button), "name", g_strdup (s->name), g_free);
       g_signal_connect (button, "clicked", G_CALLBACK (remove_server_clicked), self);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
       adw_preferences_group_add (group, row);
@@ -544,7 +431,7 @@ hearth_plugins_page_refresh (HearthPluginsPage *self)
     {
       HearthPluginEntry *e = g_ptr_array_index (entries, i);
 
-      have_mcp |= g_strcmp0 (e->id, MCP_PLUGIN) == 0;
+      have_mcp |= g_strcmp0 (e->id, HEARTH_MCP_PLUGIN_ID) == 0;
       if (!e->hidden)
         add_plugin (self, group, e);
     }

@@ -29,19 +29,4 @@ GtkWidget *hearth_plugins_page_new (HearthPluginManager *plugins,
 /* Rebuilds now (tests; the page does it by itself on changes). */
 void       hearth_plugins_page_refresh (HearthPluginsPage *self);
 
-/* The "servers" setting with one more server, as the mcp plugin reads it:
- * [{"name", "command", "args": [...], "env": {...}}, ...]. @env_lines:
- * KEY=VALUE per line (blank lines skipped). NULL with an error when the
- * name is not 1 to 32 of [A-Za-z0-9_-] or taken, the command is empty or an
- * environment line has no "=". Exposed for the tests. */
-JsonNode  *hearth_plugins_page_add_mcp_server (JsonNode          *servers,
-                                               const char        *name,
-                                               const char        *command,
-                                               const char *const *args,
-                                               const char        *env_lines,
-                                               GError           **error);
-/* The same without the server called @name. */
-JsonNode  *hearth_plugins_page_remove_mcp_server (JsonNode   *servers,
-                                                  const char *name);
-
 G_END_DECLS

@@ -603,7 +603,6 @@ hearth_engine_worker_respond_async (HearthEngineWorker        *self,
                                     GAsyncReadyCallback        callback,
                                     gpointer                   user_data)
 {
-  g_autoptr(GPtrArray) taken = messages;
   HearthResponderRequest request = {
     .generation = generation,
     .system_prompt = system_prompt,
@@ -614,6 +613,8 @@ hearth_engine_worker_respond_async (HearthEngineWorker        *self,
   };
 
   worker_respond_async (HEARTH_RESPONDER (self), &request, cancellable, callback, user_data);
+  /* Taken: the command holds its own reference. */
+  g_ptr_array_unref (messages);
 }
 
 HearthWorkerReply *
