@@ -15,6 +15,7 @@
 #include "hearth-model-private.h"
 #ifdef HEARTH_HAVE_VULKAN
 #include "vulkan/hearth-vk-backend.h"
+#include "vulkan/hearth-vk.h"
 #endif
 
 typedef struct
@@ -555,6 +556,54 @@ hearth_model_get_device_bytes_per_token (HearthModel *self)
   if (n_gpu == self->hp.n_layer)
     bytes += matrix_bytes (&self->output);
   return bytes;
+}
+
+void
+hearth_device_free (HearthDevice *device)
+{
+  if (device == NULL)
+    return;
+  g_free (device->name);
+  g_free (device);
+}
+
+GPtrArray *
+hearth_list_devices (void)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_device_free);
+#ifdef HEARTH_HAVE_VULKAN
+  g_autoptr(GPtrArray) devices = hearth_vk_list_devices (NULL);
+
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    {
+      const HearthVkDeviceInfo *d = g_ptr_array_index (devices, i);
+      HearthDevice *device = g_new0 (HearthDevice, 1);
+
+      device->index = d->index;
+      device->name = g_strdup (d->name);
+      device->is_cpu = d->features.is_cpu;
+      device->uma = d->features.uma;
+      device->device_memory = (guint64) d->features.device_memory;
+      g_ptr_array_add (out, device);
+    }
+#endif
+  return out;
+}
+
+gboolean
+hearth_architecture_supported (const char *architecture)
+{
+  g_return_val_if_fail (architecture != NULL, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (supported_archs); i++)
+    if (strcmp (supported_archs[i].name, architecture) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+hearth_tensor_type_supported (guint32 type)
+{
+  return hearth_ggml_type_info (type) != NULL && hearth_cpu_type_supported ((HearthGgmlType) type);
 }
 
 char *
