@@ -160,8 +160,8 @@ report (Job        *job,
   HearthDownload *self = job->self;
   gint64 now = g_get_monotonic_time ();
 
-  /* The rate over windows of at least a second, smoothed. */
-  if (job->rate_t0 == 0 || now - job->rate_t0 >= G_USEC_PER_SEC)
+  /* The rate over windows of at least a quarter second, smoothed. */
+  if (job->rate_t0 == 0 || now - job->rate_t0 >= G_USEC_PER_SEC / 4)
     {
       if (job->rate_t0 != 0)
         {
@@ -625,9 +625,14 @@ attempt (Job          *job,
           else
             {
               g_autofree char *at = g_format_size (job->offset);
+              g_autofree char *of = g_format_size (job->total);
 
-              g_set_error (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_NETWORK,
-                           _("The connection dropped after %s: %s"), at, local_error->message);
+              if (job->total != 0)
+                g_set_error (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_NETWORK,
+                             _("The connection dropped after %s of %s (%s)"), at, of, local_error->message);
+              else
+                g_set_error (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_NETWORK,
+                             _("The connection dropped after %s (%s)"), at, local_error->message);
               result = ATTEMPT_RETRY;
             }
           break;
