@@ -26,6 +26,7 @@ static const HearthCliCommand commands[] = {
   { "plugins", "List plugins, turn them on or off, grant them folders", hearth_cli_plugins },
   { "tools", "List the plugins' tools and call one", hearth_cli_tools },
   { "mcp", "Add, list and remove the MCP servers whose tools the model gets", hearth_cli_mcp },
+  { "models", "Download models from the catalog, check their fit, read the network log", hearth_cli_models },
 };
 
 int

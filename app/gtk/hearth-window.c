@@ -15,6 +15,7 @@
 #include "hearth-conversation-row.h"
 #include "hearth-folder-chooser.h"
 #include "hearth-tool-approval-dialog.h"
+#include "hearth-welcome-models.h"
 #include "hearth-window-private.h"
 
 G_DEFINE_FINAL_TYPE (HearthWindow, hearth_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -568,7 +569,13 @@ hearth_window_init (HearthWindow *self)
 
   adw_status_page_set_description (self->welcome_page,
                                    _("Hearth runs language models on this computer; nothing leaves it.\n"
-                                     "Add a model in the GGUF format to start: choose “Add a Model…” and pick a .gguf file."));
+                                     "Pick a model to download, or open a GGUF model file you already have."));
+  {
+    GtkWidget *models = hearth_welcome_models_new ();
+
+    g_signal_connect_swapped (models, "model-ready", G_CALLBACK (hearth_window_load_model), self);
+    gtk_box_prepend (GTK_BOX (adw_status_page_get_child (self->welcome_page)), models);
+  }
 
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed), self);
   g_signal_connect (self->conversation_list, "row-activated", G_CALLBACK (row_activated), self);

@@ -80,6 +80,28 @@ gboolean     hearth_model_is_device_lost (HearthModel *self);
  * one entry per device; an error when Vulkan is not available. */
 char        *hearth_describe_devices (GError **error);
 
+/* One Vulkan device as a fit check sees it (hearth_list_devices()). */
+typedef struct
+{
+  guint    index;          /* what HearthModelParams.device_index takes */
+  char    *name;
+  gboolean is_cpu;         /* a software implementation such as lavapipe */
+  gboolean uma;            /* its device-local memory is the system's RAM */
+  guint64  device_memory;  /* bytes of its largest device-local heap */
+} HearthDevice;
+
+void         hearth_device_free (HearthDevice *device);
+/* The Vulkan devices, in the order device_index counts them: an array of
+ * HearthDevice (free with g_ptr_array_unref), empty when this build has no
+ * Vulkan or Vulkan cannot start; never an error, as a machine without a
+ * GPU is a normal machine. */
+GPtrArray   *hearth_list_devices (void);
+/* Whether hearth_model_load() runs models of @architecture
+ * (general.architecture: "llama", "qwen2", "qwen3"). */
+gboolean     hearth_architecture_supported (const char *architecture);
+/* Whether the engine computes weights of tensor type @type (HearthGgmlType). */
+gboolean     hearth_tensor_type_supported  (guint32 type);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthModel, hearth_model_unref)
 
 G_END_DECLS

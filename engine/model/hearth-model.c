@@ -557,6 +557,41 @@ hearth_model_get_device_bytes_per_token (HearthModel *self)
   return bytes;
 }
 
+void
+hearth_device_free (HearthDevice *device)
+{
+  if (device == NULL)
+    return;
+  g_free (device->name);
+  g_free (device);
+}
+
+GPtrArray *
+hearth_list_devices (void)
+{
+#ifdef HEARTH_HAVE_VULKAN
+  return hearth_vk_backend_list_devices ();
+#else
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_device_free);
+#endif
+}
+
+gboolean
+hearth_architecture_supported (const char *architecture)
+{
+  g_return_val_if_fail (architecture != NULL, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (supported_archs); i++)
+    if (strcmp (supported_archs[i].name, architecture) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+hearth_tensor_type_supported (guint32 type)
+{
+  return hearth_ggml_type_info (type) != NULL && hearth_cpu_type_supported ((HearthGgmlType) type);
+}
+
 char *
 hearth_describe_devices (GError **error)
 {

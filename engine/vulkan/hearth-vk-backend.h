@@ -44,6 +44,8 @@ gboolean         hearth_vk_session_forward (HearthVkSession *vs,
 
 /* `hearth-cli devices`: one line per device (index, name, kind, memory, features). */
 char            *hearth_vk_describe_devices (GError **error);
+/* hearth_list_devices(): HearthDevice per device, empty when Vulkan cannot start. */
+GPtrArray       *hearth_vk_backend_list_devices (void);
 
 /* hearth_measure_device_read_bandwidth() (hearth-bench.h) on the device
  * @params chooses, through the probe of hearth-vk-bench.h. */

@@ -581,6 +581,27 @@ hearth_vk_session_forward (HearthVkSession *vs,
   return ok;
 }
 
+GPtrArray *
+hearth_vk_backend_list_devices (void)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_device_free);
+  g_autoptr(GPtrArray) devices = hearth_vk_list_devices (NULL);
+
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    {
+      const HearthVkDeviceInfo *d = g_ptr_array_index (devices, i);
+      HearthDevice *device = g_new0 (HearthDevice, 1);
+
+      device->index = d->index;
+      device->name = g_strdup (d->name);
+      device->is_cpu = d->features.is_cpu;
+      device->uma = d->features.uma;
+      device->device_memory = (guint64) d->features.device_memory;
+      g_ptr_array_add (out, device);
+    }
+  return out;
+}
+
 char *
 hearth_vk_describe_devices (GError **error)
 {

@@ -117,7 +117,7 @@ app = App()
 app.find(named("label", "Welcome to Hearth"), what="welcome page")
 hint = app.find(named("label", "Hearth runs language models"), what="welcome text")
 # It speaks to users: how to add a model, and no path of this repository.
-if "Add a Model" not in text_of(hint) or "stories260K" in text_of(hint) or "/" in text_of(hint):
+if "GGUF model file" not in text_of(hint) or "stories260K" in text_of(hint) or "/" in text_of(hint):
     fail("the welcome page should say how to add a model and name no repository path: %r" % text_of(hint))
 shot("01-welcome")
 app.close()
