@@ -26,6 +26,7 @@ static const HearthCliCommand commands[] = {
   { "plugins", "List plugins, turn them on or off, grant them folders", hearth_cli_plugins },
   { "tools", "List the plugins' tools and call one", hearth_cli_tools },
   { "mcp", "Add, list and remove the MCP servers whose tools the model gets", hearth_cli_mcp },
+  { "serve", "Serve a model through a local OpenAI-compatible API", hearth_cli_serve },
 };
 
 int
