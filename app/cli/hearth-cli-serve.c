@@ -48,6 +48,8 @@ hearth_cli_serve (int    argc,
   g_autofree char *model_path = NULL;
   g_autofree char *host = NULL;
   g_autofree char *token_file = NULL;
+  g_autofree char *template_file = NULL;
+  g_autofree char *template_source = NULL;
   g_autofree char *token = NULL;
   g_autofree char *url = NULL;
   g_autofree char *id = NULL;
@@ -67,6 +69,8 @@ hearth_cli_serve (int    argc,
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address to listen on (default 127.0.0.1, this machine only)", "ADDR" },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
       "Read the token clients must send from FILE instead of the keyring", "FILE" },
+    { "chat-template", 0, 0, G_OPTION_ARG_FILENAME, &template_file,
+      "Use the Jinja chat template in FILE instead of the model's", "FILE" },
     { "regenerate-token", 0, 0, G_OPTION_ARG_NONE, &regenerate, "Make a new token in the keyring", NULL },
     { "sessions", 0, 0, G_OPTION_ARG_INT, &sessions, "Replies generated at once (default 4)", "N" },
     { "queue", 0, 0, G_OPTION_ARG_INT, &queue, "Requests that may wait for a session (default 64)", "N" },
@@ -85,6 +89,8 @@ hearth_cli_serve (int    argc,
   if (port < 0 || port > 65535 || sessions < 0 || queue < 0 || ctx < 0)
     return hearth_cli_failf ("--port, --sessions, --queue and --ctx take numbers in range");
 
+  if (template_file != NULL && !g_file_get_contents (template_file, &template_source, NULL, &error))
+    return hearth_cli_fail (error);
   if (token_file != NULL)
     token = read_token_file (token_file, &error);
   else
@@ -113,7 +119,7 @@ hearth_cli_serve (int    argc,
   id = g_path_get_basename (model_path);
   if (g_str_has_suffix (id, ".gguf"))
     id[strlen (id) - 5] = '\0';
-  if (!hearth_api_server_add_model (server, model, id, &error) ||
+  if (!hearth_api_server_add_model (server, model, id, template_source, &error) ||
       !hearth_api_server_listen (server, host, (guint) port, &error))
     return hearth_cli_fail (error);
   if (!hearth_api_server_is_loopback (server))

@@ -64,6 +64,7 @@ turns_yield (Turns *t)
 struct _HearthApiPool
 {
   HearthModel      *model;
+  char             *template_source; /* NULL: the model's */
   guint32           n_ctx;
   guint             max_queue;
   GAsyncQueue      *queue;    /* HearthApiJob*, or the pool itself: stop */
@@ -259,8 +260,14 @@ run_chat (Worker       *w,
 
   if (job->tools_json != NULL && (tools = hearth_json_parse (job->tools_json, -1, error)) == NULL)
     return FALSE;
-  if (w->chat == NULL && (w->chat = hearth_chat_new (w->session, error)) == NULL)
-    return FALSE;
+  if (w->chat == NULL)
+    {
+      w->chat = w->pool->template_source != NULL
+                  ? hearth_chat_new_with_template (w->session, w->pool->template_source, error)
+                  : hearth_chat_new (w->session, error);
+      if (w->chat == NULL)
+        return FALSE;
+    }
   hearth_chat_truncate (w->chat, 0);
   hearth_chat_set_system_prompt (w->chat, NULL);
   hearth_chat_set_tools (w->chat, tools);
@@ -408,6 +415,7 @@ worker_main (gpointer data)
 
 HearthApiPool *
 hearth_api_pool_new (HearthModel      *model,
+                     const char       *template_source,
                      guint             n_sessions,
                      guint             max_queue,
                      guint32           n_ctx,
@@ -420,6 +428,7 @@ hearth_api_pool_new (HearthModel      *model,
 
   g_return_val_if_fail (n_sessions > 0, NULL);
   self->model = hearth_model_ref (model);
+  self->template_source = g_strdup (template_source);
   self->max_queue = max_queue;
   self->queue = g_async_queue_new ();
   self->threads = g_ptr_array_new ();
@@ -508,6 +517,7 @@ hearth_api_pool_free (HearthApiPool *self)
   g_mutex_clear (&self->turns.mutex);
   g_cond_clear (&self->turns.cond);
   hearth_model_unref (self->model);
+  g_free (self->template_source);
   g_free (self);
 }
 

@@ -81,8 +81,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthApiJob, hearth_api_job_unref)
 typedef struct _HearthApiPool HearthApiPool;
 
 /* @n_sessions sessions of @n_ctx positions each (0: the model's own);
- * at most @max_queue requests wait. */
+ * at most @max_queue requests wait. @template_source: a chat template to
+ * use instead of the model's (NULL: the model's). */
 HearthApiPool *hearth_api_pool_new (HearthModel      *model,
+                                    const char       *template_source,
                                     guint             n_sessions,
                                     guint             max_queue,
                                     guint32           n_ctx,

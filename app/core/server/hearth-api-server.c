@@ -816,6 +816,7 @@ gboolean
 hearth_api_server_add_model (HearthApiServer *self,
                              HearthModel     *model,
                              const char      *id,
+                             const char      *template_source,
                              GError         **error)
 {
   Model *m;
@@ -827,7 +828,7 @@ hearth_api_server_add_model (HearthApiServer *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "A model is served as '%s' already", id);
       return FALSE;
     }
-  pool = hearth_api_pool_new (model, self->limits.n_sessions, self->limits.max_queue, self->limits.n_ctx,
+  pool = hearth_api_pool_new (model, template_source, self->limits.n_sessions, self->limits.max_queue, self->limits.n_ctx,
                               self->metrics, error);
   if (pool == NULL)
     return FALSE;

@@ -41,10 +41,12 @@ G_DECLARE_FINAL_TYPE (HearthApiServer, hearth_api_server, HEARTH, API_SERVER, GO
 /* @token: what clients must send as "Authorization: Bearer TOKEN". */
 HearthApiServer *hearth_api_server_new (const char                  *token,
                                         const HearthApiServerLimits *limits);
-/* Serves @model as @id (its file name without .gguf, as a rule). */
+/* Serves @model as @id (its file name without .gguf, as a rule), with
+ * @template_source as its chat template (NULL: the model's own). */
 gboolean hearth_api_server_add_model (HearthApiServer *self,
                                       HearthModel     *model,
                                       const char      *id,
+                                      const char      *template_source,
                                       GError         **error);
 /* @host: an address (NULL: 127.0.0.1); @port 0: any free port. */
 gboolean hearth_api_server_listen (HearthApiServer *self,
