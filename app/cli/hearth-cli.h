@@ -83,6 +83,7 @@ int hearth_cli_plugins (int argc, char **argv);
 int hearth_cli_tools (int argc, char **argv);
 int hearth_cli_mcp (int argc, char **argv);
 int hearth_cli_models (int argc, char **argv);
+int hearth_cli_serve (int argc, char **argv);
 
 /* Plugins (hearth-cli-plugins.c). Runs @argv[1] from @commands, or prints
  * the group's usage. */

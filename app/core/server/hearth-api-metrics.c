@@ -1,0 +1,279 @@
+/* hearth-api-metrics.c: the local API server's figures, in the Prometheus text format
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Thread-safe (one mutex); rendering takes a consistent snapshot.
+ */
+#include "hearth-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth-api-metrics.h"
+
+static const double ttft_buckets[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
+static const double tps_buckets[] = { 1, 5, 10, 25, 50, 100, 250, 500, 1000 };
+
+typedef struct
+{
+  const double *bounds;
+  guint         n_bounds;
+  guint64       counts[16]; /* per bound (not cumulative), then +Inf */
+  double        sum;
+  guint64       count;
+} Histogram;
+
+struct _HearthApiMetrics
+{
+  GMutex      lock;
+  GHashTable *requests;  /* "endpoint\nstatus" -> guint64* */
+  guint64     disconnects;
+  guint64     prompt_tokens;
+  guint64     generated_tokens;
+  guint       queued;
+  guint       active;
+  GPtrArray  *models;    /* model ids */
+  guint       slots;
+  Histogram   ttft;
+  Histogram   tps;
+};
+
+HearthApiMetrics *
+hearth_api_metrics_new (void)
+{
+  HearthApiMetrics *self = g_new0 (HearthApiMetrics, 1);
+
+  g_mutex_init (&self->lock);
+  self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->models = g_ptr_array_new_with_free_func (g_free);
+  self->ttft.bounds = ttft_buckets;
+  self->ttft.n_bounds = G_N_ELEMENTS (ttft_buckets);
+  self->tps.bounds = tps_buckets;
+  self->tps.n_bounds = G_N_ELEMENTS (tps_buckets);
+  return self;
+}
+
+void
+hearth_api_metrics_free (HearthApiMetrics *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->requests);
+  g_ptr_array_unref (self->models);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+void
+hearth_api_metrics_count_request (HearthApiMetrics *self,
+                                  const char       *endpoint,
+                                  guint             status)
+{
+  char *key = g_strdup_printf ("%s\n%u", endpoint, status);
+  guint64 *n;
+
+  g_mutex_lock (&self->lock);
+  n = g_hash_table_lookup (self->requests, key);
+  if (n == NULL)
+    {
+      n = g_new0 (guint64, 1);
+      g_hash_table_insert (self->requests, key, n);
+    }
+  else
+    g_free (key);
+  (*n)++;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+hearth_api_metrics_count_disconnect (HearthApiMetrics *self)
+{
+  g_mutex_lock (&self->lock);
+  self->disconnects++;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+histogram_observe (Histogram *h,
+                   double     value)
+{
+  guint i;
+
+  for (i = 0; i < h->n_bounds && value > h->bounds[i]; i++)
+    ;
+  h->counts[i]++;
+  h->sum += value;
+  h->count++;
+}
+
+void
+hearth_api_metrics_observe_reply (HearthApiMetrics *self,
+                                  double            first_token_seconds,
+                                  double            tokens_per_second,
+                                  guint32           n_prompt,
+                                  guint32           n_generated)
+{
+  g_mutex_lock (&self->lock);
+  if (n_generated > 0)
+    {
+      histogram_observe (&self->ttft, first_token_seconds);
+      histogram_observe (&self->tps, tokens_per_second);
+    }
+  self->prompt_tokens += n_prompt;
+  self->generated_tokens += n_generated;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+hearth_api_metrics_set_queue (HearthApiMetrics *self,
+                              guint             queued,
+                              guint             active)
+{
+  g_mutex_lock (&self->lock);
+  self->queued = queued;
+  self->active = active;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+hearth_api_metrics_add_model (HearthApiMetrics *self,
+                              const char       *model_id,
+                              guint             slots)
+{
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->models, g_strdup (model_id));
+  self->slots += slots;
+  g_mutex_unlock (&self->lock);
+}
+
+guint
+hearth_api_metrics_get_active (HearthApiMetrics *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->active;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+guint
+hearth_api_metrics_get_queued (HearthApiMetrics *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->queued;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+guint64
+hearth_api_metrics_get_disconnects (HearthApiMetrics *self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->disconnects;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/* Label values escape backslash, quote and newline. */
+static void
+append_label (GString    *out,
+              const char *value)
+{
+  for (const char *p = value; *p; p++)
+    {
+      if (*p == '\\' || *p == '"')
+        g_string_append_c (out, '\\');
+      if (*p == '\n')
+        g_string_append (out, "\\n");
+      else
+        g_string_append_c (out, *p);
+    }
+}
+
+static void
+render_histogram (GString         *out,
+                  const char      *name,
+                  const char      *help,
+                  const Histogram *h)
+{
+  guint64 cumulative = 0;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  for (guint i = 0; i < h->n_bounds; i++)
+    {
+      cumulative += h->counts[i];
+      g_string_append_printf (out, "%s_bucket{le=\"%s\"} %" G_GUINT64_FORMAT "\n", name,
+                              g_ascii_formatd (buf, sizeof buf, "%g", h->bounds[i]), cumulative);
+    }
+  cumulative += h->counts[h->n_bounds];
+  g_string_append_printf (out, "%s_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT "\n", name, cumulative);
+  g_string_append_printf (out, "%s_sum %s\n", name, g_ascii_formatd (buf, sizeof buf, "%.6f", h->sum));
+  g_string_append_printf (out, "%s_count %" G_GUINT64_FORMAT "\n", name, h->count);
+}
+
+char *
+hearth_api_metrics_render (HearthApiMetrics *self)
+{
+  GString *out = g_string_new (NULL);
+  g_autoptr(GList) keys = NULL;
+  guint64 errors = 0;
+
+  g_mutex_lock (&self->lock);
+  keys = g_list_sort (g_hash_table_get_keys (self->requests), (GCompareFunc) g_strcmp0);
+
+  g_string_append (out, "# HELP hearth_api_requests_total Requests answered, by endpoint and status.\n"
+                        "# TYPE hearth_api_requests_total counter\n");
+  for (GList *l = keys; l != NULL; l = l->next)
+    {
+      const char *key = l->data;
+      const char *nl = strchr (key, '\n');
+      g_autofree char *endpoint = g_strndup (key, (gsize) (nl - key));
+      guint64 n = *(guint64 *) g_hash_table_lookup (self->requests, key);
+
+      g_string_append (out, "hearth_api_requests_total{endpoint=\"");
+      append_label (out, endpoint);
+      g_string_append_printf (out, "\",status=\"%s\"} %" G_GUINT64_FORMAT "\n", nl + 1, n);
+      if (atoi (nl + 1) >= 400)
+        errors += n;
+    }
+  g_string_append_printf (out, "# HELP hearth_api_errors_total Requests answered with a 4xx or 5xx status.\n"
+                               "# TYPE hearth_api_errors_total counter\n"
+                               "hearth_api_errors_total %" G_GUINT64_FORMAT "\n", errors);
+  g_string_append_printf (out, "# HELP hearth_api_client_disconnects_total Replies stopped because the client went away.\n"
+                               "# TYPE hearth_api_client_disconnects_total counter\n"
+                               "hearth_api_client_disconnects_total %" G_GUINT64_FORMAT "\n", self->disconnects);
+  g_string_append_printf (out, "# HELP hearth_api_queue_length Requests waiting for a session.\n"
+                               "# TYPE hearth_api_queue_length gauge\n"
+                               "hearth_api_queue_length %u\n", self->queued);
+  g_string_append_printf (out, "# HELP hearth_api_active_sessions Sessions generating a reply now.\n"
+                               "# TYPE hearth_api_active_sessions gauge\n"
+                               "hearth_api_active_sessions %u\n", self->active);
+  g_string_append_printf (out, "# HELP hearth_api_sessions Sessions the loaded models have (the most replies at once).\n"
+                               "# TYPE hearth_api_sessions gauge\n"
+                               "hearth_api_sessions %u\n", self->slots);
+  g_string_append_printf (out, "# HELP hearth_api_prompt_tokens_total Prompt tokens of the replies generated.\n"
+                               "# TYPE hearth_api_prompt_tokens_total counter\n"
+                               "hearth_api_prompt_tokens_total %" G_GUINT64_FORMAT "\n", self->prompt_tokens);
+  g_string_append_printf (out, "# HELP hearth_api_generated_tokens_total Tokens generated.\n"
+                               "# TYPE hearth_api_generated_tokens_total counter\n"
+                               "hearth_api_generated_tokens_total %" G_GUINT64_FORMAT "\n", self->generated_tokens);
+  g_string_append (out, "# HELP hearth_api_model_loaded The models served (1 each).\n"
+                        "# TYPE hearth_api_model_loaded gauge\n");
+  for (guint i = 0; i < self->models->len; i++)
+    {
+      g_string_append (out, "hearth_api_model_loaded{model=\"");
+      append_label (out, g_ptr_array_index (self->models, i));
+      g_string_append (out, "\"} 1\n");
+    }
+  render_histogram (out, "hearth_api_time_to_first_token_seconds",
+                    "From the request's arrival to its first generated token (queue wait included).", &self->ttft);
+  render_histogram (out, "hearth_api_tokens_per_second", "Generation speed of each reply.", &self->tps);
+  g_mutex_unlock (&self->lock);
+  return g_string_free (out, FALSE);
+}

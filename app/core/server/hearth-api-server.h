@@ -1,0 +1,66 @@
+/* hearth-api-server.h: the local OpenAI-compatible API (opt-in), on libsoup 3
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * GET /v1/models, POST /v1/chat/completions and /v1/completions (JSON or
+ * SSE streams ending in "data: [DONE]"), GET /metrics (Prometheus text);
+ * every path needs "Authorization: Bearer TOKEN". /v1/embeddings answers
+ * 501: the engine has no embedding API yet. Errors come in OpenAI's shape.
+ * Each model is served by a HearthApiPool (one copy of the weights, a few
+ * sessions, a bounded FIFO queue). Nothing is written to the history.
+ *
+ * Threading: the server lives in the thread-default main context it was
+ * made in; requests are answered there, text arrives from the pool's
+ * workers in idle callbacks. A client that goes away (seen when a write
+ * fails, or by watching its socket while its reply waits) cancels its job,
+ * which frees the session at once.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hearth-engine.h"
+#include "hearth-api-metrics.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint   n_sessions;   /* sessions per model (replies at once); 0: 4 */
+  guint   max_queue;    /* requests that may wait per model; 0: 64 */
+  guint32 n_ctx;        /* positions per session; 0: the model's own */
+  gsize   max_body;     /* bytes of a request body; 0: 4 MiB */
+  guint   max_messages; /* messages per chat request; 0: 1024 */
+} HearthApiServerLimits;
+
+void hearth_api_server_limits_init (HearthApiServerLimits *limits);
+
+#define HEARTH_TYPE_API_SERVER (hearth_api_server_get_type ())
+G_DECLARE_FINAL_TYPE (HearthApiServer, hearth_api_server, HEARTH, API_SERVER, GObject)
+
+/* @token: what clients must send as "Authorization: Bearer TOKEN". */
+HearthApiServer *hearth_api_server_new (const char                  *token,
+                                        const HearthApiServerLimits *limits);
+/* Serves @model as @id (its file name without .gguf, as a rule), with
+ * @template_source as its chat template (NULL: the model's own). */
+gboolean hearth_api_server_add_model (HearthApiServer *self,
+                                      HearthModel     *model,
+                                      const char      *id,
+                                      const char      *template_source,
+                                      GError         **error);
+/* @host: an address (NULL: 127.0.0.1); @port 0: any free port. */
+gboolean hearth_api_server_listen (HearthApiServer *self,
+                                   const char      *host,
+                                   guint            port,
+                                   GError         **error);
+/* TRUE unless listening on an address other hosts can reach. */
+gboolean hearth_api_server_is_loopback (HearthApiServer *self);
+/* "http://127.0.0.1:PORT/v1" once listening. */
+char    *hearth_api_server_dup_base_url (HearthApiServer *self);
+HearthApiMetrics *hearth_api_server_get_metrics (HearthApiServer *self);
+/* Requests being answered now (streams included). */
+guint    hearth_api_server_get_n_requests (HearthApiServer *self);
+/* Stops listening, cancels every reply and waits for the sessions. */
+void     hearth_api_server_shutdown (HearthApiServer *self);
+
+G_END_DECLS

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test-curl.sh: `hearth-cli serve` answered over HTTP with curl, checked
+# field by field against exact references: the model list, greedy
+# completions equal to `hearth-cli generate`, chat streamed equal to chat
+# not streamed, errors in OpenAI's shape with their status codes (401, 400
+# bad JSON, 400 too long, 404 unknown model, 413, 501), tool messages, a
+# client that disconnects mid-stream (its session freed, seen in /metrics).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/serve.bash"
+
+stories="$HEARTH_SHARED_DIR/models/stories260K/stories260K-f32.gguf"
+qwen="$HEARTH_SHARED_DIR/models/synthetic/synth-qwen3-F32.gguf"
+n_fail=0
+pass() { echo "ok - $1"; }
+fail() { echo "not ok - $1"; n_fail=$((n_fail + 1)); }
+# expect NAME ACTUAL WANTED
+expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got [$2], want [$3]"; fi; }
+
+# post PATH JSON: prints the body, then the status on the last line.
+post() { curl -sS -H "Authorization: Bearer $API_TOKEN" -H 'Content-Type: application/json' \
+             -w '\n%{http_code}' --data-binary @- "$API_URL$1" <<< "$2"; }
+status_of() { tail -n1 <<< "$1"; }
+body_of() { sed '$d' <<< "$1"; }
+
+api_start "$stories" --sessions 2
+
+# --- models ---
+r=$(curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $API_TOKEN" "$API_URL/models")
+expect "GET /v1/models status" "$(status_of "$r")" 200
+expect "GET /v1/models ids" "$(body_of "$r" | jq -c '[.object, (.data | map([.id, .object, .owned_by]))]')" \
+       '["list",[["stories260K-f32","model","hearth"]]]'
+
+# --- auth ---
+r=$(curl -sS -w '\n%{http_code}' "$API_URL/models")
+expect "no token: 401" "$(status_of "$r")" 401
+expect "no token: error shape" "$(body_of "$r" | jq -c '[.error.type, .error.code, .error.param]')" \
+       '["invalid_request_error","invalid_api_key",null]'
+r=$(curl -sS -w '\n%{http_code}' -H "Authorization: Bearer ${API_TOKEN}x" "$API_URL/models")
+expect "wrong token: 401" "$(status_of "$r")" 401
+r=$(curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $API_TOKEN" "$API_BASE/metrics")
+expect "metrics with token: 200" "$(status_of "$r")" 200
+r=$(curl -sS -o /dev/null -w '%{http_code}' "$API_BASE/metrics")
+expect "metrics without token: 401" "$r" 401
+
+# --- completions: greedy text equals hearth-cli generate's ---
+want=$("$HEARTH_CLI" generate -m "$stories" -p "Once upon a time" -n 20 -q 2>/dev/null)
+want=${want#Once upon a time}
+expect "generate reference" "$want" ", there was a little girl named Lily. She loved to play outsid"
+r=$(post /completions '{"model": "stories260K-f32", "prompt": "Once upon a time", "max_tokens": 20, "temperature": 0}')
+expect "completions status" "$(status_of "$r")" 200
+expect "completions text" "$(body_of "$r" | jq -r '.choices[0].text')" "$want"
+expect "completions shape" "$(body_of "$r" | jq -c '[.object, .model, .choices[0].index, .choices[0].finish_reason, .usage]')" \
+       '["text_completion","stories260K-f32",0,"length",{"prompt_tokens":5,"completion_tokens":20,"total_tokens":25}]'
+# Streamed completions: the same text in pieces.
+s=$(post /completions '{"model": "stories260K-f32", "prompt": "Once upon a time", "max_tokens": 20, "temperature": 0, "stream": true}' | sed '$d')
+expect "completions stream text" "$(sed -n 's/^data: //p' <<< "$s" | grep -v '^\[DONE\]$' | jq -j '.choices[0].text')" "$want"
+expect "completions stream ends with [DONE]" "$(grep -c '^data: ' <<< "$s" | tr -d ' ')-$(grep '^data: ' <<< "$s" | tail -n1)" \
+       "$(grep -c '^data: ' <<< "$s" | tr -d ' ')-data: [DONE]"
+# A stop string ends the text before it.
+r=$(post /completions '{"model": "stories260K-f32", "prompt": "Once upon a time", "max_tokens": 20, "temperature": 0, "stop": ["Lily"]}')
+expect "completions stop" "$(body_of "$r" | jq -c '[.choices[0].text, .choices[0].finish_reason]')" \
+       '[", there was a little girl named ","stop"]'
+
+# --- chat: streamed text equals the greedy text not streamed ---
+chat='{"model": "stories260K-f32", "messages": [{"role": "system", "content": "You tell stories."}, {"role": "user", "content": "Tell me about Lily"}], "temperature": 0, "max_tokens": 24, "seed": 7'
+r=$(post /chat/completions "$chat}")
+expect "chat status" "$(status_of "$r")" 200
+text=$(body_of "$r" | jq -r '.choices[0].message.content')
+[ -n "$text" ] && pass "chat text not empty" || fail "chat text empty"
+expect "chat shape" "$(body_of "$r" | jq -c '[.object, .model, .choices[0].message.role, .choices[0].finish_reason, .usage.completion_tokens, (.usage.total_tokens == .usage.prompt_tokens + .usage.completion_tokens), (.id | startswith("chatcmpl-"))]')" \
+       '["chat.completion","stories260K-f32","assistant","length",24,true,true]'
+usage=$(body_of "$r" | jq -c .usage)
+r2=$(post /chat/completions "$chat}")
+expect "chat greedy is repeatable" "$(body_of "$r2" | jq -r '.choices[0].message.content')" "$text"
+s=$(post /chat/completions "$chat, \"stream\": true, \"stream_options\": {\"include_usage\": true}}" | sed '$d')
+events=$(sed -n 's/^data: //p' <<< "$s")
+expect "chat stream text" "$(grep -v '^\[DONE\]$' <<< "$events" | jq -j '.choices[0].delta.content // empty')" "$text"
+expect "chat stream first delta" "$(head -n1 <<< "$events" | jq -c '.choices[0].delta')" '{"role":"assistant","content":""}'
+expect "chat stream finish" "$(grep -v '^\[DONE\]$' <<< "$events" | jq -c 'select(.choices | length > 0) | .choices[0].finish_reason' | tail -n1)" '"length"'
+expect "chat stream usage chunk" "$(tail -n2 <<< "$events" | head -n1 | jq -c '[.choices, .usage]')" "[[],$usage]"
+expect "chat stream object" "$(head -n1 <<< "$events" | jq -r .object)" "chat.completion.chunk"
+expect "chat stream [DONE] last" "$(tail -n1 <<< "$events")" "[DONE]"
+# Content as an array of text parts reads as the same text.
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "system", "content": [{"type": "text", "text": "You tell stories."}]}, {"role": "user", "content": [{"type": "text", "text": "Tell me "}, {"type": "text", "text": "about Lily"}]}], "temperature": 0, "max_tokens": 24}')
+expect "chat content parts" "$(body_of "$r" | jq -r '.choices[0].message.content')" "$text"
+
+# --- errors ---
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [')
+expect "bad JSON: 400" "$(status_of "$r")" 400
+expect "bad JSON: code" "$(body_of "$r" | jq -r .error.code)" invalid_json
+r=$(post /chat/completions '{"model": "nope", "messages": [{"role": "user", "content": "hi"}]}')
+expect "unknown model: 404" "$(status_of "$r")" 404
+expect "unknown model: code" "$(body_of "$r" | jq -c '[.error.code, .error.param]')" '["model_not_found","model"]'
+long=$(printf 'once upon a time %.0s' $(seq 1 60))
+r=$(post /chat/completions "{\"model\": \"stories260K-f32\", \"messages\": [{\"role\": \"user\", \"content\": \"$long\"}]}")
+expect "too long: 400" "$(status_of "$r")" 400
+expect "too long: code" "$(body_of "$r" | jq -r .error.code)" context_length_exceeded
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 500}')
+expect "max_tokens beyond the context: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.code)" 400-context_length_exceeded
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": []}')
+expect "no messages: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-messages
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "robot", "content": "hi"}]}')
+expect "unknown role: 400" "$(status_of "$r")" 400
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "temperature": 3}')
+expect "temperature out of range: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-temperature
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}}')
+expect "json_schema: 400 not supported yet" "$(status_of "$r")-$(body_of "$r" | jq -r .error.code)" 400-unsupported_parameter
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "n": 2}')
+expect "n = 2: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-n
+many=$(printf '{"role": "user", "content": "a"},%.0s' $(seq 1 1025))
+r=$(post /chat/completions "{\"model\": \"stories260K-f32\", \"messages\": [${many%,}]}")
+expect "too many messages: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.code)" 400-too_many_messages
+r=$(head -c 5000000 /dev/zero | tr '\0' ' ' | curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_TOKEN" \
+      -H 'Content-Type: application/json' --data-binary @- "$API_URL/chat/completions")
+expect "body over 4 MiB: 413" "$r" 413
+r=$(post /embeddings '{"model": "stories260K-f32", "input": "hi"}')
+expect "embeddings: 501" "$(status_of "$r")-$(body_of "$r" | jq -r .error.code)" 501-not_implemented
+r=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_TOKEN" "$API_URL/chat/completions")
+expect "GET on a POST endpoint: 405" "$r" 405
+r=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_TOKEN" "$API_URL/nothing")
+expect "unknown path: 404" "$r" 404
+api_stop
+
+# --- tools: the request and the tool-role round trip, on a template that has tools ---
+# The synthetic models have no template (ChatML, which has no tools): Qwen2.5's.
+api_start "$qwen" --ctx 2048 --sessions 2 --chat-template "$HEARTH_SHARED_DIR/templates/Qwen-Qwen2.5-7B-Instruct/template.jinja"
+tools='[{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]'
+trip="{\"model\": \"$API_MODEL\", \"temperature\": 0, \"max_tokens\": 8, \"tools\": $tools, \"messages\": [
+  {\"role\": \"user\", \"content\": \"Weather in Paris?\"},
+  {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"call_1\", \"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}}]},
+  {\"role\": \"tool\", \"tool_call_id\": \"call_1\", \"content\": \"sunny, 21 C\"}]"
+r=$(post /chat/completions "$trip}")
+expect "tool round trip: 200" "$(status_of "$r")" 200
+expect "tool round trip: shape" "$(body_of "$r" | jq -c '[.choices[0].message.role, (.choices[0].finish_reason | IN("stop", "length", "tool_calls")), (.choices[0].message | has("content"))]')" \
+       '["assistant",true,true]'
+p_with=$(body_of "$r" | jq .usage.prompt_tokens)
+r=$(post /chat/completions "$trip, \"tool_choice\": \"none\"}")
+p_none=$(body_of "$r" | jq .usage.prompt_tokens)
+[ "$p_with" -gt "$p_none" ] && pass "tools reach the template ($p_with > $p_none prompt tokens)" \
+                            || fail "tools did not change the prompt ($p_with vs $p_none)"
+s=$(post /chat/completions "$trip, \"stream\": true}" | sed '$d')
+expect "tool round trip streamed: same text" \
+       "$(sed -n 's/^data: //p' <<< "$s" | grep -v '^\[DONE\]$' | jq -j '.choices[0].delta.content // empty')" \
+       "$(body_of "$(post /chat/completions "$trip}")" | jq -j '.choices[0].message.content // empty')"
+r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"tools\": $tools, \"tool_choice\": \"required\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}")
+expect "tool_choice required: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-tool_choice
+r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"messages\": [{\"role\": \"tool\", \"content\": \"x\"}]}")
+expect "tool message without tool_call_id: 400" "$(status_of "$r")" 400
+r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"c\", \"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": \"not json\"}}]}]}")
+expect "tool call arguments not JSON: 400" "$(status_of "$r")" 400
+
+# --- a client that disconnects mid-stream frees its session ---
+metric() { curl -sS -H "Authorization: Bearer $API_TOKEN" "$API_BASE/metrics" | sed -n "s/^$1 //p"; }
+before=$(metric hearth_api_generated_tokens_total)
+curl -sS -N -m 1 -H "Authorization: Bearer $API_TOKEN" -o "$API_TMP/partial" --data-binary @- "$API_URL/chat/completions" \
+     <<< "{\"model\": \"$API_MODEL\", \"temperature\": 0, \"max_tokens\": 1900, \"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" || true
+grep -q '^data: {' "$API_TMP/partial" && pass "the stream had started" || fail "no chunk before the disconnect"
+grep -q '\[DONE\]' "$API_TMP/partial" && fail "the stream had ended before the disconnect" || pass "cut mid-stream"
+for _ in $(seq 1 50); do [ "$(metric hearth_api_active_sessions)" = 0 ] && break; sleep 0.1; done
+expect "disconnect counted" "$(metric hearth_api_client_disconnects_total)" 1
+expect "its session is free" "$(metric hearth_api_active_sessions)-$(metric hearth_api_queue_length)" 0-0
+after=$(metric hearth_api_generated_tokens_total)
+[ $((after - before)) -lt 1900 ] && pass "it stopped early ($((after - before)) tokens)" || fail "it ran to the end"
+m=$(curl -sS -H "Authorization: Bearer $API_TOKEN" "$API_BASE/metrics")
+for line in '# TYPE hearth_api_time_to_first_token_seconds histogram' '# TYPE hearth_api_tokens_per_second histogram' \
+            "hearth_api_model_loaded{model=\"$API_MODEL\"} 1" 'hearth_api_sessions 2' \
+            'hearth_api_requests_total{endpoint="/v1/chat/completions",status="400"} 3'; do
+    grep -qxF "$line" <<< "$m" && pass "metrics: $line" || fail "metrics lack: $line"
+done
+api_stop
+
+echo "1..$(( $(grep -c '' /dev/null) ))" >/dev/null
+if [ "$n_fail" -ne 0 ]; then echo "$n_fail check(s) failed"; exit 1; fi
+echo "all checks passed"
