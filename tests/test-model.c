@@ -118,6 +118,79 @@ START_TEST (test_truncate_redecode)
 }
 END_TEST
 
+/* Two sessions of one model decoding at once on two threads give exactly
+ * the logits each gives alone (the model serialises forward passes, and
+ * each session's state is its own). */
+typedef struct
+{
+  HearthSession *session;
+  const gint32  *ids;
+  guint          n;
+  float         *logits; /* n_vocab per token, decoded one token at a time */
+  guint          n_vocab;
+  gboolean       ok;
+} Decoder;
+
+static gpointer
+decode_one_by_one (gpointer data)
+{
+  Decoder *d = data;
+
+  d->ok = TRUE;
+  for (guint i = 0; i < d->n && d->ok; i++)
+    {
+      d->ok = hearth_session_decode (d->session, d->ids + i, 1, FALSE, NULL, NULL);
+      if (d->ok)
+        memcpy (d->logits + (gsize) i * d->n_vocab, hearth_session_get_logits (d->session, -1),
+                d->n_vocab * sizeof (float));
+    }
+  return NULL;
+}
+
+START_TEST (test_sessions_on_threads)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-llama-Q8_0-pure.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  const gint32 a[] = { 1, 302, 458, 27, 390, 14, 77, 421, 8, 99, 150, 3 };
+  const gint32 b[] = { 1, 12, 13, 400, 5, 6, 88, 301, 42, 17, 250, 9 };
+  guint n_vocab;
+  Decoder alone[2], together[2];
+  GThread *threads[2];
+
+  hearth_assert_no_error (error);
+  n_vocab = hearth_model_get_n_vocab (model);
+  for (guint k = 0; k < 2; k++)
+    {
+      Decoder *runs[2] = { &alone[k], &together[k] };
+
+      for (guint r = 0; r < 2; r++)
+        {
+          *runs[r] = (Decoder) { hearth_session_new (model, NULL, &error), k == 0 ? a : b, G_N_ELEMENTS (a),
+                                 g_new (float, (gsize) G_N_ELEMENTS (a) * n_vocab), n_vocab, FALSE };
+          hearth_assert_no_error (error);
+        }
+      decode_one_by_one (&alone[k]);
+      ck_assert (alone[k].ok);
+    }
+  for (guint k = 0; k < 2; k++)
+    threads[k] = g_thread_new ("decoder", decode_one_by_one, &together[k]);
+  for (guint k = 0; k < 2; k++)
+    {
+      g_thread_join (threads[k]);
+      ck_assert (together[k].ok);
+      ck_assert (memcmp (alone[k].logits, together[k].logits, G_N_ELEMENTS (a) * n_vocab * sizeof (float)) == 0);
+      for (guint r = 0; r < 2; r++)
+        {
+          Decoder *d = r == 0 ? &alone[k] : &together[k];
+
+          hearth_session_free (d->session);
+          g_free (d->logits);
+        }
+    }
+}
+END_TEST
+
 START_TEST (test_bad_input)
 {
   g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f16.gguf", NULL);
@@ -308,6 +381,7 @@ model_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_stories_greedy);
   tcase_add_test (tc, test_truncate_redecode);
+  tcase_add_test (tc, test_sessions_on_threads);
   tcase_add_test (tc, test_bad_input);
   tcase_add_test (tc, test_cancel);
   tcase_add_test (tc, test_load_rejects_bad_tensors);

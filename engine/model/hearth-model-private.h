@@ -92,6 +92,10 @@ struct _HearthModel
 
   HearthModelParams params;
   HearthThreadPool *pool;
+  /* Held by a session for each forward pass (one decode chunk): the pool,
+   * its scratch memory and the Vulkan queue serve one pass at a time, so
+   * sessions on different threads take turns chunk by chunk. */
+  GMutex            forward_lock;
   char             *backend_description;
   HearthVkModel    *vk;         /* layers [0, vk n_gpu_layers) run on Vulkan */
   char             *device_name; /* params.device_name points here */

@@ -332,6 +332,7 @@ hearth_model_load (const char              *path,
   g_return_val_if_fail (path != NULL, NULL);
 
   g_atomic_ref_count_init (&m->ref_count);
+  g_mutex_init (&m->forward_lock);
   if (params != NULL)
     m->params = *params;
   else
@@ -435,6 +436,7 @@ hearth_model_unref (HearthModel *self)
 #endif
   g_free (self->device_name);
   g_clear_pointer (&self->pool, hearth_thread_pool_free);
+  g_mutex_clear (&self->forward_lock);
   g_clear_pointer (&self->tokenizer, hearth_tokenizer_unref);
   g_free (self->layers);
   g_free (self->architecture);

@@ -204,12 +204,16 @@ hearth_session_decode (HearthSession *self,
       guint32 n = (guint32) MIN (n_tokens - done, self->n_batch);
       gboolean last_chunk = done + n == n_tokens;
 
+      g_autoptr(GMutexLocker) locker = NULL;
+
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         {
           /* What was decoded stays valid; the caller may go on from there. */
           self->n_logits = 0;
           return FALSE;
         }
+      /* One forward pass of the model at a time (hearth-model-private.h). */
+      locker = g_mutex_locker_new ((GMutex *) &m->forward_lock);
 #ifdef HEARTH_HAVE_VULKAN
       if (self->vk != NULL)
         {

@@ -5,10 +5,10 @@
  * One HearthModel (one copy of the weights) and a few worker threads, each
  * with its own HearthSession (KV cache) and HearthChat. Requests wait in one
  * bounded FIFO queue and are taken in arrival order by the first free
- * session. The engine's CPU kernels share one thread pool per model, which
- * runs one kernel at a time, so the sessions take turns on the model token
- * by token through a fair (ticket) lock: every active reply advances, none
- * starves, and no two forward passes overlap.
+ * session. The engine runs one forward pass of a model at a time (its
+ * sessions take a lock per decode chunk, in no particular order), so the
+ * sessions here take turns token by token through a fair (ticket) lock of
+ * their own: every active reply advances in arrival order and none starves.
  *
  * A HearthApiJob is one request: filled in by the server (in its main
  * context), then owned jointly (refcounted) by the server and a worker. Its
