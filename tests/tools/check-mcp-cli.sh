@@ -66,6 +66,31 @@ expect "call echo" 0 "Echo: hi from hearth
 " "" -- tools call ev_echo '{"message": "hi from hearth"}' --approve yes
 expect "call get-sum" 0 "The sum of 2 and 40 is 42.
 " "" -- tools call ev_get-sum '{"a": 2, "b": 40}' --approve yes
+# A denied call of a server's writing tool writes nothing; allowed, it writes.
+fsserver=$modules/@modelcontextprotocol/server-filesystem/dist/index.js
+mkdir "$tmp/fsroot"
+fsroot=$(cd "$tmp/fsroot" && pwd -P)
+expect "add filesystem" 0 "Added MCP server fs: its tools are fs_*
+" "" -- mcp add fs -- "$node" "$fsserver" "$fsroot"
+write_args="{\"path\": \"$fsroot/out.txt\", \"content\": \"written by hearth\"}"
+denied="hearth-cli: Tool “fs_write_file” (plugin “mcp”) needs approval (side-effects, destructive); it was not run. Give --approve yes to run it with these arguments: $write_args"
+expect "write denied (no --approve)" 1 "" "$denied" -- tools call fs_write_file "$write_args"
+expect "write denied (--approve no)" 1 "" "$denied" -- tools call fs_write_file "$write_args" --approve no
+if [ -e "$fsroot/out.txt" ]; then
+    echo "FAIL denied calls wrote $fsroot/out.txt" >&2; failures=$((failures + 1))
+else
+    echo "ok denied calls wrote nothing"
+fi
+status=0
+"$HEARTH_CLI" tools call fs_write_file "$write_args" --approve yes \
+    --data-dir "$tmp/store" --passphrase-file "$tmp/pass" > "$tmp/out" 2> "$tmp/err" || status=$?
+if [ "$status" != 0 ] || [ "$(cat "$fsroot/out.txt" 2>/dev/null)" != "written by hearth" ]; then
+    echo "FAIL allowed write: status $status" >&2; cat "$tmp/out" "$tmp/err" >&2; failures=$((failures + 1))
+else
+    echo "ok allowed write"
+fi
+expect "remove filesystem" 0 "Removed MCP server fs
+" "" -- mcp remove fs
 expect "remove" 0 "Removed MCP server ev
 " "" -- mcp remove ev
 expect "remove again" 1 "" "hearth-cli: There is no MCP server called “ev”" -- mcp remove ev
