@@ -604,6 +604,68 @@ START_TEST (test_tool_calls_lazy)
 }
 END_TEST
 
+/* ---- HearthChat with tools, on a model with Qwen's vocabulary and template ---- */
+
+START_TEST (test_chat_tools_required)
+{
+  const char *cli = g_getenv ("HEARTH_CLI");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hearth-constraint-XXXXXX", &error);
+  g_autofree char *model_path = NULL;
+  g_autofree char *vocab = hearth_test_data_path ("tokenizers", "ggml-vocab-qwen3.gguf", NULL);
+  g_autoptr(HearthJsonValue) tools = hearth_json_parse (tools_json, -1, NULL);
+  int status = -1;
+
+  ck_assert_msg (cli != NULL, "HEARTH_CLI is not set");
+  hearth_assert_no_error (error);
+  model_path = g_build_filename (dir, "q.gguf", NULL);
+  {
+    const char *argv[] = { cli, "synth-model", model_path, "--dim", "64", "--ff", "256", "--layers", "2",
+                           "--heads", "4", "--kv-heads", "2", "--vocab", "151936", "--ctx", "2048", "--type",
+                           "Q8_0", "-t", "1", "--vocab-from", vocab, NULL };
+
+    ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                             &status, &error));
+    hearth_assert_no_error (error);
+    ck_assert_int_eq (status, 0);
+  }
+  for (guint64 seed = 1; seed <= 3; seed++)
+    {
+      g_autoptr(HearthModel) model = hearth_model_load (model_path, NULL, &error);
+      g_autoptr(HearthSession) session = NULL;
+      g_autoptr(HearthChat) chat = NULL;
+      g_autoptr(HearthSampler) sampler = NULL;
+      HearthSamplerParams sp;
+      HearthChatParams cp;
+      HearthChatReply reply;
+
+      hearth_assert_no_error (error);
+      session = hearth_session_new (model, NULL, &error);
+      hearth_assert_no_error (error);
+      chat = hearth_chat_new (session, &error);
+      hearth_assert_no_error (error);
+      hearth_chat_set_tools (chat, tools);
+      hearth_chat_set_tools_required (chat, TRUE);
+      ck_assert_ptr_nonnull (hearth_chat_get_tool_constraint (chat));
+      hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, "Weather in Paris?");
+      hearth_sampler_params_init (&sp);
+      sp.temperature = 1.0f;
+      sp.seed = seed;
+      sampler = hearth_sampler_new (&sp);
+      hearth_chat_params_init (&cp);
+      cp.max_tokens = 400;
+      ck_assert (hearth_chat_respond (chat, sampler, &cp, NULL, NULL, NULL, &reply, &error));
+      hearth_assert_no_error (error);
+      ck_assert_msg (reply.gen.reason == HEARTH_STOP_EOG, "reason %d: %s", reply.gen.reason, reply.text);
+      ck_assert_msg (reply.tool_calls != NULL && hearth_tool_calls_get_n_calls (reply.tool_calls) == 1 &&
+                     hearth_tool_calls_get_n_valid (reply.tool_calls) == 1, "not one valid call: %s", reply.text);
+      ck_assert_ptr_null (hearth_sampler_get_constraint (sampler));   /* detached again */
+      hearth_chat_reply_clear (&reply);
+    }
+  hearth_test_rm_rf (dir);
+}
+END_TEST
+
 static Suite *
 constraint_suite (void)
 {
@@ -622,6 +684,7 @@ constraint_suite (void)
   tcase_add_test (tc, test_fast_vs_reference_synth_qwen3);
   tcase_add_test (tc, test_fast_vs_reference_qwen_vocab);
   tcase_add_test (tc, test_tool_calls_lazy);
+  tcase_add_test (tc, test_chat_tools_required);
   suite_add_tcase (s, tc);
   return s;
 }
