@@ -818,8 +818,9 @@ parse_sequence (Parser  *p,
         {
           /* "name ::=" starts the next rule (on a new line only, but be kind). */
           gsize save = p->pos;
-          g_autofree char *name = parse_name (p);
 
+          while (!at_end (p) && is_name_char (p->text[p->pos]))
+            p->pos++;
           skip_space (p, FALSE);
           if (p->len - p->pos >= 3 && memcmp (p->text + p->pos, "::=", 3) == 0)
             {
