@@ -625,13 +625,14 @@ repeat (Parser *p,
         guint   max)
 {
   guint n = seq->len - start;
-  g_autofree GrElem *frag = g_memdup2 (&g_array_index (seq, GrElem, start), n * sizeof (GrElem));
+  g_autofree GrElem *frag = NULL;
   guint32 tail = 0;
   gboolean have_tail = FALSE;
 
-  g_array_set_size (seq, start);
   if (n == 0)
     return;
+  frag = g_memdup2 (&g_array_index (seq, GrElem, start), n * sizeof (GrElem));
+  g_array_set_size (seq, start);
   if (!count_elems (p, (gsize) n * (min + 2)))
     return;
   if (max == G_MAXUINT)
@@ -1045,7 +1046,8 @@ check_and_compile (Parser        *p,
           GArray *seq = rule->alts->pdata[i];
 
           g->alts[a++] = e;
-          memcpy (g->elems + e, seq->data, seq->len * sizeof (GrElem));
+          if (seq->len > 0)
+            memcpy (g->elems + e, seq->data, seq->len * sizeof (GrElem));
           e += seq->len;
           g->elems[e++].kind = GR_END;
         }
@@ -1339,5 +1341,5 @@ gr_state_copy (const GrState *in,
                GrState       *out)
 {
   *out = *in;
-  out->flat = g_memdup2 (in->flat, MAX (in->n_flat, 1) * sizeof (guint32));
+  out->flat = in->n_flat > 0 ? g_memdup2 (in->flat, in->n_flat * sizeof (guint32)) : NULL;
 }
