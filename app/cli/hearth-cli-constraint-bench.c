@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Generates --n-predict tokens at temperature 1.0 without and with a JSON
+ * Generates --n-predict tokens (at --temp, 1.0 by default) without and with a JSON
  * Schema (or GBNF) constraint, alternating, --reps times each, and prints
  * the median decode tokens/s of both and their ratio. Then replays the
  * constrained run's tokens through the constraint alone and prints the
@@ -70,6 +70,7 @@ hearth_cli_constraint_bench (int    argc,
   g_autofree char *text = NULL;
   g_autofree char *load_before = NULL, *load_after = NULL;
   int n_predict = 64, reps = 3, threads = 0;
+  double temp = 1.0;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "GGUF model", "FILE" },
     { "json-schema", 0, 0, G_OPTION_ARG_FILENAME, &schema_path, "The constraint, as a JSON Schema", "FILE" },
@@ -77,6 +78,7 @@ hearth_cli_constraint_bench (int    argc,
     { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Tokens per run (default 64)", "N" },
     { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Runs of each kind (default 3)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
+    { "temp", 0, 0, G_OPTION_ARG_DOUBLE, &temp, "Temperature (default 1.0; 0: greedy)", "T" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- decode speed with and without a constraint");
@@ -131,7 +133,7 @@ hearth_cli_constraint_bench (int    argc,
         g_autoptr(HearthSampler) sampler = NULL;
 
         hearth_sampler_params_init (&sp);
-        sp.temperature = 1.0f;
+        sp.temperature = (float) temp;
         sp.seed = (guint64) r + 1;
         sampler = hearth_sampler_new (&sp);
         if (constrained)
