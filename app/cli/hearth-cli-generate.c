@@ -1,6 +1,10 @@
 /* hearth-cli-generate.c: `hearth-cli generate`, stream a continuation of a prompt
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * --json-schema FILE or --grammar FILE (GBNF) constrain the output; then
+ * only the generated text is written to stdout (not the prompt), so that
+ * it can be read as it is.
  */
 #include "hearth-config.h"
 
@@ -31,6 +35,7 @@ stop_reason_name (HearthStopReason reason)
     case HEARTH_STOP_CONTEXT_FULL: return "context full";
     case HEARTH_STOP_CALLBACK: return "stopped";
     case HEARTH_STOP_CANCELLED: return "cancelled";
+    case HEARTH_STOP_CONSTRAINT: return "no token fits the constraint";
     case HEARTH_STOP_NONE:
     default: return "none";
     }
@@ -50,6 +55,9 @@ hearth_cli_generate (int    argc,
   int top_k = 0;
   gint64 seed = 0;
   gboolean quiet = FALSE;
+  g_autofree char *schema_path = NULL;
+  g_autofree char *grammar_path = NULL;
+  g_autoptr(HearthGrammar) grammar = NULL;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "GGUF model", "FILE" },
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt_text, "Prompt text", "TEXT" },
@@ -63,6 +71,8 @@ hearth_cli_generate (int    argc,
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default: one per core)", "N" },
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &ctx, "Context length (default: the model's)", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No statistics on stderr", NULL },
+    { "json-schema", 0, 0, G_OPTION_ARG_FILENAME, &schema_path, "Constrain the output to this JSON Schema", "FILE" },
+    { "grammar", 0, 0, G_OPTION_ARG_FILENAME, &grammar_path, "Constrain the output to this GBNF grammar", "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- continue a prompt");
@@ -83,6 +93,21 @@ hearth_cli_generate (int    argc,
     return 2;
   if (model_path == NULL || prompt_text == NULL)
     return hearth_cli_failf ("generate needs -m FILE and -p TEXT");
+
+  if (schema_path != NULL && grammar_path != NULL)
+    return hearth_cli_failf ("give --json-schema or --grammar, not both");
+  if (schema_path != NULL || grammar_path != NULL)
+    {
+      g_autofree char *text = NULL;
+      gsize len;
+
+      if (!g_file_get_contents (schema_path ? schema_path : grammar_path, &text, &len, &error))
+        return hearth_cli_fail (error);
+      grammar = schema_path ? hearth_grammar_new_from_json_schema (text, (gssize) len, &error)
+                            : hearth_grammar_new_from_gbnf (text, (gssize) len, &error);
+      if (grammar == NULL)
+        return hearth_cli_fail (error);
+    }
 
   hearth_model_params_init (&mp);
   mp.n_threads = threads;
@@ -110,11 +135,21 @@ hearth_cli_generate (int    argc,
   smp.repeat_penalty = (float) repeat_penalty;
   smp.seed = (guint64) seed;
   sampler = hearth_sampler_new (&smp);
+  if (grammar != NULL)
+    {
+      g_autoptr(HearthConstraint) constraint =
+        hearth_constraint_new (grammar, hearth_model_get_tokenizer (model), &error);
+
+      if (constraint == NULL)
+        return hearth_cli_fail (error);
+      hearth_sampler_set_constraint (sampler, constraint);
+    }
 
   hearth_generate_params_init (&gp);
   gp.max_tokens = n_predict > 0 ? (guint32) n_predict : 0;
 
-  fputs (prompt_text, stdout);
+  if (grammar == NULL)
+    fputs (prompt_text, stdout);
   if (!hearth_session_generate (session, sampler, (const gint32 *) ids->data, ids->len, &gp,
                                 print_piece, NULL, NULL, &res, &error))
     {

@@ -145,6 +145,80 @@ round_to_bf16 (float f)
   return f;
 }
 
+/* A byte-level BPE ("gpt2") vocabulary copied whole: tokens, types,
+ * merges, pre-tokenizer, special ids and chat template (Qwen's, say). */
+static gboolean
+add_bpe_vocabulary (HearthGgufWriter *w,
+                    HearthGguf       *v,
+                    const char       *vocab_from,
+                    int               n_vocab,
+                    GError          **error)
+{
+  const HearthGgufValue *tok, *ty, *mg;
+  g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autofree char *pre = hearth_gguf_dup_string (v, "tokenizer.ggml.pre", NULL);
+  g_autofree char *tmpl = hearth_gguf_dup_string (v, "tokenizer.chat_template", NULL);
+  const char *ids[] = { "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                        "tokenizer.ggml.padding_token_id", "tokenizer.ggml.eot_token_id" };
+
+  if ((tok = hearth_gguf_get_array (v, "tokenizer.ggml.tokens", HEARTH_GGUF_TYPE_STRING, error)) == NULL ||
+      (ty = hearth_gguf_get_array (v, "tokenizer.ggml.token_type", HEARTH_GGUF_TYPE_INT32, error)) == NULL ||
+      (mg = hearth_gguf_get_array (v, "tokenizer.ggml.merges", HEARTH_GGUF_TYPE_STRING, error)) == NULL)
+    return FALSE;
+  if (tok->v.arr.n > (guint64) n_vocab || ty->v.arr.n != tok->v.arr.n)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "%s has %" G_GUINT64_FORMAT " tokens; --vocab %d must be at least that",
+                   vocab_from, tok->v.arr.n, n_vocab);
+      return FALSE;
+    }
+  for (guint64 i = 0; i < tok->v.arr.n; i++)
+    {
+      guint64 len;
+      const char *s = hearth_gguf_array_get_string (tok, i, &len);
+      gint32 t = (gint32) hearth_gguf_array_get_int (ty, i);
+
+      g_ptr_array_add (tokens, g_strndup (s, len));
+      g_array_append_val (types, t);
+    }
+  for (int i = 0; tokens->len < (guint) n_vocab; i++)
+    {
+      gint32 t = 5; /* UNUSED */
+
+      g_ptr_array_add (tokens, g_strdup_printf ("<unused%d>", i));
+      g_array_append_val (types, t);
+    }
+  for (guint64 i = 0; i < mg->v.arr.n; i++)
+    {
+      guint64 len;
+      const char *s = hearth_gguf_array_get_string (mg, i, &len);
+
+      g_ptr_array_add (merges, g_strndup (s, len));
+    }
+  hearth_gguf_writer_add_string (w, "tokenizer.ggml.model", "gpt2");
+  hearth_gguf_writer_add_string (w, "tokenizer.ggml.pre", pre != NULL ? pre : "default");
+  hearth_gguf_writer_add_string_array (w, "tokenizer.ggml.tokens", (const char *const *) tokens->pdata,
+                                       tokens->len);
+  hearth_gguf_writer_add_array (w, "tokenizer.ggml.token_type", HEARTH_GGUF_TYPE_INT32, types->data,
+                                types->len);
+  hearth_gguf_writer_add_string_array (w, "tokenizer.ggml.merges", (const char *const *) merges->pdata,
+                                       merges->len);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      guint32 id;
+
+      if (hearth_gguf_find (v, ids[i]) != NULL && hearth_gguf_get_uint32 (v, ids[i], &id, NULL))
+        hearth_gguf_writer_add_uint32 (w, ids[i], id);
+    }
+  hearth_gguf_writer_add_bool (w, "tokenizer.ggml.add_bos_token", FALSE);
+  hearth_gguf_writer_add_bool (w, "tokenizer.ggml.add_eos_token", FALSE);
+  if (tmpl != NULL)
+    hearth_gguf_writer_add_string (w, "tokenizer.chat_template", tmpl);
+  return TRUE;
+}
+
 static gboolean
 add_vocabulary (HearthGgufWriter *w,
                 const char       *vocab_from,
@@ -167,10 +241,12 @@ add_vocabulary (HearthGgufWriter *w,
       model = hearth_gguf_dup_string (v, "tokenizer.ggml.model", error);
       if (model == NULL)
         return FALSE;
+      if (strcmp (model, "gpt2") == 0)
+        return add_bpe_vocabulary (w, v, vocab_from, n_vocab, error);
       if (strcmp (model, "llama") != 0)
         {
           g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-                       "%s has a '%s' tokenizer; synth-model needs a SentencePiece ('llama') vocabulary",
+                       "%s has a '%s' tokenizer; synth-model needs a SentencePiece ('llama') or byte-level BPE ('gpt2') vocabulary",
                        vocab_from, model);
           return FALSE;
         }
@@ -498,7 +574,7 @@ hearth_cli_synth_model (int    argc,
       "T" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.n_threads, "Threads generating tensors (default: one per core)", "N" },
     { "vocab-from", 0, 0, G_OPTION_ARG_FILENAME, &vocab_from,
-      "Copy the SentencePiece vocabulary of this GGUF (padded with <unusedN>)", "FILE" },
+      "Copy the SentencePiece or BPE vocabulary of this GGUF (padded with <unusedN>)", "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) context =

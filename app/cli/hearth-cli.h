@@ -69,6 +69,7 @@ gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);
 int hearth_cli_inspect (int argc, char **argv);
 int hearth_cli_logits (int argc, char **argv);
 int hearth_cli_bench (int argc, char **argv);
+int hearth_cli_constraint_bench (int argc, char **argv);
 int hearth_cli_generate (int argc, char **argv);
 int hearth_cli_chat (int argc, char **argv);
 int hearth_cli_quantize (int argc, char **argv);

@@ -21,6 +21,10 @@ struct _HearthChat
   HearthJsonValue     *messages; /* array of {role, content, ...} */
   char                *bos_text;
   char                *eos_text;
+  gboolean             hermes_tools;     /* the template writes <tool_call> */
+  gboolean             tools_required;
+  HearthConstraint    *tool_constraint;  /* made on first need for the tools */
+  gboolean             tool_constraint_failed;
 };
 
 static const char *const role_names[] = { "system", "user", "assistant", "tool" };
@@ -65,6 +69,7 @@ hearth_chat_new_with_template (HearthSession *session,
   if (self->tmpl == NULL)
     return NULL;
   self->messages = hearth_json_new_array ();
+  self->hermes_tools = strstr (template_source, "<tool_call>") != NULL;
   self->bos_text = dup_piece (tok, hearth_tokenizer_get_bos (tok));
   self->eos_text = dup_piece (tok, hearth_tokenizer_get_eos (tok));
   return g_steal_pointer (&self);
@@ -91,6 +96,7 @@ hearth_chat_free (HearthChat *self)
     return;
   g_clear_pointer (&self->tmpl, hearth_jinja_template_unref);
   g_clear_pointer (&self->tools, hearth_json_value_unref);
+  g_clear_pointer (&self->tool_constraint, hearth_constraint_unref);
   g_clear_pointer (&self->messages, hearth_json_value_unref);
   g_free (self->system_prompt);
   g_free (self->bos_text);
@@ -123,8 +129,44 @@ hearth_chat_set_tools (HearthChat      *self,
                        HearthJsonValue *tools)
 {
   g_clear_pointer (&self->tools, hearth_json_value_unref);
+  g_clear_pointer (&self->tool_constraint, hearth_constraint_unref);
+  self->tool_constraint_failed = FALSE;
   if (tools != NULL)
     self->tools = hearth_json_value_ref (tools);
+}
+
+void
+hearth_chat_set_tools_required (HearthChat *self,
+                                gboolean    required)
+{
+  if (self->tools_required != !!required)
+    g_clear_pointer (&self->tool_constraint, hearth_constraint_unref);
+  self->tools_required = !!required;
+  self->tool_constraint_failed = FALSE;
+}
+
+HearthConstraint *
+hearth_chat_get_tool_constraint (HearthChat *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->tools == NULL || !self->hermes_tools || self->tool_constraint_failed)
+    return NULL;
+  if (self->tool_constraint == NULL)
+    {
+      HearthTokenizer *tok = hearth_model_get_tokenizer (hearth_session_get_model (self->session));
+
+      self->tool_constraint = hearth_constraint_new_for_tools (self->tools, tok, "<tool_call>", "</tool_call>",
+                                                               self->tools_required, &error);
+      if (self->tool_constraint == NULL)
+        {
+          /* The calls are still checked when parsed; they are just not
+           * constrained while written. */
+          g_debug ("tool calls are not constrained: %s", error->message);
+          self->tool_constraint_failed = TRUE;
+        }
+    }
+  return self->tool_constraint;
 }
 
 static HearthJsonValue *
@@ -384,6 +426,8 @@ hearth_chat_respond (HearthChat             *self,
   guint32 reserve;
   guint start = 0;
   Tee tee = { text, func, user_data };
+  HearthConstraint *constraint = NULL;
+  gboolean ok;
 
   memset (reply, 0, sizeof *reply);
   if (params == NULL)
@@ -415,8 +459,18 @@ hearth_chat_respond (HearthChat             *self,
   gp.max_tokens = params->max_tokens;
   gp.stop_strings = (const char *const *) stops->pdata;
 
-  if (!hearth_session_generate (self->session, sampler, (const gint32 *) ids->data, ids->len, &gp,
-                                tee_text, &tee, cancellable, &reply->gen, error))
+  /* Tool calls are constrained to the tools' schemas unless the caller
+   * constrains the sampler itself. */
+  if (hearth_sampler_get_constraint (sampler) == NULL && (constraint = hearth_chat_get_tool_constraint (self)) != NULL)
+    {
+      hearth_constraint_reset (constraint);
+      hearth_sampler_set_constraint (sampler, constraint);
+    }
+  ok = hearth_session_generate (self->session, sampler, (const gint32 *) ids->data, ids->len, &gp,
+                                tee_text, &tee, cancellable, &reply->gen, error);
+  if (constraint != NULL)
+    hearth_sampler_set_constraint (sampler, NULL);
+  if (!ok)
     return FALSE;
 
   reply->text = g_strdup (text->str);

@@ -69,6 +69,16 @@ gboolean    hearth_chat_uses_default_template (HearthChat *self);
 void        hearth_chat_set_system_prompt (HearthChat *self, const char *text); /* NULL: none */
 /* An array of {"type": "function", "function": {"name", "description", "parameters"}}; NULL: none. */
 void        hearth_chat_set_tools (HearthChat *self, HearthJsonValue *tools);
+/* When tools are set and the template writes Hermes/Qwen-style calls
+ * (<tool_call>...</tool_call>), hearth_chat_respond() constrains each call
+ * to {"name": a tool, "arguments": its parameters} (lazily: text is free
+ * until <tool_call>), unless the sampler already has a constraint. With
+ * @required the reply must be a call, from its first token. */
+void        hearth_chat_set_tools_required (HearthChat *self, gboolean required);
+/* The constraint respond() uses for tool calls; NULL when there are no
+ * tools, the template has no <tool_call>, or a tool's schema is beyond
+ * what constraints support (the calls are then only checked when parsed). */
+HearthConstraint *hearth_chat_get_tool_constraint (HearthChat *self);
 
 void        hearth_chat_add_message (HearthChat *self, HearthChatRole role, const char *content);
 /* An assistant turn that called tools (the calls' names, arguments and ids go to the template). */

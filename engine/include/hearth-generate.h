@@ -24,6 +24,7 @@ typedef enum
   HEARTH_STOP_CONTEXT_FULL, /* no room left in the session */
   HEARTH_STOP_CALLBACK,     /* the callback asked to stop */
   HEARTH_STOP_CANCELLED,    /* the GCancellable fired */
+  HEARTH_STOP_CONSTRAINT,   /* the sampler's constraint allowed no token */
 } HearthStopReason;
 
 /* Receives each piece of newly complete text (valid UTF-8, never part of a

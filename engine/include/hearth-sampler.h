@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "hearth-constraint.h"
+
 G_BEGIN_DECLS
 
 typedef struct _HearthSampler HearthSampler;
@@ -38,6 +40,13 @@ gint32         hearth_sampler_sample (HearthSampler *self,
                                       guint32        n_vocab,
                                       const gint32  *history,
                                       gsize          n_history);
+
+/* Masks every sample with @constraint's allowed tokens (ref kept; NULL
+ * detaches) and feeds the picked token back to it. With a constraint,
+ * sample() returns -1 when no token is allowed. */
+void              hearth_sampler_set_constraint (HearthSampler    *self,
+                                                 HearthConstraint *constraint);
+HearthConstraint *hearth_sampler_get_constraint (HearthSampler *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSampler, hearth_sampler_free)
 

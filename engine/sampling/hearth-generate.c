@@ -165,6 +165,15 @@ hearth_session_generate (HearthSession              *self,
 
       id = hearth_sampler_sample (sampler, hearth_session_get_logits (self, -1), n_vocab,
                                   hearth_session_get_tokens (self), n_past);
+      if (id < 0)
+        {
+          /* A complete constrained output with no end-of-generation token
+           * in the vocabulary ends as if it had one. */
+          HearthConstraint *c = hearth_sampler_get_constraint (sampler);
+
+          res.reason = c != NULL && hearth_constraint_is_complete (c) ? HEARTH_STOP_EOG : HEARTH_STOP_CONSTRAINT;
+          break;
+        }
       if (hearth_tokenizer_is_eog (tok, id))
         {
           res.reason = HEARTH_STOP_EOG;

@@ -29,6 +29,7 @@ struct _HearthSampler
   Candidate          *cand;
   guint32             cand_capacity;
   GHashTable         *counts;
+  HearthConstraint   *constraint;
 };
 
 void
@@ -68,8 +69,25 @@ hearth_sampler_free (HearthSampler *self)
     return;
   g_rand_free (self->rand);
   g_hash_table_unref (self->counts);
+  g_clear_pointer (&self->constraint, hearth_constraint_unref);
   g_free (self->cand);
   g_free (self);
+}
+
+void
+hearth_sampler_set_constraint (HearthSampler    *self,
+                               HearthConstraint *constraint)
+{
+  if (constraint != NULL)
+    hearth_constraint_ref (constraint);
+  g_clear_pointer (&self->constraint, hearth_constraint_unref);
+  self->constraint = constraint;
+}
+
+HearthConstraint *
+hearth_sampler_get_constraint (HearthSampler *self)
+{
+  return self->constraint;
 }
 
 static int
@@ -144,12 +162,49 @@ softmax (Candidate *cand,
     cand[i].p = (float) (cand[i].p / sum);
 }
 
+static gint32 sample_chain (HearthSampler *self, const float *logits, guint32 n_vocab,
+                            const gint32 *history, gsize n_history, const guint32 *mask);
+
+/* With a constraint: the chain runs on the allowed tokens only, and the
+ * pick is fed back to the constraint. */
 gint32
 hearth_sampler_sample (HearthSampler *self,
                        const float   *logits,
                        guint32        n_vocab,
                        const gint32  *history,
                        gsize          n_history)
+{
+  const guint32 *mask;
+  gboolean any = FALSE;
+  gint32 id;
+
+  g_return_val_if_fail (n_vocab > 0, -1);
+  if (self->constraint == NULL)
+    return sample_chain (self, logits, n_vocab, history, n_history, NULL);
+  g_return_val_if_fail (n_vocab == hearth_constraint_get_n_vocab (self->constraint), -1);
+  mask = hearth_constraint_get_mask (self->constraint);
+  for (guint32 w = 0; w < (n_vocab + 31) / 32 && !any; w++)
+    any = mask[w] != 0;
+  if (!any)
+    return -1;
+  id = sample_chain (self, logits, n_vocab, history, n_history, mask);
+  if (id >= 0 && !(mask[id / 32] & (1u << (id % 32))))
+    {
+      /* every allowed logit was NaN or -inf: take the first allowed token */
+      for (id = 0; !(mask[id / 32] & (1u << (id % 32))); id++)
+        ;
+    }
+  hearth_constraint_accept_token (self->constraint, id);
+  return id;
+}
+
+static gint32
+sample_chain (HearthSampler *self,
+                       const float   *logits,
+                       guint32        n_vocab,
+                       const gint32  *history,
+                       gsize          n_history,
+                       const guint32 *mask)
 {
   const HearthSamplerParams *p = &self->params;
   Candidate *cand;
@@ -170,6 +225,10 @@ hearth_sampler_sample (HearthSampler *self,
       cand[i].id = (gint32) i;
       cand[i].logit = isnan (logits[i]) ? -INFINITY : logits[i];
     }
+  if (mask != NULL)
+    for (guint32 i = 0; i < n_vocab; i++)
+      if (!(mask[i / 32] & (1u << (i % 32))))
+        cand[i].logit = -INFINITY;
   apply_penalties (self, cand, n_vocab, history, n_history);
 
   if (p->temperature <= 0.0f)
@@ -183,6 +242,9 @@ hearth_sampler_sample (HearthSampler *self,
     }
 
   qsort (cand, n_vocab, sizeof (Candidate), compare_logit_desc);
+  /* Masked (and NaN) candidates are never drawn, even by rounding. */
+  while (n > 1 && cand[n - 1].logit == -INFINITY)
+    n--;
   if (p->top_k > 0 && (guint32) p->top_k < n)
     n = (guint32) p->top_k;
 

@@ -6,7 +6,8 @@
 # templates' reference renderings, which hold tool calls) or texts (the
 # vocabularies' reference texts; the harness reads the vocabularies from
 # $HEARTH_SHARED_DIR), expressions (seeds/expressions.txt beside this
-# script, one per line: the shared data has none) or mcp (MCP server output,
+# script, one per line: the shared data has none), grammars (GBNF and JSON
+# Schemas committed in seeds/grammars/) or mcp (MCP server output,
 # committed in seeds/mcp/ beside this script). Any finding fails the run;
 # criticals and warnings are findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS [--keep]]
@@ -61,6 +62,14 @@ seed_corpus() {
                 n=$((n + 1))
                 printf '%s' "$line" > "$corpus/expression-$n"
             done < "$(dirname "$0")/seeds/expressions.txt" ;;
+        grammars)
+            # GBNF grammars and JSON Schemas ('s' first), committed in
+            # seeds/grammars/ beside this script.
+            for f in "$(dirname "$0")"/seeds/grammars/*; do
+                [ -f "$f" ] || continue
+                cp "$f" "$corpus/"
+                n=$((n + 1))
+            done ;;
         mcp)
             for f in "$(dirname "$0")"/seeds/mcp/*; do
                 [ -f "$f" ] || continue
