@@ -71,6 +71,7 @@ int hearth_cli_logits (int argc, char **argv);
 int hearth_cli_bench (int argc, char **argv);
 int hearth_cli_generate (int argc, char **argv);
 int hearth_cli_chat (int argc, char **argv);
+int hearth_cli_remote (int argc, char **argv);
 int hearth_cli_quantize (int argc, char **argv);
 int hearth_cli_synth_model (int argc, char **argv);
 int hearth_cli_tokenize (int argc, char **argv);
