@@ -589,6 +589,8 @@ remote_respond_async (HearthResponder              *responder,
   gsize body_len;
 
   g_task_set_source_tag (task, remote_respond_async);
+  /* Stopped is a reply with what came, not an error. */
+  g_task_set_check_cancellable (task, FALSE);
   r->generation = request->generation;
   r->tools_json = g_strdup (request->tools_json);
   r->text = g_string_new (NULL);
