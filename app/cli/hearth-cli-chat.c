@@ -14,6 +14,11 @@
  * on stderr, the answer y/N/c(onversation)/a(lways) read from the
  * terminal, never from the messages on stdin; no terminal: denied), yes
  * or no. Tool results are printed on stderr as they come.
+ *
+ * --remote NAME talks to a remote provider (`hearth-cli remote add`)
+ * instead of a local model (no -m then): stderr says first where the
+ * conversation goes; a failure of the server is printed, the partial
+ * reply kept in the history.
  */
 #include "hearth-config.h"
 
@@ -244,6 +249,7 @@ hearth_cli_chat (int    argc,
   g_autofree char *throwaway_dir = NULL;
   g_autofree char *tools = NULL;
   g_autofree char *approve = NULL;
+  g_autofree char *remote = NULL;
   g_autoptr(HearthPluginManager) plugins = NULL;
   g_auto(HearthCliBackendOptions) bopts = { 0 };
   HearthCliStoreOptions sopts = { 0 };
@@ -267,6 +273,7 @@ hearth_cli_chat (int    argc,
     { "tools", 0, 0, G_OPTION_ARG_STRING, &tools, "Offer the plugins' tools: all, or NAME,NAME...", "LIST" },
     { "approve", 0, 0, G_OPTION_ARG_STRING, &approve,
       "Calls that need approval: ask (default, on the terminal), yes or no", "ask|yes|no" },
+    { "remote", 0, 0, G_OPTION_ARG_STRING, &remote, "Talk to the remote provider NAME (see `remote list`)", "NAME" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- chat with a model (/new, /exit)");
@@ -291,8 +298,10 @@ hearth_cli_chat (int    argc,
       hearth_cli_store_options_clear (&sopts);
       return 2;
     }
-  if (model_path == NULL)
-    status = hearth_cli_failf ("chat needs -m FILE");
+  if (model_path == NULL && remote == NULL)
+    status = hearth_cli_failf ("chat needs -m FILE or --remote NAME");
+  else if (remote != NULL && no_history)
+    status = hearth_cli_failf ("--remote needs the history's store, where the providers are kept");
   else if (no_history && (conversation != 0 || sopts.data_dir != NULL))
     status = hearth_cli_failf ("--no-history keeps no history to continue or to put in --data-dir");
   else if (approve != NULL && !g_str_equal (approve, "ask") && !g_str_equal (approve, "yes") &&
@@ -355,9 +364,24 @@ hearth_cli_chat (int    argc,
       goto out;
     }
 
-  st.waiting = TRUE;
-  hearth_runtime_load_model (runtime, model_path, &lp, NULL, model_loaded, &st);
-  wait_for (&st);
+  if (remote != NULL)
+    {
+      if (!hearth_runtime_set_model_source (runtime, remote, &error))
+        {
+          status = hearth_cli_fail (error);
+          goto out;
+        }
+      fprintf (stderr, "This conversation leaves this computer: it goes to %s (remote: %s).\n",
+               hearth_runtime_get_remote_host (runtime), remote);
+    }
+  if (model_path == NULL)
+    st.loaded = TRUE;
+  else
+    {
+      st.waiting = TRUE;
+      hearth_runtime_load_model (runtime, model_path, &lp, NULL, model_loaded, &st);
+      wait_for (&st);
+    }
   if (!st.loaded)
     {
       status = hearth_cli_fail (st.error);
@@ -371,7 +395,8 @@ hearth_cli_chat (int    argc,
   hearth_runtime_set_max_tokens (runtime, n_predict > 0 ? (guint32) n_predict : 0);
 
   if (interactive)
-    fprintf (stderr, "%s. /new starts another conversation, /exit quits.\n", hearth_runtime_get_backend (runtime));
+    fprintf (stderr, "%s. /new starts another conversation, /exit quits.\n",
+             remote != NULL ? "Remote" : hearth_runtime_get_backend (runtime));
   for (;;)
     {
       gsize len;
@@ -388,6 +413,8 @@ hearth_cli_chat (int    argc,
       if (strcmp (line, "/new") == 0 || strcmp (line, "/reset") == 0)
         {
           hearth_runtime_set_conversation_id (runtime, 0, NULL);
+          if (remote != NULL)
+            hearth_runtime_set_model_source (runtime, remote, NULL);
           if (system != NULL)
             hearth_runtime_set_system_prompt (runtime, system, NULL);
           turn = 0;

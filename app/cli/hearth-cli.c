@@ -29,6 +29,7 @@ static const HearthCliCommand commands[] = {
   { "mcp", "Add, list and remove the MCP servers whose tools the model gets", hearth_cli_mcp },
   { "models", "Download models from the catalog, check their fit, read the network log", hearth_cli_models },
   { "serve", "Serve a model through a local OpenAI-compatible API", hearth_cli_serve },
+  { "remote", "Add, list, test and remove remote models (OpenAI-compatible servers)", hearth_cli_remote },
 };
 
 int

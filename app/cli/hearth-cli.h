@@ -72,6 +72,7 @@ int hearth_cli_bench (int argc, char **argv);
 int hearth_cli_constraint_bench (int argc, char **argv);
 int hearth_cli_generate (int argc, char **argv);
 int hearth_cli_chat (int argc, char **argv);
+int hearth_cli_remote (int argc, char **argv);
 int hearth_cli_quantize (int argc, char **argv);
 int hearth_cli_synth_model (int argc, char **argv);
 int hearth_cli_tokenize (int argc, char **argv);

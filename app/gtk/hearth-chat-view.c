@@ -18,6 +18,7 @@
 
 #include "hearth-application.h"
 #include "hearth-chat-view.h"
+#include "hearth-remote-bar.h"
 #include "hearth-message-row.h"
 #include "hearth-tool-row.h"
 
@@ -104,7 +105,9 @@ static void
 update_controls (HearthChatView *self)
 {
   gboolean generating = self->runtime != NULL && hearth_runtime_get_busy (self->runtime);
-  gboolean loaded = self->runtime != NULL && hearth_runtime_get_model_loaded (self->runtime);
+  /* A remote model needs nothing loaded here. */
+  gboolean loaded = self->runtime != NULL &&
+                    (hearth_runtime_get_model_loaded (self->runtime) || hearth_runtime_get_remote_host (self->runtime));
   gboolean lost = self->runtime != NULL && hearth_runtime_get_device_lost (self->runtime) != NULL;
   gboolean empty = self->runtime == NULL ||
                    g_list_model_get_n_items (G_LIST_MODEL (hearth_runtime_get_thread (self->runtime))) == 0;
@@ -135,6 +138,16 @@ update_status (HearthChatView *self)
   g_autofree char *text = NULL;
   HearthRuntime *rt = self->runtime;
 
+  if (rt != NULL && hearth_runtime_get_remote_host (rt) != NULL)
+    {
+      g_autofree char *remote = hearth_runtime_get_tokens_per_second (rt) > 0
+        ? g_strdup_printf (_("remote: %s · %.1f tokens/s"), hearth_runtime_get_remote_host (rt),
+                           hearth_runtime_get_tokens_per_second (rt))
+        : g_strdup_printf (_("remote: %s"), hearth_runtime_get_remote_host (rt));
+
+      gtk_label_set_text (GTK_LABEL (self->status_label), remote);
+      return;
+    }
   if (rt == NULL || !hearth_runtime_get_model_loaded (rt))
     {
       if (rt != NULL && hearth_runtime_get_device_lost (rt) != NULL)
@@ -506,7 +519,7 @@ send_message (HearthChatView *self)
 
   if (self->runtime == NULL || hearth_runtime_get_busy (self->runtime))
     return;
-  if (!hearth_runtime_get_model_loaded (self->runtime))
+  if (!hearth_runtime_get_model_loaded (self->runtime) && hearth_runtime_get_remote_host (self->runtime) == NULL)
     {
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, _("Load a model first"));
       return;
@@ -643,7 +656,7 @@ hearth_chat_view_set_runtime (HearthChatView *self,
 {
   static const char * const watched[] = {
     "notify::model-loaded", "notify::busy", "notify::device-lost", "notify::backend",
-    "notify::context-used", "notify::context-size", "notify::tokens-per-second",
+    "notify::context-used", "notify::context-size", "notify::tokens-per-second", "notify::remote-host",
   };
   GListModel *thread = G_LIST_MODEL (hearth_runtime_get_thread (runtime));
 
@@ -656,6 +669,8 @@ hearth_chat_view_set_runtime (HearthChatView *self,
   g_signal_connect (runtime, "reply-finished", G_CALLBACK (reply_finished), self);
   g_signal_connect (thread, "items-changed", G_CALLBACK (thread_items_changed), self);
   thread_items_changed (thread, 0, 0, g_list_model_get_n_items (thread), self);
+  /* Where the conversation is answered, above it. */
+  gtk_box_prepend (GTK_BOX (self), hearth_remote_bar_new (runtime));
   runtime_changed (self);
 }
 

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-plugins-page.h"
+#include "hearth-remote-page.h"
 #include "hearth-preferences-window.h"
 
 struct _HearthPreferencesWindow
@@ -151,4 +152,5 @@ hearth_preferences_window_add_plugins (HearthPreferencesWindow *self,
   g_return_if_fail (HEARTH_IS_PREFERENCES_WINDOW (self));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
                               ADW_PREFERENCES_PAGE (hearth_plugins_page_new (plugins, runtime)));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (hearth_remote_page_new (runtime)));
 }

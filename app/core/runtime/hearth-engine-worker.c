@@ -117,6 +117,7 @@ hearth_worker_reply_free (HearthWorkerReply *reply)
     return;
   g_free (reply->text);
   g_free (reply->device_lost);
+  g_free (reply->failure);
   g_clear_pointer (&reply->tool_calls, hearth_tool_calls_free);
   g_free (reply->prompt);
   g_free (reply);

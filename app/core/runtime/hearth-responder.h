@@ -53,6 +53,10 @@ typedef struct
    * text is what came before (maybe nothing), and the engine thread has
    * already dropped the model (see hearth_engine_worker_get_device_lost). */
   char            *device_lost;
+  /* Not NULL when a remote server's failure cut the reply short (the
+   * stream cut, an error event): the message for the user; text is what
+   * came before. */
+  char            *failure;
   /* The calls found in text when tools were offered (possibly none), each
    * checked against its tool's parameters; NULL when no tools were. */
   HearthToolCalls *tool_calls;

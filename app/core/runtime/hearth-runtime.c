@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hearth-remote-responder.h"
 #include "hearth-runtime.h"
 #include "hearth-thread.h"
 #include "hearth-token-batcher.h"
@@ -40,6 +41,12 @@ struct _HearthRuntime
   HearthSamplerParams     sampler;
   guint32                 max_tokens;
   char                   *pending_system_prompt; /* for a new chat */
+  char                   *pending_source;        /* for a new chat: a remote provider, NULL: local */
+  /* Where the conversation on show is answered: a provider's name and
+   * host, NULL for the local model (as last notified). */
+  char                   *source;
+  char                   *source_host;
+  HearthResponder        *reply_responder;       /* of the reply in progress */
 
   /* The reply in progress (generation 0: none). */
   guint64                 generation;
@@ -96,6 +103,8 @@ enum
   PROP_CONTEXT_USED,
   PROP_CONTEXT_SIZE,
   PROP_CONVERSATION_ID,
+  PROP_REMOTE_PROVIDER,
+  PROP_REMOTE_HOST,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -200,6 +209,8 @@ hearth_runtime_get_property (GObject    *object,
     case PROP_CONTEXT_USED: g_value_set_uint (value, self->context_used); break;
     case PROP_CONTEXT_SIZE: g_value_set_uint (value, hearth_runtime_get_context_size (self)); break;
     case PROP_CONVERSATION_ID: g_value_set_int64 (value, hearth_runtime_get_conversation_id (self)); break;
+    case PROP_REMOTE_PROVIDER: g_value_set_string (value, self->source); break;
+    case PROP_REMOTE_HOST: g_value_set_string (value, self->source_host); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -215,6 +226,7 @@ hearth_runtime_dispose (GObject *object)
     hearth_token_batcher_detach (self->batcher);
   g_clear_object (&self->worker);
   g_clear_object (&self->responder);
+  g_clear_object (&self->reply_responder);
   g_clear_object (&self->tools);
   g_clear_object (&self->approval);
   g_clear_handle_id (&self->continue_source, g_source_remove);
@@ -235,6 +247,9 @@ hearth_runtime_finalize (GObject *object)
   g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
   g_free (self->loading_path);
   g_free (self->pending_system_prompt);
+  g_free (self->pending_source);
+  g_free (self->source);
+  g_free (self->source_host);
   g_free (self->reply_model_path);
   g_free (self->reply_tools_json);
   g_free (self->call_plugin_id);
@@ -269,6 +284,8 @@ hearth_runtime_class_init (HearthRuntimeClass *klass)
   properties[PROP_CONTEXT_SIZE] = g_param_spec_uint ("context-size", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_CONVERSATION_ID] = g_param_spec_int64 ("conversation-id", NULL, NULL,
                                                          0, G_MAXINT64, 0, ro);
+  properties[PROP_REMOTE_PROVIDER] = g_param_spec_string ("remote-provider", NULL, NULL, NULL, ro);
+  properties[PROP_REMOTE_HOST] = g_param_spec_string ("remote-host", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_REPLY_FINISHED] =
@@ -597,8 +614,9 @@ hearth_runtime_set_responder (HearthRuntime   *self,
 
 /* ---- the reply ---- */
 
-static void generate  (HearthRuntime *self, guint n);
-static void next_call (HearthRuntime *self);
+static void generate    (HearthRuntime *self, guint n);
+static void next_call   (HearthRuntime *self);
+static void sync_source (HearthRuntime *self);
 
 static void
 store_reply (HearthRuntime     *self,
@@ -606,7 +624,8 @@ store_reply (HearthRuntime     *self,
              gint64            *message_id)
 {
   gboolean lost = reply->device_lost != NULL;
-  gboolean stopped = reply->reason == HEARTH_STOP_CANCELLED || reply->reason == HEARTH_STOP_CALLBACK || lost;
+  gboolean failed = reply->failure != NULL;
+  gboolean stopped = reply->reason == HEARTH_STOP_CANCELLED || reply->reason == HEARTH_STOP_CALLBACK || lost || failed;
   g_autofree char *settings = NULL;
   g_autoptr(HearthMessage) m = NULL;
   g_autoptr(GError) error = NULL;
@@ -617,8 +636,12 @@ store_reply (HearthRuntime     *self,
    * would be, and can be regenerated after a reload. */
   if (reply->text[0] == '\0' && stopped && !lost)
     return;
-  settings = lost ? hearth_thread_dup_settings_json_device_lost (&self->reply_sampler, self->reply_model_path)
-                  : hearth_thread_dup_settings_json (&self->reply_sampler, self->reply_model_path, stopped);
+  if (lost)
+    settings = hearth_thread_dup_settings_json_device_lost (&self->reply_sampler, self->reply_model_path);
+  else if (failed)
+    settings = hearth_thread_dup_settings_json_failed (&self->reply_sampler, self->reply_model_path, reply->failure);
+  else
+    settings = hearth_thread_dup_settings_json (&self->reply_sampler, self->reply_model_path, stopped);
   hearth_message_extra_init (&extra);
   extra.prompt_tokens = reply->n_prompt_tokens;
   extra.completion_tokens = reply->n_generated;
@@ -659,6 +682,7 @@ finish_reply (HearthRuntime     *self,
   gint64 conversation_id = self->reply_conversation_id;
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->reply_responder);
   clear_calls (self);
   g_clear_pointer (&self->reply_tools_json, g_free);
   self->tool_round = 0;
@@ -1000,7 +1024,7 @@ wants_tools (HearthRuntime     *self,
              HearthWorkerReply *reply)
 {
   return self->tools != NULL && reply->tool_calls != NULL && hearth_tool_calls_get_n_calls (reply->tool_calls) > 0 &&
-         reply->device_lost == NULL && reply->reason != HEARTH_STOP_CANCELLED &&
+         reply->device_lost == NULL && reply->failure == NULL && reply->reason != HEARTH_STOP_CANCELLED &&
          !g_cancellable_is_cancelled (self->cancellable);
 }
 
@@ -1048,6 +1072,12 @@ reply_done (GObject      *source,
       return;
     }
   store_reply (self, reply, &message_id);
+  if (reply->failure != NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The reply was cut short: %s"), reply->failure);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+    }
   finish_reply (self, message_id, reply);
 }
 
@@ -1070,7 +1100,8 @@ generate (HearthRuntime *self,
   request.tools_json = self->reply_tools_json;
   request.sampler = &self->reply_sampler;
   request.max_tokens = self->max_tokens;
-  hearth_responder_respond_async (self->responder, &request, self->cancellable, reply_done, g_object_ref (self));
+  hearth_responder_respond_async (self->reply_responder, &request, self->cancellable, reply_done,
+                                  g_object_ref (self));
 }
 
 /* The tools offered to the model now (the enabled ones the registry has),
@@ -1105,10 +1136,12 @@ dup_tools_json (HearthRuntime *self)
 /* Starts the assistant's reply to the first @n items of the branch on
  * show, as a child of @parent_id. */
 static void
-start_reply (HearthRuntime *self,
-             guint          n,
-             gint64         parent_id)
+start_reply (HearthRuntime   *self,
+             HearthResponder *responder,
+             guint            n,
+             gint64           parent_id)
 {
+  g_set_object (&self->reply_responder, responder);
   self->cancellable = g_cancellable_new ();
   /* Closing the window mid-reply cancels it; the application stays up
    * until the partial reply is in the store. */
@@ -1120,7 +1153,7 @@ start_reply (HearthRuntime *self,
   self->reply_conversation_id = hearth_thread_model_get_conversation (self->thread);
   self->reply_parent_id = parent_id;
   g_free (self->reply_model_path);
-  self->reply_model_path = g_strdup (hearth_responder_get_model (self->responder));
+  self->reply_model_path = g_strdup (hearth_responder_get_model (responder));
   self->reply_sampler = self->sampler;
   if (self->reply_sampler.seed == 0)
     self->reply_sampler.seed = (guint64) g_get_real_time ();
@@ -1132,22 +1165,54 @@ start_reply (HearthRuntime *self,
   notify (self, PROP_BUSY);
 }
 
-/* Why a reply cannot start now, or TRUE. */
-static gboolean
-can_reply (HearthRuntime *self,
-           GError       **error)
+/* What answers @provider (NULL: the local model): a new remote responder
+ * with the provider's key from the keyring, or the local one. */
+static HearthResponder *
+responder_for (HearthRuntime *self,
+               const char    *provider,
+               GError       **error)
 {
+  g_autoptr(HearthRemoteProvider) p = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *key = NULL;
+
+  if (provider == NULL)
+    return g_object_ref (self->responder);
+  p = hearth_remote_providers_lookup (self->store, provider, error);
+  if (p == NULL)
+    return NULL;
+  key = hearth_remote_provider_dup_key (p, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return HEARTH_RESPONDER (hearth_remote_responder_new (p, key, self->batcher));
+}
+
+/* What writes the next reply (@provider, or the conversation's source
+ * when NULL), or NULL with why a reply cannot start now. */
+static HearthResponder *
+ready_responder (HearthRuntime *self,
+                 const char    *provider,
+                 GError       **error)
+{
+  g_autoptr(HearthResponder) responder = NULL;
+
   if (self->generation != 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A reply is in progress"));
-      return FALSE;
+      return NULL;
     }
-  if (!hearth_responder_is_ready (self->responder))
+  responder = responder_for (self, provider != NULL ? provider : self->source, error);
+  if (responder == NULL)
+    return NULL;
+  if (!hearth_responder_is_ready (responder))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, _("Load a model first"));
-      return FALSE;
+      return NULL;
     }
-  return TRUE;
+  return g_steal_pointer (&responder);
 }
 
 /* @text without the blank around it; NULL with an error when nothing is left. */
@@ -1172,45 +1237,48 @@ hearth_runtime_send (HearthRuntime *self,
 {
   g_autofree char *content = NULL;
   g_autoptr(HearthMessage) m = NULL;
+  g_autoptr(HearthResponder) responder = NULL;
 
   g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
 
-  if (!can_reply (self, error) || (content = dup_message_text (text, error)) == NULL)
+  if ((responder = ready_responder (self, NULL, error)) == NULL || (content = dup_message_text (text, error)) == NULL)
     return FALSE;
   if (hearth_thread_model_get_conversation (self->thread) == 0)
     {
       g_autofree char *title = hearth_thread_dup_title_for (content);
       g_autoptr(HearthConversation) conv = NULL;
 
-      conv = hearth_store_create_conversation (self->store, title,
-                                               hearth_responder_get_model (self->responder),
+      conv = hearth_store_create_conversation (self->store, title, hearth_responder_get_model (responder),
                                                self->pending_system_prompt, error);
       if (conv == NULL)
         return FALSE;
       g_clear_pointer (&self->pending_system_prompt, g_free);
+      g_clear_pointer (&self->pending_source, g_free);
       if (!hearth_thread_model_set_conversation (self->thread, hearth_conversation_get_id (conv), error))
         return FALSE;
       notify (self, PROP_CONVERSATION_ID);
+      sync_source (self);
     }
   m = hearth_store_append_message (self->store, hearth_thread_model_get_conversation (self->thread),
                                    HEARTH_STORE_CURRENT_LEAF, HEARTH_MESSAGE_ROLE_USER, content, NULL, error);
   if (m == NULL)
     return FALSE;
-  start_reply (self, g_list_model_get_n_items (G_LIST_MODEL (self->thread)), hearth_message_get_id (m));
+  start_reply (self, responder, g_list_model_get_n_items (G_LIST_MODEL (self->thread)), hearth_message_get_id (m));
   return TRUE;
 }
 
-gboolean
-hearth_runtime_regenerate (HearthRuntime *self,
-                           GError       **error)
+/* A sibling of the last reply, from @provider (NULL: the conversation's source). */
+static gboolean
+regenerate_with (HearthRuntime *self,
+                 const char    *provider,
+                 GError       **error)
 {
   GListModel *thread = G_LIST_MODEL (self->thread);
   g_autoptr(HearthThreadItem) last = NULL;
+  g_autoptr(HearthResponder) responder = NULL;
   guint n;
 
-  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
-
-  if (!can_reply (self, error))
+  if ((responder = ready_responder (self, provider, error)) == NULL)
     return FALSE;
   n = g_list_model_get_n_items (thread);
   last = n > 0 ? g_list_model_get_item (thread, n - 1) : NULL;
@@ -1221,8 +1289,26 @@ hearth_runtime_regenerate (HearthRuntime *self,
     }
   /* The new reply is a sibling of the old one: the old stays a version;
    * the streaming item takes its place on show. */
-  start_reply (self, n - 1, hearth_message_get_parent_id (hearth_thread_item_get_message (last)));
+  start_reply (self, responder, n - 1, hearth_message_get_parent_id (hearth_thread_item_get_message (last)));
   return TRUE;
+}
+
+gboolean
+hearth_runtime_regenerate (HearthRuntime *self,
+                           GError       **error)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+  return regenerate_with (self, NULL, error);
+}
+
+gboolean
+hearth_runtime_reask_remote (HearthRuntime *self,
+                             const char    *provider,
+                             GError       **error)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+  g_return_val_if_fail (provider != NULL, FALSE);
+  return regenerate_with (self, provider, error);
 }
 
 gboolean
@@ -1234,10 +1320,11 @@ hearth_runtime_edit (HearthRuntime *self,
   g_autofree char *content = NULL;
   g_autoptr(HearthMessage) old = NULL;
   g_autoptr(HearthMessage) m = NULL;
+  g_autoptr(HearthResponder) responder = NULL;
 
   g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
 
-  if (!can_reply (self, error) || (content = dup_message_text (text, error)) == NULL)
+  if ((responder = ready_responder (self, NULL, error)) == NULL || (content = dup_message_text (text, error)) == NULL)
     return FALSE;
   /* The reply goes under the new version in the branch on show: a message
    * of another conversation, or a reply, has no such place. */
@@ -1254,7 +1341,7 @@ hearth_runtime_edit (HearthRuntime *self,
   m = hearth_store_edit_message (self->store, message_id, content, error);
   if (m == NULL)
     return FALSE;
-  start_reply (self, g_list_model_get_n_items (G_LIST_MODEL (self->thread)), hearth_message_get_id (m));
+  start_reply (self, responder, g_list_model_get_n_items (G_LIST_MODEL (self->thread)), hearth_message_get_id (m));
   return TRUE;
 }
 
@@ -1335,6 +1422,88 @@ hearth_runtime_get_context_size (HearthRuntime *self)
 
 /* ---- the conversation on show ---- */
 
+/* Reads where the conversation on show is answered and notifies
+ * :remote-provider and :remote-host when that changed. */
+static void
+sync_source (HearthRuntime *self)
+{
+  gint64 id = hearth_thread_model_get_conversation (self->thread);
+  g_autofree char *name = NULL;
+  g_autofree char *host = NULL;
+
+  if (id == 0)
+    name = g_strdup (self->pending_source);
+  else
+    {
+      g_autoptr(HearthConversation) conv = hearth_store_get_conversation (self->store, id, NULL);
+
+      name = conv != NULL ? hearth_remote_provider_from_model (hearth_conversation_get_model (conv)) : NULL;
+    }
+  if (name != NULL)
+    {
+      g_autoptr(HearthRemoteProvider) p = hearth_remote_providers_lookup (self->store, name, NULL);
+
+      /* A provider removed since: nothing can leave for it. */
+      host = p != NULL ? hearth_remote_provider_dup_host (p) : NULL;
+    }
+  g_object_freeze_notify (G_OBJECT (self));
+  sync_string (self, &self->source, name, PROP_REMOTE_PROVIDER);
+  sync_string (self, &self->source_host, host, PROP_REMOTE_HOST);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+gboolean
+hearth_runtime_set_model_source (HearthRuntime *self,
+                                 const char    *provider,
+                                 GError       **error)
+{
+  g_autoptr(HearthConversation) conv = NULL;
+  g_autofree char *model = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  if (provider != NULL)
+    {
+      g_autoptr(HearthRemoteProvider) p = hearth_remote_providers_lookup (self->store, provider, error);
+
+      if (p == NULL)
+        return FALSE;
+    }
+  id = hearth_thread_model_get_conversation (self->thread);
+  if (id == 0)
+    {
+      g_free (self->pending_source);
+      self->pending_source = g_strdup (provider);
+      sync_source (self);
+      return TRUE;
+    }
+  conv = hearth_store_get_conversation (self->store, id, error);
+  if (conv == NULL)
+    return FALSE;
+  model = provider != NULL ? hearth_remote_model_for_provider (provider)
+                           : g_strdup (hearth_responder_get_model (self->responder));
+  if (!hearth_store_set_conversation_model (self->store, id, model, hearth_conversation_get_system_prompt (conv),
+                                            error))
+    return FALSE;
+  sync_source (self);
+  return TRUE;
+}
+
+const char *
+hearth_runtime_get_remote_provider (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return self->source;
+}
+
+const char *
+hearth_runtime_get_remote_host (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return self->source_host;
+}
+
 gboolean
 hearth_runtime_set_conversation_id (HearthRuntime *self,
                                     gint64         conversation_id,
@@ -1358,8 +1527,10 @@ hearth_runtime_set_conversation_id (HearthRuntime *self,
   hearth_runtime_stop (self);
   g_clear_object (&self->stream_item);
   g_clear_pointer (&self->pending_system_prompt, g_free);
+  g_clear_pointer (&self->pending_source, g_free);
   ok = hearth_thread_model_set_conversation (self->thread, conversation_id, error);
   notify (self, PROP_CONVERSATION_ID);
+  sync_source (self);
   return ok;
 }
 

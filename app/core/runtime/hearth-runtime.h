@@ -45,9 +45,19 @@
  * stopped) or withdraws the question, gives every call not run a "not
  * run" result, and ends the reply. :busy is TRUE throughout.
  *
+ * Remote models: a conversation is answered by the local model or by a
+ * remote provider (hearth-remote-provider.h), chosen per conversation
+ * (hearth_runtime_set_model_source; stored as its model "remote:NAME").
+ * :remote-host says, before anything is sent, that the conversation on
+ * show leaves the machine and for where. A remote reply streams, stops,
+ * calls tools (run here, with the same approvals) like a local one; a
+ * server failure before any text is the "error" signal; after some text
+ * the partial reply is stored, marked stopped with the failure (see
+ * hearth_thread_settings_dup_failure), and "error" says why.
+ *
  * Properties (read-only, notify): model-loaded, loading, model-path,
  * backend, device-lost, busy, tokens-per-second, context-used,
- * context-size, conversation-id.
+ * context-size, conversation-id, remote-provider, remote-host.
  * Signals:
  *   reply-finished (gint64 conversation_id, gint64 message_id): a reply
  *     ended and was stored as @message_id (0: nothing worth storing; with
@@ -214,6 +224,25 @@ gboolean hearth_runtime_edit        (HearthRuntime *self,
 gboolean hearth_runtime_switch_branch (HearthRuntime *self,
                                        gint64         message_id,
                                        GError       **error);
+/* ---- remote models ---- */
+
+/* Where the conversation on show is answered from its next reply on: the
+ * remote provider @provider, or the local model (NULL). Stored with the
+ * conversation (a new chat: when it is created). An unknown provider is
+ * an error (HEARTH_REMOTE_ERROR_NOT_FOUND) and changes nothing. */
+gboolean    hearth_runtime_set_model_source    (HearthRuntime *self,
+                                                const char    *provider,
+                                                GError       **error);
+/* :remote-provider, :remote-host ("host" or "host:port"): NULL while the
+ * conversation on show stays on this machine. */
+const char *hearth_runtime_get_remote_provider (HearthRuntime *self);
+const char *hearth_runtime_get_remote_host     (HearthRuntime *self);
+/* Escalation: the last question asked again of @provider, as a sibling
+ * of the last reply (like regenerate); the conversation's source stays. */
+gboolean    hearth_runtime_reask_remote        (HearthRuntime *self,
+                                                const char    *provider,
+                                                GError       **error);
+
 /* Stops the reply in progress between two tokens; what it had said is
  * stored, marked as stopped. No-op when idle. */
 void     hearth_runtime_stop        (HearthRuntime *self);

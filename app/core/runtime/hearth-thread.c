@@ -91,7 +91,8 @@ static char *
 settings_json (const HearthSamplerParams *sampler,
                const char                *model,
                gboolean                   stopped,
-               const char                *interrupted)
+               const char                *interrupted,
+               const char                *failure)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
@@ -125,6 +126,11 @@ settings_json (const HearthSamplerParams *sampler,
       json_builder_set_member_name (b, "interrupted");
       json_builder_add_string_value (b, interrupted);
     }
+  if (failure != NULL)
+    {
+      json_builder_set_member_name (b, "failure");
+      json_builder_add_string_value (b, failure);
+    }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -136,14 +142,14 @@ hearth_thread_dup_settings_json (const HearthSamplerParams *sampler,
                                  const char                *model,
                                  gboolean                   stopped)
 {
-  return settings_json (sampler, model, stopped, NULL);
+  return settings_json (sampler, model, stopped, NULL, NULL);
 }
 
 char *
 hearth_thread_dup_settings_json_device_lost (const HearthSamplerParams *sampler,
                                              const char                *model)
 {
-  return settings_json (sampler, model, TRUE, "device-lost");
+  return settings_json (sampler, model, TRUE, "device-lost", NULL);
 }
 
 /* The stored settings' object, or NULL when they are not one. */
@@ -178,6 +184,23 @@ hearth_thread_settings_say_device_lost (const char *settings_json)
 
   return o != NULL && g_strcmp0 (json_object_get_string_member_with_default (o, "interrupted", NULL),
                                  "device-lost") == 0;
+}
+
+char *
+hearth_thread_dup_settings_json_failed (const HearthSamplerParams *sampler,
+                                        const char                *model,
+                                        const char                *message)
+{
+  return settings_json (sampler, model, TRUE, "remote", message);
+}
+
+char *
+hearth_thread_settings_dup_failure (const char *settings_json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_settings (parser, settings_json);
+
+  return o != NULL ? g_strdup (json_object_get_string_member_with_default (o, "failure", NULL)) : NULL;
 }
 
 char *

@@ -36,6 +36,13 @@ gboolean   hearth_thread_settings_say_stopped (const char *settings_json);
 char      *hearth_thread_dup_settings_json_device_lost (const HearthSamplerParams *sampler,
                                                         const char                *model);
 gboolean   hearth_thread_settings_say_device_lost (const char *settings_json);
+/* The same for a reply a remote server's failure cut short: stopped,
+ * "interrupted": "remote", and "failure": @message. */
+char      *hearth_thread_dup_settings_json_failed (const HearthSamplerParams *sampler,
+                                                   const char                *model,
+                                                   const char                *message);
+/* That message, or NULL when the reply was not cut short so. */
+char      *hearth_thread_settings_dup_failure (const char *settings_json);
 
 /* @json with one member per line and a two-space indent, every byte of it
  * kept; as given when it does not parse. */
