@@ -103,6 +103,8 @@ on_finished (HearthWelcomeModels *self)
     case HEARTH_DOWNLOAD_FAILED:
     default:
       gtk_label_set_text (GTK_LABEL (self->progress_label), hearth_download_get_error (d)->message);
+      gtk_widget_add_css_class (self->progress_label, "error");
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar), 0);
       gtk_button_set_label (GTK_BUTTON (self->pause_button), _("_Try Again"));
       set_buttons_sensitive (self, TRUE);
       break;
@@ -119,6 +121,7 @@ pause_clicked (HearthWelcomeModels *self)
   else
     {
       gtk_button_set_label (GTK_BUTTON (self->pause_button), _("_Pause"));
+      gtk_widget_remove_css_class (self->progress_label, "error");
       set_buttons_sensitive (self, FALSE);
       hearth_download_start (self->download);
     }
@@ -157,6 +160,7 @@ download_clicked (GtkButton           *button,
   gtk_widget_set_visible (self->pause_button, TRUE);
   gtk_widget_set_visible (self->cancel_button, TRUE);
   gtk_label_set_text (GTK_LABEL (self->progress_label), _("Starting the download…"));
+  gtk_widget_remove_css_class (self->progress_label, "error");
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar), 0);
   gtk_widget_set_visible (self->progress_box, TRUE);
   set_buttons_sensitive (self, FALSE);
