@@ -12,7 +12,8 @@ file's SHA-256, X-Linked-Size, slowed down). The welcome page recommends
 it; one click downloads it with its progress in words (bytes, rate, time
 left), verifies it, and loads it; a message gets a reply; the network log
 window lists the requests the app made (host, path, bytes), and nothing
-else; a second model whose bytes are not what the catalog says is refused
+else; the Models dialog says how the model runs here (the fit check's
+verdict and numbers); a second model whose bytes are not what the catalog says is refused
 with the reason and leaves nothing behind; the downloaded file is byte for byte the served one, with no partial
 file or state left beside it. Every step asserts what the accessibility
 tree shows; anything missing is a failure.
@@ -159,6 +160,22 @@ if len(sizes) != 2:
 shot("06-network-log")
 click(app.button("Close", within=win))
 app.wait_gone(lambda n: n.getRoleName() in WINDOW_ROLES and n.name == "Network Log", what="network log window")
+
+# ---- 7. the Models dialog: the downloaded model, with its fit here ----
+click(app.button("Models"))
+dlg = app.find(lambda n: n.getRoleName() in WINDOW_ROLES and n.name == "Models", what="models dialog")
+# stories260K: 128 tokens of context (its own, under the 4096 the
+# preferences open with); 5 layers x 4 KV heads x 8 x 2 (K and V) x 2 bytes
+# x 128 tokens = 81.9 kB of KV cache; no GPU under Xvfb.
+fit_re = re.compile(r"^llama · .*\nCPU only: needs %s%s(kB|MB) of memory \(%s%s(kB|MB) of weights, "
+                    r"81\.9%skB for 128 tokens of context\), %s%s(MB|GB) is free$" % (NUM, SP, NUM, SP, SP, NUM, SP))
+fits = [n.name for n in app.find_all(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("llama · "),
+                                     within=dlg)]
+if len(fits) != 1 or not fit_re.match(fits[0]):
+    fail("the model's row should say how it runs here: %r" % fits)
+shot("07-models")
+click(app.button("Close", within=dlg))
+app.wait_gone(lambda n: n.getRoleName() in WINDOW_ROLES and n.name == "Models", what="models dialog")
 app.close()
 server.stop()
 shutil.rmtree(work, ignore_errors=True)
