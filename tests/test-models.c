@@ -816,6 +816,65 @@ START_TEST (test_cli_kill_resume)
 }
 END_TEST
 
+/* A download left partial is listed (core and `models list`) with what it
+ * has and how to resume it, and Discard removes it; a .part without its
+ * state cannot be resumed and is not listed. */
+START_TEST (test_partial_listed_and_discarded)
+{
+  g_autoptr(HearthDownload) d = new_download (FILE_PATH);
+  g_autofree char *dir = g_path_get_dirname (dest);
+  g_autofree char *url = server_url (FILE_PATH);
+  g_autofree char *part = hearth_download_dup_part_path (dest);
+  g_autofree char *state = hearth_download_dup_state_path (dest);
+  g_autofree char *stray = g_build_filename (dir, "stray.gguf.part", NULL);
+  g_autofree char *missing = g_build_filename (tmp, "nowhere", NULL);
+  g_autofree char *out = NULL, *err = NULL, *want = NULL, *progress = NULL;
+  g_autoptr(GPtrArray) argv = cli_argv ("list", "--dir", dir, NULL);
+  g_autoptr(GPtrArray) partial = NULL;
+  g_autoptr(GError) error = NULL;
+  const HearthPartialDownload *p;
+
+  hearth_download_set_retries (d, 0, 1);
+  server.drop_count = 1;
+  ck_assert_int_eq (run_download (d, 0, NULL), HEARTH_DOWNLOAD_FAILED);
+  ck_assert_uint_eq (file_size (part), DROP_AT);
+  ck_assert (g_file_set_contents (stray, "abc", 3, NULL));
+
+  partial = hearth_download_list_partial (dir);
+  ck_assert_uint_eq (partial->len, 1);
+  p = g_ptr_array_index (partial, 0);
+  ck_assert_str_eq (p->dest, dest);
+  ck_assert_str_eq (p->url, url);
+  ck_assert_uint_eq (p->received, DROP_AT);
+  ck_assert_uint_eq (p->total, FILE_SIZE);
+  progress = plain (hearth_partial_download_dup_progress_text (p));
+  ck_assert_str_eq (progress, "3.1 MB of 8.4 MB");
+
+  ck_assert_int_eq (run_cli (argv, NULL, &out, &err), 0);
+  g_free (progress);
+  progress = plain (out);
+  want = g_strdup_printf ("%s (unfinished download: 3.1 MB of 8.4 MB)\n  resume: hearth-cli models download %s\n",
+                          dest, url);
+  ck_assert_str_eq (progress, want);
+
+  ck_assert (hearth_download_discard_partial (dest, &error));
+  hearth_assert_no_error (error);
+  ck_assert (!file_exists (part) && !file_exists (state));
+  g_clear_pointer (&partial, g_ptr_array_unref);
+  partial = hearth_download_list_partial (dir);
+  ck_assert_uint_eq (partial->len, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_cli (argv, NULL, &out, &err), 0);
+  ck_assert_str_eq (out, "");
+  /* Discarding what is not there is no error; nor is a folder that is not. */
+  ck_assert (hearth_download_discard_partial (dest, &error));
+  g_clear_pointer (&partial, g_ptr_array_unref);
+  partial = hearth_download_list_partial (missing);
+  ck_assert_uint_eq (partial->len, 0);
+}
+END_TEST
+
 static void
 limit_file_size (gpointer data)
 {
@@ -1113,6 +1172,7 @@ models_suite (void)
   tcase_add_test (cli, test_cli_kill_resume);
   tcase_add_test (cli, test_cli_disk_full);
   tcase_add_test (cli, test_cli_wrong_content_never_registered);
+  tcase_add_test (cli, test_partial_listed_and_discarded);
   suite_add_tcase (s, cli);
 
   tcase_set_timeout (cat, 30);

@@ -4,7 +4,7 @@
  *
  *   hearth-cli models catalog [--json]
  *   hearth-cli models download ID|URL [--sha256 HEX] [--dir DIR]
- *   hearth-cli models list
+ *   hearth-cli models list [--dir DIR]   (the registry, then downloads left partial)
  *   hearth-cli models remove ID|FILE
  *   hearth-cli models fit FILE|ID
  *   hearth-cli models log
@@ -355,13 +355,19 @@ models_list (int    argc,
              char **argv)
 {
   HearthCliStoreOptions o = { 0 };
-  g_autoptr(GOptionContext) context = g_option_context_new ("- the models added to Hearth");
+  g_autofree char *dir = NULL;
+  const GOptionEntry entries[] = {
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Unfinished downloads in DIR (default: DATA_DIR/models)", "DIR" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- the models added to Hearth, and unfinished downloads");
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(HearthModelRegistry) registry = NULL;
   int status = 0;
 
   hearth_cli_store_options_add (context, &o);
+  g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     status = 2;
   else if (argc != 1)
@@ -377,6 +383,20 @@ models_list (int    argc,
 
         printf ("%s\n  %s\n", hearth_model_entry_get_path (e), summary);
       }
+  if (status == 0)
+    {
+      /* Downloads left partial: not models yet, but the user's to resume. */
+      g_autofree char *models_dir = models_dir_of (&o, dir);
+      g_autoptr(GPtrArray) partial = hearth_download_list_partial (models_dir);
+
+      for (guint i = 0; i < partial->len; i++)
+        {
+          const HearthPartialDownload *p = g_ptr_array_index (partial, i);
+          g_autofree char *progress = hearth_partial_download_dup_progress_text (p);
+
+          printf ("%s (unfinished download: %s)\n  resume: hearth-cli models download %s\n", p->dest, progress, p->url);
+        }
+    }
   hearth_cli_store_options_clear (&o);
   return status;
 }

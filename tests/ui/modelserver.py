@@ -61,7 +61,7 @@ class ModelServer:
                     self.record(404, 0)
                     return
                 data, sha = server.files[path]
-                etag = '"%s"' % sha[:16]
+                etag = server.etag(path)
                 start, end = 0, len(data) - 1
                 rng = self.headers.get("Range")
                 if_range = self.headers.get("If-Range")
@@ -106,6 +106,9 @@ class ModelServer:
         sha = hashlib.sha256(data).hexdigest()
         self.files[path] = (data, sha)
         return sha
+
+    def etag(self, path):
+        return '"%s"' % self.files[path][1][:16]
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)

@@ -13,7 +13,9 @@ it; one click downloads it with its progress in words (bytes, rate, time
 left), verifies it, and loads it; a message gets a reply; the network log
 window lists the requests the app made (host, path, bytes), and nothing
 else; the Models dialog says how the model runs here (the fit check's
-verdict and numbers); a second model whose bytes are not what the catalog says is refused
+verdict and numbers); on a later start, downloads left partial are listed
+with Resume (a Range request for the rest only) and Discard (files gone); a
+second model whose bytes are not what the catalog says is refused
 with the reason and leaves nothing behind; the downloaded file is byte for byte the served one, with no partial
 file or state left beside it. Every step asserts what the accessibility
 tree shows; anything missing is a failure.
@@ -176,6 +178,54 @@ if len(fits) != 1 or not fit_re.match(fits[0]):
 shot("07-models")
 click(app.button("Close", within=dlg))
 app.wait_gone(lambda n: n.getRoleName() in WINDOW_ROLES and n.name == "Models", what="models dialog")
+app.close()
+
+# ---- 8. downloads left partial: listed on start, one resumed, one discarded ----
+# As a run stopped mid-way leaves them: DEST.part and its state beside it.
+MORE_PATH = "/more/resolve/main/more-stories.gguf"
+server.add_file(MORE_PATH, model_bytes)
+HALF = 400 * 1024
+
+
+def leave_partial(name, path, data):
+    dest = os.path.join(models_dir, name)
+    with open(dest + ".part", "wb") as f:
+        f.write(data[:HALF])
+    with open(dest + ".part.json", "w") as f:
+        json.dump({"url": server.url(path), "validator": server.etag(path), "total": len(data), "sha256": ""}, f)
+
+
+leave_partial("more-stories.gguf", MORE_PATH, model_bytes)
+leave_partial("abandoned.gguf", MORE_PATH, model_bytes)
+n_requests = len(server.requests)
+app = App()
+app.find(lambda n: n.getRoleName() == "label" and n.name == "Unfinished Downloads", what="the unfinished downloads")
+for name in ("more-stories.gguf", "abandoned.gguf"):
+    app.find(lambda n: n.getRoleName() == "label" and n.name == name, what="unfinished " + name)
+done_re = re.compile(r"^409\.6%skB of 1\.2%sMB downloaded$" % (SP, SP))
+if len(app.find_all(lambda n: n.getRoleName() == "label" and bool(done_re.match(n.name or "")))) != 2:
+    fail("each unfinished download should say how much it has")
+if len(server.requests) != n_requests:
+    fail("requests on start: %r" % server.requests[n_requests:])
+shot("08-unfinished")
+click(app.button("Discard abandoned.gguf"))
+app.wait_gone(lambda n: n.getRoleName() == "label" and n.name == "abandoned.gguf", what="the discarded download")
+for suffix in (".part", ".part.json"):
+    if os.path.exists(os.path.join(models_dir, "abandoned.gguf" + suffix)):
+        fail("Discard left abandoned.gguf" + suffix)
+click(app.button("Resume more-stories.gguf"))
+app.find(named("label", "CPU"), timeout=40, what="the resumed model loaded")
+app.wait_gone(lambda n: n.getRoleName() == "label" and n.name == "Unfinished Downloads", what="the emptied group")
+with open(os.path.join(models_dir, "more-stories.gguf"), "rb") as f:
+    if f.read() != model_bytes:
+        fail("the resumed download differs from the served file")
+# One request, for the rest only.
+if [(m, p, s, n) for (m, p, s, n) in server.requests[n_requests:]] != [("GET", MORE_PATH, 206, len(model_bytes) - HALF)]:
+    fail("the resume asked for %r" % server.requests[n_requests:])
+left = sorted(n for n in os.listdir(models_dir) if n.endswith((".part", ".json")))
+if left:
+    fail("left after the resume: %r" % left)
+shot("09-resumed")
 app.close()
 server.stop()
 shutil.rmtree(work, ignore_errors=True)
