@@ -25,6 +25,7 @@
 #include "hearth-catalog.h"
 #include "hearth-download.h"
 #include "hearth-engine.h"
+#include "hearth-hf-import.h"
 #include "hearth-model-fit.h"
 #include "hearth-models-error.h"
 #include "hearth-network-log.h"
@@ -131,6 +132,41 @@ serve_connection (gpointer data)
   if (strcmp (path, "/missing.gguf") == 0)
     {
       write_str (out, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return NULL;
+    }
+  if (g_str_has_prefix (path, "/api/models/"))
+    {
+      /* A hub's API: owner/repo lists two GGUF files (one in a folder the
+       * listing does not descend into), a README, safetensors and a
+       * folder; owner/broken's listing is not JSON; any other is 404. */
+      g_autofree char *body = NULL;
+
+      g_mutex_lock (&server.lock);
+      if (strcmp (path, "/api/models/owner/repo/tree/main") == 0)
+        body = g_strdup_printf (
+          "[{\"type\":\"file\",\"path\":\".gitattributes\",\"size\":1519},"
+          "{\"type\":\"file\",\"path\":\"README.md\",\"size\":2048},"
+          "{\"type\":\"directory\",\"path\":\"more\",\"size\":0},"
+          "{\"type\":\"file\",\"path\":\"tiny-q8_0.gguf\",\"size\":%u,"
+          "\"lfs\":{\"oid\":\"%s\",\"size\":%u,\"pointerSize\":135}},"
+          "{\"type\":\"file\",\"path\":\"model.safetensors\",\"size\":5000,"
+          "\"lfs\":{\"oid\":\"%064u\",\"size\":5000,\"pointerSize\":135}},"
+          "{\"type\":\"file\",\"path\":\"big-f16.gguf\",\"size\":4294967296,"
+          "\"lfs\":{\"oid\":\"%064u\",\"size\":4294967296,\"pointerSize\":135}}]",
+          FILE_SIZE, server.sha256, FILE_SIZE, 1u, 2u);
+      else if (strcmp (path, "/api/models/owner/broken/tree/main") == 0)
+        body = g_strdup ("[{\"type\": \"file\", \"path\": ");
+      g_mutex_unlock (&server.lock);
+      if (body == NULL)
+        write_str (out, "HTTP/1.1 404 Not Found\r\nContent-Length: 32\r\nConnection: close\r\n\r\n"
+                        "{\"error\":\"Repository Not Found\"}");
+      else
+        {
+          g_string_printf (head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %" G_GSIZE_FORMAT
+                           "\r\nConnection: close\r\n\r\n", strlen (body));
+          write_str (out, head->str);
+          write_str (out, body);
+        }
       return NULL;
     }
   if (strcmp (path, "/hub/test.gguf") == 0)
@@ -816,6 +852,65 @@ START_TEST (test_cli_kill_resume)
 }
 END_TEST
 
+/* A download left partial is listed (core and `models list`) with what it
+ * has and how to resume it, and Discard removes it; a .part without its
+ * state cannot be resumed and is not listed. */
+START_TEST (test_partial_listed_and_discarded)
+{
+  g_autoptr(HearthDownload) d = new_download (FILE_PATH);
+  g_autofree char *dir = g_path_get_dirname (dest);
+  g_autofree char *url = server_url (FILE_PATH);
+  g_autofree char *part = hearth_download_dup_part_path (dest);
+  g_autofree char *state = hearth_download_dup_state_path (dest);
+  g_autofree char *stray = g_build_filename (dir, "stray.gguf.part", NULL);
+  g_autofree char *missing = g_build_filename (tmp, "nowhere", NULL);
+  g_autofree char *out = NULL, *err = NULL, *want = NULL, *progress = NULL;
+  g_autoptr(GPtrArray) argv = cli_argv ("list", "--dir", dir, NULL);
+  g_autoptr(GPtrArray) partial = NULL;
+  g_autoptr(GError) error = NULL;
+  const HearthPartialDownload *p;
+
+  hearth_download_set_retries (d, 0, 1);
+  server.drop_count = 1;
+  ck_assert_int_eq (run_download (d, 0, NULL), HEARTH_DOWNLOAD_FAILED);
+  ck_assert_uint_eq (file_size (part), DROP_AT);
+  ck_assert (g_file_set_contents (stray, "abc", 3, NULL));
+
+  partial = hearth_download_list_partial (dir);
+  ck_assert_uint_eq (partial->len, 1);
+  p = g_ptr_array_index (partial, 0);
+  ck_assert_str_eq (p->dest, dest);
+  ck_assert_str_eq (p->url, url);
+  ck_assert_uint_eq (p->received, DROP_AT);
+  ck_assert_uint_eq (p->total, FILE_SIZE);
+  progress = plain (hearth_partial_download_dup_progress_text (p));
+  ck_assert_str_eq (progress, "3.1 MB of 8.4 MB");
+
+  ck_assert_int_eq (run_cli (argv, NULL, &out, &err), 0);
+  g_free (progress);
+  progress = plain (out);
+  want = g_strdup_printf ("%s (unfinished download: 3.1 MB of 8.4 MB)\n  resume: hearth-cli models download %s\n",
+                          dest, url);
+  ck_assert_str_eq (progress, want);
+
+  ck_assert (hearth_download_discard_partial (dest, &error));
+  hearth_assert_no_error (error);
+  ck_assert (!file_exists (part) && !file_exists (state));
+  g_clear_pointer (&partial, g_ptr_array_unref);
+  partial = hearth_download_list_partial (dir);
+  ck_assert_uint_eq (partial->len, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_cli (argv, NULL, &out, &err), 0);
+  ck_assert_str_eq (out, "");
+  /* Discarding what is not there is no error; nor is a folder that is not. */
+  ck_assert (hearth_download_discard_partial (dest, &error));
+  g_clear_pointer (&partial, g_ptr_array_unref);
+  partial = hearth_download_list_partial (missing);
+  ck_assert_uint_eq (partial->len, 0);
+}
+END_TEST
+
 static void
 limit_file_size (gpointer data)
 {
@@ -863,6 +958,171 @@ START_TEST (test_cli_wrong_content_never_registered)
   ck_assert_msg (strstr (err, "hearth-cli: The download is not the expected file (SHA-256 ") != NULL, "%s", err);
   assert_nothing_left ();
   assert_registry_is (NULL);
+}
+END_TEST
+
+/* ---- importing from a hub (Hugging Face's API) ---- */
+
+static void
+set_hf_endpoint (void)
+{
+  g_autofree char *endpoint = server_url ("");
+
+  g_setenv ("HEARTH_HF_ENDPOINT", endpoint, TRUE);
+}
+
+START_TEST (test_hf_parse_url)
+{
+  g_autofree char *repo = NULL, *file = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_unsetenv ("HEARTH_HF_ENDPOINT");
+  ck_assert (hearth_hf_parse_url ("https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF", &repo, &file, &error));
+  ck_assert_str_eq (repo, "Qwen/Qwen2.5-0.5B-Instruct-GGUF");
+  ck_assert_ptr_null (file);
+  g_clear_pointer (&repo, g_free);
+  ck_assert (hearth_hf_parse_url ("https://huggingface.co/Qwen/Q-GGUF/resolve/main/sub/q%208.gguf?download=true",
+                                  &repo, &file, &error));
+  ck_assert_str_eq (repo, "Qwen/Q-GGUF");
+  ck_assert_str_eq (file, "sub/q 8.gguf");
+  g_clear_pointer (&repo, g_free);
+  g_clear_pointer (&file, g_free);
+  ck_assert (hearth_hf_parse_url ("https://huggingface.co/a/b/", &repo, NULL, &error));
+  ck_assert_str_eq (repo, "a/b");
+  hearth_assert_no_error (error);
+
+  ck_assert (!hearth_hf_parse_url ("https://example.org/a/b", NULL, NULL, &error));
+  ck_assert (g_error_matches (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_URL));
+  ck_assert_str_eq (error->message, "“https://example.org/a/b” is not the address of a repository on https://huggingface.co");
+  g_clear_error (&error);
+  ck_assert (!hearth_hf_parse_url ("https://huggingface.co/onlyowner", NULL, NULL, &error));
+  ck_assert_str_eq (error->message, "“https://huggingface.co/onlyowner” is not the address of a repository on "
+                                    "https://huggingface.co (https://huggingface.co/OWNER/REPO)");
+  g_clear_error (&error);
+  ck_assert (!hearth_hf_parse_url ("https://huggingface.co/a/../b", NULL, NULL, &error));
+  g_clear_error (&error);
+  ck_assert (!hearth_hf_parse_url ("https://huggingface.co/a/b/tree/main", NULL, NULL, &error));
+}
+END_TEST
+
+START_TEST (test_hf_list_files)
+{
+  g_autoptr(HearthNetworkLog) log = hearth_network_log_new (tmp);
+  g_autoptr(GPtrArray) files = NULL, entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  const HearthHfFile *f;
+
+  set_hf_endpoint ();
+  files = hearth_hf_list_files ("owner/repo", log, NULL, &error);
+  hearth_assert_no_error (error);
+  /* The GGUF files only, by name. */
+  ck_assert_uint_eq (files->len, 2);
+  f = g_ptr_array_index (files, 0);
+  ck_assert_str_eq (f->path, "big-f16.gguf");
+  ck_assert_uint_eq (f->size, G_GUINT64_CONSTANT (4294967296));
+  ck_assert_str_eq (f->sha256, "0000000000000000000000000000000000000000000000000000000000000002");
+  f = hearth_hf_find_file (files, "tiny-q8_0.gguf");
+  ck_assert_ptr_eq (f, g_ptr_array_index (files, 1));
+  ck_assert_uint_eq (f->size, FILE_SIZE);
+  ck_assert_str_eq (f->sha256, server.sha256);
+  url = server_url ("/owner/repo/resolve/main/tiny-q8_0.gguf");
+  ck_assert_str_eq (f->url, url);
+  ck_assert_ptr_null (hearth_hf_find_file (files, "model.safetensors"));
+  /* The listing is in the network log. */
+  entries = hearth_network_log_read (log, &error);
+  ck_assert_uint_eq (entries->len, 1);
+  ck_assert_str_eq (((HearthNetworkLogEntry *) g_ptr_array_index (entries, 0))->path, "/api/models/owner/repo/tree/main");
+  ck_assert_uint_eq (((HearthNetworkLogEntry *) g_ptr_array_index (entries, 0))->status, 200);
+
+  /* The chosen one, the verified way: against the listing's SHA-256. */
+  {
+    g_autoptr(HearthDownload) d = hearth_download_new (f->url, dest, log);
+
+    hearth_download_set_expected (d, f->sha256, f->size);
+    ck_assert_int_eq (run_download (d, 0, NULL), HEARTH_DOWNLOAD_DONE);
+    assert_file_is (dest, server.content);
+  }
+}
+END_TEST
+
+START_TEST (test_hf_list_errors)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = NULL;
+  GPtrArray *files;
+
+  set_hf_endpoint ();
+  files = hearth_hf_list_files ("owner/missing", NULL, NULL, &error);
+  ck_assert_ptr_null (files);
+  ck_assert (g_error_matches (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_HTTP));
+  want = g_strdup_printf ("There is no public repository owner/missing on http://127.0.0.1:%u (HTTP 404)", server.port);
+  ck_assert_str_eq (error->message, want);
+  g_clear_error (&error);
+
+  files = hearth_hf_list_files ("owner/broken", NULL, NULL, &error);
+  ck_assert_ptr_null (files);
+  ck_assert (g_error_matches (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_LISTING));
+  ck_assert_msg (g_str_has_prefix (error->message, "The list of files of owner/broken could not be read: "), "%s",
+                 error->message);
+  g_clear_error (&error);
+
+  /* Listings that parse but are not a tree. */
+  ck_assert_ptr_null (hearth_hf_parse_tree ("o/r", "{\"error\": \"x\"}", -1, &error));
+  ck_assert_str_eq (error->message, "The list of files of o/r could not be read: it is not a list");
+  g_clear_error (&error);
+  ck_assert_ptr_null (hearth_hf_parse_tree ("o/r", "[{\"type\": \"file\", \"path\": \"a.gguf\", \"size\": 3}]", -1,
+                                            &error));
+  ck_assert_str_eq (error->message,
+                    "The list of files of o/r could not be read: a.gguf has no SHA-256 and size to verify it against");
+  g_clear_error (&error);
+  ck_assert_ptr_null (hearth_hf_parse_tree ("o/r", "[3]", -1, &error));
+  ck_assert_str_eq (error->message, "The list of files of o/r could not be read: an entry is not an object");
+}
+END_TEST
+
+START_TEST (test_cli_hf_download)
+{
+  g_autofree char *dir = g_path_get_dirname (dest);
+  g_autofree char *repo_url = server_url ("/owner/repo");
+  g_autofree char *missing_url = server_url ("/owner/missing");
+  g_autoptr(GPtrArray) list_argv = cli_argv ("download", repo_url, "--dir", dir, NULL);
+  g_autoptr(GPtrArray) get_argv = cli_argv ("download", repo_url, "--file", "tiny-q8_0.gguf", "--dir", dir, NULL);
+  g_autoptr(GPtrArray) nofile_argv = cli_argv ("download", repo_url, "--file", "nope.gguf", "--dir", dir, NULL);
+  g_autoptr(GPtrArray) missing_argv = cli_argv ("download", missing_url, "--dir", dir, NULL);
+  g_autofree char *out = NULL, *err = NULL, *text = NULL, *want = NULL;
+  g_autofree char *tiny = g_build_filename (dir, "tiny-q8_0.gguf", NULL);
+
+  set_hf_endpoint ();
+  /* No --file and no terminal: the list, with sizes and fit, and how to choose. */
+  ck_assert_int_eq (run_cli (list_argv, NULL, &out, &err), 1);
+  text = plain (out);
+  ck_assert_msg (g_str_has_prefix (text, "GGUF files in owner/repo:\n  1  big-f16.gguf  4.3 GB\n     "), "%s", text);
+  ck_assert_msg (strstr (text, "\n  2  tiny-q8_0.gguf  8.4 MB\n     ") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, " of weights, ") != NULL, "%s", text);
+  ck_assert_str_eq (err, "hearth-cli: choose one with --file NAME\n");
+  ck_assert (!file_exists (tiny));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  ck_assert_int_eq (run_cli (nofile_argv, NULL, &out, &err), 1);
+  ck_assert_str_eq (err, "hearth-cli: owner/repo has no GGUF file nope.gguf (see the list without --file)\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  ck_assert_int_eq (run_cli (missing_argv, NULL, &out, &err), 1);
+  want = g_strdup_printf ("hearth-cli: There is no public repository owner/missing on http://127.0.0.1:%u (HTTP 404)\n",
+                          server.port);
+  ck_assert_str_eq (err, want);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  ck_assert_int_eq (run_cli (get_argv, NULL, &out, &err), 0);
+  g_free (want);
+  want = g_strdup_printf ("%s\n", tiny);
+  ck_assert_str_eq (out, want);
+  assert_file_is (tiny, server.content);
+  assert_registry_is (tiny);
 }
 END_TEST
 
@@ -1113,6 +1373,11 @@ models_suite (void)
   tcase_add_test (cli, test_cli_kill_resume);
   tcase_add_test (cli, test_cli_disk_full);
   tcase_add_test (cli, test_cli_wrong_content_never_registered);
+  tcase_add_test (cli, test_partial_listed_and_discarded);
+  tcase_add_test (cli, test_hf_parse_url);
+  tcase_add_test (cli, test_hf_list_files);
+  tcase_add_test (cli, test_hf_list_errors);
+  tcase_add_test (cli, test_cli_hf_download);
   suite_add_tcase (s, cli);
 
   tcase_set_timeout (cat, 30);

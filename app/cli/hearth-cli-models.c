@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  *   hearth-cli models catalog [--json]
- *   hearth-cli models download ID|URL [--sha256 HEX] [--dir DIR]
- *   hearth-cli models list
+ *   hearth-cli models download ID|URL [--sha256 HEX] [--dir DIR] [--file NAME]
+ *   hearth-cli models list [--dir DIR]   (the registry, then downloads left partial)
  *   hearth-cli models remove ID|FILE
  *   hearth-cli models fit FILE|ID
  *   hearth-cli models log
@@ -13,7 +13,12 @@
  * runtime's HearthDownload: progress on stderr, a partial download of the
  * same URL resumed, Ctrl+C keeps it for later; a verified file is added to
  * the model registry in the store, and nothing else ever is. It exits 1
- * with the reason. $HEARTH_CATALOG names another catalog (tests). Only
+ * with the reason. A Hugging Face repository's address
+ * (https://huggingface.co/OWNER/REPO, or a file's in it) lists the
+ * repository's GGUF files with sizes and fit and downloads the one --file
+ * names (or the one asked for on a terminal), verified against its LFS
+ * SHA-256. $HEARTH_CATALOG names another catalog, $HEARTH_HF_ENDPOINT
+ * another hub (tests). Only
  * `download` makes requests; each one is in the network log (`log`).
  */
 #include "hearth-config.h"
@@ -28,6 +33,7 @@
 #include "hearth-catalog.h"
 #include "hearth-cli.h"
 #include "hearth-download.h"
+#include "hearth-hf-import.h"
 #include "hearth-model-fit.h"
 #include "hearth-model-registry.h"
 #include "hearth-network-log.h"
@@ -196,6 +202,53 @@ file_name_of_url (const char *url)
   return g_steal_pointer (&base);
 }
 
+/* The repository's GGUF files with sizes and fit, on stdout; the one named
+ * @name, or the one the user types on a terminal; NULL (said why) when
+ * none is chosen. */
+static const HearthHfFile *
+pick_hf_file (const char *repo,
+              GPtrArray  *files,
+              const char *name)
+{
+  g_autoptr(HearthFitMachine) machine = hearth_fit_machine_new_current ();
+  char line[64];
+  guint64 n;
+
+  if (name != NULL)
+    {
+      const HearthHfFile *f = hearth_hf_find_file (files, name);
+
+      if (f == NULL)
+        hearth_cli_failf ("%s has no GGUF file %s (see the list without --file)", repo, name);
+      return f;
+    }
+  printf ("GGUF files in %s:\n", repo);
+  for (guint i = 0; i < files->len; i++)
+    {
+      const HearthHfFile *f = g_ptr_array_index (files, i);
+      g_autofree char *size = g_format_size (f->size);
+      g_autoptr(HearthFit) fit = NULL;
+      HearthFitModel m;
+
+      hearth_hf_file_fit_model (f, &m);
+      fit = hearth_fit_check (&m, machine);
+      printf ("%3u  %s  %s\n     %s\n", i + 1, f->path, size, fit->summary);
+    }
+  if (!isatty (STDIN_FILENO) || !isatty (STDOUT_FILENO))
+    {
+      hearth_cli_failf ("choose one with --file NAME");
+      return NULL;
+    }
+  printf ("Which one? [1-%u] ", files->len);
+  fflush (stdout);
+  if (fgets (line, sizeof line, stdin) == NULL || (n = g_ascii_strtoull (line, NULL, 10)) < 1 || n > files->len)
+    {
+      hearth_cli_failf ("no file chosen");
+      return NULL;
+    }
+  return g_ptr_array_index (files, n - 1);
+}
+
 static int
 models_download (int    argc,
                  char **argv)
@@ -203,8 +256,13 @@ models_download (int    argc,
   HearthCliStoreOptions o = { 0 };
   g_autofree char *sha256 = NULL;
   g_autofree char *dir = NULL;
+  g_autofree char *hf_name = NULL;
+  g_autofree char *hf_repo = NULL;
+  g_autofree char *hf_url = NULL;
+  g_autoptr(GPtrArray) hf_files = NULL;
   int retry_delay = 1000;
   const GOptionEntry entries[] = {
+    { "file", 0, 0, G_OPTION_ARG_STRING, &hf_name, "With a Hugging Face repository: the GGUF file to download", "NAME" },
     { "sha256", 0, 0, G_OPTION_ARG_STRING, &sha256, "The file's SHA-256 (default: the catalog's, else the server's)", "HEX" },
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Download into DIR (default: DATA_DIR/models)", "DIR" },
     { "retry-delay-ms", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &retry_delay, "First retry's delay (tests)", "MS" },
@@ -250,6 +308,28 @@ models_download (int    argc,
       if (sha256 == NULL)
         sha256 = g_strdup (entry->sha256);
     }
+  else if (hearth_hf_parse_url (argv[1], &hf_repo, hf_name == NULL ? &hf_name : NULL, NULL))
+    {
+      const HearthHfFile *f;
+
+      data_dir = data_dir_of (&o);
+      log = hearth_network_log_new (data_dir);
+      if ((hf_files = hearth_hf_list_files (hf_repo, log, NULL, &error)) == NULL)
+        goto fail;
+      if (hf_files->len == 0)
+        {
+          status = hearth_cli_failf ("%s has no GGUF files", hf_repo);
+          goto out;
+        }
+      if ((f = pick_hf_file (hf_repo, hf_files, hf_name)) == NULL)
+        goto out;
+      hf_url = g_strdup (f->url);
+      url = hf_url;
+      file_name = g_path_get_basename (f->path);
+      size = f->size;
+      if (sha256 == NULL)
+        sha256 = g_strdup (f->sha256);
+    }
   else
     {
       url = argv[1];
@@ -278,10 +358,12 @@ models_download (int    argc,
       fprintf (stderr, "%s: %s\n", entry->name, fit->summary);
     }
 
-  data_dir = data_dir_of (&o);
+  if (data_dir == NULL)
+    data_dir = data_dir_of (&o);
   models_dir = models_dir_of (&o, dir);
   dest = g_build_filename (models_dir, file_name, NULL);
-  log = hearth_network_log_new (data_dir);
+  if (log == NULL)
+    log = hearth_network_log_new (data_dir);
   download = hearth_download_new (url, dest, log);
   hearth_download_set_expected (download, sha256, size);
   hearth_download_set_retries (download, 4, (guint) MAX (retry_delay, 1));
@@ -355,13 +437,19 @@ models_list (int    argc,
              char **argv)
 {
   HearthCliStoreOptions o = { 0 };
-  g_autoptr(GOptionContext) context = g_option_context_new ("- the models added to Hearth");
+  g_autofree char *dir = NULL;
+  const GOptionEntry entries[] = {
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Unfinished downloads in DIR (default: DATA_DIR/models)", "DIR" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- the models added to Hearth, and unfinished downloads");
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(HearthModelRegistry) registry = NULL;
   int status = 0;
 
   hearth_cli_store_options_add (context, &o);
+  g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     status = 2;
   else if (argc != 1)
@@ -377,6 +465,20 @@ models_list (int    argc,
 
         printf ("%s\n  %s\n", hearth_model_entry_get_path (e), summary);
       }
+  if (status == 0)
+    {
+      /* Downloads left partial: not models yet, but the user's to resume. */
+      g_autofree char *models_dir = models_dir_of (&o, dir);
+      g_autoptr(GPtrArray) partial = hearth_download_list_partial (models_dir);
+
+      for (guint i = 0; i < partial->len; i++)
+        {
+          const HearthPartialDownload *p = g_ptr_array_index (partial, i);
+          g_autofree char *progress = hearth_partial_download_dup_progress_text (p);
+
+          printf ("%s (unfinished download: %s)\n  resume: hearth-cli models download %s\n", p->dest, progress, p->url);
+        }
+    }
   hearth_cli_store_options_clear (&o);
   return status;
 }

@@ -1,11 +1,18 @@
 /* hearth-models-dialog.c: the registry's models, with what their files say, to load or forget
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each row says how the model will run here: the fit check's verdict and
+ * numbers (hearth-model-fit.h) from the file's header, at the context the
+ * preferences open it with, against this machine as it was when the
+ * dialog opened.
  */
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
 
+#include "hearth-application.h"
+#include "hearth-model-fit.h"
 #include "hearth-models-dialog.h"
 
 struct _HearthModelsDialog
@@ -16,6 +23,8 @@ struct _HearthModelsDialog
   AdwPreferencesGroup *group;
   GtkListBox          *list;
   AdwToastOverlay     *toasts;
+  HearthFitMachine    *machine;
+  guint32              n_ctx;
 };
 
 G_DEFINE_FINAL_TYPE (HearthModelsDialog, hearth_models_dialog, ADW_TYPE_WINDOW)
@@ -72,6 +81,21 @@ row_button (const char *label,
   return b;
 }
 
+/* The fit check's sentence for @path, or why there is none. */
+static char *
+dup_fit_text (HearthModelsDialog *self,
+              const char         *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthFit) fit = NULL;
+  HearthFitModel model;
+
+  if (!hearth_fit_model_from_file (path, self->n_ctx, &model, &error))
+    return g_strdup (error->message);
+  fit = hearth_fit_check (&model, self->machine);
+  return g_strdup (fit->summary);
+}
+
 static GtkWidget *
 create_row (gpointer item,
             gpointer user_data)
@@ -90,7 +114,15 @@ create_row (gpointer item,
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), base);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), summary);
+  if (hearth_model_entry_get_available (entry))
+    {
+      g_autofree char *fit = dup_fit_text (self, path);
+      g_autofree char *subtitle = g_strdup_printf ("%s\n%s", summary, fit);
+
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+    }
+  else
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), summary);
   gtk_widget_set_tooltip_text (row, path);
 
   if (loaded)
@@ -162,6 +194,7 @@ hearth_models_dialog_dispose (GObject *object)
   if (self->list != NULL)
     gtk_list_box_bind_model (self->list, NULL, NULL, NULL, NULL);
   g_clear_object (&self->runtime);
+  g_clear_pointer (&self->machine, hearth_fit_machine_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_MODELS_DIALOG);
   G_OBJECT_CLASS (hearth_models_dialog_parent_class)->dispose (object);
 }
@@ -197,7 +230,11 @@ hearth_models_dialog_new (GtkWindow     *parent,
 {
   HearthModelsDialog *self = g_object_new (HEARTH_TYPE_MODELS_DIALOG, "transient-for", parent, NULL);
 
+  g_autoptr(GSettings) settings = g_settings_new (HEARTH_APP_ID);
+
   self->runtime = g_object_ref (runtime);
+  self->machine = hearth_fit_machine_new_current ();
+  self->n_ctx = g_settings_get_uint (settings, "context-length");
   g_signal_connect_swapped (hearth_runtime_get_models (runtime), "items-changed",
                             G_CALLBACK (update_description), self);
   bind_rows (self);

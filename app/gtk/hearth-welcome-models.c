@@ -5,6 +5,9 @@
  * Recommended: the chat models that are not too large here, those that run
  * on the GPU first, then the larger (more capable) first; three at most.
  * One download at a time: the other buttons wait while it runs.
+ * Downloads left partial in DATA_DIR/models (a pause, a failure, the app
+ * or hearth-cli stopped mid-way) are listed above, from app/core
+ * (hearth_download_list_partial), each with Resume and Discard.
  */
 #include "hearth-config.h"
 
@@ -25,6 +28,8 @@ struct _HearthWelcomeModels
 
   HearthCatalog  *catalog;
   GtkWidget      *group;
+  GtkWidget      *partial_group;
+  guint           n_partial;
   GtkWidget      *progress_box;
   GtkWidget      *progress_label;
   GtkWidget      *progress_bar;
@@ -103,6 +108,8 @@ on_finished (HearthWelcomeModels *self)
     case HEARTH_DOWNLOAD_FAILED:
     default:
       gtk_label_set_text (GTK_LABEL (self->progress_label), hearth_download_get_error (d)->message);
+      gtk_widget_add_css_class (self->progress_label, "error");
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar), 0);
       gtk_button_set_label (GTK_BUTTON (self->pause_button), _("_Try Again"));
       set_buttons_sensitive (self, TRUE);
       break;
@@ -119,6 +126,7 @@ pause_clicked (HearthWelcomeModels *self)
   else
     {
       gtk_button_set_label (GTK_BUTTON (self->pause_button), _("_Pause"));
+      gtk_widget_remove_css_class (self->progress_label, "error");
       set_buttons_sensitive (self, FALSE);
       hearth_download_start (self->download);
     }
@@ -134,12 +142,13 @@ cancel_clicked (HearthWelcomeModels *self)
 }
 
 static void
-download_clicked (GtkButton           *button,
-                  HearthWelcomeModels *self)
+start_download (HearthWelcomeModels *self,
+                const char          *url,
+                const char          *dest,
+                const char          *sha256,
+                guint64              size)
 {
-  const HearthCatalogEntry *e = g_object_get_data (G_OBJECT (button), "entry");
   g_autofree char *data_dir = hearth_welcome_models_dup_data_dir ();
-  g_autofree char *dest = g_build_filename (data_dir, "models", e->file_name, NULL);
   g_autoptr(HearthNetworkLog) log = hearth_network_log_new (data_dir);
 
   if (self->download != NULL)
@@ -148,8 +157,8 @@ download_clicked (GtkButton           *button,
       g_signal_handlers_disconnect_by_data (self->download, self);
       g_clear_object (&self->download);
     }
-  self->download = hearth_download_new (e->url, dest, log);
-  hearth_download_set_expected (self->download, e->sha256, e->size);
+  self->download = hearth_download_new (url, dest, log);
+  hearth_download_set_expected (self->download, sha256, size);
   g_signal_connect_swapped (self->download, "notify::received", G_CALLBACK (update_progress), self);
   g_signal_connect_swapped (self->download, "notify::notice", G_CALLBACK (on_notice), self);
   g_signal_connect_swapped (self->download, "finished", G_CALLBACK (on_finished), self);
@@ -157,10 +166,125 @@ download_clicked (GtkButton           *button,
   gtk_widget_set_visible (self->pause_button, TRUE);
   gtk_widget_set_visible (self->cancel_button, TRUE);
   gtk_label_set_text (GTK_LABEL (self->progress_label), _("Starting the download…"));
+  gtk_widget_remove_css_class (self->progress_label, "error");
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar), 0);
   gtk_widget_set_visible (self->progress_box, TRUE);
   set_buttons_sensitive (self, FALSE);
   hearth_download_start (self->download);
+}
+
+static void
+download_clicked (GtkButton           *button,
+                  HearthWelcomeModels *self)
+{
+  const HearthCatalogEntry *e = g_object_get_data (G_OBJECT (button), "entry");
+  g_autofree char *data_dir = hearth_welcome_models_dup_data_dir ();
+  g_autofree char *dest = g_build_filename (data_dir, "models", e->file_name, NULL);
+
+  start_download (self, e->url, dest, e->sha256, e->size);
+}
+
+/* ---- downloads left partial ---- */
+
+/* The catalog's entry for @url, whose name and checksum a resume uses. */
+static const HearthCatalogEntry *
+entry_for_url (HearthWelcomeModels *self,
+               const char          *url)
+{
+  for (guint i = 0; self->catalog != NULL && i < hearth_catalog_get_n_entries (self->catalog); i++)
+    if (g_strcmp0 (hearth_catalog_get_entry (self->catalog, i)->url, url) == 0)
+      return hearth_catalog_get_entry (self->catalog, i);
+  return NULL;
+}
+
+static void
+partial_row_done (GtkWidget           *button,
+                  HearthWelcomeModels *self)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (button, ADW_TYPE_ACTION_ROW);
+
+  adw_preferences_group_remove (ADW_PREFERENCES_GROUP (self->partial_group), row);
+  g_ptr_array_remove (self->buttons, button);
+  /* The group goes when its last row does. */
+  self->n_partial--;
+  gtk_widget_set_visible (self->partial_group, self->n_partial > 0);
+}
+
+static void
+resume_clicked (GtkButton           *button,
+                HearthWelcomeModels *self)
+{
+  const HearthPartialDownload *p = g_object_get_data (G_OBJECT (button), "partial");
+  const HearthCatalogEntry *e = entry_for_url (self, p->url);
+  g_autofree char *url = g_strdup (p->url), *dest = g_strdup (p->dest);
+
+  /* The progress below takes over; the row would only repeat it. */
+  g_ptr_array_remove (self->buttons, g_object_get_data (G_OBJECT (button), "discard"));
+  partial_row_done (GTK_WIDGET (button), self);
+  start_download (self, url, dest, e != NULL ? e->sha256 : NULL, e != NULL ? e->size : 0);
+}
+
+static void
+discard_clicked (GtkButton           *button,
+                 HearthWelcomeModels *self)
+{
+  const HearthPartialDownload *p = g_object_get_data (G_OBJECT (button), "partial");
+  g_autoptr(GError) error = NULL;
+
+  if (!hearth_download_discard_partial (p->dest, &error))
+    {
+      gtk_widget_set_tooltip_text (GTK_WIDGET (button), error->message);
+      return;
+    }
+  g_ptr_array_remove (self->buttons, g_object_get_data (G_OBJECT (button), "resume"));
+  partial_row_done (GTK_WIDGET (button), self);
+}
+
+static void
+fill_partial (HearthWelcomeModels *self)
+{
+  g_autofree char *data_dir = hearth_welcome_models_dup_data_dir ();
+  g_autofree char *dir = g_build_filename (data_dir, "models", NULL);
+  g_autoptr(GPtrArray) partial = hearth_download_list_partial (dir);
+
+  self->n_partial = partial->len;
+  while (partial->len > 0)
+    {
+      HearthPartialDownload *p = g_ptr_array_steal_index (partial, 0);
+      const HearthCatalogEntry *e = entry_for_url (self, p->url);
+      g_autofree char *base = g_path_get_basename (p->dest);
+      const char *name = e != NULL ? e->name : base;
+      g_autofree char *progress = hearth_partial_download_dup_progress_text (p);
+      g_autofree char *subtitle = g_strdup_printf (_("%s downloaded"), progress);
+      g_autofree char *resume_label = g_strdup_printf (_("Resume %s"), name);
+      g_autofree char *discard_label = g_strdup_printf (_("Discard %s"), name);
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *resume = gtk_button_new_with_mnemonic (_("_Resume"));
+      GtkWidget *discard = gtk_button_new_with_mnemonic (_("_Discard"));
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      gtk_widget_set_tooltip_text (row, p->dest);
+      g_object_set_data_full (G_OBJECT (resume), "partial", p, (GDestroyNotify) hearth_partial_download_free);
+      g_object_set_data (G_OBJECT (discard), "partial", p);
+      g_object_set_data (G_OBJECT (resume), "discard", discard);
+      g_object_set_data (G_OBJECT (discard), "resume", resume);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (resume), GTK_ACCESSIBLE_PROPERTY_LABEL, resume_label, -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (discard), GTK_ACCESSIBLE_PROPERTY_LABEL, discard_label, -1);
+      gtk_widget_add_css_class (resume, "suggested-action");
+      gtk_widget_add_css_class (discard, "flat");
+      gtk_widget_set_valign (resume, GTK_ALIGN_CENTER);
+      gtk_widget_set_valign (discard, GTK_ALIGN_CENTER);
+      g_signal_connect (resume, "clicked", G_CALLBACK (resume_clicked), self);
+      g_signal_connect (discard, "clicked", G_CALLBACK (discard_clicked), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), discard);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), resume);
+      adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->partial_group), row);
+      g_ptr_array_add (self->buttons, resume);
+      g_ptr_array_add (self->buttons, discard);
+    }
+  gtk_widget_set_visible (self->partial_group, self->n_partial > 0);
 }
 
 static void
@@ -290,6 +414,10 @@ hearth_welcome_models_init (HearthWelcomeModels *self)
   gtk_widget_set_size_request (GTK_WIDGET (self), 360, -1);
   self->buttons = g_ptr_array_new ();
 
+  self->partial_group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->partial_group), _("Unfinished Downloads"));
+  gtk_box_append (GTK_BOX (self), self->partial_group);
+
   self->group = adw_preferences_group_new ();
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->group), _("Recommended for This Computer"));
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->group),
@@ -321,6 +449,7 @@ hearth_welcome_models_init (HearthWelcomeModels *self)
   gtk_box_append (GTK_BOX (self), log_button);
 
   fill (self);
+  fill_partial (self);
 }
 
 GtkWidget *

@@ -10,7 +10,9 @@
 #include <glib/gi18n.h>
 
 #include "hearth-models-dialog.h"
+#include "hearth-network-log-window.h"
 #include "hearth-tool-activity-window.h"
+#include "hearth-welcome-models.h"
 #include "hearth-window-private.h"
 
 static void
@@ -129,6 +131,17 @@ add_model (GtkWidget  *widget,
            GVariant   *param)
 {
   hearth_models_choose_file (GTK_WINDOW (widget), file_chosen, g_object_ref (widget), g_object_unref);
+}
+
+/* Every request Hearth made (model downloads), read from the data folder. */
+static void
+show_network_log (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *param)
+{
+  g_autofree char *data_dir = hearth_welcome_models_dup_data_dir ();
+
+  gtk_window_present (GTK_WINDOW (hearth_network_log_window_new (GTK_WINDOW (widget), data_dir)));
 }
 
 /* ---- tools ---- */
@@ -291,6 +304,7 @@ hearth_window_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.reload-model", "b", reload_model);
   gtk_widget_class_install_action (widget_class, "win.system-prompt", NULL, edit_system_prompt);
   gtk_widget_class_install_action (widget_class, "win.tool-activity", NULL, show_tool_activity);
+  gtk_widget_class_install_action (widget_class, "win.network-log", NULL, show_network_log);
   gtk_widget_class_install_action (widget_class, "win.pin-conversation", "x", pin_conversation);
   gtk_widget_class_install_action (widget_class, "win.rename-conversation", "x", rename_conversation);
   gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x", delete_conversation);

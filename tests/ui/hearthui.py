@@ -63,6 +63,24 @@ def unexpected_warnings(text):
     return out
 
 
+def app_env(**extra):
+    """The environment the app runs in under the tests: this one, plus
+    the accessibility bus on, the cairo renderer (Xvfb has no GPU), settings
+    in memory, criticals left non-fatal (see KNOWN_GTK_CRITICALS) and no leak
+    reports from the sanitizer (GTK's own), then @extra."""
+    env = dict(os.environ)
+    env.update({
+        "G_DEBUG": os.environ.get("HEARTH_UI_TEST_G_DEBUG", ""),
+        "GSK_RENDERER": "cairo",
+        "GSETTINGS_BACKEND": "memory",
+        "GTK_A11Y": "atspi",
+        "NO_AT_BRIDGE": "0",
+        "ASAN_OPTIONS": ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"])),
+    })
+    env.update(extra)
+    return env
+
+
 def configure(app, shots, env, prefix=""):
     _cfg.update(app=app, shots=shots, env=env, prefix=prefix)
 

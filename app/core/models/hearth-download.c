@@ -938,6 +938,98 @@ hearth_download_cancel (HearthDownload *self)
     }
 }
 
+/* ---- downloads left partial ---- */
+
+void
+hearth_partial_download_free (HearthPartialDownload *partial)
+{
+  if (partial == NULL)
+    return;
+  g_free (partial->dest);
+  g_free (partial->url);
+  g_free (partial);
+}
+
+static int
+compare_partial (gconstpointer a,
+                 gconstpointer b)
+{
+  const HearthPartialDownload *x = *(HearthPartialDownload * const *) a;
+  const HearthPartialDownload *y = *(HearthPartialDownload * const *) b;
+
+  return g_strcmp0 (x->dest, y->dest);
+}
+
+GPtrArray *
+hearth_download_list_partial (const char *dir)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_partial_download_free);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *dest = NULL, *part = NULL, *state_path = NULL;
+      PartState st = { 0 };
+      HearthPartialDownload *p;
+      GStatBuf sb;
+
+      if (!g_str_has_suffix (name, ".part") || strlen (name) == strlen (".part"))
+        continue;
+      part = g_build_filename (dir, name, NULL);
+      dest = g_strndup (part, strlen (part) - strlen (".part"));
+      state_path = hearth_download_dup_state_path (dest);
+      if (g_stat (part, &sb) != 0 || !S_ISREG (sb.st_mode) || !read_part_state (state_path, &st) ||
+          st.url[0] == '\0')
+        {
+          part_state_clear (&st);
+          continue;
+        }
+      p = g_new0 (HearthPartialDownload, 1);
+      p->dest = g_steal_pointer (&dest);
+      p->url = g_steal_pointer (&st.url);
+      p->received = (guint64) sb.st_size;
+      p->total = st.total;
+      part_state_clear (&st);
+      g_ptr_array_add (out, p);
+    }
+  g_ptr_array_sort (out, compare_partial);
+  return out;
+}
+
+gboolean
+hearth_download_discard_partial (const char *dest,
+                                 GError    **error)
+{
+  g_autofree char *part = hearth_download_dup_part_path (dest);
+  g_autofree char *state = hearth_download_dup_state_path (dest);
+
+  if (g_unlink (part) != 0 && errno != ENOENT)
+    {
+      int e = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), _("Could not remove %s: %s"), part, g_strerror (e));
+      return FALSE;
+    }
+  if (g_unlink (state) != 0 && errno != ENOENT)
+    {
+      int e = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), _("Could not remove %s: %s"), state, g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+hearth_partial_download_dup_progress_text (const HearthPartialDownload *partial)
+{
+  g_autofree char *got = g_format_size (partial->received);
+  g_autofree char *total = partial->total != 0 ? g_format_size (partial->total) : NULL;
+
+  return total != NULL ? g_strdup_printf (_("%s of %s"), got, total) : g_steal_pointer (&got);
+}
+
 /* ---- the object ---- */
 
 static void

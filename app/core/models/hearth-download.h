@@ -92,4 +92,26 @@ char               *hearth_download_dup_progress_text (HearthDownload *self);
 char               *hearth_download_dup_part_path  (const char *dest);
 char               *hearth_download_dup_state_path (const char *dest);
 
+/* A download left partial: DEST.part with its state file beside it (a
+ * pause, a failure kept for resuming, or the app or hearth-cli stopped
+ * mid-way). start() on a HearthDownload of the same URL and DEST resumes it. */
+typedef struct
+{
+  char   *dest;      /* the final path */
+  char   *url;
+  guint64 received;  /* bytes in DEST.part */
+  guint64 total;     /* 0: not known */
+} HearthPartialDownload;
+
+/* The downloads left partial in @dir (DATA_DIR/models), by file name; an
+ * empty array for a folder that does not exist. A .part without a readable
+ * state cannot be resumed and is not listed. Any thread. */
+GPtrArray          *hearth_download_list_partial  (const char *dir);
+void                hearth_partial_download_free  (HearthPartialDownload *partial);
+/* Removes DEST.part and its state file: what Discard does. */
+gboolean            hearth_download_discard_partial (const char *dest,
+                                                     GError    **error);
+/* "612.4 kB of 1.2 MB" */
+char               *hearth_partial_download_dup_progress_text (const HearthPartialDownload *partial);
+
 G_END_DECLS

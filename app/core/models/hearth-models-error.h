@@ -24,6 +24,7 @@ typedef enum
   HEARTH_MODELS_ERROR_NO_CHECKSUM,  /* nothing to verify the file against */
   HEARTH_MODELS_ERROR_VERIFY,       /* the size or SHA-256 differs: the file was deleted */
   HEARTH_MODELS_ERROR_FILE,         /* the partial or final file could not be written */
+  HEARTH_MODELS_ERROR_LISTING,      /* a repository listing that cannot be read */
 } HearthModelsError;
 
 GQuark hearth_models_error_quark (void);
