@@ -5,13 +5,15 @@
  * Each row says how the model will run here: the fit check's verdict and
  * numbers (hearth-model-fit.h) from the file's header, at the context the
  * preferences open it with, against this machine as it was when the
- * dialog opened.
+ * dialog opened. "Import from Hugging Face…" opens the import dialog
+ * (hearth-hf-import-dialog.h); what it downloads is added, or loaded.
  */
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
 
 #include "hearth-application.h"
+#include "hearth-hf-import-dialog.h"
 #include "hearth-model-fit.h"
 #include "hearth-models-dialog.h"
 
@@ -184,6 +186,27 @@ add_clicked (HearthModelsDialog *self)
   hearth_models_choose_file (GTK_WINDOW (self), file_chosen, g_object_ref (self), g_object_unref);
 }
 
+/* A verified download: one of the models now; loading it adds it too. */
+static void
+download_ready (HearthModelsDialog *self,
+                const char         *path,
+                gboolean            load)
+{
+  if (load)
+    g_signal_emit (self, signals[SIGNAL_LOAD_MODEL], 0, path);
+  else
+    file_chosen (path, self);
+}
+
+static void
+import_clicked (HearthModelsDialog *self)
+{
+  HearthHfImportDialog *dialog = hearth_hf_import_dialog_new (GTK_WINDOW (self));
+
+  g_signal_connect_object (dialog, "model-ready", G_CALLBACK (download_ready), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 hearth_models_dialog_dispose (GObject *object)
 {
@@ -216,6 +239,7 @@ hearth_models_dialog_class_init (HearthModelsDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, list);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, toasts);
   gtk_widget_class_bind_template_callback (widget_class, add_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, import_clicked);
 }
 
 static void

@@ -408,6 +408,7 @@ hearth_welcome_models_init (HearthWelcomeModels *self)
 {
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *log_button = gtk_button_new_with_mnemonic (_("_Network Log"));
+  GtkWidget *import_button = gtk_button_new_with_mnemonic (_("_Import from Hugging Face…"));
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
   gtk_box_set_spacing (GTK_BOX (self), 12);
@@ -442,6 +443,13 @@ hearth_welcome_models_init (HearthWelcomeModels *self)
   gtk_box_append (GTK_BOX (self->progress_box), buttons);
   gtk_widget_set_visible (self->progress_box, FALSE);
   gtk_box_append (GTK_BOX (self), self->progress_box);
+
+  /* The window's win.import-hf opens the import dialog. */
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (import_button), "win.import-hf");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (import_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Import from Hugging Face"), -1);
+  gtk_widget_set_halign (import_button, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (self), import_button);
 
   gtk_widget_add_css_class (log_button, "flat");
   gtk_widget_set_halign (log_button, GTK_ALIGN_CENTER);

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hearth-hf-import-dialog.h"
 #include "hearth-models-dialog.h"
 #include "hearth-network-log-window.h"
 #include "hearth-tool-activity-window.h"
@@ -131,6 +132,33 @@ add_model (GtkWidget  *widget,
            GVariant   *param)
 {
   hearth_models_choose_file (GTK_WINDOW (widget), file_chosen, g_object_ref (widget), g_object_unref);
+}
+
+/* A file imported from Hugging Face, verified: loaded (which adds it to
+ * the models), or only added. */
+static void
+import_ready (HearthWindow *self,
+              const char   *path,
+              gboolean      load)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (load)
+    hearth_window_load_model (self, path);
+  else if (self->runtime != NULL &&
+           hearth_model_registry_add (hearth_runtime_get_models (self->runtime), path, &error) == NULL)
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+}
+
+static void
+import_hf (GtkWidget  *widget,
+           const char *action,
+           GVariant   *param)
+{
+  HearthHfImportDialog *dialog = hearth_hf_import_dialog_new (GTK_WINDOW (widget));
+
+  g_signal_connect_object (dialog, "model-ready", G_CALLBACK (import_ready), widget, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* Every request Hearth made (model downloads), read from the data folder. */
@@ -301,6 +329,7 @@ hearth_window_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_generation);
   gtk_widget_class_install_action (widget_class, "win.models", NULL, show_models);
   gtk_widget_class_install_action (widget_class, "win.add-model", NULL, add_model);
+  gtk_widget_class_install_action (widget_class, "win.import-hf", NULL, import_hf);
   gtk_widget_class_install_action (widget_class, "win.reload-model", "b", reload_model);
   gtk_widget_class_install_action (widget_class, "win.system-prompt", NULL, edit_system_prompt);
   gtk_widget_class_install_action (widget_class, "win.tool-activity", NULL, show_tool_activity);
