@@ -7,6 +7,8 @@
  * preferences open it with, against this machine as it was when the
  * dialog opened. "Import from Hugging Face…" opens the import dialog
  * (hearth-hf-import-dialog.h); what it downloads is added, or loaded.
+ * Downloads left unfinished are listed above the models
+ * (hearth-unfinished-downloads.h), to resume or discard.
  */
 #include "hearth-config.h"
 
@@ -16,12 +18,14 @@
 #include "hearth-hf-import-dialog.h"
 #include "hearth-model-fit.h"
 #include "hearth-models-dialog.h"
+#include "hearth-unfinished-downloads.h"
 
 struct _HearthModelsDialog
 {
   AdwWindow            parent_instance;
 
   HearthRuntime       *runtime;
+  AdwPreferencesPage  *page;
   AdwPreferencesGroup *group;
   GtkListBox          *list;
   AdwToastOverlay     *toasts;
@@ -186,7 +190,8 @@ add_clicked (HearthModelsDialog *self)
   hearth_models_choose_file (GTK_WINDOW (self), file_chosen, g_object_ref (self), g_object_unref);
 }
 
-/* A verified download: one of the models now; loading it adds it too. */
+/* A verified download (imported, or an unfinished one resumed): one of
+ * the models now; loading it adds it too. */
 static void
 download_ready (HearthModelsDialog *self,
                 const char         *path,
@@ -196,6 +201,13 @@ download_ready (HearthModelsDialog *self,
     g_signal_emit (self, signals[SIGNAL_LOAD_MODEL], 0, path);
   else
     file_chosen (path, self);
+}
+
+static void
+resumed_ready (HearthModelsDialog *self,
+               const char         *path)
+{
+  download_ready (self, path, FALSE);
 }
 
 static void
@@ -235,6 +247,7 @@ hearth_models_dialog_class_init (HearthModelsDialogClass *klass)
                                                0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/hearth/Hearth/hearth-models-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, page);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, group);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, list);
   gtk_widget_class_bind_template_child (widget_class, HearthModelsDialog, toasts);
@@ -245,7 +258,18 @@ hearth_models_dialog_class_init (HearthModelsDialogClass *klass)
 static void
 hearth_models_dialog_init (HearthModelsDialog *self)
 {
+  GtkWidget *unfinished;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Above the models, as on the welcome page: a user with a model loaded
+   * sees them here. */
+  unfinished = hearth_unfinished_downloads_new ();
+  g_signal_connect_object (unfinished, "model-ready", G_CALLBACK (resumed_ready), self, G_CONNECT_SWAPPED);
+  g_object_ref (self->group);
+  adw_preferences_page_remove (self->page, self->group);
+  adw_preferences_page_add (self->page, ADW_PREFERENCES_GROUP (unfinished));
+  adw_preferences_page_add (self->page, self->group);
+  g_object_unref (self->group);
 }
 
 HearthModelsDialog *
