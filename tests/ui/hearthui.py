@@ -162,10 +162,11 @@ class App:
         with open(self.stderr_path) as f:
             return f.read()
 
-    def close(self):
-        """Closes the window; the app must exit cleanly, having logged no warning."""
+    def close(self, close_name="Close"):
+        """Closes the window (its close button is @close_name, in the app's
+        language); the app must exit cleanly, having logged no warning."""
         win = self.find(lambda n: n.getRoleName() == "frame" and n.name == "Hearth", what="main window")
-        click(self.find(lambda n: n.getRoleName() == "push button" and n.name == "Close", within=win,
+        click(self.find(lambda n: n.getRoleName() == "push button" and n.name == close_name, within=win,
                         what="window close button"))
         try:
             rc = self.proc.wait(timeout=20)

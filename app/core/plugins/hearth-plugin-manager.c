@@ -14,6 +14,7 @@
 #include <libpeas/peas.h>
 #include <string.h>
 
+#include "hearth-install-dirs.h"
 #include "hearth-plugin-host-impl.h"
 #include "hearth-plugin-manager.h"
 
@@ -576,7 +577,8 @@ default_search_path (void)
 
   g_strv_builder_add (b, user_dir);
   g_strv_builder_add (b, "/app/extensions/hearth-plugins/lib/hearth/plugins");
-  g_strv_builder_add (b, HEARTH_PLUGINDIR);
+  /* The install's own, relative to the running binary's prefix. */
+  g_strv_builder_add (b, hearth_install_plugindir ());
   path = g_strv_builder_end (b);
   g_strv_builder_unref (b);
   return path;

@@ -20,7 +20,8 @@
  * Search path, first match of a Module name wins: HEARTH_PLUGIN_PATH
  * (colon-separated), $XDG_DATA_HOME/hearth/plugins, the Flatpak extension
  * point /app/extensions/hearth-plugins/lib/hearth/plugins, and the
- * install's plugin folder (libdir/hearth/plugins).
+ * install's plugin folder (libdir/hearth/plugins, under the prefix the
+ * running binary is installed in: hearth-install-dirs.h).
  *
  * Settings, all in the encrypted store: which plugins are disabled
  * ("plugins.disabled", a JSON array of ids), each plugin's own settings
