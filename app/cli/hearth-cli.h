@@ -69,6 +69,8 @@ gboolean hearth_cli_parse_ids (const char *text, GArray *ids, GError **error);
 int hearth_cli_inspect (int argc, char **argv);
 int hearth_cli_logits (int argc, char **argv);
 int hearth_cli_bench (int argc, char **argv);
+int hearth_cli_embed (int argc, char **argv);
+int hearth_cli_bench_encoder (HearthModel *model, int chunk, int batch, int reps, gboolean json, double load_s);
 int hearth_cli_generate (int argc, char **argv);
 int hearth_cli_chat (int argc, char **argv);
 int hearth_cli_quantize (int argc, char **argv);

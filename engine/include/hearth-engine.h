@@ -13,6 +13,7 @@
 #include "hearth-gguf.h"
 #include "hearth-model.h"
 #include "hearth-session.h"
+#include "hearth-embed.h"
 #include "hearth-sampler.h"
 #include "hearth-bench.h"
 #include "hearth-generate.h"
