@@ -14,7 +14,9 @@
  * through hearth_cpu_matmul); the per-sequence masks live in the attention,
  * which never looks past its text's bounds, so a text's result does not
  * depend on its companions. The reference model parameter selects the scalar
- * kernels. LayerNorm accumulates in double; GELU is the tanh form.
+ * kernels; the fast path always uses the matrix-matrix kernels, whose
+ * per-token results do not depend on the batch (HEARTH_CPU_PATH_FAST_MM).
+ * LayerNorm accumulates in double; GELU is the tanh form.
  */
 #include "hearth-config.h"
 
@@ -208,7 +210,7 @@ hearth_cpu_encode (HearthModel    *m,
   g_autofree float *rope_cs = NULL;
   Encode e = {
     .m = m,
-    .path = m->params.reference ? HEARTH_CPU_PATH_REFERENCE : HEARTH_CPU_PATH_FAST,
+    .path = m->params.reference ? HEARTH_CPU_PATH_REFERENCE : HEARTH_CPU_PATH_FAST_MM,
     .n = n,
     .seq_start = seq_start,
     .seq_of = seq_of,
