@@ -312,6 +312,70 @@ START_TEST (test_fast_vs_reference)
 }
 END_TEST
 
+/* The matrix-matrix kernels (HEARTH_CPU_PATH_FAST_MM: every token count,
+ * odd shapes, every type) against the scalar reference, and each token's
+ * row of the result bit for bit the same computed alone: what makes an
+ * embedding independent of its batch. */
+START_TEST (test_gemm_vs_reference)
+{
+  HearthGgmlType type = all_types[_i];
+  const HearthGgmlTypeInfo *info = hearth_ggml_type_info (type);
+  const gint64 rows[] = { 1, 5, 33, 70 };
+  const gint64 tokens[] = { 1, 2, 5, 50, 97 };
+  HearthThreadPool *pool = hearth_thread_pool_new (3);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (300 + type);
+  gint64 n_cols = info->quantized ? 3 * info->block_size : 203;
+  double worst = 0.0;
+
+  for (guint ir = 0; ir < G_N_ELEMENTS (rows); ir++)
+    for (guint it = 0; it < G_N_ELEMENTS (tokens); it++)
+      {
+        gint64 n_rows = rows[ir], n_tokens = tokens[it];
+        g_autofree guint8 *w = random_weights (rand, type, n_rows, n_cols);
+        g_autofree float *x = g_new (float, n_cols * n_tokens);
+        g_autofree float *y_ref = g_new (float, n_rows * n_tokens);
+        g_autofree float *y = g_new (float, n_rows * n_tokens);
+        g_autofree float *y1 = g_new (float, n_rows);
+
+        for (gint64 i = 0; i < n_cols * n_tokens; i++)
+          x[i] = (float) g_rand_double_range (rand, -2.0, 2.0);
+        hearth_cpu_matmul (NULL, HEARTH_CPU_PATH_REFERENCE, type, w, n_rows, n_cols, x, n_tokens, y_ref);
+        hearth_cpu_matmul (pool, HEARTH_CPU_PATH_FAST_MM, type, w, n_rows, n_cols, x, n_tokens, y);
+        g_autofree float *wf = g_new (float, n_rows * n_cols);
+        guint64 row_bytes;
+
+        ck_assert (hearth_ggml_row_size (type, n_cols, &row_bytes));
+        for (gint64 r = 0; r < n_rows; r++)
+          hearth_dequantize_row (type, w + r * row_bytes, wf + r * n_cols, n_cols);
+        for (gint64 i = 0; i < n_rows * n_tokens; i++)
+          {
+            /* f32 sums of the exact weights: only the summation order
+             * differs, so the bound is the f32 rounding of sum |w x|. */
+            gint64 t = i / n_rows, r = i % n_rows;
+            double abs_sum = 0.0, bound;
+
+            for (gint64 c = 0; c < n_cols; c++)
+              abs_sum += fabs ((double) wf[r * n_cols + c] * x[t * n_cols + c]);
+            bound = 4.0 * sqrt ((double) n_cols) * 6e-8 * abs_sum + 1e-7;
+
+            ck_assert_msg (fabs (y[i] - y_ref[i]) <= bound, "%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                           " tokens %" G_GINT64_FORMAT ": element %" G_GINT64_FORMAT " %.9g vs %.9g",
+                           hearth_ggml_type_name (type), n_rows, n_cols, n_tokens, i, y[i], y_ref[i]);
+            worst = MAX (worst, fabs (y[i] - y_ref[i]) / bound);
+          }
+        for (gint64 t = 0; t < n_tokens; t += MAX (1, n_tokens / 4))
+          {
+            hearth_cpu_matmul (pool, HEARTH_CPU_PATH_FAST_MM, type, w, n_rows, n_cols, x + t * n_cols, 1, y1);
+            ck_assert_msg (memcmp (y1, y + t * n_rows, sizeof (float) * n_rows) == 0,
+                           "%s: token %" G_GINT64_FORMAT " alone differs from its batched row",
+                           hearth_ggml_type_name (type), t);
+          }
+      }
+  hearth_thread_pool_free (pool);
+  g_print ("%-5s matrix-matrix vs reference: worst error %.3f of its bound\n", hearth_ggml_type_name (type), worst);
+}
+END_TEST
+
 /* The reference path is the oracle: check it against a float64 product of
  * the dequantized weights on a real model tensor of every type. */
 START_TEST (test_reference_on_models)
@@ -405,6 +469,7 @@ matmul_suite (void)
   tc = tcase_create ("matmul");
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_fast_vs_reference, 0, 2 * G_N_ELEMENTS (all_types));
+  tcase_add_loop_test (tc, test_gemm_vs_reference, 0, G_N_ELEMENTS (all_types));
   tcase_add_test (tc, test_reference_on_models);
   tcase_add_test (tc, test_simd_switch);
   suite_add_tcase (s, tc);

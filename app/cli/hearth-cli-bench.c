@@ -10,7 +10,9 @@
  * measures the device's read bandwidth (hearth-vk-bench.h) and states what
  * the device streams per generated token (its layers' matrices, the output
  * matrix when it holds every layer) against it: the fraction of the device's
- * memory bandwidth that decode achieves.
+ * memory bandwidth that decode achieves. On an encoder (bert, nomic-bert)
+ * it measures embedding throughput instead (--chunk, --batch; see
+ * hearth-cli-embed.c).
  */
 #include "hearth-config.h"
 
@@ -43,6 +45,8 @@ hearth_cli_bench (int    argc,
   gboolean json = FALSE;
   gboolean no_bandwidth = FALSE;
   int device_probe_mib = DEVICE_PROBE_MIB;
+  int chunk = 256;
+  int batch = 32;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "GGUF model", "FILE" },
     { "prompt", 'p', 0, G_OPTION_ARG_INT, &n_prompt, "Prompt tokens (default 128)", "N" },
@@ -53,6 +57,8 @@ hearth_cli_bench (int    argc,
     { "device-probe-mib", 0, 0, G_OPTION_ARG_INT, &device_probe_mib,
       "MiB the Vulkan device's bandwidth probe reads (default 1024)", "MIB" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "chunk", 0, 0, G_OPTION_ARG_INT, &chunk, "Encoders: tokens per text (default 256)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Encoders: texts per call (default 32)", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- measure prompt and generation speed");
@@ -90,6 +96,8 @@ hearth_cli_bench (int    argc,
   if (model == NULL)
     return hearth_cli_fail (error);
   load_s = now () - t0;
+  if (hearth_model_is_encoder (model))
+    return hearth_cli_bench_encoder (model, chunk, batch, reps, json, load_s);
 
   hearth_session_params_init (&sp);
   sp.n_ctx = (guint32) (n_prompt + n_gen);

@@ -471,6 +471,46 @@ write_tensors (HearthGgufWriter  *w,
   return ok;
 }
 
+/* Gives every tensor its type under the recipe, then writes the file (and
+ * frees the tensor names). */
+static gboolean
+finish_model (HearthGgufWriter               *w,
+              GArray                         *tensors,
+              const HearthQuantizeModelShape *shape,
+              const SynthOptions             *o,
+              const char                     *path,
+              GError                        **error)
+{
+  gboolean ok = TRUE;
+
+  if (o->recipe != NULL)
+    {
+      HearthQuantizeParams qp;
+
+      hearth_quantize_params_init (&qp);
+      qp.type = o->recipe;
+      for (guint i = 0; i < tensors->len; i++)
+        {
+          SynthTensor *t = &g_array_index (tensors, SynthTensor, i);
+
+          t->type = hearth_quantize_choose_type (&qp, shape, t->name, t->n_dims, t->ne, NULL);
+        }
+    }
+  for (guint i = 0; i < tensors->len && ok; i++)
+    {
+      SynthTensor *t = &g_array_index (tensors, SynthTensor, i);
+
+      ok = hearth_gguf_writer_add_tensor (w, t->name, t->type, t->n_dims, t->ne, NULL, error);
+    }
+  if (ok)
+    ok = hearth_gguf_writer_begin (w, path, error);
+  if (ok)
+    ok = write_tensors (w, (const SynthTensor *) tensors->data, tensors->len, o, error);
+  for (guint i = 0; i < tensors->len; i++)
+    g_free (g_array_index (tensors, SynthTensor, i).name);
+  return ok && hearth_gguf_writer_finish (w, error);
+}
+
 static gboolean
 write_model (const char         *path,
              const SynthOptions *o,
@@ -483,7 +523,6 @@ write_model (const char         *path,
   int kv_dim = head_dim * o->kv_heads;
   double s_dim = 1.0 / sqrt (o->dim);
   guint32 file_type = o->type == HEARTH_GGML_TYPE_F16 ? 1 : 0;
-  gboolean ok = TRUE;
 
   if (o->recipe != NULL)
     hearth_quantize_get_file_type (o->recipe, &file_type);
@@ -524,33 +563,85 @@ write_model (const char         *path,
                   1.0 / sqrt (o->ff));
       add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_up.weight", l), o->dim, o->ff, o->type, s_dim);
     }
+  {
+    HearthQuantizeModelShape shape = { (guint32) o->layers, (guint32) o->heads, (guint32) o->kv_heads, TRUE };
+
+    return finish_model (w, tensors, &shape, o, path, error);
+  }
+}
+
+/* A nomic-bert encoder (nomic-embed-text's layout): the vocabulary and its
+ * tokenizer keys copied whole from @vocab_from (a WordPiece GGUF such as the
+ * kit's synth-bert files), fused qkv, SwiGLU, post-LayerNorm, mean pooling. */
+static gboolean
+write_encoder_model (const char         *path,
+                     const SynthOptions *o,
+                     const char         *vocab_from,
+                     GError            **error)
+{
+  g_autoptr(HearthGgufWriter) w = hearth_gguf_writer_new ();
+  g_autoptr(GArray) tensors = g_array_new (FALSE, FALSE, sizeof (SynthTensor));
+  g_autoptr(HearthGguf) v = NULL;
+  const HearthGgufValue *tok;
+  double s_dim = 1.0 / sqrt (o->dim);
+  guint32 file_type = o->type == HEARTH_GGML_TYPE_F16 ? 1 : 0;
+  guint64 n_vocab;
+
+  if (vocab_from == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "--arch nomic-bert needs --vocab-from a WordPiece (bert) GGUF");
+      return FALSE;
+    }
+  v = hearth_gguf_open (vocab_from, error);
+  if (v == NULL || (tok = hearth_gguf_get_array (v, "tokenizer.ggml.tokens", HEARTH_GGUF_TYPE_STRING, error)) == NULL)
+    return FALSE;
+  n_vocab = tok->v.arr.n;
   if (o->recipe != NULL)
+    hearth_quantize_get_file_type (o->recipe, &file_type);
+  hearth_gguf_writer_add_string (w, "general.architecture", "nomic-bert");
+  hearth_gguf_writer_add_string (w, "general.name", "hearth-synthetic-nomic-bert");
+  hearth_gguf_writer_add_uint32 (w, "nomic-bert.context_length", o->ctx);
+  hearth_gguf_writer_add_uint32 (w, "nomic-bert.embedding_length", o->dim);
+  hearth_gguf_writer_add_uint32 (w, "nomic-bert.feed_forward_length", o->ff);
+  hearth_gguf_writer_add_uint32 (w, "nomic-bert.block_count", o->layers);
+  hearth_gguf_writer_add_uint32 (w, "nomic-bert.attention.head_count", o->heads);
+  hearth_gguf_writer_add_float32 (w, "nomic-bert.attention.layer_norm_epsilon", 1e-12f);
+  hearth_gguf_writer_add_bool (w, "nomic-bert.attention.causal", FALSE);
+  hearth_gguf_writer_add_uint32 (w, "nomic-bert.pooling_type", 1);
+  hearth_gguf_writer_add_float32 (w, "nomic-bert.rope.freq_base", 1000.0f);
+  hearth_gguf_writer_add_uint32 (w, "general.file_type", file_type);
+  for (guint64 i = 0; i < hearth_gguf_get_n_kv (v); i++)
+    if (g_str_has_prefix (hearth_gguf_get_key (v, i), "tokenizer."))
+      hearth_gguf_writer_add_value (w, hearth_gguf_get_key (v, i), hearth_gguf_get_value_at (v, i));
+  if (o->recipe != NULL)
+    hearth_gguf_writer_add_uint32 (w, "general.quantization_version", 2);
+
+#define BIAS(name) G_STMT_START { add_tensor (tensors, name, o->dim, 0, o->type, 0.1); \
+    g_array_index (tensors, SynthTensor, tensors->len - 1).norm = FALSE; } G_STMT_END
+  add_tensor (tensors, g_strdup ("token_embd.weight"), o->dim, n_vocab, o->type, 1.0);
+  add_tensor (tensors, g_strdup ("token_types.weight"), o->dim, 2, o->type, 0.1);
+  add_tensor (tensors, g_strdup ("token_embd_norm.weight"), o->dim, 0, o->type, 0.0);
+  BIAS (g_strdup ("token_embd_norm.bias"));
+  for (int l = 0; l < o->layers; l++)
     {
-      HearthQuantizeParams qp;
-      HearthQuantizeModelShape shape = { (guint32) o->layers, (guint32) o->heads, (guint32) o->kv_heads, TRUE };
-
-      hearth_quantize_params_init (&qp);
-      qp.type = o->recipe;
-      for (guint i = 0; i < tensors->len; i++)
-        {
-          SynthTensor *t = &g_array_index (tensors, SynthTensor, i);
-
-          t->type = hearth_quantize_choose_type (&qp, &shape, t->name, t->n_dims, t->ne, NULL);
-        }
+      add_tensor (tensors, g_strdup_printf ("blk.%d.attn_qkv.weight", l), o->dim, 3 * (guint64) o->dim, o->type,
+                  1.2 * s_dim);
+      add_tensor (tensors, g_strdup_printf ("blk.%d.attn_output.weight", l), o->dim, o->dim, o->type, s_dim);
+      add_tensor (tensors, g_strdup_printf ("blk.%d.attn_output_norm.weight", l), o->dim, 0, o->type, 0.0);
+      BIAS (g_strdup_printf ("blk.%d.attn_output_norm.bias", l));
+      add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_up.weight", l), o->dim, o->ff, o->type, s_dim);
+      add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_gate.weight", l), o->dim, o->ff, o->type, s_dim);
+      add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_down.weight", l), o->ff, o->dim, o->type, 1.0 / sqrt (o->ff));
+      add_tensor (tensors, g_strdup_printf ("blk.%d.layer_output_norm.weight", l), o->dim, 0, o->type, 0.0);
+      BIAS (g_strdup_printf ("blk.%d.layer_output_norm.bias", l));
     }
-  for (guint i = 0; i < tensors->len && ok; i++)
-    {
-      SynthTensor *t = &g_array_index (tensors, SynthTensor, i);
+#undef BIAS
+  {
+    HearthQuantizeModelShape shape = { (guint32) o->layers, (guint32) o->heads, (guint32) o->heads, FALSE };
 
-      ok = hearth_gguf_writer_add_tensor (w, t->name, t->type, t->n_dims, t->ne, NULL, error);
-    }
-  if (ok)
-    ok = hearth_gguf_writer_begin (w, path, error);
-  if (ok)
-    ok = write_tensors (w, (const SynthTensor *) tensors->data, tensors->len, o, error);
-  for (guint i = 0; i < tensors->len; i++)
-    g_free (g_array_index (tensors, SynthTensor, i).name);
-  return ok && hearth_gguf_writer_finish (w, error);
+    return finish_model (w, tensors, &shape, o, path, error);
+  }
 }
 
 int
@@ -560,7 +651,9 @@ hearth_cli_synth_model (int    argc,
   SynthOptions o = { 1024, 2816, 24, 16, 4, 32000, 2048, 1, HEARTH_GGML_TYPE_F32, NULL, 0 };
   g_autofree char *type = NULL;
   g_autofree char *vocab_from = NULL;
+  g_autofree char *arch = NULL;
   const GOptionEntry entries[] = {
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "llama (default) or nomic-bert (an encoder; needs --vocab-from)", "A" },
     { "dim", 0, 0, G_OPTION_ARG_INT, &o.dim, "Embedding width (default 1024)", "N" },
     { "ff", 0, 0, G_OPTION_ARG_INT, &o.ff, "Feed-forward width (default 2816)", "N" },
     { "layers", 0, 0, G_OPTION_ARG_INT, &o.layers, "Layers (default 24)", "N" },
@@ -605,6 +698,15 @@ hearth_cli_synth_model (int    argc,
                              "head size, and --heads a multiple of --kv-heads");
 
   t0 = g_get_monotonic_time ();
+  if (arch != NULL && strcmp (arch, "nomic-bert") == 0)
+    {
+      if (!write_encoder_model (argv[1], &o, vocab_from, &error))
+        return hearth_cli_fail (error);
+      printf ("wrote %s: nomic-bert (dim %d, ff %d, %d layers, %d heads)\n", argv[1], o.dim, o.ff, o.layers, o.heads);
+      return 0;
+    }
+  if (arch != NULL && strcmp (arch, "llama") != 0)
+    return hearth_cli_failf ("--arch must be llama or nomic-bert, not '%s'", arch);
   if (!write_model (argv[1], &o, vocab_from, &error))
     return hearth_cli_fail (error);
   {

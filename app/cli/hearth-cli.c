@@ -16,6 +16,7 @@ static const HearthCliCommand commands[] = {
   { "inspect", "Show a GGUF file's architecture, metadata and tensors", hearth_cli_inspect },
   { "bench", "Measure prompt and generation speed of a model", hearth_cli_bench },
   { "constraint-bench", "Measure decode speed with and without a JSON Schema constraint", hearth_cli_constraint_bench },
+  { "embed", "Embed texts with an encoder model (bert, nomic-bert)", hearth_cli_embed },
   { "logits", "Write the logits of every position of a token sequence", hearth_cli_logits },
   { "quantize", "Convert an F32/F16/BF16 model to a quantized type or recipe", hearth_cli_quantize },
   { "synth-model", "Write a random-weight llama model (benchmarks, tests)", hearth_cli_synth_model },

@@ -70,6 +70,8 @@ int hearth_cli_inspect (int argc, char **argv);
 int hearth_cli_logits (int argc, char **argv);
 int hearth_cli_bench (int argc, char **argv);
 int hearth_cli_constraint_bench (int argc, char **argv);
+int hearth_cli_embed (int argc, char **argv);
+int hearth_cli_bench_encoder (HearthModel *model, int chunk, int batch, int reps, gboolean json, double load_s);
 int hearth_cli_generate (int argc, char **argv);
 int hearth_cli_chat (int argc, char **argv);
 int hearth_cli_remote (int argc, char **argv);

@@ -795,3 +795,111 @@ hearth_avx2_axpy_f32 (float       *y,
   for (; i < n; i++)
     y[i] += a * x[i];
 }
+
+/* ---- f32 matrix-matrix tiles (prompt processing, encoder batches) ----
+ *
+ * y[t][r] for a block of weight rows (already f32: the caller dequantizes a
+ * tile of rows once and runs every token of the block over it) and a block
+ * of tokens. The register tile is 4 rows x 3 tokens: 12 accumulators, one
+ * weight vector and three activation vectors fill the 16 ymm registers, and
+ * each step does 12 FMAs for 7 loads. Every (row, token) pair sums in the
+ * same order whatever tile it falls in (one accumulator of 8 lanes along
+ * the row, the lanes reduced by hsum_ps, the tail after), so a token's
+ * result does not depend on the others in the batch. */
+
+static void
+gemm_tile_4x3 (const float *w, gsize ws, const float *x, gsize xs, gint64 n, float *y, gsize ys)
+{
+  __m256 a00 = _mm256_setzero_ps (), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+  __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+  const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs;
+  gint64 k = 0;
+
+  for (; k + 8 <= n; k += 8)
+    {
+      __m256 v0 = _mm256_loadu_ps (x0 + k), v1 = _mm256_loadu_ps (x1 + k), v2 = _mm256_loadu_ps (x2 + k);
+      __m256 wr;
+
+      wr = _mm256_loadu_ps (w + k);
+      a00 = _mm256_fmadd_ps (wr, v0, a00); a01 = _mm256_fmadd_ps (wr, v1, a01); a02 = _mm256_fmadd_ps (wr, v2, a02);
+      wr = _mm256_loadu_ps (w + ws + k);
+      a10 = _mm256_fmadd_ps (wr, v0, a10); a11 = _mm256_fmadd_ps (wr, v1, a11); a12 = _mm256_fmadd_ps (wr, v2, a12);
+      wr = _mm256_loadu_ps (w + 2 * ws + k);
+      a20 = _mm256_fmadd_ps (wr, v0, a20); a21 = _mm256_fmadd_ps (wr, v1, a21); a22 = _mm256_fmadd_ps (wr, v2, a22);
+      wr = _mm256_loadu_ps (w + 3 * ws + k);
+      a30 = _mm256_fmadd_ps (wr, v0, a30); a31 = _mm256_fmadd_ps (wr, v1, a31); a32 = _mm256_fmadd_ps (wr, v2, a32);
+    }
+  {
+    __m256 acc[4][3] = { { a00, a01, a02 }, { a10, a11, a12 }, { a20, a21, a22 }, { a30, a31, a32 } };
+
+    for (int r = 0; r < 4; r++)
+      for (int t = 0; t < 3; t++)
+        {
+          float s = hsum_ps (acc[r][t]);
+
+          for (gint64 j = k; j < n; j++)
+            s += w[r * ws + j] * x[t * xs + j];
+          y[t * ys + r] = s;
+        }
+  }
+}
+
+/* Any tile up to 4 x 3, with the same arithmetic per pair as the 4 x 3 one. */
+static void
+gemm_tile_small (const float *w, gsize ws, int nr, const float *x, gsize xs, int nt, gint64 n, float *y, gsize ys)
+{
+  for (int r = 0; r < nr; r++)
+    for (int t = 0; t < nt; t++)
+      {
+        const float *wr = w + r * ws, *xt = x + t * xs;
+        __m256 a = _mm256_setzero_ps ();
+        gint64 k = 0;
+        float s;
+
+        for (; k + 8 <= n; k += 8)
+          a = _mm256_fmadd_ps (_mm256_loadu_ps (wr + k), _mm256_loadu_ps (xt + k), a);
+        s = hsum_ps (a);
+        for (; k < n; k++)
+          s += wr[k] * xt[k];
+        y[t * ys + r] = s;
+      }
+}
+
+void
+hearth_avx2_gemm_f32 (const float *w,
+                      gsize        w_stride,
+                      gint64       n_rows,
+                      const float *x,
+                      gsize        x_stride,
+                      gint64       n_tokens,
+                      gint64       n,
+                      float       *y,
+                      gsize        y_stride)
+{
+  for (gint64 t = 0; t < n_tokens; t += 3)
+    {
+      int nt = (int) MIN (3, n_tokens - t);
+
+      for (gint64 r = 0; r < n_rows; r += 4)
+        {
+          int nr = (int) MIN (4, n_rows - r);
+
+          if (nr == 4 && nt == 3)
+            gemm_tile_4x3 (w + r * w_stride, w_stride, x + t * x_stride, x_stride, n, y + t * y_stride + r, y_stride);
+          else
+            gemm_tile_small (w + r * w_stride, w_stride, nr, x + t * x_stride, x_stride, nt, n, y + t * y_stride + r,
+                             y_stride);
+        }
+    }
+}
+
+void
+hearth_avx2_f16_to_f32 (const guint16 *x, float *y, gint64 n)
+{
+  gint64 i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps (y + i, load_f16 (x + i));
+  for (; i < n; i++)
+    y[i] = h2f (x[i]);
+}

@@ -63,6 +63,16 @@ typedef void (*HearthVecDot4Func) (const void *w, const void *x, gsize xs, gint6
 
 void hearth_avx2_dot4_q6_k (const void *w, const void *x, gsize xs, gint64 n, float *out);
 
+/* y[t * y_stride + r] = w row r . x row t, for r < n_rows, t < n_tokens, rows
+ * of n f32 (strides in floats): the register-tiled matrix-matrix kernel. A
+ * pair's result does not depend on n_rows, n_tokens or its place in them. */
+void hearth_avx2_gemm_f32 (const float *w, gsize w_stride, gint64 n_rows,
+                           const float *x, gsize x_stride, gint64 n_tokens,
+                           gint64 n, float *y, gsize y_stride);
+
+/* F16 to f32 with F16C: exact, like hearth_dequantize_row (). */
+void hearth_avx2_f16_to_f32 (const guint16 *x, float *y, gint64 n);
+
 /* y += a * x (attention over the V cache). */
 void hearth_avx2_axpy_f16 (float *y, float a, const guint16 *x, gint64 n);
 void hearth_avx2_axpy_f32 (float *y, float a, const float *x, gint64 n);

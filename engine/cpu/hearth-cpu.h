@@ -56,6 +56,9 @@ typedef enum
 {
   HEARTH_CPU_PATH_REFERENCE, /* scalar: dequantize a row, f32 dot product; single thread */
   HEARTH_CPU_PATH_FAST,      /* best the CPU offers; may quantize activations (Q8_0/Q8_K) */
+  HEARTH_CPU_PATH_FAST_MM,   /* fast, and always the matrix-matrix kernels (f32 on dequantized
+                              * weight tiles) even for one token: each token's result is then the
+                              * same whatever else is in the batch */
 } HearthCpuPath;
 
 /* Y[t][r] = sum_c W[r][c] * X[t][c] for t < n_tokens, r < n_rows.

@@ -10,7 +10,9 @@
  * dot products on the packed weights; F32/F16/BF16 weights use FMA on the
  * f32 activations. Rows are taken in small tiles and each tile is run
  * against every token before moving on, so a prompt batch streams each
- * weight row from memory once.
+ * weight row from memory once. From GEMM_MIN_TOKENS tokens on (prompts,
+ * encoder batches) the matrix-matrix path takes over: see
+ * matmul_gemm_task.
  */
 #include "hearth-cpu.h"
 
@@ -257,6 +259,68 @@ matmul_generic_task (void *data,
     }
 }
 
+/* ---- matrix-matrix: f32 tiles on dequantized weight rows ----
+ *
+ * Each thread takes a share of the weight rows. Tokens are taken in blocks
+ * of GEMM_TOKENS (their activations stay in L2), and within a block the
+ * thread's rows in tiles of GEMM_ROWS: a tile is dequantized once into the
+ * thread's f32 buffer (F32 weights are used in place) and every token of
+ * the block runs over it in the register-tiled kernel. No activation is
+ * quantized, so every type is computed from its exact weights. */
+
+#define GEMM_TOKENS 48
+#define GEMM_ROWS   16
+/* Below this many tokens the mat-vec dot kernels stay faster. */
+#define GEMM_MIN_TOKENS 4
+
+static void
+matmul_gemm_task (void *data,
+                  int   ith,
+                  int   nth)
+{
+  Matmul *m = data;
+  /* Split on multiples of 4 rows, so every tile but the last is full. */
+  gint64 n_quads = (m->n_rows + 3) / 4;
+  gint64 r_begin = MIN (m->n_rows, 4 * (n_quads * ith / nth));
+  gint64 r_end = MIN (m->n_rows, 4 * (n_quads * (ith + 1) / nth));
+  gboolean f32 = m->type == HEARTH_GGML_TYPE_F32;
+  g_autofree float *tile = f32 ? NULL : g_new (float, GEMM_ROWS * m->n_cols);
+
+  for (gint64 t0 = 0; t0 < m->n_tokens; t0 += GEMM_TOKENS)
+    {
+      gint64 nt = MIN (GEMM_TOKENS, m->n_tokens - t0);
+
+      for (gint64 r0 = r_begin; r0 < r_end; r0 += GEMM_ROWS)
+        {
+          gint64 nr = MIN (GEMM_ROWS, r_end - r0);
+          const float *w;
+
+          if (f32)
+            w = (const float *) (m->w + r0 * m->row_bytes);
+          else
+            {
+              for (gint64 r = 0; r < nr; r++)
+                {
+#ifdef HEARTH_HAVE_AVX2_KERNELS
+                  if (m->type == HEARTH_GGML_TYPE_F16)
+                    hearth_avx2_f16_to_f32 ((const guint16 *) (m->w + (r0 + r) * m->row_bytes), tile + r * m->n_cols,
+                                            m->n_cols);
+                  else
+#endif
+                    hearth_dequantize_row (m->type, m->w + (r0 + r) * m->row_bytes, tile + r * m->n_cols, m->n_cols);
+                }
+              w = tile;
+            }
+#ifdef HEARTH_HAVE_AVX2_KERNELS
+          hearth_avx2_gemm_f32 (w, (gsize) m->n_cols, nr, m->x + t0 * m->n_cols, (gsize) m->n_cols, nt, m->n_cols,
+                                m->y + t0 * m->n_rows + r0, (gsize) m->n_rows);
+#else
+          (void) w;
+#endif
+        }
+    }
+}
+
 #define SMALL_MATMUL_MACS (1 << 17)
 
 void
@@ -304,6 +368,12 @@ hearth_cpu_matmul (HearthThreadPool *pool,
       return;
     }
 
+  if (path == HEARTH_CPU_PATH_FAST_MM || n_tokens >= GEMM_MIN_TOKENS)
+    {
+      hearth_thread_pool_run (pool, matmul_gemm_task, &m);
+      return;
+    }
+
   m.kernel = avx2_kernels[type];
   if (m.kernel.act != ACT_F32)
     {
@@ -338,7 +408,7 @@ hearth_cpu_kv_dot (HearthCpuPath path,
   float s = 0.0f;
 
 #ifdef HEARTH_HAVE_AVX2_KERNELS
-  if (path == HEARTH_CPU_PATH_FAST && use_avx2 ())
+  if (path != HEARTH_CPU_PATH_REFERENCE && use_avx2 ())
     return f16 ? hearth_avx2_dot_f16 (k, q, n) : hearth_avx2_dot_f32 (k, q, n);
 #endif
   for (gint64 i = 0; i < n; i++)
@@ -355,7 +425,7 @@ hearth_cpu_kv_axpy (HearthCpuPath path,
                     gint64        n)
 {
 #ifdef HEARTH_HAVE_AVX2_KERNELS
-  if (path == HEARTH_CPU_PATH_FAST && use_avx2 ())
+  if (path != HEARTH_CPU_PATH_REFERENCE && use_avx2 ())
     {
       if (f16)
         hearth_avx2_axpy_f16 (y, a, v, n);

@@ -14,6 +14,7 @@
 #include "hearth-model.h"
 #include "hearth-session.h"
 #include "hearth-constraint.h"
+#include "hearth-embed.h"
 #include "hearth-sampler.h"
 #include "hearth-bench.h"
 #include "hearth-generate.h"

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "hearth-model.h"
+#include "hearth-embed.h"
 #include "hearth-session.h"
 #include "hearth-tokenizer.h"
 #include "cpu/hearth-cpu.h"
@@ -75,6 +76,35 @@ typedef struct
   float   yarn_beta_slow;
 } HearthHParams;
 
+/* Encoders (bert, nomic-bert; engine/model/hearth-encoder.c). Post-norm
+ * blocks: x = LN(x + attn(x)); x = LN(x + ffn(x)). Absent tensors have
+ * data NULL. */
+typedef enum
+{
+  HEARTH_ENCODER_BERT,  /* learned positions, q/k/v with biases, GELU */
+  HEARTH_ENCODER_NOMIC, /* fused qkv, NEOX rope, SwiGLU, no biases */
+} HearthEncoderKind;
+
+typedef struct
+{
+  HearthWeight wq, wk, wv, bq, bk, bv; /* bert */
+  HearthWeight wqkv;                   /* nomic: [n_embd] -> q | k | v */
+  HearthWeight wo, bo;
+  HearthWeight attn_norm, attn_norm_b; /* attn_output_norm */
+  HearthWeight w_up, b_up, w_gate, w_down, b_down;
+  HearthWeight out_norm, out_norm_b;   /* layer_output_norm */
+} HearthEncoderLayer;
+
+typedef struct
+{
+  HearthEncoderKind   kind;
+  HearthPooling       pooling;    /* HEARTH_POOLING_MODEL when the file states none */
+  HearthWeight        tok_types;  /* [n_embd] x token_type_count; row 0 is added */
+  HearthWeight        pos_embd;   /* bert: [n_embd] x n_ctx_train */
+  HearthWeight        embd_norm, embd_norm_b;
+  HearthEncoderLayer *layers;
+} HearthEncoder;
+
 struct _HearthModel
 {
   gatomicrefcount   ref_count;
@@ -99,6 +129,44 @@ struct _HearthModel
   char             *backend_description;
   HearthVkModel    *vk;         /* layers [0, vk n_gpu_layers) run on Vulkan */
   char             *device_name; /* params.device_name points here */
+  HearthEncoder    *encoder;    /* set for encoders, whose `layers` is NULL */
 };
+
+/* hearth-model.c: reads key "{architecture}.@suffix" (a missing optional
+ * key gives @fallback). */
+gboolean hearth_model_get_arch_u32 (HearthModel *m,
+                                    const char  *suffix,
+                                    gboolean     required,
+                                    guint32      fallback,
+                                    guint32     *out,
+                                    GError     **error);
+gboolean hearth_model_get_arch_float (HearthModel *m,
+                                      const char  *suffix,
+                                      double       fallback,
+                                      float       *out,
+                                      GError     **error);
+/* hearth-model.c: looks a tensor up and checks its shape (@ne1 = 0: 1-D, F32). */
+gboolean hearth_model_bind_weight (HearthModel  *m,
+                                   HearthWeight *w,
+                                   const char   *name,
+                                   guint64       ne0,
+                                   guint64       ne1,
+                                   gboolean      required,
+                                   GError      **error);
+/* hearth-encoder.c: the hyper-parameters and weights of an encoder file. */
+gboolean hearth_encoder_load (HearthModel      *m,
+                              HearthEncoderKind kind,
+                              GError          **error);
+void     hearth_encoder_free (HearthEncoder *enc);
+
+/* engine/cpu/hearth-cpu-encoder.c: one packed pass. @tokens holds n_tokens
+ * ids, sequence i being [seq_start[i], seq_start[i+1]) with positions from
+ * 0; no token attends outside its sequence. The final hidden states go to
+ * @hidden (n_tokens x n_embd). Scratch is the callee's. */
+void     hearth_cpu_encode (HearthModel    *m,
+                            const gint32   *tokens,
+                            const guint32  *seq_start,
+                            guint32         n_seqs,
+                            float          *hidden);
 
 G_END_DECLS

@@ -40,13 +40,13 @@ hearth_model_params_init (HearthModelParams *params)
   params->n_gpu_layers = -1;
 }
 
-static gboolean
-get_arch_u32 (HearthModel *m,
-              const char  *suffix,
-              gboolean     required,
-              guint32      fallback,
-              guint32     *out,
-              GError     **error)
+gboolean
+hearth_model_get_arch_u32 (HearthModel *m,
+                           const char  *suffix,
+                           gboolean     required,
+                           guint32      fallback,
+                           guint32     *out,
+                           GError     **error)
 {
   g_autofree char *key = g_strdup_printf ("%s.%s", m->architecture, suffix);
 
@@ -55,12 +55,12 @@ get_arch_u32 (HearthModel *m,
   return hearth_gguf_get_uint32 (m->gguf, key, out, error);
 }
 
-static gboolean
-get_arch_float (HearthModel *m,
-                const char  *suffix,
-                double       fallback,
-                float       *out,
-                GError     **error)
+gboolean
+hearth_model_get_arch_float (HearthModel *m,
+                             const char  *suffix,
+                             double       fallback,
+                             float       *out,
+                             GError     **error)
 {
   g_autofree char *key = g_strdup_printf ("%s.%s", m->architecture, suffix);
   double d;
@@ -94,7 +94,7 @@ read_rope_scaling (HearthModel *m,
       if (type == NULL)
         return FALSE;
     }
-  if (!get_arch_float (m, "rope.scaling.factor", 0.0, &factor, error))
+  if (!hearth_model_get_arch_float (m, "rope.scaling.factor", 0.0, &factor, error))
     return FALSE;
   if (type == NULL || strcmp (type, "none") == 0)
     {
@@ -119,10 +119,10 @@ read_rope_scaling (HearthModel *m,
       hp->rope_scaling = HEARTH_ROPE_SCALING_YARN;
       hp->rope_freq_scale = 1.0f / factor;
       hp->yarn_ext_factor = 1.0f;
-      if (!get_arch_u32 (m, "rope.scaling.original_context_length", FALSE, hp->n_ctx_train, &orig_ctx, error) ||
-          !get_arch_float (m, "rope.scaling.yarn_beta_fast", 32.0, &hp->yarn_beta_fast, error) ||
-          !get_arch_float (m, "rope.scaling.yarn_beta_slow", 1.0, &hp->yarn_beta_slow, error) ||
-          !get_arch_float (m, "rope.scaling.attn_factor", 1.0, &hp->yarn_attn_factor, error))
+      if (!hearth_model_get_arch_u32 (m, "rope.scaling.original_context_length", FALSE, hp->n_ctx_train, &orig_ctx, error) ||
+          !hearth_model_get_arch_float (m, "rope.scaling.yarn_beta_fast", 32.0, &hp->yarn_beta_fast, error) ||
+          !hearth_model_get_arch_float (m, "rope.scaling.yarn_beta_slow", 1.0, &hp->yarn_beta_slow, error) ||
+          !hearth_model_get_arch_float (m, "rope.scaling.attn_factor", 1.0, &hp->yarn_attn_factor, error))
         return FALSE;
       hp->rope_orig_ctx = orig_ctx;
       return TRUE;
@@ -139,13 +139,13 @@ read_hparams (HearthModel *m,
   HearthHParams *hp = &m->hp;
   guint32 key_len, value_len;
 
-  if (!get_arch_u32 (m, "context_length", TRUE, 0, &hp->n_ctx_train, error) ||
-      !get_arch_u32 (m, "embedding_length", TRUE, 0, &hp->n_embd, error) ||
-      !get_arch_u32 (m, "block_count", TRUE, 0, &hp->n_layer, error) ||
-      !get_arch_u32 (m, "feed_forward_length", TRUE, 0, &hp->n_ff, error) ||
-      !get_arch_u32 (m, "attention.head_count", TRUE, 0, &hp->n_head, error))
+  if (!hearth_model_get_arch_u32 (m, "context_length", TRUE, 0, &hp->n_ctx_train, error) ||
+      !hearth_model_get_arch_u32 (m, "embedding_length", TRUE, 0, &hp->n_embd, error) ||
+      !hearth_model_get_arch_u32 (m, "block_count", TRUE, 0, &hp->n_layer, error) ||
+      !hearth_model_get_arch_u32 (m, "feed_forward_length", TRUE, 0, &hp->n_ff, error) ||
+      !hearth_model_get_arch_u32 (m, "attention.head_count", TRUE, 0, &hp->n_head, error))
     return FALSE;
-  if (!get_arch_u32 (m, "attention.head_count_kv", FALSE, hp->n_head, &hp->n_head_kv, error))
+  if (!hearth_model_get_arch_u32 (m, "attention.head_count_kv", FALSE, hp->n_head, &hp->n_head_kv, error))
     return FALSE;
   if (hp->n_embd == 0 || hp->n_layer == 0 || hp->n_ff == 0 || hp->n_head == 0 ||
       hp->n_head_kv == 0 || hp->n_head % hp->n_head_kv != 0 || hp->n_layer > 4096 ||
@@ -156,12 +156,12 @@ read_hparams (HearthModel *m,
                    hp->n_embd, hp->n_layer, hp->n_ff, hp->n_head, hp->n_head_kv);
       return FALSE;
     }
-  if (!get_arch_u32 (m, "attention.key_length", FALSE, hp->n_embd / hp->n_head, &key_len, error) ||
-      !get_arch_u32 (m, "attention.value_length", FALSE, key_len, &value_len, error))
+  if (!hearth_model_get_arch_u32 (m, "attention.key_length", FALSE, hp->n_embd / hp->n_head, &key_len, error) ||
+      !hearth_model_get_arch_u32 (m, "attention.value_length", FALSE, key_len, &value_len, error))
     return FALSE;
   hp->head_dim = key_len;
   hp->head_dim_v = value_len;
-  if (!get_arch_u32 (m, "rope.dimension_count", FALSE, hp->head_dim, &hp->n_rot, error))
+  if (!hearth_model_get_arch_u32 (m, "rope.dimension_count", FALSE, hp->head_dim, &hp->n_rot, error))
     return FALSE;
   if (hp->head_dim == 0 || hp->head_dim_v == 0 || hp->n_rot > hp->head_dim || hp->n_rot % 2 != 0)
     {
@@ -170,15 +170,15 @@ read_hparams (HearthModel *m,
                    hp->head_dim, hp->head_dim_v, hp->n_rot);
       return FALSE;
     }
-  if (!get_arch_float (m, "attention.layer_norm_rms_epsilon", 1e-5, &hp->rms_eps, error) ||
-      !get_arch_float (m, "rope.freq_base", 10000.0, &hp->rope_freq_base, error))
+  if (!hearth_model_get_arch_float (m, "attention.layer_norm_rms_epsilon", 1e-5, &hp->rms_eps, error) ||
+      !hearth_model_get_arch_float (m, "rope.freq_base", 10000.0, &hp->rope_freq_base, error))
     return FALSE;
   return read_rope_scaling (m, error);
 }
 
 /* Looks a tensor up and checks its shape; @ne1 = 0 for a 1-D tensor. */
-static gboolean
-bind_weight (HearthModel  *m,
+gboolean
+hearth_model_bind_weight (HearthModel  *m,
              HearthWeight *w,
              const char   *name,
              guint64       ne0,
@@ -258,9 +258,9 @@ bind_weights (HearthModel *m,
       return FALSE;
     }
   m->hp.n_vocab = (guint32) embd->ne[1];
-  if (!bind_weight (m, &m->tok_embd, "token_embd.weight", hp->n_embd, hp->n_vocab, TRUE, error) ||
-      !bind_weight (m, &m->output_norm, "output_norm.weight", hp->n_embd, 0, TRUE, error) ||
-      !bind_weight (m, &m->output, "output.weight", hp->n_embd, hp->n_vocab, FALSE, error))
+  if (!hearth_model_bind_weight (m, &m->tok_embd, "token_embd.weight", hp->n_embd, hp->n_vocab, TRUE, error) ||
+      !hearth_model_bind_weight (m, &m->output_norm, "output_norm.weight", hp->n_embd, 0, TRUE, error) ||
+      !hearth_model_bind_weight (m, &m->output, "output.weight", hp->n_embd, hp->n_vocab, FALSE, error))
     return FALSE;
   if (m->output.data == NULL)
     m->output = m->tok_embd;  /* tied embeddings */
@@ -285,7 +285,7 @@ bind_weights (HearthModel *m,
 
 #define BIND(field, suffix, ne0, ne1, required) \
       (g_snprintf (name, sizeof name, "blk.%u." suffix, il), \
-       bind_weight (m, &l->field, name, ne0, ne1, required, error))
+       hearth_model_bind_weight (m, &l->field, name, ne0, ne1, required, error))
 
       if (!BIND (attn_norm, "attn_norm.weight", hp->n_embd, 0, TRUE) ||
           !BIND (wq, "attn_q.weight", hp->n_embd, q_dim, TRUE) ||
@@ -365,16 +365,29 @@ hearth_model_load (const char              *path,
       if (strcmp (supported_archs[i].name, m->architecture) == 0)
         arch = &supported_archs[i];
     }
-  if (arch == NULL)
+  if (arch == NULL && strcmp (m->architecture, "bert") != 0 && strcmp (m->architecture, "nomic-bert") != 0)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-                   "%s: architecture '%s' is not supported yet (supported: llama, qwen2, qwen3)",
+                   "%s: architecture '%s' is not supported yet (supported: llama, qwen2, qwen3; "
+                   "encoders bert, nomic-bert)",
                    base, m->architecture);
       return NULL;
     }
-  m->hp.rope_type = arch->rope_type;
+  if (arch != NULL)
+    m->hp.rope_type = arch->rope_type;
 
-  if (!read_hparams (m, &local_error) || !bind_weights (m, &local_error))
+  if (arch == NULL)
+    {
+      /* An encoder: its own tensors and keys (hearth-encoder.c). */
+      if (!hearth_encoder_load (m, strcmp (m->architecture, "bert") == 0 ? HEARTH_ENCODER_BERT
+                                                                          : HEARTH_ENCODER_NOMIC,
+                                &local_error))
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, local_error->code, "%s: %s", base, local_error->message);
+          return NULL;
+        }
+    }
+  else if (!read_hparams (m, &local_error) || !bind_weights (m, &local_error))
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, local_error->code, "%s: %s", base, local_error->message);
       return NULL;
@@ -393,6 +406,12 @@ hearth_model_load (const char              *path,
                                             hearth_thread_pool_get_n_threads (m->pool),
                                             hearth_thread_pool_get_n_threads (m->pool) == 1 ? "" : "s");
 #ifdef HEARTH_HAVE_VULKAN
+  if (m->params.backend == HEARTH_BACKEND_VULKAN && m->encoder != NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "%s: encoders run on the CPU backend only", base);
+      return NULL;
+    }
   if (m->params.backend == HEARTH_BACKEND_VULKAN)
     {
       g_autofree char *cpu = g_steal_pointer (&m->backend_description);
@@ -439,6 +458,7 @@ hearth_model_unref (HearthModel *self)
   g_mutex_clear (&self->forward_lock);
   g_clear_pointer (&self->tokenizer, hearth_tokenizer_unref);
   g_free (self->layers);
+  g_clear_pointer (&self->encoder, hearth_encoder_free);
   g_free (self->architecture);
   g_free (self->backend_description);
   g_clear_pointer (&self->gguf, hearth_gguf_unref);

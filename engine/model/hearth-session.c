@@ -32,6 +32,13 @@ hearth_session_new (HearthModel               *model,
   const HearthHParams *hp = &model->hp;
   gsize kv_elem;
 
+  if (model->encoder != NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "%s is an encoder: it embeds text (hearth_model_embed), it does not decode",
+                   model->architecture);
+      return NULL;
+    }
   if (params == NULL)
     {
       hearth_session_params_init (&defaults);
