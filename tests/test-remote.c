@@ -19,6 +19,7 @@
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "hearth-remote-provider.h"
 #include "hearth-remote-sse.h"
@@ -552,7 +553,8 @@ START_TEST (test_reply_equals_server)
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthThreadItem) reply = NULL;
   g_autoptr(HearthConversation) conv = NULL;
-  gint64 prompt_tokens = 0, completion_tokens = 0;
+  gint64 prompt_tokens = 0, completion_tokens = 0, asked_at;
+  double wall;
   g_autofree char *want = reference_reply (QUESTION, 24, &prompt_tokens, &completion_tokens);
 
   add_provider (t->store, "home", url, api_token);
@@ -566,9 +568,21 @@ START_TEST (test_reply_equals_server)
   g_clear_error (&error);
   ck_assert_str_eq (hearth_runtime_get_remote_host (t->rt), proxy_host);
 
+  asked_at = g_get_monotonic_time ();
   ask (t, "home", QUESTION, 24);
+  wall = (g_get_monotonic_time () - asked_at) / 1e6;
   ck_assert_uint_eq (t->errors->len, 0);
   ck_assert_uint_eq (n_items (t), 2);
+  /* The figures are the server's: the positions its usage says, and its
+   * completion tokens over the time from the request to the stream's end
+   * (within the time ask() took, and not a buffered stream's microseconds);
+   * the size of its context is not known here. */
+  ck_assert_uint_eq (hearth_runtime_get_context_used (t->rt), prompt_tokens + completion_tokens);
+  ck_assert_msg (hearth_runtime_get_tokens_per_second (t->rt) >= completion_tokens / wall &&
+                 hearth_runtime_get_tokens_per_second (t->rt) <= completion_tokens / 0.001,
+                 "%.1f tokens/s, but %" G_GINT64_FORMAT " tokens came in %.3f s",
+                 hearth_runtime_get_tokens_per_second (t->rt), completion_tokens, wall);
+  ck_assert_uint_eq (hearth_runtime_get_context_size (t->rt), 0);
   reply = item_at (t, 1);
   ck_assert_int_eq (hearth_thread_item_get_role (reply), HEARTH_MESSAGE_ROLE_ASSISTANT);
   ck_assert_str_eq (hearth_thread_item_get_text (reply), want);
@@ -586,6 +600,27 @@ START_TEST (test_reply_equals_server)
   ck_assert_ptr_null (hearth_runtime_get_remote_host (t->rt));
   ck_assert (hearth_runtime_set_conversation_id (t->rt, hearth_conversation_get_id (conv), &error));
   ck_assert_str_eq (hearth_runtime_get_remote_host (t->rt), proxy_host);
+  remote_free (t);
+}
+END_TEST
+
+/* A server that sends no usage: the reply is whole, and nothing is made up
+ * in place of the figures it did not give. */
+START_TEST (test_no_usage)
+{
+  Remote *t = remote_new ();
+  g_autofree char *url = mode_url ("nousage");
+  g_autofree char *want = reference_reply (QUESTION, 16, NULL, NULL);
+  g_autoptr(HearthThreadItem) reply = NULL;
+
+  add_provider (t->store, "home", url, api_token);
+  ask (t, "home", QUESTION, 16);
+  ck_assert_uint_eq (t->errors->len, 0);
+  reply = item_at (t, 1);
+  ck_assert_str_eq (hearth_thread_item_get_text (reply), want);
+  ck_assert (hearth_runtime_get_tokens_per_second (t->rt) == 0);
+  ck_assert_uint_eq (hearth_runtime_get_context_used (t->rt), 0);
+  ck_assert_int_eq (hearth_message_get_completion_tokens (hearth_thread_item_get_message (reply)), 0);
   remote_free (t);
 }
 END_TEST
@@ -723,6 +758,103 @@ START_TEST (test_fault_cut)
   ck_assert_str_eq (stored_failure, failure);
   ck_assert_int_eq (t->finished_id, hearth_thread_item_get_id (reply));
   remote_free (t);
+}
+END_TEST
+
+/* ---- hearth-cli chat --remote ---- */
+
+/* Runs hearth-cli with @args (NULL-terminated) on the store in @dir, @input
+ * on its stdin; returns its exit status and its output. g_spawn_sync()
+ * waits for it itself: a child watch needs GLib's worker thread, which a
+ * forked test case does not have. */
+static int
+run_cli (const char  *dir,
+         const char  *input,
+         char       **out,
+         char       **err,
+         ...)
+{
+  g_autofree char *pass = g_build_filename (dir, "passphrase", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *in = g_build_filename (dir, "stdin", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *a;
+  va_list args;
+  int wait_status = 0;
+
+  ck_assert (g_file_set_contents (pass, "test passphrase\n", -1, NULL));
+  ck_assert (g_file_set_contents (in, input, -1, NULL));
+  g_ptr_array_add (argv, "/bin/sh");
+  g_ptr_array_add (argv, "-c");
+  g_ptr_array_add (argv, "f=$1; shift; exec \"$@\" < \"$f\"");
+  g_ptr_array_add (argv, "sh");
+  g_ptr_array_add (argv, in);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("HEARTH_CLI"));
+  va_start (args, err);
+  while ((a = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, "--data-dir");
+  g_ptr_array_add (argv, data);
+  g_ptr_array_add (argv, "--passphrase-file");
+  g_ptr_array_add (argv, pass);
+  g_ptr_array_add (argv, NULL);
+  ck_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &wait_status,
+                           &error));
+  hearth_assert_no_error (error);
+  ck_assert (WIFEXITED (wait_status));
+  return WEXITSTATUS (wait_status);
+}
+
+/* The reply on stdout, the server's figures with --stats (and no context
+ * size, which is not known), and exit status 1 when the server failed. */
+START_TEST (test_cli_chat_remote)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hearth-remote-cli-XXXXXX", NULL);
+  g_autofree char *key_file = g_build_filename (dir, "key", NULL);
+  g_autofree char *pass_url = mode_url ("pass");
+  g_autofree char *fail_url = mode_url ("500");
+  g_autofree char *cut_url = mode_url ("cut");
+  gint64 prompt_tokens = 0, completion_tokens = 0;
+  g_autofree char *want = reference_reply (QUESTION, 24, &prompt_tokens, &completion_tokens);
+  g_autofree char *want_out = g_strconcat (want, "\n", NULL);
+  g_autofree char *want_stats = g_strdup_printf ("[turn 1: prompt %" G_GINT64_FORMAT " tokens, %" G_GINT64_FORMAT
+                                                 " generated at ", prompt_tokens, completion_tokens);
+  g_autofree char *want_context = g_strdup_printf (" tok/s; context %" G_GINT64_FORMAT " used of an unknown size; "
+                                                   "conversation ", prompt_tokens + completion_tokens);
+  g_autofree char *want_500 = g_strdup_printf ("hearth-cli: The model could not reply: %s failed (HTTP 500): "
+                                               "upstream exploded\n", proxy_host);
+  g_autofree char *want_cut = g_strdup_printf ("hearth-cli: The reply was cut short: The connection to %s was cut "
+                                               "mid-reply\n", proxy_host);
+  const char *question = QUESTION "\n";
+  char *out = NULL, *err = NULL;
+
+  ck_assert (g_file_set_contents (key_file, api_token, -1, NULL));
+  ck_assert_int_eq (run_cli (dir, "", &out, &err, "remote", "add", "home", pass_url, MODEL, "--key-file", key_file,
+                             NULL), 0);
+  g_free (out), g_free (err);
+  ck_assert_int_eq (run_cli (dir, "", &out, &err, "remote", "add", "broken", fail_url, MODEL, "--key-file", key_file,
+                             NULL), 0);
+  g_free (out), g_free (err);
+  ck_assert_int_eq (run_cli (dir, "", &out, &err, "remote", "add", "flaky", cut_url, MODEL, "--key-file", key_file,
+                             NULL), 0);
+  g_free (out), g_free (err);
+
+  ck_assert_int_eq (run_cli (dir, question, &out, &err, "chat", "--remote", "home", "-n", "24", "--stats", NULL), 0);
+  ck_assert_str_eq (out, want_out);
+  ck_assert_msg (strstr (err, want_stats) != NULL && strstr (err, want_context) != NULL, "%s", err);
+  ck_assert_msg (strstr (err, " of 0") == NULL, "%s", err);
+  g_free (out), g_free (err);
+
+  ck_assert_int_eq (run_cli (dir, question, &out, &err, "chat", "--remote", "broken", "-n", "24", NULL), 1);
+  ck_assert_msg (strstr (err, want_500) != NULL, "%s", err);
+  g_free (out), g_free (err);
+
+  ck_assert_int_eq (run_cli (dir, question, &out, &err, "chat", "--remote", "flaky", "-n", "24", NULL), 1);
+  ck_assert_msg (strstr (err, want_cut) != NULL, "%s", err);
+  g_free (out), g_free (err);
+  hearth_test_rm_rf (dir);
 }
 END_TEST
 
@@ -954,7 +1086,9 @@ main (void)
   tcase_add_test (tc, test_providers);
   tcase_add_test (tc, test_provider_test);
   tcase_add_test (tc, test_reply_equals_server);
+  tcase_add_test (tc, test_no_usage);
   tcase_add_test (tc, test_streams_in_pieces);
+  tcase_add_test (tc, test_cli_chat_remote);
   tcase_add_test (tc, test_stop_keeps_partial);
   tcase_add_test (tc, test_fault_401);
   tcase_add_test (tc, test_fault_429);

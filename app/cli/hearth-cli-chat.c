@@ -18,7 +18,9 @@
  * --remote NAME talks to a remote provider (`hearth-cli remote add`)
  * instead of a local model (no -m then): stderr says first where the
  * conversation goes; a failure of the server is printed, the partial
- * reply kept in the history.
+ * reply kept in the history, and the command exits 1 at its end (as it
+ * does for any reply that failed). --stats gives a remote reply's figures
+ * from the server's usage, and says what is not known.
  */
 #include "hearth-config.h"
 
@@ -38,6 +40,7 @@ typedef struct
   gboolean   loaded;
   GError    *error;
   gint64     message_id;
+  gboolean   failed;     /* a reply failed (the model or the server): exit 1 */
 } ChatState;
 
 static void
@@ -169,6 +172,7 @@ runtime_error (HearthRuntime *runtime,
                ChatState     *st)
 {
   fprintf (stderr, "hearth-cli: %s\n", message);
+  st->failed = TRUE;
 }
 
 static void
@@ -230,14 +234,29 @@ print_stats (HearthRuntime *runtime,
              guint          turn)
 {
   g_autoptr(HearthMessage) m = NULL;
+  g_autofree char *speed = NULL;
+  g_autofree char *context = NULL;
+  gboolean remote = hearth_runtime_get_remote_host (runtime) != NULL;
 
   if (message_id != 0)
     m = hearth_store_get_message (hearth_runtime_get_store (runtime), message_id, NULL);
-  fprintf (stderr, "[turn %u: prompt %" G_GINT64_FORMAT " tokens, %" G_GINT64_FORMAT " generated at %.1f tok/s; "
-           "context %u of %u; conversation %" G_GINT64_FORMAT ", message %" G_GINT64_FORMAT "]\n",
+  /* A remote reply's figures are its server's usage, when it sent one;
+   * the size of a remote context is never known. */
+  if (remote && hearth_runtime_get_tokens_per_second (runtime) <= 0)
+    speed = g_strdup ("tok/s unknown");
+  else
+    speed = g_strdup_printf ("%.1f tok/s", hearth_runtime_get_tokens_per_second (runtime));
+  if (!remote)
+    context = g_strdup_printf ("context %u of %u", hearth_runtime_get_context_used (runtime),
+                               hearth_runtime_get_context_size (runtime));
+  else if (hearth_runtime_get_context_used (runtime) > 0)
+    context = g_strdup_printf ("context %u used of an unknown size", hearth_runtime_get_context_used (runtime));
+  else
+    context = g_strdup ("context unknown");
+  fprintf (stderr, "[turn %u: prompt %" G_GINT64_FORMAT " tokens, %" G_GINT64_FORMAT " generated at %s; "
+           "%s; conversation %" G_GINT64_FORMAT ", message %" G_GINT64_FORMAT "]\n",
            turn, m ? hearth_message_get_prompt_tokens (m) : 0, m ? hearth_message_get_completion_tokens (m) : 0,
-           hearth_runtime_get_tokens_per_second (runtime), hearth_runtime_get_context_used (runtime),
-           hearth_runtime_get_context_size (runtime), hearth_runtime_get_conversation_id (runtime), message_id);
+           speed, context, hearth_runtime_get_conversation_id (runtime), message_id);
 }
 
 int
@@ -432,6 +451,8 @@ hearth_cli_chat (int    argc,
         }
       st.waiting = TRUE;
       wait_for (&st);
+      if (st.failed)
+        status = 1;
       fputc ('\n', stdout);
       fflush (stdout);
       turn++;

@@ -140,12 +140,17 @@ update_status (HearthChatView *self)
 
   if (rt != NULL && hearth_runtime_get_remote_host (rt) != NULL)
     {
-      g_autofree char *remote = hearth_runtime_get_tokens_per_second (rt) > 0
-        ? g_strdup_printf (_("remote: %s · %.1f tokens/s"), hearth_runtime_get_remote_host (rt),
-                           hearth_runtime_get_tokens_per_second (rt))
-        : g_strdup_printf (_("remote: %s"), hearth_runtime_get_remote_host (rt));
+      /* Only what the server told: tokens/s and the positions used come
+       * from its usage; the size of its context is never known. */
+      GString *remote = g_string_new (NULL);
 
-      gtk_label_set_text (GTK_LABEL (self->status_label), remote);
+      g_string_printf (remote, _("remote: %s"), hearth_runtime_get_remote_host (rt));
+      if (hearth_runtime_get_tokens_per_second (rt) > 0)
+        g_string_append_printf (remote, _(" · %.1f tokens/s"), hearth_runtime_get_tokens_per_second (rt));
+      if (hearth_runtime_get_context_used (rt) > 0)
+        g_string_append_printf (remote, _(" · context %u tokens used"), hearth_runtime_get_context_used (rt));
+      gtk_label_set_text (GTK_LABEL (self->status_label), remote->str);
+      g_string_free (remote, TRUE);
       return;
     }
   if (rt == NULL || !hearth_runtime_get_model_loaded (rt))

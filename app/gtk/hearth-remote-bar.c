@@ -146,6 +146,21 @@ window_active (GtkWindow       *window,
     hearth_remote_bar_reload (self);
 }
 
+/* A window closed or opened (Preferences, where providers are added and
+ * removed): read the providers again. A window manager also makes the main
+ * window active again then; without one (or before it does), and while
+ * the bar is hidden (not realized: no providers yet), this is what brings
+ * it up to date. */
+static void
+toplevels_changed (GListModel      *toplevels,
+                   guint            position,
+                   guint            removed,
+                   guint            added,
+                   HearthRemoteBar *self)
+{
+  hearth_remote_bar_reload (self);
+}
+
 static void
 bar_realize (GtkWidget *widget)
 {
@@ -229,6 +244,7 @@ hearth_remote_bar_new (HearthRuntime *runtime)
     g_signal_connect_swapped (runtime, watched[i], G_CALLBACK (sync_bar), self);
   g_signal_connect (hearth_runtime_get_thread (runtime), "items-changed", G_CALLBACK (thread_changed), self);
   g_signal_connect_object (self->picker, "notify::selected", G_CALLBACK (picked), self, 0);
+  g_signal_connect_object (gtk_window_get_toplevels (), "items-changed", G_CALLBACK (toplevels_changed), self, 0);
   hearth_remote_bar_reload (self);
   return GTK_WIDGET (self);
 }

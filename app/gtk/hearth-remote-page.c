@@ -98,7 +98,10 @@ row_button (HearthRemotePage *self,
             GCallback         callback)
 {
   GtkWidget *button = gtk_button_new_with_label (label);
+  /* "Test NAME": each row has its own Test and Remove. */
+  g_autofree char *accessible = g_strdup_printf ("%s %s", label, name);
 
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   g_object_set_data_full (G_OBJECT (button), "provider", g_strdup (name), g_free);
   g_object_set_data (G_OBJECT (button), "row", row);

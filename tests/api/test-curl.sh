@@ -5,7 +5,12 @@
 # completions equal to `hearth-cli generate`, chat streamed equal to chat
 # not streamed, errors in OpenAI's shape with their status codes (401, 400
 # bad JSON, 400 too long, 404 unknown model, 413, 501), tool messages, a
-# client that disconnects mid-stream (its session freed, seen in /metrics).
+# client that disconnects mid-stream (its session freed, seen in /metrics),
+# structured output (response_format json_schema and json_object, greedy
+# and seeded, validated by python3-jsonschema; an unsupported schema
+# keyword a 400 naming it), forced tool calls (tool_choice required or a
+# named function: a call in OpenAI's shape whose arguments validate
+# against the tool's schema) and the model's memory in /metrics.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/serve.bash"
@@ -23,6 +28,13 @@ post() { curl -sS -H "Authorization: Bearer $API_TOKEN" -H 'Content-Type: applic
              -w '\n%{http_code}' --data-binary @- "$API_URL$1" <<< "$2"; }
 status_of() { tail -n1 <<< "$1"; }
 body_of() { sed '$d' <<< "$1"; }
+# valid JSON SCHEMA: "valid", or why not (Debian's python3-jsonschema, Draft 2020-12).
+valid() { /usr/bin/python3 -c 'import json, sys, jsonschema
+try:
+    jsonschema.Draft202012Validator(json.loads(sys.argv[2]), format_checker=jsonschema.FormatChecker()).validate(json.loads(sys.argv[1]))
+    print("valid")
+except Exception as e:
+    print("invalid: %s" % str(e).splitlines()[0])' "$1" "$2"; }
 
 api_start "$stories" --sessions 2
 
@@ -105,8 +117,19 @@ r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "
 expect "unknown role: 400" "$(status_of "$r")" 400
 r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "temperature": 3}')
 expect "temperature out of range: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-temperature
-r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}}')
-expect "json_schema: 400 not supported yet" "$(status_of "$r")-$(body_of "$r" | jq -r .error.code)" 400-unsupported_parameter
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "^a+$"}}}}')
+expect "json_schema with an unsupported keyword: 400 naming it" \
+       "$(status_of "$r")-$(body_of "$r" | jq -c '[.error.code, .error.param, (.error.message | test("pattern"))]')" \
+       '400-["unsupported_schema","response_format",true]'
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "objec"}}}}')
+expect "json_schema with a bad type: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-response_format
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "object"}}}}')
+expect "json_schema without a name: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-response_format
+r=$(post /chat/completions '{"model": "stories260K-f32", "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "required", "messages": [{"role": "user", "content": "hi"}]}')
+expect "tool_choice required on a template without <tool_call>: 400" \
+       "$(status_of "$r")-$(body_of "$r" | jq -c '[.error.code, (.error.message | test("<tool_call>"))]')" '400-["unsupported_parameter",true]'
+r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "yaml"}}')
+expect "response_format yaml: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.code)" 400-invalid_value
 r=$(post /chat/completions '{"model": "stories260K-f32", "messages": [{"role": "user", "content": "hi"}], "n": 2}')
 expect "n = 2: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-n
 many=$(printf '{"role": "user", "content": "a"},%.0s' $(seq 1 1025))
@@ -121,6 +144,13 @@ r=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_TOKEN
 expect "GET on a POST endpoint: 405" "$r" 405
 r=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_TOKEN" "$API_URL/nothing")
 expect "unknown path: 404" "$r" 404
+
+# --- the model's memory, as the engine reports it ---
+wbytes=$("$HEARTH_CLI" bench -m "$stories" -p 4 -n 2 -r 1 --no-bandwidth --json 2>/dev/null | jq .weight_bytes_per_token)
+m=$(curl -sS -H "Authorization: Bearer $API_TOKEN" "$API_BASE/metrics")
+expect "metrics: weight bytes" "$(sed -n 's/^hearth_api_model_weight_bytes{model="stories260K-f32"} //p' <<< "$m")" "$wbytes"
+# This build runs on the CPU: no device memory.
+expect "metrics: device memory" "$(sed -n 's/^hearth_api_device_memory_bytes{model="stories260K-f32"} //p' <<< "$m")" 0
 api_stop
 
 # --- tools: the request and the tool-role round trip, on a template that has tools ---
@@ -144,8 +174,68 @@ s=$(post /chat/completions "$trip, \"stream\": true}" | sed '$d')
 expect "tool round trip streamed: same text" \
        "$(sed -n 's/^data: //p' <<< "$s" | grep -v '^\[DONE\]$' | jq -j '.choices[0].delta.content // empty')" \
        "$(body_of "$(post /chat/completions "$trip}")" | jq -j '.choices[0].message.content // empty')"
-r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"tools\": $tools, \"tool_choice\": \"required\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}")
-expect "tool_choice required: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-tool_choice
+
+# --- structured output: every reply parses and validates against its schema ---
+schema=$(jq -c . "$here/../schemas/27-nested-object.json")
+fmt="\"response_format\": {\"type\": \"json_schema\", \"json_schema\": {\"name\": \"account\", \"strict\": true, \"schema\": $schema}}"
+ask="{\"model\": \"$API_MODEL\", \"messages\": [{\"role\": \"user\", \"content\": \"Describe Lily as JSON\"}], \"max_tokens\": 300, $fmt"
+r=$(post /chat/completions "$ask, \"temperature\": 0}")
+expect "json_schema greedy: 200" "$(status_of "$r")" 200
+greedy_json=$(body_of "$r" | jq -r '.choices[0].message.content')
+expect "json_schema greedy: valid ($greedy_json)" "$(valid "$greedy_json" "$schema")" valid
+expect "json_schema greedy: ended by itself" "$(body_of "$r" | jq -r '.choices[0].finish_reason')" stop
+s=$(post /chat/completions "$ask, \"temperature\": 0, \"stream\": true}" | sed '$d')
+expect "json_schema streamed: the same text" \
+       "$(sed -n 's/^data: //p' <<< "$s" | grep -v '^\[DONE\]$' | jq -j '.choices[0].delta.content // empty')" "$greedy_json"
+for seed in 1 2 3; do
+    r=$(post /chat/completions "$ask, \"temperature\": 1.0, \"seed\": $seed}")
+    out=$(body_of "$r" | jq -r '.choices[0].message.content')
+    expect "json_schema seed $seed: valid ($out)" "$(status_of "$r")-$(valid "$out" "$schema")" 200-valid
+    again=$(body_of "$(post /chat/completions "$ask, \"temperature\": 1.0, \"seed\": $seed}")" | jq -r '.choices[0].message.content')
+    expect "json_schema seed $seed: repeatable" "$again" "$out"
+done
+obj="{\"model\": \"$API_MODEL\", \"messages\": [{\"role\": \"user\", \"content\": \"Lily\"}], \"max_tokens\": 300, \"response_format\": {\"type\": \"json_object\"}"
+# Any object: its strings are free, and this model of random weights,
+# greedy, never closes one; seeded at 1.0 it does.
+r=$(post /chat/completions "$obj, \"temperature\": 1.0, \"seed\": 3}")
+out=$(body_of "$r" | jq -r '.choices[0].message.content')
+expect "json_object: an object ($out)" "$(status_of "$r")-$(valid "$out" '{"type": "object"}')-$(body_of "$r" | jq -r '.choices[0].finish_reason')" 200-valid-stop
+
+# --- forced tool calls: a call in OpenAI's shape, its arguments valid against the tool's schema ---
+tools2='[{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city", "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 12}}, "required": ["city"], "additionalProperties": false}}},
+         {"type": "function", "function": {"name": "get_time", "description": "Time in a zone", "parameters": {"type": "object", "properties": {"zone": {"type": "string", "enum": ["UTC", "CET", "JST"]}, "hours": {"type": "integer", "minimum": 0, "maximum": 23}}, "required": ["zone", "hours"]}}}]'
+params_of() { jq -c --arg n "$1" '.[] | select(.function.name == $n) | .function.parameters' <<< "$tools2"; }
+force="{\"model\": \"$API_MODEL\", \"max_tokens\": 120, \"tools\": $tools2, \"messages\": [{\"role\": \"user\", \"content\": \"Weather in Paris?\"}]"
+for t in '"temperature": 0' '"temperature": 1.0, "seed": 11' '"temperature": 1.0, "seed": 12'; do
+    r=$(post /chat/completions "$force, \"tool_choice\": \"required\", $t}")
+    expect "tool_choice required ($t): a call" \
+           "$(status_of "$r")-$(body_of "$r" | jq -c '[.choices[0].finish_reason, .choices[0].message.content, (.choices[0].message.tool_calls | length), .choices[0].message.tool_calls[0].type, (.choices[0].message.tool_calls[0].id | startswith("call_"))]')" \
+           '200-["tool_calls",null,1,"function",true]'
+    name=$(body_of "$r" | jq -r '.choices[0].message.tool_calls[0].function.name')
+    args=$(body_of "$r" | jq -r '.choices[0].message.tool_calls[0].function.arguments')
+    expect "tool_choice required ($t): $name($args) valid" "$(valid "$args" "$(params_of "$name")")" valid
+done
+r=$(post /chat/completions "$force, \"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"get_time\"}}, \"temperature\": 0}")
+args=$(body_of "$r" | jq -r '.choices[0].message.tool_calls[0].function.arguments')
+expect "named function forced: get_time called" \
+       "$(status_of "$r")-$(body_of "$r" | jq -c '[.choices[0].finish_reason, .choices[0].message.tool_calls[0].function.name]')" \
+       '200-["tool_calls","get_time"]'
+expect "named function forced: get_time($args) valid" "$(valid "$args" "$(params_of get_time)")" valid
+s=$(post /chat/completions "$force, \"tool_choice\": \"required\", \"temperature\": 0, \"stream\": true}" | sed '$d')
+greedy_call=$(body_of "$(post /chat/completions "$force, \"tool_choice\": \"required\", \"temperature\": 0}")" | jq -c '.choices[0].message.tool_calls[0].function')
+expect "tool_choice required streamed: the same call" \
+       "$(sed -n 's/^data: //p' <<< "$s" | grep -v '^\[DONE\]$' | jq -c 'select(.choices[0].delta.tool_calls) | .choices[0].delta.tool_calls[0] | [.index, .type, .function]')" \
+       "[0,\"function\",$greedy_call]"
+expect "tool_choice required streamed: finish" \
+       "$(sed -n 's/^data: //p' <<< "$s" | grep -v '^\[DONE\]$' | jq -r '.choices[0].finish_reason // empty')" tool_calls
+r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"tool_choice\": \"required\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}")
+expect "tool_choice required without tools: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-tool_choice
+r=$(post /chat/completions "$force, \"tool_choice\": \"required\", \"response_format\": {\"type\": \"json_object\"}}")
+expect "tool_choice required with a response_format: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-tool_choice
+r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"type\": \"object\", \"properties\": {\"s\": {\"type\": \"string\", \"pattern\": \"x\"}}}}}], \"tool_choice\": \"required\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}")
+expect "tool_choice required on an unsupported schema: 400 naming it" \
+       "$(status_of "$r")-$(body_of "$r" | jq -c '[.error.code, .error.param, (.error.message | test("pattern"))]')" \
+       '400-["unsupported_schema","tools",true]'
 r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"messages\": [{\"role\": \"tool\", \"content\": \"x\"}]}")
 expect "tool message without tool_call_id: 400" "$(status_of "$r")" 400
 r=$(post /chat/completions "{\"model\": \"$API_MODEL\", \"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"c\", \"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": \"not json\"}}]}]}")
@@ -166,7 +256,7 @@ after=$(metric hearth_api_generated_tokens_total)
 m=$(curl -sS -H "Authorization: Bearer $API_TOKEN" "$API_BASE/metrics")
 for line in '# TYPE hearth_api_time_to_first_token_seconds histogram' '# TYPE hearth_api_tokens_per_second histogram' \
             "hearth_api_model_loaded{model=\"$API_MODEL\"} 1" 'hearth_api_sessions 2' \
-            'hearth_api_requests_total{endpoint="/v1/chat/completions",status="400"} 3'; do
+            'hearth_api_requests_total{endpoint="/v1/chat/completions",status="400"} 5'; do
     grep -qxF "$line" <<< "$m" && pass "metrics: $line" || fail "metrics lack: $line"
 done
 api_stop

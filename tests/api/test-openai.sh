@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # test-openai.sh: runs test-openai.mjs (the official openai client, installed
 # by tests/api/install.sh into the build folder) against `hearth-cli serve`
-# on stories260K. Missing node or the client is a failure, not a skip.
+# on stories260K, then test-openai-structured.mjs (response_format and
+# forced tool calls) on synth-qwen3 with Qwen2.5's template. Missing node
+# or the client is a failure, not a skip.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/serve.bash"
@@ -17,5 +19,11 @@ export WANT_COMPLETION=${want#Once upon a time}
 api_start "$stories" --sessions 2
 trap 'kill "$API_PID" 2>/dev/null || true' EXIT
 node "$here/test-openai.mjs"
+trap - EXIT
+api_stop
+api_start "$HEARTH_SHARED_DIR/models/synthetic/synth-qwen3-F32.gguf" --ctx 2048 --sessions 2 \
+          --chat-template "$HEARTH_SHARED_DIR/templates/Qwen-Qwen2.5-7B-Instruct/template.jinja"
+trap 'kill "$API_PID" 2>/dev/null || true' EXIT
+node "$here/test-openai-structured.mjs"
 trap - EXIT
 api_stop

@@ -3,7 +3,10 @@
 # fault-proxy.py UPSTREAM LOG: a test proxy between Hearth and a real server
 # (`hearth-cli serve`), with faults chosen by the first part of the path:
 #   /pass/v1/...   forwarded as is, the stream passed on event by event
-#   /slow/v1/...   the same, each text delta split into deltas of 4
+#   /nousage/v1/...
+#                  forwarded event by event, but the usage chunk dropped
+#                  (a server that ignores stream_options.include_usage)
+#   /slow/v1/...   the same as pass, each text delta split into deltas of 4
 #                  characters 40 ms apart (a small model's server sends a
 #                  whole short reply in one delta; a slow server does not)
 #   /cut/v1/...    split the same way, passed on up to the third piece of
@@ -85,7 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "tools":
             self.scripted_tools(json.loads(body))
             return
-        if mode not in ("pass", "slow", "cut"):
+        if mode not in ("pass", "nousage", "slow", "cut"):
             self.send_json(404, {}, {"error": {"message": "no such mode"}})
             return
         try:
@@ -144,7 +147,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             event += line
             if line not in (b"\n", b"\r\n"):
                 continue
-            pieces = [event] if mode == "pass" else self.pieces(event)
+            pieces = [event] if mode in ("pass", "nousage") else self.pieces(event)
+            if mode == "nousage" and event.startswith(b"data: {") and json.loads(event[6:]).get("usage"):
+                pieces = []
             event = b""
             for piece in pieces:
                 self.chunk(piece)

@@ -69,7 +69,6 @@ typedef struct
   gboolean         usage;
   guint32          prompt_tokens;
   guint32          completion_tokens;
-  guint            n_deltas;
   gint64           started;
   gint64           first_at;
   GError          *failure;       /* what ended the stream early */
@@ -377,7 +376,6 @@ on_event (const char *data,
               if (r->first_at == 0)
                 r->first_at = g_get_monotonic_time ();
               g_string_append (r->text, content);
-              r->n_deltas++;
               hearth_token_batcher_push (self->batcher, r->generation, content, strlen (content));
             }
           if (calls != NULL && JSON_NODE_HOLDS_ARRAY (calls))
@@ -454,10 +452,17 @@ finish (GTask   *task,
     reply->reason = HEARTH_STOP_LIMIT;
   else
     reply->reason = HEARTH_STOP_EOG;
+  /* Token counts are the server's usage, or unknown (0): a delta is not
+   * a token. So tokens/s is the usage's completion tokens over the time
+   * from the request to the stream's end, or none. Not from the first
+   * delta: a server (or a proxy) that buffers sends a whole reply in one
+   * read, and a few microseconds would make an absurd figure. The
+   * positions used are known only from the usage (the context's size
+   * never is). */
   reply->n_prompt_tokens = r->usage ? r->prompt_tokens : 0;
-  reply->n_generated = r->usage ? r->completion_tokens : r->n_deltas;
+  reply->n_generated = r->usage ? r->completion_tokens : 0;
   reply->first_token_seconds = r->first_at != 0 ? (r->first_at - r->started) / 1e6 : 0;
-  reply->gen_seconds = r->first_at != 0 ? (now - r->first_at) / 1e6 : 0;
+  reply->gen_seconds = r->usage ? (now - r->started) / 1e6 : 0;
   reply->n_past = r->usage ? r->prompt_tokens + r->completion_tokens : 0;
   if (!cancelled && r->failure == NULL)
     reply->tool_calls = dup_calls (r);

@@ -252,9 +252,12 @@ void     hearth_runtime_stop        (HearthRuntime *self);
 void     hearth_runtime_shutdown    (HearthRuntime *self);
 
 gboolean hearth_runtime_get_busy              (HearthRuntime *self);
-/* Of the last reply; 0 before any. */
+/* Of the last reply; 0 before any, and 0 (unknown) for a remote reply
+ * whose server sent no usage. */
 double   hearth_runtime_get_tokens_per_second (HearthRuntime *self);
 guint    hearth_runtime_get_context_used      (HearthRuntime *self);
+/* The local model's context (0: none loaded). A remote model's context
+ * size is not known: with :remote-host set, show only what is used. */
 guint    hearth_runtime_get_context_size      (HearthRuntime *self);
 
 /* ---- conversations ---- */

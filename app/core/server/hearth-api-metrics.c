@@ -33,6 +33,7 @@ struct _HearthApiMetrics
   guint       queued;
   guint       active;
   GPtrArray  *models;    /* model ids */
+  GArray     *memory;    /* guint64 pairs per model: weight bytes, device bytes */
   guint       slots;
   Histogram   ttft;
   Histogram   tps;
@@ -46,6 +47,7 @@ hearth_api_metrics_new (void)
   g_mutex_init (&self->lock);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->models = g_ptr_array_new_with_free_func (g_free);
+  self->memory = g_array_new (FALSE, FALSE, sizeof (guint64));
   self->ttft.bounds = ttft_buckets;
   self->ttft.n_bounds = G_N_ELEMENTS (ttft_buckets);
   self->tps.bounds = tps_buckets;
@@ -60,6 +62,7 @@ hearth_api_metrics_free (HearthApiMetrics *self)
     return;
   g_hash_table_unref (self->requests);
   g_ptr_array_unref (self->models);
+  g_array_unref (self->memory);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -138,10 +141,14 @@ hearth_api_metrics_set_queue (HearthApiMetrics *self,
 void
 hearth_api_metrics_add_model (HearthApiMetrics *self,
                               const char       *model_id,
-                              guint             slots)
+                              guint             slots,
+                              guint64           weight_bytes,
+                              guint64           device_bytes)
 {
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->models, g_strdup (model_id));
+  g_array_append_val (self->memory, weight_bytes);
+  g_array_append_val (self->memory, device_bytes);
   self->slots += slots;
   g_mutex_unlock (&self->lock);
 }
@@ -217,6 +224,23 @@ render_histogram (GString         *out,
   g_string_append_printf (out, "%s_count %" G_GUINT64_FORMAT "\n", name, h->count);
 }
 
+/* One gauge per model from @self->memory (@which: 0 weight bytes, 1 device bytes). Called locked. */
+static void
+render_model_gauge (HearthApiMetrics *self,
+                    GString          *out,
+                    const char       *name,
+                    const char       *help,
+                    guint             which)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+  for (guint i = 0; i < self->models->len; i++)
+    {
+      g_string_append_printf (out, "%s{model=\"", name);
+      append_label (out, g_ptr_array_index (self->models, i));
+      g_string_append_printf (out, "\"} %" G_GUINT64_FORMAT "\n", g_array_index (self->memory, guint64, 2 * i + which));
+    }
+}
+
 char *
 hearth_api_metrics_render (HearthApiMetrics *self)
 {
@@ -271,6 +295,12 @@ hearth_api_metrics_render (HearthApiMetrics *self)
       append_label (out, g_ptr_array_index (self->models, i));
       g_string_append (out, "\"} 1\n");
     }
+  render_model_gauge (self, out, "hearth_api_model_weight_bytes",
+                      "Bytes of weights each model's decoded token reads (every matrix, one row of the embedding table).",
+                      0);
+  render_model_gauge (self, out, "hearth_api_device_memory_bytes",
+                      "GPU device memory holding each model's weights, as the engine reports it (0 on the CPU "
+                      "backend; KV caches and buffers not counted).", 1);
   render_histogram (out, "hearth_api_time_to_first_token_seconds",
                     "From the request's arrival to its first generated token (queue wait included).", &self->ttft);
   render_histogram (out, "hearth_api_tokens_per_second", "Generation speed of each reply.", &self->tps);

@@ -26,7 +26,13 @@ void  hearth_api_metrics_count_disconnect (HearthApiMetrics *self);
 void  hearth_api_metrics_observe_reply (HearthApiMetrics *self, double first_token_seconds,
                                         double tokens_per_second, guint32 n_prompt, guint32 n_generated);
 void  hearth_api_metrics_set_queue (HearthApiMetrics *self, guint queued, guint active);
-void  hearth_api_metrics_add_model (HearthApiMetrics *self, const char *model_id, guint slots);
+/* A model served with @slots sessions. Its memory as the engine reports
+ * it: @weight_bytes, the weights a decoded token reads (all of them, one
+ * embedding row for the table), and @device_bytes, the part of those held
+ * in GPU device memory (0 on the CPU backend). The engine reports no
+ * figure for the KV caches or its scratch buffers, so they are not in it. */
+void  hearth_api_metrics_add_model (HearthApiMetrics *self, const char *model_id, guint slots,
+                                    guint64 weight_bytes, guint64 device_bytes);
 
 guint   hearth_api_metrics_get_active (HearthApiMetrics *self);
 guint   hearth_api_metrics_get_queued (HearthApiMetrics *self);

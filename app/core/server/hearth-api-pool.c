@@ -116,6 +116,7 @@ hearth_api_job_unref (HearthApiJob *job)
     return;
   g_clear_pointer (&job->messages, g_ptr_array_unref);
   g_free (job->tools_json);
+  g_clear_pointer (&job->grammar, hearth_grammar_unref);
   g_free (job->prompt);
   g_strfreev (job->stop);
   g_clear_object (&job->cancellable);
@@ -271,6 +272,16 @@ run_chat (Worker       *w,
   hearth_chat_truncate (w->chat, 0);
   hearth_chat_set_system_prompt (w->chat, NULL);
   hearth_chat_set_tools (w->chat, tools);
+  hearth_chat_set_tools_required (w->chat, job->tools_required);
+  /* A forced call is made by the chat's tool constraint; a template that
+   * does not write <tool_call> cannot be forced, and is told so. */
+  if (job->tools_required && hearth_chat_get_tool_constraint (w->chat) == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "This model's chat template does not write tool calls as <tool_call>...</tool_call>: "
+                   "a tool call cannot be forced (tool_choice)");
+      return FALSE;
+    }
   for (guint i = 0; i < job->messages->len; i++)
     {
       HearthWorkerMessage *m = g_ptr_array_index (job->messages, i);
@@ -296,6 +307,14 @@ run_chat (Worker       *w,
     return FALSE;
 
   sampler = hearth_sampler_new (&job->sampler);
+  if (job->grammar != NULL)
+    {
+      g_autoptr(HearthConstraint) constraint = hearth_constraint_new (job->grammar, tok, error);
+
+      if (constraint == NULL)
+        return FALSE;
+      hearth_sampler_set_constraint (sampler, constraint);
+    }
   hearth_chat_params_init (&cp);
   cp.max_tokens = job->max_tokens;
   cp.stop_strings = (const char *const *) job->stop;

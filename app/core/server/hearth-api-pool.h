@@ -41,6 +41,8 @@ struct _HearthApiJob
   HearthApiJobKind    kind;
   GPtrArray          *messages;    /* of HearthWorkerMessage (system ones included) */
   char               *tools_json;  /* NULL: no tools */
+  gboolean            tools_required; /* the reply must be a call to one of the tools */
+  HearthGrammar      *grammar;     /* response_format: the reply's language (owned); NULL: free */
   char               *prompt;      /* completions */
   HearthSamplerParams sampler;
   guint32             max_tokens;  /* 0: until the model stops or the context is full */

@@ -4,8 +4,11 @@
  *
  * Fields that clients send and that change nothing here (user, metadata,
  * store, ...) are accepted and ignored; fields whose meaning cannot be
- * honoured (n > 1, logprobs, response_format json_schema, ...) are refused
- * with a 400 that names them, never silently dropped.
+ * honoured (n > 1, logprobs, ...) are refused with a 400 that names them,
+ * never silently dropped. response_format (json_schema, json_object) and
+ * tool_choice (required, a named function) are honoured through the
+ * engine's constraints: the grammars are compiled here, so that a schema
+ * the engine cannot follow is the client's 400, named by the engine.
  */
 #include "hearth-config.h"
 
@@ -341,7 +344,13 @@ parse_tools (JsonObject           *o,
   g_autoptr(JsonNode) node = NULL;
 
   if (tools == NULL || JSON_NODE_HOLDS_NULL (tools))
-    return TRUE;
+    {
+      if (choice != NULL && (JSON_NODE_HOLDS_OBJECT (choice) ||
+                             (JSON_NODE_HOLDS_VALUE (choice) && json_node_get_value_type (choice) == G_TYPE_STRING &&
+                              g_strcmp0 (json_node_get_string (choice), "required") == 0)))
+        return bad (error, "tool_choice", "tool_choice 'required' or a function needs the tools in 'tools'");
+      return TRUE;
+    }
   if (!JSON_NODE_HOLDS_ARRAY (tools))
     return bad (error, "tools", "'tools' must be an array");
   if (choice != NULL && JSON_NODE_HOLDS_VALUE (choice) && json_node_get_value_type (choice) == G_TYPE_STRING)
@@ -351,9 +360,8 @@ parse_tools (JsonObject           *o,
       if (g_strcmp0 (c, "none") == 0)
         return TRUE;
       if (g_strcmp0 (c, "required") == 0)
-        return unsupported (error, "tool_choice", "tool_choice 'required' is not supported yet: "
-                                                  "the model cannot be made to call a tool");
-      if (g_strcmp0 (c, "auto") != 0)
+        job->tools_required = TRUE;
+      else if (g_strcmp0 (c, "auto") != 0)
         return bad (error, "tool_choice", "'tool_choice' must be none, auto or a function");
     }
   else if (choice != NULL && JSON_NODE_HOLDS_OBJECT (choice))
@@ -367,6 +375,8 @@ parse_tools (JsonObject           *o,
       if (only == NULL)
         return bad (error, "tool_choice", "'tool_choice' names a function as {\"type\": \"function\", "
                                           "\"function\": {\"name\": ...}}");
+      /* Only that function is offered, and it must be called. */
+      job->tools_required = TRUE;
     }
   else if (choice != NULL && !JSON_NODE_HOLDS_NULL (choice))
     return bad (error, "tool_choice", "'tool_choice' must be none, auto or a function");
@@ -390,10 +400,121 @@ parse_tools (JsonObject           *o,
   if (only != NULL && json_array_get_length (kept) == 0)
     return bad (error, "tool_choice", "'tool_choice' names a function that is not in 'tools'");
   if (json_array_get_length (kept) == 0)
-    return TRUE;
+    {
+      if (job->tools_required)
+        return bad (error, "tool_choice", "tool_choice 'required' needs at least one tool in 'tools'");
+      return TRUE;
+    }
   node = json_node_init_array (json_node_alloc (), kept);
   job->tools_json = json_to_string (node, FALSE);
   info->has_tools = TRUE;
+  if (job->tools_required)
+    {
+      g_autoptr(HearthJsonValue) parsed = hearth_json_parse (job->tools_json, -1, NULL);
+      g_autoptr(HearthGrammar) check = NULL;
+      g_autoptr(GError) e = NULL;
+
+      /* The grammar the chat will build, built once here to refuse what
+       * it cannot force before anything runs. */
+      check = parsed != NULL ? hearth_grammar_new_for_tools (parsed, "<tool_call>", "</tool_call>", &e) : NULL;
+      if (check == NULL)
+        {
+          hearth_api_error_set (error, 400, INVALID,
+                                e != NULL && e->code == HEARTH_ENGINE_ERROR_UNSUPPORTED ? "unsupported_schema" : NULL,
+                                "tools", "A tool's parameters cannot be forced: %s",
+                                e != NULL ? e->message : "the tools are not valid JSON");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Any JSON object, for response_format json_object: the same whitespace
+ * and number bounds as the engine's schema grammars. */
+static const char json_object_gbnf[] =
+  "root ::= object\n"
+  "value ::= object | array | string | number | \"true\" | \"false\" | \"null\"\n"
+  "object ::= \"{\" ws ( member ( ws \",\" ws member )* ws )? \"}\"\n"
+  "member ::= string ws \":\" ws value\n"
+  "array ::= \"[\" ws ( value ( ws \",\" ws value )* ws )? \"]\"\n"
+  "string ::= \"\\\"\" char* \"\\\"\"\n"
+  "char ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" ( [0-9a-cA-Ce-fE-F] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2} ) )\n"
+  "number ::= \"-\"? ( \"0\" | [1-9] [0-9]{0,14} ) ( \".\" [0-9]{1,15} )?\n"
+  "ws ::= [ \\t\\n]{0,4}\n";
+
+static gboolean
+grammar_failed (HearthApiError *error,
+                const char     *what,
+                GError         *e)
+{
+  hearth_api_error_set (error, 400, INVALID,
+                        e->code == HEARTH_ENGINE_ERROR_UNSUPPORTED ? "unsupported_schema" : "invalid_json_schema",
+                        "response_format", "%s: %s", what, e->message);
+  return FALSE;
+}
+
+/* response_format: text (nothing to do), json_object or json_schema
+ * {"name", "schema", "strict"}: the reply is constrained to it. The
+ * constraint is always strict; "strict": false is accepted and changes
+ * nothing. */
+static gboolean
+parse_response_format (JsonObject     *o,
+                       HearthApiJob   *job,
+                       HearthApiError *error)
+{
+  JsonNode *n = json_object_get_member (o, "response_format");
+  g_autoptr(GError) e = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *rf, *js;
+  const char *type;
+
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    return bad (error, "response_format", "'response_format' must be an object with a 'type'");
+  rf = json_node_get_object (n);
+  type = json_object_get_string_member_with_default (rf, "type", "");
+  if (g_str_equal (type, "text"))
+    return TRUE;
+  if (g_str_equal (type, "json_object"))
+    {
+      job->grammar = hearth_grammar_new_from_gbnf (json_object_gbnf, -1, &e);
+      g_assert_no_error (e);
+      return TRUE;
+    }
+  if (!g_str_equal (type, "json_schema"))
+    {
+      hearth_api_error_set (error, 400, INVALID, "invalid_value", "response_format",
+                            "response_format type '%s' is not one of text, json_object, json_schema", type);
+      return FALSE;
+    }
+  n = json_object_get_member (rf, "json_schema");
+  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+    return bad (error, "response_format", "response_format json_schema needs a 'json_schema' object "
+                                          "{\"name\", \"schema\", \"strict\"}");
+  js = json_node_get_object (n);
+  n = json_object_get_member (js, "name");
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING ||
+      *json_node_get_string (n) == '\0')
+    return bad (error, "response_format", "response_format json_schema needs a 'name'");
+  n = json_object_get_member (js, "strict");
+  if (n != NULL && !JSON_NODE_HOLDS_NULL (n) &&
+      (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN))
+    return bad (error, "response_format", "response_format json_schema 'strict' must be a boolean");
+  n = json_object_get_member (js, "schema");
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    {
+      /* No schema: any JSON object, as json_object. */
+      job->grammar = hearth_grammar_new_from_gbnf (json_object_gbnf, -1, &e);
+      g_assert_no_error (e);
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    return bad (error, "response_format", "response_format json_schema 'schema' must be an object");
+  text = json_to_string (n, FALSE);
+  job->grammar = hearth_grammar_new_from_json_schema (text, -1, &e);
+  if (job->grammar == NULL)
+    return grammar_failed (error, "The schema cannot be followed", e);
   return TRUE;
 }
 
@@ -415,21 +536,13 @@ hearth_api_parse_chat (JsonNode             *root,
   if (!parse_common (o, job, info, 0, error))
     return FALSE;
 
-  n = json_object_get_member (o, "response_format");
-  if (n != NULL && JSON_NODE_HOLDS_OBJECT (n))
-    {
-      const char *type = json_object_get_string_member_with_default (json_node_get_object (n), "type", "");
-
-      if (g_strcmp0 (type, "text") != 0)
-        {
-          hearth_api_error_set (error, 400, INVALID, "unsupported_parameter", "response_format",
-                                "response_format '%s' is not supported yet: Hearth's engine has no public "
-                                "structured-output API to honour it", type);
-          return FALSE;
-        }
-    }
+  if (!parse_response_format (o, job, error))
+    return FALSE;
   if (!parse_tools (o, job, info, error))
     return FALSE;
+  if (job->grammar != NULL && job->tools_required)
+    return unsupported (error, "tool_choice", "A forced tool call and a response_format cannot both be "
+                                              "honoured: the reply is either a tool call or the format");
 
   n = json_object_get_member (o, "messages");
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n) || json_array_get_length (json_node_get_array (n)) == 0)

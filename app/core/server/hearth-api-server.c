@@ -389,6 +389,8 @@ job_error_to_api (GError         *error,
     hearth_api_error_set (api, 503, "server_error", "cancelled", NULL, "%s", error->message);
   else if (error->domain == HEARTH_ENGINE_ERROR && error->code == HEARTH_ENGINE_ERROR_INVALID_ARGUMENT)
     hearth_api_error_set (api, 400, "invalid_request_error", NULL, NULL, "%s", error->message);
+  else if (error->domain == HEARTH_ENGINE_ERROR && error->code == HEARTH_ENGINE_ERROR_UNSUPPORTED)
+    hearth_api_error_set (api, 400, "invalid_request_error", "unsupported_parameter", NULL, "%s", error->message);
   else
     hearth_api_error_set (api, 500, "server_error", NULL, NULL, "The model failed: %s", error->message);
 }
@@ -837,7 +839,8 @@ hearth_api_server_add_model (HearthApiServer *self,
   m->pool = pool;
   m->created = g_get_real_time () / G_USEC_PER_SEC;
   g_ptr_array_add (self->models, m);
-  hearth_api_metrics_add_model (self->metrics, id, self->limits.n_sessions);
+  hearth_api_metrics_add_model (self->metrics, id, self->limits.n_sessions, hearth_model_get_bytes_per_token (model),
+                                hearth_model_get_device_bytes_per_token (model));
   return TRUE;
 }
 
