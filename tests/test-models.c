@@ -883,7 +883,11 @@ START_TEST (test_partial_listed_and_discarded)
   ck_assert_str_eq (p->url, url);
   ck_assert_uint_eq (p->received, DROP_AT);
   ck_assert_uint_eq (p->total, FILE_SIZE);
-  progress = plain (hearth_partial_download_dup_progress_text (p));
+  {
+    g_autofree char *text = hearth_partial_download_dup_progress_text (p);
+
+    progress = plain (text);
+  }
   ck_assert_str_eq (progress, "3.1 MB of 8.4 MB");
 
   ck_assert_int_eq (run_cli (argv, NULL, &out, &err), 0);

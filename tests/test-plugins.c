@@ -872,6 +872,7 @@ START_TEST (test_manager_settings)
 
   text = tool_text (f.manager, "note_write", "{\"text\": \"from the plugin\"}");
   ck_assert_str_eq (text, "saved");
+  g_clear_pointer (&text, g_free);
   read = hearth_plugin_manager_get_setting (f.manager, "test-good", "note");
   ck_assert_str_eq (json_node_get_string (read), "from the plugin");
   stored = hearth_store_get_setting (f.store, "plugins.test-good.note", &error);

@@ -1051,7 +1051,6 @@ main (void)
   /* Not hearth_test_data_path(): its checks need a running case. */
   g_autofree char *model = g_build_filename (hearth_test_shared_dir (), "models", "stories260K", "stories260K-f32.gguf", NULL);
   g_autofree char *upstream = NULL;
-  g_autofree char *dummy = NULL;
   GSubprocess *serve, *proxy;
   Suite *s = suite_create ("remote");
   TCase *tc = tcase_create ("remote");

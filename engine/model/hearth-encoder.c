@@ -364,7 +364,7 @@ embed_sequences (HearthModel             *model,
       starts[n_seqs] = n;
 
       {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&model->forward_lock);
+        g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&model->forward_lock);
 
         hearth_cpu_encode (model, tokens, starts, n_seqs, hidden);
       }
