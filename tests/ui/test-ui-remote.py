@@ -50,9 +50,6 @@ ENV.update({
     "HEARTH_DATA_DIR": os.path.join(work, "data"),
     "GTK_A11Y": "atspi",
     "NO_AT_BRIDGE": "0",
-    # No desktop portal: its document portal mounts a FUSE folder in the
-    # runtime dir that tools/with-keyring.sh could not remove afterwards.
-    "ADW_DISABLE_PORTAL": "1",
     "ASAN_OPTIONS": ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"])),
 })
 ENV.pop("HEARTH_DEBUG_TOKEN_DELAY_MS", None)
