@@ -2,10 +2,11 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Loads one model and serves it with HearthApiServer until SIGINT or
- * SIGTERM. The token comes from --token-file, or from the keyring (made
+ * Loads a chat model (-m), an embedding model (--embed-model) or both and
+ * serves them with HearthApiServer until SIGINT or SIGTERM. The token comes from --token-file, or from the keyring (made
  * there the first time); the URL and the token go to stdout, one
- * "key: value" line each, then "ready", so that scripts can read them.
+ * "key: value" line each ("model:" and "embed-model:" name what is
+ * served), then "ready", so that scripts can read them.
  */
 #include "hearth-config.h"
 
@@ -21,6 +22,17 @@ quit_loop (gpointer data)
 {
   g_main_loop_quit (data);
   return G_SOURCE_REMOVE;
+}
+
+/* The id a model is served as: its file name without .gguf. */
+static char *
+model_id (const char *path)
+{
+  char *id = g_path_get_basename (path);
+
+  if (g_str_has_suffix (id, ".gguf"))
+    id[strlen (id) - 5] = '\0';
+  return id;
 }
 
 static char *
@@ -46,6 +58,8 @@ hearth_cli_serve (int    argc,
                   char **argv)
 {
   g_autofree char *model_path = NULL;
+  g_autofree char *embed_path = NULL;
+  g_autofree char *embed_id = NULL;
   g_autofree char *host = NULL;
   g_autofree char *token_file = NULL;
   g_autofree char *template_file = NULL;
@@ -57,6 +71,7 @@ hearth_cli_serve (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthModel) encoder = NULL;
   g_autoptr(HearthApiServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   gboolean regenerate = FALSE;
@@ -65,6 +80,8 @@ hearth_cli_serve (int    argc,
   HearthApiServerLimits limits;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "The GGUF model to serve", "FILE" },
+    { "embed-model", 0, 0, G_OPTION_ARG_FILENAME, &embed_path,
+      "An embedding model (bert, nomic-bert) to serve on /v1/embeddings, beside -m or alone", "FILE" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "TCP port (default 8080; 0: any free port)", "N" },
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address to listen on (default 127.0.0.1, this machine only)", "ADDR" },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
@@ -84,8 +101,8 @@ hearth_cli_serve (int    argc,
   hearth_cli_backend_options_add (context, &backend);
   if (!hearth_cli_parse (context, &argc, &argv))
     return 2;
-  if (model_path == NULL)
-    return hearth_cli_failf ("serve needs -m FILE");
+  if (model_path == NULL && embed_path == NULL)
+    return hearth_cli_failf ("serve needs -m FILE, --embed-model FILE or both");
   if (port < 0 || port > 65535 || sessions < 0 || queue < 0 || ctx < 0)
     return hearth_cli_failf ("--port, --sessions, --queue and --ctx take numbers in range");
 
@@ -106,7 +123,9 @@ hearth_cli_serve (int    argc,
   hearth_model_params_init (&mp);
   mp.n_threads = threads;
   if (!hearth_cli_backend_options_apply (&backend, &mp, &error) ||
-      (model = hearth_model_load (model_path, &mp, &error)) == NULL)
+      (model_path != NULL && (model = hearth_model_load (model_path, &mp, &error)) == NULL))
+    return hearth_cli_fail (error);
+  if (embed_path != NULL && (encoder = hearth_model_load (embed_path, &mp, &error)) == NULL)
     return hearth_cli_fail (error);
 
   hearth_api_server_limits_init (&limits);
@@ -116,10 +135,12 @@ hearth_cli_serve (int    argc,
     limits.max_queue = (guint) queue;
   limits.n_ctx = (guint32) ctx;
   server = hearth_api_server_new (token, &limits);
-  id = g_path_get_basename (model_path);
-  if (g_str_has_suffix (id, ".gguf"))
-    id[strlen (id) - 5] = '\0';
-  if (!hearth_api_server_add_model (server, model, id, template_source, &error) ||
+  if (model_path != NULL)
+    id = model_id (model_path);
+  if (embed_path != NULL)
+    embed_id = model_id (embed_path);
+  if ((model != NULL && !hearth_api_server_add_model (server, model, id, template_source, &error)) ||
+      (encoder != NULL && !hearth_api_server_add_embed_model (server, encoder, embed_id, &error)) ||
       !hearth_api_server_listen (server, host, (guint) port, &error))
     return hearth_cli_fail (error);
   if (!hearth_api_server_is_loopback (server))
@@ -127,7 +148,12 @@ hearth_cli_serve (int    argc,
                      "(the token is all that keeps them out, and the traffic is not encrypted)\n", host);
 
   url = hearth_api_server_dup_base_url (server);
-  printf ("url: %s\nmodel: %s\ntoken: %s\nready\n", url, id, token);
+  printf ("url: %s\n", url);
+  if (id != NULL)
+    printf ("model: %s\n", id);
+  if (embed_id != NULL)
+    printf ("embed-model: %s\n", embed_id);
+  printf ("token: %s\nready\n", token);
   fflush (stdout);
 
   loop = g_main_loop_new (NULL, FALSE);

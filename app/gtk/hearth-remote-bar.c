@@ -1,6 +1,10 @@
 /* hearth-remote-bar.c: where the conversation on show is answered, above the chat
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The picker is a menu button whose popover holds one toggle button per
+ * place ("This computer", then each provider, each named after it): GTK
+ * 4.8's GtkDropDown cannot be operated through AT-SPI, buttons can.
  */
 #include "hearth-config.h"
 
@@ -14,7 +18,8 @@ struct _HearthRemoteBar
   GtkBox         parent_instance;
   HearthRuntime *runtime;
   GtkStringList *names;     /* "This computer", then the providers */
-  GtkWidget     *picker;
+  GtkWidget     *picker;    /* GtkMenuButton */
+  GtkWidget     *choices;   /* its popover's box of toggle buttons */
   GtkWidget     *leaves;
   GtkWidget     *ask_box;
   GtkWindow     *watched;   /* the window whose activation reloads */
@@ -66,8 +71,12 @@ sync_bar (HearthRemoteBar *self)
     if (g_strcmp0 (gtk_string_list_get_string (self->names, i), source) == 0)
       selected = i;
   self->syncing = TRUE;
-  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->picker), selected);
+  child = gtk_widget_get_first_child (self->choices);
+  for (guint i = 0; child != NULL; i++, child = gtk_widget_get_next_sibling (child))
+    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (child), i == selected);
   self->syncing = FALSE;
+  if (selected < n)
+    gtk_menu_button_set_label (GTK_MENU_BUTTON (self->picker), gtk_string_list_get_string (self->names, selected));
   if (host != NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Leaves this computer: %s"), host);
@@ -96,6 +105,51 @@ sync_bar (HearthRemoteBar *self)
     }
 }
 
+static void
+picked (GtkToggleButton *button,
+        HearthRemoteBar *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (button), "provider");
+  g_autoptr(GError) error = NULL;
+
+  if (self->syncing || !gtk_toggle_button_get_active (button))
+    return;
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (self->picker));
+  if (!hearth_runtime_set_model_source (self->runtime, name, &error))
+    g_warning ("The model could not be picked: %s", error->message);
+  sync_bar (self);
+}
+
+/* One toggle button per place in @names (the first: this computer), in a
+ * group: a button press picks it. */
+static void
+rebuild_choices (HearthRemoteBar   *self,
+                 const char *const *names)
+{
+  GtkWidget *child;
+  GtkToggleButton *first = NULL;
+
+  self->syncing = TRUE;
+  while ((child = gtk_widget_get_first_child (self->choices)) != NULL)
+    gtk_box_remove (GTK_BOX (self->choices), child);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      GtkWidget *button = gtk_toggle_button_new_with_label (names[i]);
+
+      gtk_widget_add_css_class (button, "flat");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, names[i], -1);
+      if (i > 0)
+        g_object_set_data_full (G_OBJECT (button), "provider", g_strdup (names[i]), g_free);
+      if (first != NULL)
+        gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (button), first);
+      else
+        first = GTK_TOGGLE_BUTTON (button);
+      g_signal_connect (button, "toggled", G_CALLBACK (picked), self);
+      gtk_box_append (GTK_BOX (self->choices), button);
+    }
+  self->syncing = FALSE;
+}
+
 void
 hearth_remote_bar_reload (HearthRemoteBar *self)
 {
@@ -112,6 +166,7 @@ hearth_remote_bar_reload (HearthRemoteBar *self)
   for (guint i = 0; all != NULL && i < all->len; i++)
     g_ptr_array_add (names, ((HearthRemoteProvider *) all->pdata[i])->name);
   g_ptr_array_add (names, NULL);
+  rebuild_choices (self, (const char *const *) names->pdata);
   self->syncing = TRUE;
   gtk_string_list_splice (self->names, 0, g_list_model_get_n_items (G_LIST_MODEL (self->names)),
                           (const char *const *) names->pdata);
@@ -121,21 +176,6 @@ hearth_remote_bar_reload (HearthRemoteBar *self)
   sync_bar (self);
 }
 
-static void
-picked (GtkDropDown     *picker,
-        GParamSpec      *pspec,
-        HearthRemoteBar *self)
-{
-  guint i = gtk_drop_down_get_selected (picker);
-  g_autoptr(GError) error = NULL;
-
-  if (self->syncing || i == GTK_INVALID_LIST_POSITION)
-    return;
-  if (!hearth_runtime_set_model_source (self->runtime, i == 0 ? NULL : gtk_string_list_get_string (self->names, i),
-                                        &error))
-    g_warning ("The model could not be picked: %s", error->message);
-  sync_bar (self);
-}
 
 static void
 window_active (GtkWindow       *window,
@@ -197,6 +237,7 @@ hearth_remote_bar_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (hearth_runtime_get_thread (self->runtime), self);
     }
   g_clear_object (&self->runtime);
+  g_clear_object (&self->names);
   G_OBJECT_CLASS (hearth_remote_bar_parent_class)->dispose (object);
 }
 
@@ -211,12 +252,17 @@ static void
 hearth_remote_bar_init (HearthRemoteBar *self)
 {
   GtkWidget *label = gtk_label_new (_("Model"));
+  GtkWidget *popover;
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_HORIZONTAL);
   gtk_box_set_spacing (GTK_BOX (self), 6);
   gtk_widget_add_css_class (GTK_WIDGET (self), "toolbar");
   self->names = gtk_string_list_new (NULL);
-  self->picker = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->names)), NULL);
+  self->picker = gtk_menu_button_new ();
+  self->choices = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  popover = gtk_popover_new ();
+  gtk_popover_set_child (GTK_POPOVER (popover), self->choices);
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (self->picker), popover);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->picker), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Where this conversation is answered"), -1);
   self->leaves = gtk_label_new (NULL);
@@ -228,7 +274,6 @@ hearth_remote_bar_init (HearthRemoteBar *self)
   gtk_box_append (GTK_BOX (self), self->picker);
   gtk_box_append (GTK_BOX (self), self->leaves);
   gtk_box_append (GTK_BOX (self), self->ask_box);
-  g_object_unref (self->names);
 }
 
 GtkWidget *
@@ -243,7 +288,6 @@ hearth_remote_bar_new (HearthRuntime *runtime)
   for (guint i = 0; i < G_N_ELEMENTS (watched); i++)
     g_signal_connect_swapped (runtime, watched[i], G_CALLBACK (sync_bar), self);
   g_signal_connect (hearth_runtime_get_thread (runtime), "items-changed", G_CALLBACK (thread_changed), self);
-  g_signal_connect_object (self->picker, "notify::selected", G_CALLBACK (picked), self, 0);
   g_signal_connect_object (gtk_window_get_toplevels (), "items-changed", G_CALLBACK (toplevels_changed), self, 0);
   hearth_remote_bar_reload (self);
   return GTK_WIDGET (self);

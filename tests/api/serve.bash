@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # serve.bash: sourced by the api tests. api_start MODEL [SERVE-OPTIONS...]
+# (MODEL "": no -m, e.g. --embed-model alone)
 # runs `$HEARTH_CLI serve` on a free loopback port with a throwaway token
 # file and sets API_URL (…/v1), API_BASE (without /v1), API_TOKEN, API_MODEL
 # and API_PID; api_stop ends it (SIGTERM) and checks that it exits cleanly.
@@ -9,7 +10,7 @@ api_start() {
     API_TMP=$(mktemp -d "${TMPDIR:-/tmp}/hearth-api-XXXXXX")
     API_TOKEN="hearth-test-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
     printf '%s\n' "$API_TOKEN" > "$API_TMP/token"
-    "$HEARTH_CLI" serve -m "$model" --port 0 --token-file "$API_TMP/token" "$@" \
+    "$HEARTH_CLI" serve ${model:+-m "$model"} --port 0 --token-file "$API_TMP/token" "$@" \
         > "$API_TMP/out" 2> "$API_TMP/err" &
     API_PID=$!
     for _ in $(seq 1 300); do

@@ -4,13 +4,17 @@
 # field by field against exact references: the model list, greedy
 # completions equal to `hearth-cli generate`, chat streamed equal to chat
 # not streamed, errors in OpenAI's shape with their status codes (401, 400
-# bad JSON, 400 too long, 404 unknown model, 413, 501), tool messages, a
+# bad JSON, 400 too long, 404 unknown model, 413), tool messages, a
 # client that disconnects mid-stream (its session freed, seen in /metrics),
 # structured output (response_format json_schema and json_object, greedy
 # and seeded, validated by python3-jsonschema; an unsupported schema
 # keyword a 400 naming it), forced tool calls (tool_choice required or a
 # named function: a call in OpenAI's shape whose arguments validate
-# against the tool's schema) and the model's memory in /metrics.
+# against the tool's schema), the model's memory in /metrics, and
+# embeddings (--embed-model): vectors bit-equal to `hearth-cli embed
+# --json`'s as floats and as base64, a batch equal to single calls, token-id
+# input, truncation, and the errors (no embedding model, empty input, too
+# many inputs, bad encoding_format, a chat model asked for embeddings).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/serve.bash"
@@ -139,7 +143,10 @@ r=$(head -c 5000000 /dev/zero | tr '\0' ' ' | curl -sS -o /dev/null -w '%{http_c
       -H 'Content-Type: application/json' --data-binary @- "$API_URL/chat/completions")
 expect "body over 4 MiB: 413" "$r" 413
 r=$(post /embeddings '{"model": "stories260K-f32", "input": "hi"}')
-expect "embeddings: 501" "$(status_of "$r")-$(body_of "$r" | jq -r .error.code)" 501-not_implemented
+expect "embeddings without an embedding model: 400" \
+       "$(status_of "$r")-$(body_of "$r" | jq -c '[.error.type, .error.code, .error.param, (.error.message | test("no embedding model loaded"))]')" \
+       '400-["invalid_request_error","model_not_supported","model",true]'
+
 r=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_TOKEN" "$API_URL/chat/completions")
 expect "GET on a POST endpoint: 405" "$r" 405
 r=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_TOKEN" "$API_URL/nothing")
@@ -260,6 +267,78 @@ for line in '# TYPE hearth_api_time_to_first_token_seconds histogram' '# TYPE he
     grep -qxF "$line" <<< "$m" && pass "metrics: $line" || fail "metrics lack: $line"
 done
 api_stop
+
+# --- embeddings: the engine's own vectors, bit for bit ---
+bert="$HEARTH_SHARED_DIR/models/synthetic/synth-bert-F32.gguf"
+texts=("The cat sat on the mat." "Hearth runs offline, on this machine." "")
+long=$(printf 'word %.0s' $(seq 1 700))
+emb_tmp=$(mktemp -d "${TMPDIR:-/tmp}/hearth-emb-XXXXXX")
+"$HEARTH_CLI" embed -m "$bert" --json "${texts[@]}" > "$emb_tmp/want.json" 2>/dev/null
+"$HEARTH_CLI" embed -m "$bert" --json "$long" > "$emb_tmp/want-long.json" 2>/dev/null
+api_start "$stories" --embed-model "$bert"
+emb_model=$(sed -n 's/^embed-model: //p' "$API_TMP/out")
+expect "serve names the embedding model" "$emb_model" synth-bert-F32
+r=$(curl -sS -H "Authorization: Bearer $API_TOKEN" "$API_URL/models")
+expect "GET /v1/models lists both" "$(jq -c '[.data[].id]' <<< "$r")" '["stories260K-f32","synth-bert-F32"]'
+# same WANT GOT [INDEX...]: GOT's vectors (JSON floats or base64) equal
+# WANT's (hearth-cli embed --json) as little-endian float32 bytes; INDEX
+# picks WANT's rows for GOT's (default: the same order).
+same() { /usr/bin/python3 -c 'import base64, json, struct, sys
+want = [d["embedding"] for d in json.load(open(sys.argv[1]))["data"]]
+got = [d["embedding"] for d in json.loads(sys.argv[2])["data"]]
+rows = [int(i) for i in sys.argv[3:]] or list(range(len(want)))
+def le(v): return v if isinstance(v, bytes) else struct.pack("<%df" % len(v), *v)
+got = [base64.b64decode(g) if isinstance(g, str) else le(g) for g in got]
+print("same" if len(got) == len(rows) and all(le(want[w]) == g for w, g in zip(rows, got)) else "different")' "$@"; }
+batch=$(jq -cn --arg m "$emb_model" --args '{model: $m, input: $ARGS.positional}' "${texts[@]}")
+r=$(post /embeddings "$batch")
+expect "embeddings batch: 200" "$(status_of "$r")" 200
+expect "embeddings batch: shape" \
+       "$(body_of "$r" | jq -c '[.object, .model, [.data[] | [.object, .index, (.embedding | length)]], .usage]')" \
+       "$(jq -c --arg m "$emb_model" '["list", $m, [.data[] | ["embedding", .index, (.embedding | length)]],
+           {prompt_tokens: ([.data[].n_tokens] | add), total_tokens: ([.data[].n_tokens] | add)}]' "$emb_tmp/want.json")"
+expect "embeddings batch: floats equal hearth-cli embed's" "$(same "$emb_tmp/want.json" "$(body_of "$r")")" same
+r=$(post /embeddings "$(jq -c '. + {encoding_format: "base64"}' <<< "$batch")")
+expect "embeddings base64: the same bytes" "$(status_of "$r")-$(same "$emb_tmp/want.json" "$(body_of "$r")")" 200-same
+for i in 0 1 2; do
+    r=$(post /embeddings "$(jq -cn --arg m "$emb_model" --arg t "${texts[$i]}" '{model: $m, input: $t, encoding_format: "float"}')")
+    expect "embeddings single text $i equals the batch's" "$(status_of "$r")-$(same "$emb_tmp/want.json" "$(body_of "$r")" "$i")" 200-same
+done
+ids=$("$HEARTH_CLI" tokenize -m "$bert" --text "${texts[0]}" 2>/dev/null | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+r=$(post /embeddings "{\"model\": \"$emb_model\", \"input\": [[$ids]]}")
+expect "embeddings of token ids ([$ids]) equal the text's" "$(status_of "$r")-$(same "$emb_tmp/want.json" "$(body_of "$r")" 0)" 200-same
+r=$(post /embeddings "{\"model\": \"$emb_model\", \"input\": [$ids]}")
+expect "embeddings of one token-id array" "$(status_of "$r")-$(same "$emb_tmp/want.json" "$(body_of "$r")" 0)" 200-same
+r=$(curl -sS -D "$API_TMP/headers" -H "Authorization: Bearer $API_TOKEN" -H 'Content-Type: application/json' -w '\n%{http_code}' \
+        --data-binary "$(jq -cn --arg m "$emb_model" --arg t "$long" '{model: $m, input: $t}')" "$API_URL/embeddings")
+expect "a text longer than the context: truncated like hearth-cli embed" \
+       "$(status_of "$r")-$(same "$emb_tmp/want-long.json" "$(body_of "$r")")-$(jq -c '.data[0] | [.truncated, .n_tokens]' "$emb_tmp/want-long.json")-$(body_of "$r" | jq .usage.prompt_tokens)" \
+       "200-same-[true,$(jq '.data[0].n_tokens' "$emb_tmp/want-long.json")]-$(jq '.data[0].n_tokens' "$emb_tmp/want-long.json")"
+expect "truncation is told in X-Hearth-Truncated" "$(sed -n 's/^[Xx]-[Hh]earth-[Tt]runcated: \([0-9]*\).*/\1/p' "$API_TMP/headers")" 1
+err() { body_of "$1" | jq -c '[.error.type, .error.code, .error.param]'; }
+r=$(post /embeddings "{\"model\": \"$emb_model\", \"input\": []}")
+expect "empty input array: 400" "$(status_of "$r")-$(err "$r")" '400-["invalid_request_error","invalid_value","input"]'
+r=$(post /embeddings "$(jq -cn --arg m "$emb_model" '{model: $m, input: [range(2049) | "x"]}')")
+expect "2049 inputs: 400" "$(status_of "$r")-$(err "$r")-$(body_of "$r" | jq -r .error.message)" \
+       "400-[\"invalid_request_error\",\"invalid_value\",\"input\"]-'input' holds 2049 inputs, more than the 2048 one request may carry"
+r=$(post /embeddings "$(jq -cn --arg m "$emb_model" '{model: $m, input: [range(2048) | "x"]}')")
+expect "2048 inputs: 200" "$(status_of "$r")-$(body_of "$r" | jq '.data | length')" 200-2048
+r=$(post /embeddings "{\"model\": \"$emb_model\", \"input\": \"x\", \"encoding_format\": \"int8\"}")
+expect "bad encoding_format: 400" "$(status_of "$r")-$(err "$r")" '400-["invalid_request_error","invalid_value","encoding_format"]'
+r=$(post /embeddings "{\"model\": \"$emb_model\", \"input\": [1, \"x\"]}")
+expect "mixed input: 400" "$(status_of "$r")-$(err "$r")" '400-["invalid_request_error","invalid_type","input"]'
+r=$(post /embeddings "{\"model\": \"$emb_model\", \"input\": [[99999999]]}")
+expect "a token id outside the vocabulary: 400" "$(status_of "$r")-$(body_of "$r" | jq -r .error.param)" 400-input
+r=$(post /embeddings '{"model": "nope", "input": "x"}')
+expect "embeddings of an unknown model: 404" "$(status_of "$r")-$(err "$r")" '404-["invalid_request_error","model_not_found","model"]'
+r=$(post /embeddings '{"model": "stories260K-f32", "input": "x"}')
+expect "embeddings of the chat model: 400 naming the embedding model" \
+       "$(status_of "$r")-$(body_of "$r" | jq -r .error.message)" \
+       "400-The model 'stories260K-f32' does not make embeddings; this server's embedding models: 'synth-bert-F32'"
+r=$(post /chat/completions "{\"model\": \"$emb_model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}")
+expect "chat with the embedding model: 400" "$(status_of "$r")-$(err "$r")" '400-["invalid_request_error","model_not_supported","model"]'
+api_stop
+rm -rf "$emb_tmp"
 
 echo "1..$(( $(grep -c '' /dev/null) ))" >/dev/null
 if [ "$n_fail" -ne 0 ]; then echo "$n_fail check(s) failed"; exit 1; fi

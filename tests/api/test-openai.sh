@@ -3,7 +3,9 @@
 # test-openai.sh: runs test-openai.mjs (the official openai client, installed
 # by tests/api/install.sh into the build folder) against `hearth-cli serve`
 # on stories260K, then test-openai-structured.mjs (response_format and
-# forced tool calls) on synth-qwen3 with Qwen2.5's template. Missing node
+# forced tool calls) on synth-qwen3 with Qwen2.5's template, then
+# test-openai-embed.mjs on synth-bert served alone (--embed-model) against
+# `hearth-cli embed --json`'s vectors. Missing node
 # or the client is a failure, not a skip.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,5 +27,13 @@ api_start "$HEARTH_SHARED_DIR/models/synthetic/synth-qwen3-F32.gguf" --ctx 2048 
           --chat-template "$HEARTH_SHARED_DIR/templates/Qwen-Qwen2.5-7B-Instruct/template.jinja"
 trap 'kill "$API_PID" 2>/dev/null || true' EXIT
 node "$here/test-openai-structured.mjs"
+trap - EXIT
+api_stop
+bert="$HEARTH_SHARED_DIR/models/synthetic/synth-bert-F32.gguf"
+WANT_EMBED=$("$HEARTH_CLI" embed -m "$bert" --json "The cat sat on the mat." "Hearth runs offline, on this machine." 2>/dev/null)
+export WANT_EMBED
+api_start "" --embed-model "$bert"
+trap 'kill "$API_PID" 2>/dev/null || true' EXIT
+node "$here/test-openai-embed.mjs"
 trap - EXIT
 api_stop

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "hearth-api-embed.h"
 #include "hearth-api-pool.h"
 #include "hearth-api-request.h"
 #include "hearth-api-server.h"
@@ -24,7 +25,8 @@
 typedef struct
 {
   char          *id;
-  HearthApiPool *pool;
+  HearthApiPool *pool;     /* NULL for an encoder */
+  HearthModel   *encoder;  /* an embedding model; NULL for a chat model */
   gint64         created;
 } Model;
 
@@ -37,6 +39,7 @@ struct _HearthApiServer
   GPtrArray            *models;   /* Model* */
   HearthApiMetrics     *metrics;
   GHashTable           *requests; /* Request* being answered */
+  GHashTable           *embeds;   /* EmbedCall* being answered */
   gboolean              loopback;
   guint                 port;
   char                 *host;
@@ -65,7 +68,8 @@ static void model_free (gpointer data)
   Model *m = data;
 
   g_free (m->id);
-  hearth_api_pool_free (m->pool);
+  g_clear_pointer (&m->pool, hearth_api_pool_free);
+  g_clear_pointer (&m->encoder, hearth_model_unref);
   g_free (m);
 }
 
@@ -520,36 +524,50 @@ find_model (HearthApiServer *self,
   return NULL;
 }
 
+/* A POST whose body is JSON, parsed into @parser; or @api says why not. */
+static gboolean
+read_json_body (SoupServerMessage *msg,
+                const char        *endpoint,
+                JsonParser        *parser,
+                HearthApiError    *api)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr(GBytes) bytes = body != NULL ? soup_message_body_flatten (body) : NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+
+  if (strcmp (soup_server_message_get_method (msg), "POST") != 0)
+    {
+      hearth_api_error_set (api, 405, "invalid_request_error", "method_not_allowed", NULL,
+                            "%s takes POST", endpoint);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
+      return FALSE;
+    }
+  if (data == NULL || !g_utf8_validate (data, (gssize) len, NULL) ||
+      !json_parser_load_from_data (parser, data, (gssize) len, &error))
+    {
+      hearth_api_error_set (api, 400, "invalid_request_error", "invalid_json", NULL,
+                            "The request body is not valid JSON: %s", error ? error->message : "not UTF-8");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 handle_generate (HearthApiServer   *self,
                  SoupServerMessage *msg,
                  const char        *endpoint,
                  HearthApiJobKind   kind)
 {
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  g_autoptr(GBytes) bytes = body != NULL ? soup_message_body_flatten (body) : NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   HearthApiError api = { 0 };
   Request *req;
   Model *model;
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
 
-  if (strcmp (soup_server_message_get_method (msg), "POST") != 0)
-    {
-      hearth_api_error_set (&api, 405, "invalid_request_error", "method_not_allowed", NULL,
-                            "%s takes POST", endpoint);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
-      goto fail;
-    }
-  if (data == NULL || !g_utf8_validate (data, (gssize) len, NULL) ||
-      !json_parser_load_from_data (parser, data, (gssize) len, &error))
-    {
-      hearth_api_error_set (&api, 400, "invalid_request_error", "invalid_json", NULL,
-                            "The request body is not valid JSON: %s", error ? error->message : "not UTF-8");
-      goto fail;
-    }
+  if (!read_json_body (msg, endpoint, parser, &api))
+    goto fail;
 
   req = g_new0 (Request, 1);
   req->job = hearth_api_job_new (kind);
@@ -562,7 +580,17 @@ handle_generate (HearthApiServer   *self,
       g_free (req);
       goto fail;
     }
-  if ((model = find_model (self, req->info.model)) == NULL)
+  if ((model = find_model (self, req->info.model)) != NULL && model->pool == NULL)
+    {
+      hearth_api_error_set (&api, 400, "invalid_request_error", "model_not_supported", "model",
+                            "The model '%s' is an embedding model: it serves POST /v1/embeddings only",
+                            req->info.model);
+      hearth_api_job_unref (req->job);
+      hearth_api_request_info_clear (&req->info);
+      g_free (req);
+      goto fail;
+    }
+  if (model == NULL)
     {
       hearth_api_error_set (&api, 404, "invalid_request_error", "model_not_found", "model",
                             "The model '%s' does not exist; GET /v1/models lists the models served",
@@ -605,6 +633,176 @@ handle_generate (HearthApiServer   *self,
   return;
 
 fail:
+  respond_error (self, msg, endpoint, &api);
+  hearth_api_error_clear (&api);
+}
+
+/* ---- embeddings: one call of hearth_model_embed() on a worker thread ---- */
+
+typedef struct
+{
+  HearthApiServer      *server;
+  SoupServerMessage    *msg;      /* NULL once libsoup is done with it */
+  gulong                finished_id;
+  GCancellable         *cancellable;
+  HearthModel          *model;
+  char                 *model_id;
+  HearthApiEmbedRequest req;
+  HearthEmbeddings     *result;
+  GError               *error;
+} EmbedCall;
+
+static void
+embed_call_drop_msg (EmbedCall *call)
+{
+  if (call->msg == NULL)
+    return;
+  g_clear_signal_handler (&call->finished_id, call->msg);
+  g_clear_object (&call->msg);
+}
+
+static void
+embed_call_free (EmbedCall *call)
+{
+  embed_call_drop_msg (call);
+  g_object_unref (call->cancellable);
+  hearth_model_unref (call->model);
+  g_free (call->model_id);
+  hearth_api_embed_request_clear (&call->req);
+  g_clear_pointer (&call->result, hearth_embeddings_free);
+  g_clear_error (&call->error);
+  g_object_unref (call->server);
+  g_free (call);
+}
+
+static void
+embed_msg_finished (SoupServerMessage *msg,
+                    EmbedCall         *call)
+{
+  g_cancellable_cancel (call->cancellable);
+  embed_call_drop_msg (call);
+}
+
+static void
+embed_thread (GTask        *task,
+              gpointer      source,
+              gpointer      data,
+              GCancellable *cancellable)
+{
+  EmbedCall *call = data;
+  HearthEmbedParams params;
+
+  hearth_embed_params_init (&params);
+  if (call->req.texts != NULL)
+    call->result = hearth_model_embed (call->model, (const char *const *) call->req.texts->pdata,
+                                       call->req.texts->len, &params, cancellable, &call->error);
+  else
+    call->result = hearth_model_embed_tokens (call->model, call->req.seqs, &params, cancellable, &call->error);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+embed_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  EmbedCall *call = data;
+  HearthApiServer *self = call->server;
+
+  if (call->msg != NULL)
+    {
+      if (call->result == NULL)
+        {
+          HearthApiError api = { 0 };
+
+          job_error_to_api (call->error, &api);
+          if (api.param == NULL && api.status == 400)
+            api.param = g_strdup ("input");
+          respond_error (self, call->msg, "/v1/embeddings", &api);
+          hearth_api_error_clear (&api);
+        }
+      else
+        {
+          gsize n_cut = hearth_embeddings_get_n_truncated (call->result);
+
+          if (n_cut > 0)
+            {
+              g_autofree char *value = g_strdup_printf ("%" G_GSIZE_FORMAT, n_cut);
+
+              soup_message_headers_replace (soup_server_message_get_response_headers (call->msg),
+                                            "X-Hearth-Truncated", value);
+            }
+          set_json (call->msg, 200, hearth_api_embeddings_to_json (call->result, call->model_id, call->req.base64));
+          hearth_api_metrics_count_request (self->metrics, "/v1/embeddings", 200);
+        }
+      soup_server_message_unpause (call->msg);
+    }
+  g_hash_table_remove (self->embeds, call);
+  embed_call_free (call);
+}
+
+static void
+handle_embeddings (HearthApiServer   *self,
+                   SoupServerMessage *msg)
+{
+  const char *endpoint = "/v1/embeddings";
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GTask) task = NULL;
+  HearthApiEmbedRequest req = { 0 };
+  HearthApiError api = { 0 };
+  EmbedCall *call;
+  Model *model;
+
+  if (!read_json_body (msg, endpoint, parser, &api))
+    goto fail;
+  if (!hearth_api_parse_embeddings (json_parser_get_root (parser), HEARTH_API_EMBED_MAX_INPUTS, &req, &api))
+    goto fail;
+  model = find_model (self, req.model);
+  if (model != NULL && model->encoder == NULL)
+    {
+      g_autoptr(GString) names = g_string_new (NULL);
+
+      for (guint i = 0; i < self->models->len; i++)
+        {
+          Model *m = g_ptr_array_index (self->models, i);
+
+          if (m->encoder != NULL)
+            g_string_append_printf (names, "%s'%s'", names->len ? ", " : "", m->id);
+        }
+      if (names->len == 0)
+        hearth_api_error_set (&api, 400, "invalid_request_error", "model_not_supported", "model",
+                              "The model '%s' does not make embeddings, and this server has no embedding model "
+                              "loaded (hearth-cli serve --embed-model FILE)", req.model);
+      else
+        hearth_api_error_set (&api, 400, "invalid_request_error", "model_not_supported", "model",
+                              "The model '%s' does not make embeddings; this server's embedding models: %s",
+                              req.model, names->str);
+      goto fail;
+    }
+  if (model == NULL)
+    {
+      hearth_api_error_set (&api, 404, "invalid_request_error", "model_not_found", "model",
+                            "The model '%s' does not exist; GET /v1/models lists the models served", req.model);
+      goto fail;
+    }
+
+  call = g_new0 (EmbedCall, 1);
+  call->server = g_object_ref (self);
+  call->msg = g_object_ref (msg);
+  call->cancellable = g_cancellable_new ();
+  call->model = hearth_model_ref (model->encoder);
+  call->model_id = g_strdup (model->id);
+  call->req = req;
+  call->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (embed_msg_finished), call);
+  g_hash_table_add (self->embeds, call);
+  soup_server_message_pause (msg);
+  task = g_task_new (NULL, call->cancellable, embed_done, call);
+  g_task_set_task_data (task, call, NULL);
+  g_task_run_in_thread (task, embed_thread);
+  return;
+
+fail:
+  hearth_api_embed_request_clear (&req);
   respond_error (self, msg, endpoint, &api);
   hearth_api_error_clear (&api);
 }
@@ -733,16 +931,12 @@ handler (SoupServer        *soup,
                                         text, strlen (text));
     }
   else if (strcmp (endpoint, "/v1/embeddings") == 0)
-    {
-      hearth_api_error_set (&api, 501, "invalid_request_error", "not_implemented", NULL,
-                            "Embeddings are not supported yet: Hearth's engine has no embedding API");
-      respond_error (self, msg, endpoint, &api);
-    }
+    handle_embeddings (self, msg);
   else
     {
       hearth_api_error_set (&api, 404, "invalid_request_error", "unknown_url", NULL,
                             "Unknown path %s (see GET /v1/models, POST /v1/chat/completions, "
-                            "POST /v1/completions, GET /metrics)", path);
+                            "POST /v1/completions, POST /v1/embeddings, GET /metrics)", path);
       respond_error (self, msg, endpoint, &api);
     }
   hearth_api_error_clear (&api);
@@ -762,6 +956,7 @@ hearth_api_server_finalize (GObject *object)
 
   g_ptr_array_unref (self->models);
   g_hash_table_unref (self->requests);
+  g_hash_table_unref (self->embeds);
   hearth_api_metrics_free (self->metrics);
   if (self->token != NULL)
     explicit_bzero (self->token, strlen (self->token));
@@ -782,6 +977,7 @@ hearth_api_server_init (HearthApiServer *self)
 {
   self->models = g_ptr_array_new_with_free_func (model_free);
   self->requests = g_hash_table_new (NULL, NULL);
+  self->embeds = g_hash_table_new (NULL, NULL);
   self->metrics = hearth_api_metrics_new ();
   self->loopback = TRUE;
 }
@@ -841,6 +1037,34 @@ hearth_api_server_add_model (HearthApiServer *self,
   g_ptr_array_add (self->models, m);
   hearth_api_metrics_add_model (self->metrics, id, self->limits.n_sessions, hearth_model_get_bytes_per_token (model),
                                 hearth_model_get_device_bytes_per_token (model));
+  return TRUE;
+}
+
+gboolean
+hearth_api_server_add_embed_model (HearthApiServer *self,
+                                   HearthModel     *model,
+                                   const char      *id,
+                                   GError         **error)
+{
+  Model *m;
+
+  g_return_val_if_fail (HEARTH_IS_API_SERVER (self), FALSE);
+  if (!hearth_model_is_encoder (model))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "'%s' is not an embedding model (bert, nomic-bert)", id);
+      return FALSE;
+    }
+  if (find_model (self, id) != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "A model is served as '%s' already", id);
+      return FALSE;
+    }
+  m = g_new0 (Model, 1);
+  m->id = g_strdup (id);
+  m->encoder = hearth_model_ref (model);
+  m->created = g_get_real_time () / G_USEC_PER_SEC;
+  g_ptr_array_add (self->models, m);
   return TRUE;
 }
 
@@ -923,10 +1147,18 @@ hearth_api_server_shutdown (HearthApiServer *self)
       req->msg_done = TRUE;
       g_cancellable_cancel (req->job->cancellable);
     }
+  g_hash_table_iter_init (&iter, self->embeds);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      EmbedCall *call = key;
+
+      embed_call_drop_msg (call);
+      g_cancellable_cancel (call->cancellable);
+    }
   soup_server_disconnect (self->soup);
   /* Every job ends (cancelled) and reports in this context; then the
    * sessions and threads go. */
-  while (g_hash_table_size (self->requests) > 0)
+  while (g_hash_table_size (self->requests) > 0 || g_hash_table_size (self->embeds) > 0)
     g_main_context_iteration (context, TRUE);
   g_ptr_array_set_size (self->models, 0);
   g_clear_object (&self->soup);

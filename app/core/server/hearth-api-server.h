@@ -48,6 +48,12 @@ gboolean hearth_api_server_add_model (HearthApiServer *self,
                                       const char      *id,
                                       const char      *template_source,
                                       GError         **error);
+/* Serves the encoder @model (hearth_model_is_encoder()) as @id on
+ * POST /v1/embeddings; it is listed by GET /v1/models with the others. */
+gboolean hearth_api_server_add_embed_model (HearthApiServer *self,
+                                            HearthModel     *model,
+                                            const char      *id,
+                                            GError         **error);
 /* @host: an address (NULL: 127.0.0.1); @port 0: any free port. */
 gboolean hearth_api_server_listen (HearthApiServer *self,
                                    const char      *host,
