@@ -45,6 +45,7 @@ struct _HearthChatView
   GtkWidget          *send_button;
   GtkWidget          *stop_button;
   GtkWidget          *status_label;
+  GtkWidget          *reply_status;      /* role status: announces a finished reply */
   GtkWidget          *lost_revealer;     /* the lost-device bar */
   GtkWidget          *lost_body;
   GtkWidget          *lost_cpu_button;
@@ -222,6 +223,7 @@ before_reply (HearthChatView *self)
   hearth_runtime_set_sampler_params (self->runtime, &p);
   self->send_time = g_get_monotonic_time ();
   self->first_token_seen = FALSE;
+  gtk_label_set_text (GTK_LABEL (self->reply_status), "");
 }
 
 static void
@@ -238,6 +240,60 @@ text_appended (HearthThreadItem *item,
   scroll_to_end (self);
 }
 
+/* How many words @text has: runs of characters between white space. */
+static guint
+count_words (const char *text)
+{
+  gboolean in_word = FALSE;
+  guint n = 0;
+
+  for (const char *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gboolean space = g_unichar_isspace (g_utf8_get_char (p));
+
+      if (!space && !in_word)
+        n++;
+      in_word = !space;
+    }
+  return n;
+}
+
+/* GTK 4.8 has no gtk_accessible_announce (): the reply is announced by the
+ * status line's second label, whose role is "status". Its text (and so its
+ * accessible name) changes when a reply ends, which reaches the screen
+ * reader as a name change of a status bar; it is emptied when the next
+ * reply starts, so that two equal announcements are both told. */
+static void
+announce_reply (HearthChatView *self,
+                gint64          message_id)
+{
+  GListModel *thread = G_LIST_MODEL (hearth_runtime_get_thread (self->runtime));
+  HearthThreadItem *found = NULL;
+  g_autofree char *text = NULL;
+
+  for (guint i = g_list_model_get_n_items (thread); found == NULL && message_id != 0 && i > 0; i--)
+    {
+      g_autoptr(HearthThreadItem) item = g_list_model_get_item (thread, i - 1);
+
+      if (hearth_thread_item_get_id (item) == message_id)
+        found = item;
+    }
+  if (found == NULL)
+    text = g_strdup (_("Reply finished"));
+  else
+    {
+      guint words = count_words (hearth_thread_item_get_text (found));
+
+      if (hearth_thread_item_get_stopped (found))
+        text = g_strdup_printf (g_dngettext (NULL, "Reply stopped: %u word", "Reply stopped: %u words",
+                                             words), words);
+      else
+        text = g_strdup_printf (g_dngettext (NULL, "Reply finished: %u word",
+                                             "Reply finished: %u words", words), words);
+    }
+  gtk_label_set_text (GTK_LABEL (self->reply_status), text);
+}
+
 static void
 reply_finished (HearthRuntime  *runtime,
                 gint64          conversation_id,
@@ -245,6 +301,8 @@ reply_finished (HearthRuntime  *runtime,
                 HearthChatView *self)
 {
   hearth_application_mark_time ("reply-done");
+  if (!self->disposed)
+    announce_reply (self, message_id);
 }
 
 static void
@@ -614,6 +672,7 @@ hearth_chat_view_class_init (HearthChatViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, send_button);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, stop_button);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthChatView, reply_status);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, lost_revealer);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, lost_body);
   gtk_widget_class_bind_template_child (widget_class, HearthChatView, lost_cpu_button);

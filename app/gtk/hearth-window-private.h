@@ -36,6 +36,7 @@ struct _HearthWindow
   GtkLabel           *model_label;
   GtkSpinner         *model_spinner;
   GtkStack           *main_stack;
+  AdwStatusPage      *loading_page;
   AdwStatusPage      *welcome_page;
   AdwStatusPage      *error_page;
   HearthChatView     *chat_view;

@@ -523,6 +523,7 @@ hearth_window_class_init (HearthWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, model_label);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, model_spinner);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, loading_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, chat_view);
@@ -552,6 +553,19 @@ back_clicked (HearthWindow *self)
   adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
 }
 
+/* AdwStatusPage (libadwaita 1.2) scrolls its content in a GtkScrolledWindow
+ * of its own, a focus stop for keyboard scrolling that no .ui can name: it
+ * is named after the page's title, which may change (the error page). */
+static void
+name_status_page (AdwStatusPage *page)
+{
+  GtkWidget *scroller = gtk_widget_get_first_child (GTK_WIDGET (page));
+
+  if (GTK_IS_SCROLLED_WINDOW (scroller))
+    gtk_accessible_update_property (GTK_ACCESSIBLE (scroller), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    adw_status_page_get_title (page), -1);
+}
+
 static void
 hearth_window_init (HearthWindow *self)
 {
@@ -567,6 +581,10 @@ hearth_window_init (HearthWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
+  name_status_page (self->loading_page);
+  name_status_page (self->welcome_page);
+  name_status_page (self->error_page);
+  g_signal_connect (self->error_page, "notify::title", G_CALLBACK (name_status_page), NULL);
   adw_status_page_set_description (self->welcome_page,
                                    _("Hearth runs language models on this computer; nothing leaves it.\n"
                                      "Pick a model to download, or open a GGUF model file you already have."));
