@@ -119,6 +119,108 @@ START_TEST (test_grammar_hostile_nesting)
 }
 END_TEST
 
+/* ---- the longest sentence ---- */
+
+typedef struct
+{
+  const char *text;
+  gboolean    bounded;
+  guint64     max_bytes;  /* worked out by hand */
+} MaxCase;
+
+static const MaxCase max_grammars[] = {
+  { "root ::= \"abc\"", TRUE, 3 },
+  { "root ::= \"ab\" | \"cdef\" | \"\"", TRUE, 4 },
+  { "root ::= \"x\"{2,5} \"y\"?", TRUE, 6 },
+  { "root ::= \"x\"{7}", TRUE, 7 },
+  { "root ::= ( \"ab\" | \"c\" ){0,3} \"d\"", TRUE, 7 },
+  { "root ::= [a-z]{3}", TRUE, 3 },
+  /* a class counts as its widest character: U+00E9 2 bytes, U+20AC 3, U+1F600 4 */
+  { "root ::= [a\\u00e9]", TRUE, 2 },
+  { "root ::= [a\\u00e9\\u20ac]{2,3}", TRUE, 9 },
+  { "root ::= [a\\U0001F600]", TRUE, 4 },
+  { "root ::= [^a]", TRUE, 4 },
+  { "root ::= [\\x00-\\u07FF]", TRUE, 2 },
+  { "root ::= .", TRUE, 4 },
+  { "root ::= \"\xe6\x97\xa5\xe6\x9c\xac\"", TRUE, 6 },
+  { "root ::= \"\xc3\xa9\"{1000}", TRUE, 2000 },
+  { "root ::= a b\na ::= \"xy\" | \"z\"\nb ::= a a", TRUE, 6 },
+  /* an alternative that can never be completed is no path */
+  { "root ::= \"a\" | dead\ndead ::= \"x\" dead", TRUE, 1 },
+  { "root ::= \"a\" ( \"b\" dead )?\ndead ::= \"x\"+ dead", TRUE, 1 },
+  /* a rule root never reaches does not count */
+  { "root ::= \"a\"\nunused ::= \"b\"*", TRUE, 1 },
+  /* the empty language: no output at all */
+  { "root ::= \"x\" root", TRUE, 0 },
+  { "root ::= \"x\" | \"y\"*", FALSE, 0 },
+  { "root ::= \"a\"+", FALSE, 0 },
+  { "root ::= \"a\"{2,}", FALSE, 0 },
+  { "root ::= \"(\" root \")\" | \"\"", FALSE, 0 },
+  { "root ::= a\na ::= \"x\" b | \"y\"\nb ::= \"z\" a", FALSE, 0 },
+};
+
+/* Checks @cases, each text made a grammar by @make (GBNF or JSON Schema). */
+static void
+check_max_bytes (const MaxCase *cases,
+                 guint          n,
+                 HearthGrammar *(*make) (const char *, gssize, GError **))
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HearthGrammar) g = make (cases[i].text, -1, &error);
+      guint64 max = 12345;
+      gboolean bounded;
+
+      hearth_assert_no_error (error);
+      bounded = hearth_grammar_get_max_bytes (g, &max);
+      ck_assert_msg (bounded == cases[i].bounded, "%s: bounded %d", cases[i].text, bounded);
+      if (bounded)
+        ck_assert_msg (max == cases[i].max_bytes, "%s: %" G_GUINT64_FORMAT " bytes, not %" G_GUINT64_FORMAT,
+                       cases[i].text, max, cases[i].max_bytes);
+      else
+        ck_assert_msg (max == 12345, "%s: unbounded but wrote %" G_GUINT64_FORMAT, cases[i].text, max);
+      ck_assert (hearth_grammar_get_max_bytes (g, NULL) == bounded);
+    }
+}
+
+START_TEST (test_grammar_max_bytes)
+{
+  check_max_bytes (max_grammars, G_N_ELEMENTS (max_grammars), hearth_grammar_new_from_gbnf);
+}
+END_TEST
+
+/* JSON Schemas: the value, with up to 4 whitespace bytes before and after
+ * (root is ws value ws) and after every punctuation token. */
+static const MaxCase max_schemas[] = {
+  { "{\"type\":\"boolean\"}", TRUE, 4 + 5 + 4 },
+  { "{\"type\":\"null\"}", TRUE, 4 + 4 + 4 },
+  { "{\"enum\":[\"red\",\"green\",123456,null]}", TRUE, 4 + 7 + 4 },
+  /* "-", 15 digits, ".", 15 digits */
+  { "{\"type\":\"number\"}", TRUE, 4 + 32 + 4 },
+  /* each character at worst an escape \uXXXX (6 bytes; a raw one is at most 4) */
+  { "{\"type\":\"string\",\"maxLength\":3}", TRUE, 4 + 1 + 3 * 6 + 1 + 4 },
+  { "{\"type\":\"string\",\"format\":\"uuid\"}", TRUE, 4 + 38 + 4 },
+  /* { ws "a" ws : ws false ws } */
+  { "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"boolean\"}},\"required\":[\"a\"]}", TRUE,
+    4 + 1 + 4 + 3 + 4 + 1 + 4 + 5 + 4 + 1 + 4 },
+  { "{\"type\":\"string\"}", FALSE, 0 },
+  { "{\"type\":\"string\",\"minLength\":2}", FALSE, 0 },
+  { "{\"type\":\"array\",\"items\":{\"type\":\"boolean\"},\"maxItems\":2}", TRUE,
+    4 + 1 + 4 + 5 + 4 + 1 + 4 + 5 + 4 + 1 + 4 },
+  { "{\"type\":\"array\",\"items\":{\"type\":\"boolean\"}}", FALSE, 0 },
+  /* no properties: only {} is allowed */
+  { "{\"type\":\"object\"}", TRUE, 4 + 1 + 4 + 1 + 4 },
+  /* any JSON value: arrays and objects of any length */
+  { "{}", FALSE, 0 },
+};
+
+START_TEST (test_schema_max_bytes)
+{
+  check_max_bytes (max_schemas, G_N_ELEMENTS (max_schemas), hearth_grammar_new_from_json_schema);
+}
+END_TEST
+
 /* Feeds @input byte by byte; returns 1 when it is a sentence, 0 when a
  * prefix only, -1 when a byte is refused. */
 static int
@@ -683,6 +785,8 @@ constraint_suite (void)
   tcase_add_test (tc, test_fast_vs_reference_stories);
   tcase_add_test (tc, test_fast_vs_reference_synth_qwen3);
   tcase_add_test (tc, test_fast_vs_reference_qwen_vocab);
+  tcase_add_test (tc, test_grammar_max_bytes);
+  tcase_add_test (tc, test_schema_max_bytes);
   tcase_add_test (tc, test_tool_calls_lazy);
   tcase_add_test (tc, test_chat_tools_required);
   suite_add_tcase (s, tc);

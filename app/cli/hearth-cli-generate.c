@@ -4,7 +4,9 @@
  *
  * --json-schema FILE or --grammar FILE (GBNF) constrain the output; then
  * only the generated text is written to stdout (not the prompt), so that
- * it can be read as it is.
+ * it can be read as it is. --print-bound writes to stderr, before
+ * generating, the longest output the grammar allows:
+ * "[bound: N bytes]" or "[bound: unbounded]".
  */
 #include "hearth-config.h"
 
@@ -55,6 +57,7 @@ hearth_cli_generate (int    argc,
   int top_k = 0;
   gint64 seed = 0;
   gboolean quiet = FALSE;
+  gboolean print_bound = FALSE;
   g_autofree char *schema_path = NULL;
   g_autofree char *grammar_path = NULL;
   g_autoptr(HearthGrammar) grammar = NULL;
@@ -73,6 +76,8 @@ hearth_cli_generate (int    argc,
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No statistics on stderr", NULL },
     { "json-schema", 0, 0, G_OPTION_ARG_FILENAME, &schema_path, "Constrain the output to this JSON Schema", "FILE" },
     { "grammar", 0, 0, G_OPTION_ARG_FILENAME, &grammar_path, "Constrain the output to this GBNF grammar", "FILE" },
+    { "print-bound", 0, 0, G_OPTION_ARG_NONE, &print_bound,
+      "With a constraint, write the longest output it allows (bytes) to stderr", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- continue a prompt");
@@ -107,6 +112,17 @@ hearth_cli_generate (int    argc,
                             : hearth_grammar_new_from_gbnf (text, (gssize) len, &error);
       if (grammar == NULL)
         return hearth_cli_fail (error);
+    }
+  if (print_bound)
+    {
+      guint64 bound;
+
+      if (grammar == NULL)
+        return hearth_cli_failf ("--print-bound needs --json-schema or --grammar");
+      if (hearth_grammar_get_max_bytes (grammar, &bound))
+        fprintf (stderr, "[bound: %" G_GUINT64_FORMAT " bytes]\n", bound);
+      else
+        fputs ("[bound: unbounded]\n", stderr);
     }
 
   hearth_model_params_init (&mp);

@@ -68,6 +68,19 @@ HearthGrammar *hearth_grammar_new_from_json_schema (const char *text,
 HearthGrammar *hearth_grammar_ref (HearthGrammar *self);
 void           hearth_grammar_unref (HearthGrammar *self);
 guint          hearth_grammar_get_n_rules (HearthGrammar *self);
+/* The longest sentence of the language, in bytes, into @max_bytes (may
+ * be NULL): TRUE when the language is finite, FALSE when it is not (a *,
+ * + or {m,} repetition, or a string without maxLength, on a path that can
+ * be completed; any recursion root reaches). Computed from the grammar
+ * alone, in time linear in its size: the longest sentence of each rule is
+ * the widest of its alternatives that can be completed (a character class
+ * counts as its widest character's UTF-8 bytes); it saturates at
+ * G_MAXUINT64. An empty language gives TRUE and 0. A constrained
+ * generation's output is never longer, so it writes at most that many
+ * tokens before the end (every allowed token has at least one byte). The
+ * limits the matcher applies (GR_MAX_STACK) only cut the language. */
+gboolean       hearth_grammar_get_max_bytes (HearthGrammar *self,
+                                             guint64       *max_bytes);
 
 /* The GBNF of the JSON values @schema accepts. Supported: type (one or a
  * list) object (properties, required; additionalProperties absent or

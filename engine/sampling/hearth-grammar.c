@@ -1151,6 +1151,130 @@ hearth_grammar_get_n_rules (HearthGrammar *self)
   return self->n_rules;
 }
 
+/* ---- the longest sentence ---- */
+
+static guint64
+add_saturating (guint64 a,
+                guint64 b)
+{
+  return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
+}
+
+/* TRUE when every element of the alternative starting at @at can derive
+ * some finite input (byte ranges always can). */
+static gboolean
+alt_productive (HearthGrammar  *g,
+                guint32         at,
+                const gboolean *productive)
+{
+  for (guint32 e = at; g->elems[e].kind != GR_END; e++)
+    if (g->elems[e].kind == GR_RULE && !productive[g->elems[e].rule])
+      return FALSE;
+  return TRUE;
+}
+
+/* Only alternatives that can be completed count (a dead one constrains
+ * nothing). Among the rules root reaches through them, a cycle means
+ * unbounded: left recursion is refused, so every lap of a cycle reads at
+ * least one byte. Without one, the rule graph is a DAG and a post-order
+ * walk (an explicit stack: rules are many and hostile) gives each rule's
+ * longest sentence, the widest of its alternatives. */
+typedef struct
+{
+  guint32 rule;
+  guint32 alt;    /* index among the rule's alternatives */
+  guint32 elem;   /* next element of that alternative; G_MAXUINT32: not begun */
+} MaxFrame;
+
+gboolean
+hearth_grammar_get_max_bytes (HearthGrammar *self,
+                              guint64       *max_bytes)
+{
+  guint32 n;
+  g_autofree gboolean *productive = NULL;
+  g_autofree guint8 *color = NULL;
+  g_autofree guint64 *longest = NULL;
+  g_autofree MaxFrame *stack = NULL;
+  guint32 depth;
+  gboolean changed = TRUE;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  n = self->n_rules;
+  productive = g_new0 (gboolean, n);
+  color = g_new0 (guint8, n);
+  longest = g_new0 (guint64, n);
+  stack = g_new (MaxFrame, n);
+  while (changed)
+    {
+      changed = FALSE;
+      for (guint32 r = 0; r < n; r++)
+        for (guint32 a = 0; a < self->alt_count[r] && !productive[r]; a++)
+          if (alt_productive (self, self->alts[self->alt_start[r] + a], productive))
+            productive[r] = changed = TRUE;
+    }
+  if (!productive[self->root])
+    {
+      /* The language is empty: no output at all is the only one. */
+      if (max_bytes != NULL)
+        *max_bytes = 0;
+      return TRUE;
+    }
+
+  stack[0] = (MaxFrame) { self->root, 0, G_MAXUINT32 };
+  color[self->root] = 1;
+  depth = 1;
+  while (depth > 0)
+    {
+      MaxFrame *f = &stack[depth - 1];
+      guint32 start;
+      const GrElem *el;
+
+      if (f->alt == self->alt_count[f->rule])
+        {
+          color[f->rule] = 2;
+          depth--;
+          continue;
+        }
+      start = self->alts[self->alt_start[f->rule] + f->alt];
+      if (f->elem == G_MAXUINT32)
+        {
+          if (!alt_productive (self, start, productive))
+            {
+              f->alt++;
+              continue;
+            }
+          f->elem = start;
+        }
+      el = &self->elems[f->elem];
+      if (el->kind == GR_END)
+        {
+          guint64 sum = 0;
+
+          for (guint32 k = start; k < f->elem; k++)
+            sum = add_saturating (sum, self->elems[k].kind == GR_BYTES ? 1 : longest[self->elems[k].rule]);
+          longest[f->rule] = MAX (longest[f->rule], sum);
+          f->alt++;
+          f->elem = G_MAXUINT32;
+          continue;
+        }
+      f->elem++;
+      if (el->kind == GR_RULE)
+        {
+          if (color[el->rule] == 1)
+            return FALSE;
+          if (color[el->rule] == 0)
+            {
+              color[el->rule] = 1;
+              stack[depth++] = (MaxFrame) { el->rule, 0, G_MAXUINT32 };
+            }
+        }
+    }
+  if (max_bytes != NULL)
+    *max_bytes = longest[self->root];
+  return TRUE;
+}
+
 /* ---- the matcher ---- */
 
 /* Closures can be exponential in hostile grammars; this many steps per

@@ -40,6 +40,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(HearthConstraint) c = NULL;
   g_autofree guint32 *ref = NULL;
   guint32 n_words;
+  guint64 bound = 0;
+  gboolean bounded;
 
   hearth_fuzz_maybe_selftest ();
   if (size == 0)
@@ -53,6 +55,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       g_assert (error != NULL && error->domain == HEARTH_ENGINE_ERROR);
       return 0;
     }
+  bounded = hearth_grammar_get_max_bytes (g, &bound);
   c = hearth_constraint_new (g, tokenizer, &error);
   if (c == NULL)
     {
@@ -73,6 +76,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
           id = (gint32) i;
       if (id < 0 || hearth_tokenizer_is_eog (tokenizer, id))
         break;
+      /* every allowed token has a byte at least: no more tokens than the bound */
+      g_assert (!bounded || (guint64) step < bound);
       g_assert (hearth_constraint_accept_token (c, id));
     }
   return 0;

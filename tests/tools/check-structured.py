@@ -7,7 +7,10 @@
 # with stories260K, synth-qwen3 and a synth model carrying Qwen's 151,936-
 # token vocabulary (made here with `hearth-cli synth-model --vocab-from`),
 # greedy and at temperature 1.0 with three seeds. Every output must end by
-# itself (end of text, well before the token limit), parse as JSON and
+# itself (end of text, well before the token limit), stay within the bound
+# its grammar implies (`generate --print-bound`: the longest output the
+# grammar allows, in bytes; the output's bytes and its tokens, each at least
+# one byte, are at most that), parse as JSON and
 # validate against its schema with Debian's python3-jsonschema (Draft
 # 2020-12, with its format checker and, for the formats, our own exact
 # checks too: the library skips formats whose optional helpers are absent).
@@ -28,6 +31,15 @@ import jsonschema
 CLI = os.environ["HEARTH_CLI"]
 SHARED = os.environ["HEARTH_SHARED_DIR"]
 LIMIT = 3000  # tokens: far above what any test schema allows
+
+# Schemas whose grammar has no longest output (a string without maxLength,
+# an array without maxItems, any JSON value), with the reason; for these
+# only the end by itself under LIMIT is checked. Every other schema must be
+# bounded, so a schema that turns unbounded is noticed. Today all are
+# bounded: every string has maxLength, enum, const or a format, every array
+# maxItems, and numbers have at most 15 + 15 digits.
+UNBOUNDED = {}
+BOUND = re.compile(r"^\[bound: (?:(\d+) bytes|(unbounded))\]$", re.M)
 
 TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
 
@@ -75,7 +87,7 @@ def check_formats(schema, value, defs_root):
 
 def run(model, schema_path, mode, seed, ctx):
     args = [CLI, "generate", "-m", model, "-p", "Once upon a time", "--json-schema", schema_path,
-            "-n", str(LIMIT), "-s", str(seed), "-t", "1", "-c", str(ctx)]
+            "-n", str(LIMIT), "-s", str(seed), "-t", "1", "-c", str(ctx), "--print-bound"]
     if mode == "sample":
         args += ["--temp", "1.0"]
     p = subprocess.run(args, capture_output=True, timeout=600)
@@ -96,6 +108,17 @@ def check_one(job):
     if m is None or m.group(2) != "end of text":
         return f"{where}: did not end by itself: {err.strip()!r}"
     n_tokens = int(m.group(1))
+    b = BOUND.search(err)
+    if b is None:
+        return f"{where}: no bound line: {err.strip()!r}"
+    bound = None if b.group(2) else int(b.group(1))
+    if (bound is None) != (name in UNBOUNDED):
+        return f"{where}: bound {b.group(0)} but UNBOUNDED says {UNBOUNDED.get(name, 'bounded')!r}"
+    if not out.endswith("\n"):  # the CLI ends the output with a newline of its own
+        return f"{where}: no final newline: {out!r}"
+    n_bytes = len(p.stdout) - 1
+    if bound is not None and (n_bytes > bound or n_tokens > bound):
+        return f"{where}: {n_bytes} bytes, {n_tokens} tokens, beyond the bound of {bound} bytes: {out!r}"
     try:
         value = json.loads(out)
     except ValueError as e:
@@ -106,7 +129,7 @@ def check_one(job):
         check_formats(schema, value, schema)
     except Exception as e:
         return f"{where}: invalid ({e}): {out!r}"
-    return (where, n_tokens, out)
+    return (where, n_tokens, n_bytes, bound)
 
 
 def main():
@@ -129,16 +152,20 @@ def main():
                 jobs.append((model, s, os.path.join(schema_dir, s), mode, seed, ctx))
     failures = []
     most = 0
+    fullest = 0.0  # the largest share of its bound an output used
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for r in pool.map(check_one, jobs):
             if isinstance(r, str):
                 failures.append(r)
             else:
                 most = max(most, r[1])
+                if r[3] is not None and r[3] > 0:
+                    fullest = max(fullest, r[2] / r[3])
     os.remove(big)
     os.rmdir(tmp)
     print(f"{len(jobs)} generations over {len(schemas)} schemas and {len(models)} models; "
-          f"{len(failures)} failed; longest output {most} tokens")
+          f"{len(failures)} failed; longest output {most} tokens; "
+          f"{len(schemas) - len(UNBOUNDED)} schemas bounded, the fullest output used {fullest:.0%} of its bound")
     for f in failures:
         print("FAIL", f)
     return 1 if failures else 0
