@@ -133,6 +133,12 @@ hearth_test_put_str (GByteArray *b,
   g_byte_array_append (b, (const guint8 *) s, (guint) strlen (s));
 }
 
+gboolean
+hearth_test_sanitized (void)
+{
+  return g_strcmp0 (g_getenv ("HEARTH_TEST_SANITIZED"), "1") == 0;
+}
+
 void
 hearth_test_rm_rf (const char *path)
 {

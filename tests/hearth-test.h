@@ -47,4 +47,9 @@ int hearth_test_run (Suite *suite);
 /* Deletes @path and everything below it (a test's temporary folder). */
 void hearth_test_rm_rf (const char *path);
 
+/* TRUE in the sanitizer build (HEARTH_TEST_SANITIZED=1, tests/meson.build):
+ * there a test runs each code path once instead of repeating it over every
+ * input; the plain build runs them all. */
+gboolean hearth_test_sanitized (void);
+
 G_END_DECLS
