@@ -335,6 +335,8 @@ run_respond (HearthEngineWorker *self,
     reply->text = g_strdup (cr.text ? cr.text : text->str);
     reply->reason = cr.gen.reason;
     reply->n_prompt_tokens = cr.n_prompt_tokens;
+    reply->n_prompt_eval = cr.gen.n_prompt_eval;
+    reply->n_reused = cr.n_reused_tokens;
     reply->n_generated = cr.gen.n_generated;
     reply->n_dropped = cr.n_dropped;
     reply->gen_seconds = cr.gen.gen_seconds;

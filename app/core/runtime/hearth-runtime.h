@@ -256,6 +256,13 @@ gboolean hearth_runtime_get_busy              (HearthRuntime *self);
  * whose server sent no usage. */
 double   hearth_runtime_get_tokens_per_second (HearthRuntime *self);
 guint    hearth_runtime_get_context_used      (HearthRuntime *self);
+/* The last local reply's prompt: its tokens, how many of them ran (the
+ * rest came from the cache) and how many were the previous turn's tokens
+ * kept as generated (hearth-chat.h); zeros before any. */
+void     hearth_runtime_get_prompt_figures    (HearthRuntime *self,
+                                               guint         *n_prompt,
+                                               guint         *n_eval,
+                                               guint         *n_reused);
 /* The local model's context (0: none loaded). A remote model's context
  * size is not known: with :remote-host set, show only what is used. */
 guint    hearth_runtime_get_context_size      (HearthRuntime *self);
