@@ -497,6 +497,13 @@ hearth_runtime_get_backend (HearthRuntime *self)
   return hearth_engine_worker_get_backend_description (self->worker);
 }
 
+HearthModel *
+hearth_runtime_dup_model (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return hearth_engine_worker_dup_model (self->worker);
+}
+
 const char *
 hearth_runtime_get_device_lost (HearthRuntime *self)
 {

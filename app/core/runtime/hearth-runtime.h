@@ -127,6 +127,9 @@ gboolean    hearth_runtime_get_loading       (HearthRuntime *self);
 /* The file loaded (or loading); NULL when none. */
 const char *hearth_runtime_get_model_path    (HearthRuntime *self);
 const char *hearth_runtime_get_backend       (HearthRuntime *self);
+/* A reference on the loaded model, the weights replies run on, for other
+ * sessions on the same copy (the local API server); NULL when none. */
+HearthModel *hearth_runtime_dup_model        (HearthRuntime *self);
 /* Why the GPU device was lost (the engine's words); NULL unless it was,
  * until the next load. The model is unloaded then. */
 const char *hearth_runtime_get_device_lost   (HearthRuntime *self);
