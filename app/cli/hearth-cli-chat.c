@@ -258,9 +258,11 @@ print_stats (HearthRuntime *runtime,
   if (!remote)
     {
       guint n_prompt, n_eval, n_reused;
+      double ttft;
 
-      hearth_runtime_get_prompt_figures (runtime, &n_prompt, &n_eval, &n_reused);
-      cost = g_strdup_printf (" (%u run, %u reused from the last turn)", n_eval, n_reused);
+      hearth_runtime_get_prompt_figures (runtime, &n_prompt, &n_eval, &n_reused, &ttft);
+      cost = g_strdup_printf (" (%u run, %u reused from the last turn; first token after %.3f s)", n_eval, n_reused,
+                              ttft);
     }
   fprintf (stderr, "[turn %u: prompt %" G_GINT64_FORMAT " tokens%s, %" G_GINT64_FORMAT " generated at %s; "
            "%s; conversation %" G_GINT64_FORMAT ", message %" G_GINT64_FORMAT "]\n",

@@ -78,6 +78,7 @@ struct _HearthRuntime
   guint                   prompt_tokens;   /* of the last reply, see hearth_runtime_get_prompt_figures */
   guint                   prompt_eval;
   guint                   prompt_reused;
+  double                  first_token_seconds;
   gboolean                shut_down;
 
   /* What the model's properties said when last notified. */
@@ -1071,6 +1072,7 @@ reply_done (GObject      *source,
       self->prompt_tokens = reply->n_prompt_tokens;
       self->prompt_eval = reply->n_prompt_eval;
       self->prompt_reused = reply->n_reused;
+      self->first_token_seconds = reply->first_token_seconds;
     }
   else
     self->context_used = 0;
@@ -1423,12 +1425,14 @@ void
 hearth_runtime_get_prompt_figures (HearthRuntime *self,
                                    guint         *n_prompt,
                                    guint         *n_eval,
-                                   guint         *n_reused)
+                                   guint         *n_reused,
+                                   double        *first_token_seconds)
 {
   g_return_if_fail (HEARTH_IS_RUNTIME (self));
   *n_prompt = self->prompt_tokens;
   *n_eval = self->prompt_eval;
   *n_reused = self->prompt_reused;
+  *first_token_seconds = self->first_token_seconds;
 }
 
 guint

@@ -260,12 +260,14 @@ gboolean hearth_runtime_get_busy              (HearthRuntime *self);
 double   hearth_runtime_get_tokens_per_second (HearthRuntime *self);
 guint    hearth_runtime_get_context_used      (HearthRuntime *self);
 /* The last local reply's prompt: its tokens, how many of them ran (the
- * rest came from the cache) and how many were the previous turn's tokens
- * kept as generated (hearth-chat.h); zeros before any. */
+ * rest came from the cache), how many were the previous turn's tokens
+ * kept as generated (hearth-chat.h), and the time from the request to the
+ * first generated token; zeros before any. */
 void     hearth_runtime_get_prompt_figures    (HearthRuntime *self,
                                                guint         *n_prompt,
                                                guint         *n_eval,
-                                               guint         *n_reused);
+                                               guint         *n_reused,
+                                               double        *first_token_seconds);
 /* The local model's context (0: none loaded). A remote model's context
  * size is not known: with :remote-host set, show only what is used. */
 guint    hearth_runtime_get_context_size      (HearthRuntime *self);
