@@ -596,6 +596,52 @@ START_TEST (errors_bytes)
 }
 END_TEST
 
+/* Damaged copies of every corpus file (bytes changed, cut short): each
+ * gives text or an error with a message, never a crash (Check forks: a
+ * crash fails the test). */
+START_TEST (mutations)
+{
+  static const struct { const char *name; HearthDocFormat format; } files[] = {
+    { "doc.md", HEARTH_DOC_FORMAT_MARKDOWN }, { "doc.html", HEARTH_DOC_FORMAT_HTML },
+    { "doc.docx", HEARTH_DOC_FORMAT_DOCX }, { "doc.odt", HEARTH_DOC_FORMAT_ODT },
+    { "doc.epub", HEARTH_DOC_FORMAT_EPUB }, { "doc.pdf", HEARTH_DOC_FORMAT_PDF },
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  guint ok = 0, failed = 0;
+
+  for (guint f = 0; f < G_N_ELEMENTS (files); f++)
+    {
+      g_autofree char *path = corpus_path (files[f].name);
+      g_autofree char *data = NULL;
+      gsize size = 0;
+
+      ck_assert (g_file_get_contents (path, &data, &size, NULL));
+      for (guint i = 0; i < 40; i++)
+        {
+          guint8 *copy = g_memdup2 (data, size);
+          gsize len = i % 4 == 3 ? (gsize) g_rand_int_range (rand, 0, (gint32) size) : size;
+          g_autoptr(GBytes) bytes = NULL;
+          g_autoptr(GError) error = NULL;
+          g_autoptr(HearthDocText) text = NULL;
+
+          for (guint k = 0; k < 1 + i % 8; k++)
+            copy[g_rand_int_range (rand, 0, size)] = g_rand_int_range (rand, 0, 256);
+          bytes = g_bytes_new_take (copy, len);
+          text = hearth_doc_extract_bytes (bytes, files[f].format, NULL, &error);
+          ck_assert ((text == NULL) != (error == NULL));
+          if (error != NULL)
+            {
+              ck_assert (error->domain == HEARTH_DOC_ERROR && error->message[0] != '\0');
+              failed++;
+            }
+          else
+            ok++;
+        }
+    }
+  printf ("damaged copies: %u read, %u refused with an error, none crashed\n", ok, failed);
+}
+END_TEST
+
 START_TEST (formats)
 {
   HearthDocFormat f;
@@ -920,6 +966,7 @@ doc_suite (void)
 
   tcase_add_test (errs, errors);
   tcase_add_test (errs, errors_bytes);
+  tcase_add_test (errs, mutations);
   tcase_add_test (errs, formats);
   tcase_add_test (errs, encodings);
   tcase_set_timeout (errs, 60);
