@@ -1412,6 +1412,39 @@ START_TEST (test_cli_end_to_end)
   rc = CLI ("docs", "list", "--json");
   root = parse_object (parser, out);
   ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (root, "collections")), 0);
+
+  /* Hybrid, with the synthetic encoder (plumbing only): vectors for every
+   * chunk, and the search JSON keeps its shape. */
+  {
+    g_autofree char *model = model_path ("synth-bert-F32.gguf");
+
+    rc = CLI ("docs", "add", "hybrid", t->docs, "--embed-model", model);
+    ck_assert_msg (rc == 0, "add hybrid: %s", err);
+    rc = CLI ("docs", "list", "--json");
+    root = parse_object (parser, out);
+    {
+      JsonObject *c0 = json_array_get_object_element (json_object_get_array_member (root, "collections"), 0);
+
+      ck_assert_str_eq (json_object_get_string_member (c0, "embed_model"), model);
+      ck_assert_int_gt (json_object_get_int_member (c0, "vectors"), 0);
+      ck_assert_int_eq (json_object_get_int_member (c0, "vectors"), json_object_get_int_member (c0, "chunks"));
+    }
+    rc = CLI ("docs", "search", "hybrid", "owls at night", "--json", "--min-similarity", "-1");
+    ck_assert_msg (rc == 0, "search hybrid: %s", err);
+    root = parse_object (parser, out);
+    ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (root, "hits")), 2);
+    /* Another model only through reindex. */
+    {
+      g_autofree char *other = model_path ("synth-nomic-bert-F32.gguf");
+
+      rc = CLI ("docs", "add", "hybrid", t->docs, "--embed-model", other);
+      ck_assert_int_eq (rc, 1);
+      ck_assert_ptr_nonnull (strstr (err, "reindex"));
+      rc = CLI ("docs", "reindex", "hybrid", "--embed-model", other);
+      ck_assert_msg (rc == 0, "reindex: %s", err);
+      ck_assert_ptr_nonnull (strstr (err, "2 files seen: 2 indexed"));
+    }
+  }
 #undef CLI
 }
 END_TEST
