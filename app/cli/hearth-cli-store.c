@@ -1,9 +1,10 @@
-/* hearth-cli-store.c: how hearth-cli opens the encrypted store (history, chat)
+/* hearth-cli-store.c: how hearth-cli opens the encrypted store (history, chat) and the document index
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The keyring first; without one, a passphrase from --passphrase-file or
- * asked on the terminal with echo off.
+ * asked on the terminal with echo off.  The document index (documents.db)
+ * opens the same way, with its own key.
  */
 #include "hearth-config.h"
 
@@ -92,10 +93,10 @@ prompt_line (const char *prompt)
 }
 
 static char *
-ask_passphrase (gboolean creating,
-                gpointer user_data)
+ask_passphrase_for (gboolean                     creating,
+                    const HearthCliStoreOptions *o,
+                    const char                  *noun)
 {
-  const HearthCliStoreOptions *o = user_data;
   char *first, *second;
 
   if (o->passphrase_file != NULL)
@@ -104,8 +105,12 @@ ask_passphrase (gboolean creating,
     return NULL;
 
   if (!creating)
-    return prompt_line ("Passphrase for the Hearth history: ");
-  fprintf (stderr, "No keyring is available: the new history will be locked with a passphrase.\n");
+    {
+      g_autofree char *prompt = g_strdup_printf ("Passphrase for the Hearth %s: ", noun);
+
+      return prompt_line (prompt);
+    }
+  fprintf (stderr, "No keyring is available: the new %s will be locked with a passphrase.\n", noun);
   first = prompt_line ("New passphrase: ");
   if (first == NULL)
     return NULL;
@@ -125,6 +130,51 @@ ask_passphrase (gboolean creating,
   return first;
 }
 
+static char *
+ask_passphrase (gboolean creating,
+                gpointer user_data)
+{
+  return ask_passphrase_for (creating, user_data, "history");
+}
+
+static char *
+ask_doc_passphrase (gboolean creating,
+                    gpointer user_data)
+{
+  return ask_passphrase_for (creating, user_data, "document index");
+}
+
+static void
+explain_need_passphrase (GError **error)
+{
+  if (g_error_matches (*error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE))
+    {
+      g_autofree char *msg = g_strdup ((*error)->message);
+
+      g_clear_error (error);
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE,
+                   "%s (run it from a terminal or give --passphrase-file)", msg);
+    }
+}
+
+HearthDocIndex *
+hearth_cli_open_doc_index (HearthCliStoreOptions *o,
+                           GError               **error)
+{
+  HearthDocIndexParams params;
+  HearthDocIndex *index;
+
+  hearth_doc_index_params_init (&params);
+  params.data_dir = o->data_dir;
+  params.key_source = o->passphrase_file != NULL ? HEARTH_STORE_KEY_PASSPHRASE : HEARTH_STORE_KEY_AUTO;
+  params.passphrase_func = ask_doc_passphrase;
+  params.passphrase_data = o;
+  index = hearth_doc_index_open (&params, error);
+  if (index == NULL)
+    explain_need_passphrase (error);
+  return index;
+}
+
 HearthStore *
 hearth_cli_open_store (HearthCliStoreOptions *o,
                        GError               **error)
@@ -138,14 +188,8 @@ hearth_cli_open_store (HearthCliStoreOptions *o,
   params.passphrase_func = ask_passphrase;
   params.passphrase_data = o;
   store = hearth_store_open (&params, error);
-  if (store == NULL && g_error_matches (*error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE))
-    {
-      g_autofree char *msg = g_strdup ((*error)->message);
-
-      g_clear_error (error);
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NEED_PASSPHRASE,
-                   "%s (run it from a terminal or give --passphrase-file)", msg);
-    }
+  if (store == NULL)
+    explain_need_passphrase (error);
   return store;
 }
 

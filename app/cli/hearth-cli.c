@@ -22,6 +22,7 @@ static const HearthCliCommand commands[] = {
   { "synth-model", "Write a random-weight llama model (benchmarks, tests)", hearth_cli_synth_model },
   { "tokenize", "Turn text into token ids with a model's vocabulary", hearth_cli_tokenize },
   { "detokenize", "Turn token ids back into text", hearth_cli_detokenize },
+  { "docs", "Index folders and files for private document Q&A, and search them", hearth_cli_docs },
   { "history", "List, show, search, export and import the encrypted chat history", hearth_cli_history },
   { "template", "Render a chat template over a JSON context", hearth_cli_template },
   { "devices", "List the Vulkan devices with their memory and features", hearth_cli_devices },

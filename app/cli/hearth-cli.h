@@ -8,6 +8,7 @@
 
 #include "hearth-engine.h"
 #include "hearth-plugin-manager.h"
+#include "hearth-doc-index.h"
 #include "hearth-store.h"
 
 G_BEGIN_DECLS
@@ -60,6 +61,9 @@ void         hearth_cli_store_options_add   (GOptionContext        *context,
 void         hearth_cli_store_options_clear (HearthCliStoreOptions *options);
 HearthStore *hearth_cli_open_store          (HearthCliStoreOptions *options,
                                              GError               **error);
+/* The document index in the same folder, unlocked the same way (its own key). */
+HearthDocIndex *hearth_cli_open_doc_index   (HearthCliStoreOptions *options,
+                                             GError               **error);
 /* Deletes @path and everything below it (a throwaway or benchmark store). */
 void         hearth_cli_remove_tree         (const char            *path);
 
@@ -88,6 +92,9 @@ int hearth_cli_tools (int argc, char **argv);
 int hearth_cli_mcp (int argc, char **argv);
 int hearth_cli_models (int argc, char **argv);
 int hearth_cli_serve (int argc, char **argv);
+int hearth_cli_docs (int argc, char **argv);
+/* `docs bench` (hearth-cli-docs-bench.c), in the `docs` group: argv[0] is "bench". */
+int hearth_cli_docs_bench (int argc, char **argv);
 
 /* Plugins (hearth-cli-plugins.c). Runs @argv[1] from @commands, or prints
  * the group's usage. */

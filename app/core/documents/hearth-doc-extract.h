@@ -90,8 +90,11 @@ typedef struct
 #define HEARTH_DOC_MAX_INFLATED_BYTES (256 * 1024 * 1024)
 #define HEARTH_DOC_MAX_PAGES          20000
 
-/* The format of @path from its name (and for zip containers, their
- * mimetype entry or content types); FALSE when Hearth does not read it. */
+/* The format of @path from its name's extension alone (no I/O, so it is
+ * cheap for a folder scan); FALSE when Hearth does not read it. A zip
+ * container that is not what its name says is refused when extracted
+ * (DOCX without word/document.xml: CORRUPT; ODT whose mimetype entry is
+ * not ODF text: UNSUPPORTED; EPUB without META-INF/container.xml: CORRUPT). */
 gboolean       hearth_doc_format_from_path (const char      *path,
                                             HearthDocFormat *format);
 const char    *hearth_doc_format_to_string (HearthDocFormat format); /* "pdf", "docx", ... */
