@@ -95,7 +95,6 @@ run_indexer (HearthDocIndex *index,
   g_autoptr(HearthDocIndexer) indexer = hearth_doc_indexer_new (index, collection);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthDocCollection) c = NULL;
   ProgressPrinter printer = { 0 };
   HearthDocIndexerCounters n;
   guint sigint, sigterm;

@@ -82,7 +82,7 @@ unlock_locked (Locked *self)
   _hearth_doc_index_unlock (self);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Locked, unlock_locked)
-#define LOCK(self) g_autoptr(Locked) G_PASTE (locked_, __LINE__) = (_hearth_doc_index_lock (self), (self))
+#define LOCK(self) g_autoptr(Locked) G_GNUC_UNUSED G_PASTE (locked_, __LINE__) = (_hearth_doc_index_lock (self), (self))
 
 void
 _hearth_doc_index_set_sql_error (HearthDocIndex *self,
