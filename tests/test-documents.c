@@ -255,9 +255,10 @@ START_TEST (test_index_schema)
   g_autofree char *params_text = NULL;
   const char *tables[] = { "collections", "sources", "files", "chunks", "embeddings", "jobs" };
   g_autofree char *fts = g_strdup_printf ("fts_%" G_GINT64_FORMAT, c->id);
+  g_autofree char *db_path = g_build_filename (t->data_dir, "documents.db", NULL);
   sqlite3 *db;
 
-  ck_assert_str_eq (hearth_doc_index_get_path (index), g_build_filename (t->data_dir, "documents.db", NULL));
+  ck_assert_str_eq (hearth_doc_index_get_path (index), db_path);
   ck_assert_int_eq (hearth_doc_index_get_key_source (index), HEARTH_STORE_KEY_PASSPHRASE);
   ck_assert (g_file_get_contents (params, &params_text, NULL, NULL));
   ck_assert_ptr_nonnull (strstr (params_text, "key-source=passphrase"));
@@ -1199,7 +1200,11 @@ START_TEST (test_indexer_model_changed)
 
   /* Another model written over the same path: refused, never mixed in. */
   ck_assert (g_file_set_contents (copy, g_bytes_get_data (other_bytes, NULL), g_bytes_get_size (other_bytes), NULL));
-  write_text (g_build_filename (t->docs, "new.txt", NULL), "A new file.\n");
+  {
+    g_autofree char *new_file = g_build_filename (t->docs, "new.txt", NULL);
+
+    write_text (new_file, "A new file.\n");
+  }
   indexer = hearth_doc_indexer_new (index, "m");
   ck_assert (!hearth_doc_indexer_run_sync (indexer, NULL, &error));
   assert_store_error (error, HEARTH_STORE_ERROR_INVALID_ARGUMENT);
