@@ -97,6 +97,21 @@ hearth_test_list_data (const char *subdir,
   return names;
 }
 
+double
+hearth_test_timeout_multiplier (void)
+{
+  const char *m = g_getenv ("CK_TIMEOUT_MULTIPLIER");
+  double x = m != NULL ? g_ascii_strtod (m, NULL) : 1.0;
+
+  return x >= 1.0 ? x : 1.0;
+}
+
+gboolean
+hearth_test_tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 int
 hearth_test_run (Suite *suite)
 {
@@ -131,6 +146,12 @@ hearth_test_put_str (GByteArray *b,
 {
   hearth_test_put_u64 (b, strlen (s));
   g_byte_array_append (b, (const guint8 *) s, (guint) strlen (s));
+}
+
+gboolean
+hearth_test_sanitized (void)
+{
+  return g_strcmp0 (g_getenv ("HEARTH_TEST_SANITIZED"), "1") == 0;
 }
 
 void

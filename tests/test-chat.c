@@ -200,6 +200,172 @@ START_TEST (test_prefix_reuse)
 }
 END_TEST
 
+/* A 6-turn chat: from turn 2 on, the prompt is the previous turn's tokens
+ * as generated plus the new tail, and exactly the tail runs: the tokens
+ * that ran decode to the new rendering less the previous prompt's rendering
+ * and the reply's text. At the end, the logits of the
+ * whole sequence equal a fresh session's over the same tokens, within the
+ * model's bound against exact arithmetic (reference/tolerances.json). */
+static const char chatml[] =
+  "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+  "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+/* _i 0: the shared synth-qwen3-F32 (a SentencePiece vocabulary: the tail
+ * is cut from the whole rendering's tokens); 1: a model made here with
+ * Qwen3's BPE vocabulary from the shared tokenizers (`hearth-cli
+ * synth-model --vocab-from`; the tail is tokenized alone). */
+static char *
+reuse_model_path (int   variant,
+                  char **tmp_dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *vocab = NULL;
+  char *path;
+  int status = -1;
+
+  *tmp_dir = NULL;
+  if (variant == 0)
+    return hearth_test_data_path ("models", "synthetic", "synth-qwen3-F32.gguf", NULL);
+  *tmp_dir = g_dir_make_tmp ("hearth-chat-XXXXXX", &error);
+  ck_assert_msg (*tmp_dir != NULL, "%s", error ? error->message : "");
+  path = g_build_filename (*tmp_dir, "synth-qwen3-vocab.gguf", NULL);
+  vocab = hearth_test_data_path ("tokenizers", "ggml-vocab-qwen3.gguf", NULL);
+  {
+    const char *argv[] = { g_getenv ("HEARTH_CLI"), "synth-model", path, "--dim", "64", "--ff", "128",
+                           "--layers", "2", "--heads", "4", "--kv-heads", "2", "--vocab", "151936",
+                           "--ctx", "1024", "--type", "F32", "-t", "1", "--vocab-from", vocab, NULL };
+
+    ck_assert_msg (argv[0] != NULL, "HEARTH_CLI is not set");
+    ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                                 &status, &error), "%s", error ? error->message : "");
+    ck_assert_msg (g_spawn_check_wait_status (status, &error), "synth-model: %s", error->message);
+  }
+  return path;
+}
+
+START_TEST (test_reuse_generated_tokens)
+{
+  g_autofree char *tmp_dir = NULL;
+  g_autofree char *path = reuse_model_path (_i, &tmp_dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthSession) fresh = NULL;
+  g_autoptr(HearthSampler) sampler = NULL;
+  g_autoptr(HearthChat) chat = NULL;
+  HearthTokenizer *tok;
+  HearthSamplerParams spar;
+  HearthChatParams cp;
+  g_autofree char *prev = NULL;
+  guint n_vocab;
+  double max_abs = 0.0;
+  const float *a, *b;
+
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  tok = hearth_model_get_tokenizer (model);
+  n_vocab = hearth_model_get_n_vocab (model);
+  session = new_session (model, 1024);
+  fresh = new_session (model, 1024);
+  hearth_sampler_params_init (&spar);
+  spar.temperature = 1.0f;
+  spar.seed = 7;
+  sampler = hearth_sampler_new (&spar);
+  chat = hearth_chat_new_with_template (session, chatml, &error);
+  ck_assert_msg (chat != NULL, "%s", error ? error->message : "");
+  hearth_chat_params_init (&cp);
+  cp.max_tokens = 12;
+
+  for (guint turn = 1; turn <= 6; turn++)
+    {
+      g_autofree char *user = g_strdup_printf ("Question %u: what comes after %u?", turn, turn * 7);
+      g_autofree char *rendered = NULL;
+      guint32 held = hearth_session_get_n_past (session);
+      HearthChatReply reply;
+
+      hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, user);
+      rendered = hearth_chat_render (chat, TRUE, &error);
+      ck_assert_ptr_nonnull (rendered);
+      ck_assert (hearth_chat_respond (chat, sampler, &cp, NULL, NULL, NULL, &reply, &error));
+      if (turn == 1)
+        {
+          ck_assert_uint_eq (reply.n_reused_tokens, 0);
+          ck_assert_uint_eq (reply.gen.n_prompt_eval, reply.n_prompt_tokens);
+        }
+      else
+        {
+          const gint32 *ran = hearth_session_get_tokens (session) + held;
+          g_autofree char *spelled = NULL;
+
+          ck_assert_msg (g_str_has_prefix (rendered, prev), "turn %u: the rendering changed earlier turns", turn);
+          ck_assert_uint_eq (reply.n_reused_tokens, held);
+          ck_assert_msg (reply.gen.n_prompt_eval == reply.n_prompt_tokens - held,
+                         "turn %u ran %u prompt tokens of %u, %u were held", turn, reply.gen.n_prompt_eval,
+                         reply.n_prompt_tokens, held);
+          /* What ran spells exactly the new text. */
+          spelled = hearth_tokenizer_decode (tok, ran, reply.gen.n_prompt_eval, TRUE, NULL);
+          ck_assert_str_eq (spelled, rendered + strlen (prev));
+        }
+      g_free (prev);
+      prev = g_strconcat (rendered, reply.text, NULL);
+      hearth_chat_reply_clear (&reply);
+    }
+
+  /* The session ends on its last generated token; run the same tokens fresh. */
+  ck_assert (hearth_session_decode (fresh, hearth_session_get_tokens (session), hearth_session_get_n_past (session),
+                                    FALSE, NULL, &error));
+  a = hearth_session_get_logits (session, -1);
+  b = hearth_session_get_logits (fresh, -1);
+  for (guint v = 0; v < n_vocab; v++)
+    max_abs = MAX (max_abs, fabs ((double) a[v] - b[v]));
+  ck_assert_msg (max_abs <= 0.05, "reused vs fresh logits differ by %g", max_abs);
+  if (tmp_dir != NULL)
+    hearth_test_rm_rf (tmp_dir);
+}
+END_TEST
+
+/* A template that rewrites earlier turns (here: an earlier reply shows as
+ * "(earlier reply)") falls back to tokenizing the whole rendering; the
+ * cache is then reused by comparing tokens, up to the rewritten reply. */
+START_TEST (test_reuse_falls_back)
+{
+  static const char rewriting[] =
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n"
+    "{% if m.role == 'assistant' %}(earlier reply){% else %}{{ m.content }}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-qwen3-F32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  g_autoptr(HearthSession) session = NULL;
+  g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
+  g_autoptr(HearthChat) chat = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autofree char *text = NULL;
+  HearthChatParams cp;
+  HearthChatReply reply;
+  guint lcp;
+
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  session = new_session (model, 1024);
+  chat = hearth_chat_new_with_template (session, rewriting, &error);
+  ck_assert_msg (chat != NULL, "%s", error ? error->message : "");
+  hearth_chat_params_init (&cp);
+  cp.max_tokens = 6;
+  hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, "First question");
+  ck_assert (hearth_chat_respond (chat, sampler, &cp, NULL, NULL, NULL, &reply, &error));
+  hearth_chat_reply_clear (&reply);
+
+  hearth_chat_add_message (chat, HEARTH_CHAT_ROLE_USER, "Second question");
+  text = hearth_chat_render (chat, TRUE, &error);
+  ids = tokenize_like_chat (model, text);
+  lcp = common_prefix (session, ids);
+  ck_assert (hearth_chat_respond (chat, sampler, &cp, NULL, NULL, NULL, &reply, &error));
+  ck_assert_uint_eq (reply.n_reused_tokens, 0);
+  ck_assert_uint_eq (reply.n_prompt_tokens, ids->len);
+  ck_assert_uint_eq (reply.gen.n_prompt_eval, ids->len - lcp);
+  hearth_chat_reply_clear (&reply);
+}
+END_TEST
+
 /* Editing an earlier turn re-runs from the first changed token only. */
 START_TEST (test_edit_truncates_at_divergence)
 {
@@ -411,6 +577,8 @@ chat_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_tool_round_trip_renders_reference);
   tcase_add_test (tc, test_prefix_reuse);
+  tcase_add_loop_test (tc, test_reuse_generated_tokens, 0, 2);
+  tcase_add_test (tc, test_reuse_falls_back);
   tcase_add_test (tc, test_edit_truncates_at_divergence);
   tcase_add_test (tc, test_context_overflow);
   tcase_add_test (tc, test_stop_strings);

@@ -71,6 +71,7 @@ hearth_cli_bench (int    argc,
   HearthModelParams mp;
   HearthSessionParams sp;
   GRand *rand;
+  HearthBandwidth probe = { 0 };
   double t0, load_s, bw = 0.0, pp_med, tg_med, ttft_med, gbs;
   double dev_bw = 0.0, dev_gbs;
   gboolean dev_timestamps = FALSE;
@@ -143,7 +144,10 @@ hearth_cli_bench (int    argc,
   /* Peak RSS of the model work, before the probe's buffer. */
   getrusage (RUSAGE_SELF, &ru);
   if (!no_bandwidth)
-    bw = hearth_measure_read_bandwidth (threads, (gsize) 512 << 20);
+    {
+      hearth_probe_read_bandwidth (threads, &probe);
+      bw = probe.median;
+    }
   dev_bytes = hearth_model_get_device_bytes_per_token (model);
   /* The speeds above stand without the probe (a small device may not have
    * room for it next to the model): say why the fraction is missing. */
@@ -171,13 +175,14 @@ hearth_cli_bench (int    argc,
       printf ("{\"model\": \"%s\", \"backend\": \"%s\", \"n_params\": %" G_GUINT64_FORMAT
               ", \"weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"prompt_tokens\": %d, \"gen_tokens\": %d, "
               "\"reps\": %d, \"load_s\": %.4f, \"prompt_tok_s\": %.2f, \"gen_tok_s\": %.2f, \"ttft_s\": %.4f, "
-              "\"host_weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"gen_weight_gb_s\": %.3f, \"read_bandwidth_gb_s\": %.3f, \"bandwidth_fraction\": %.3f, "
+              "\"host_weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"gen_weight_gb_s\": %.3f, \"read_bandwidth_gb_s\": %.3f, "
+              "\"read_bandwidth_p10_gb_s\": %.3f, \"read_bandwidth_p90_gb_s\": %.3f, \"bandwidth_fraction\": %.3f, "
               "\"device_weight_bytes_per_token\": %" G_GUINT64_FORMAT ", \"device_gen_weight_gb_s\": %.3f, "
               "\"device_read_bandwidth_gb_s\": %.3f, \"device_bandwidth_timing\": \"%s\", "
               "\"device_bandwidth_fraction\": %.4f, \"peak_rss_mib\": %.1f}\n",
               model_path, hearth_model_get_backend_description (model), hearth_model_get_n_params (model),
               hearth_model_get_bytes_per_token (model), n_prompt, n_gen, reps, load_s, pp_med, tg_med,
-              ttft_med, host_bytes, gbs / 1e9, bw / 1e9, bw > 0 ? gbs / bw : 0.0, dev_bytes, dev_gbs / 1e9, dev_bw / 1e9,
+              ttft_med, host_bytes, gbs / 1e9, bw / 1e9, probe.low / 1e9, probe.high / 1e9, bw > 0 ? gbs / bw : 0.0, dev_bytes, dev_gbs / 1e9, dev_bw / 1e9,
               dev_bw <= 0 ? "none" : dev_timestamps ? "timestamps" : "wall clock",
               dev_bw > 0 ? dev_gbs / dev_bw : 0.0, ru.ru_maxrss / 1024.0);
       return 0;
@@ -191,8 +196,10 @@ hearth_cli_bench (int    argc,
   printf ("generation:       %.2f tokens/s (%d tokens, median of %d)\n", tg_med, n_gen, reps);
   printf ("time to first:    %.3f s\n", ttft_med);
   if (bw > 0 && host_bytes > 0)
-    printf ("%s%.2f GB/s = %.0f%% of measured read bandwidth %.2f GB/s\n",
-            dev_bytes > 0 ? "CPU streams:      " : "weights streamed: ", gbs / 1e9, 100.0 * gbs / bw, bw / 1e9);
+    printf ("%s%.2f GB/s = %.0f%% of measured read bandwidth %.2f GB/s "
+            "(median of %u passes over up to %.0f MiB; 10th-90th percentile %.2f-%.2f GB/s)\n",
+            dev_bytes > 0 ? "CPU streams:      " : "weights streamed: ", gbs / 1e9, 100.0 * gbs / bw, bw / 1e9,
+            probe.n_passes, probe.buffer_bytes / 1048576.0, probe.low / 1e9, probe.high / 1e9);
   if (dev_bw > 0)
     printf ("device streams:   %.1f MiB per token = %.2f GB/s = %.1f%% of the device's measured read bandwidth "
             "%.2f GB/s (%s)\n", dev_bytes / 1048576.0, dev_gbs / 1e9, 100.0 * dev_gbs / dev_bw, dev_bw / 1e9,

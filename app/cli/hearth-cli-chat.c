@@ -236,6 +236,7 @@ print_stats (HearthRuntime *runtime,
   g_autoptr(HearthMessage) m = NULL;
   g_autofree char *speed = NULL;
   g_autofree char *context = NULL;
+  g_autofree char *cost = NULL;
   gboolean remote = hearth_runtime_get_remote_host (runtime) != NULL;
 
   if (message_id != 0)
@@ -253,9 +254,20 @@ print_stats (HearthRuntime *runtime,
     context = g_strdup_printf ("context %u used of an unknown size", hearth_runtime_get_context_used (runtime));
   else
     context = g_strdup ("context unknown");
-  fprintf (stderr, "[turn %u: prompt %" G_GINT64_FORMAT " tokens, %" G_GINT64_FORMAT " generated at %s; "
+  /* What the prompt cost: the tokens that ran, the previous turn's kept. */
+  if (!remote)
+    {
+      guint n_prompt, n_eval, n_reused;
+      double ttft;
+
+      hearth_runtime_get_prompt_figures (runtime, &n_prompt, &n_eval, &n_reused, &ttft);
+      cost = g_strdup_printf (" (%u run, %u reused from the last turn; first token after %.3f s)", n_eval, n_reused,
+                              ttft);
+    }
+  fprintf (stderr, "[turn %u: prompt %" G_GINT64_FORMAT " tokens%s, %" G_GINT64_FORMAT " generated at %s; "
            "%s; conversation %" G_GINT64_FORMAT ", message %" G_GINT64_FORMAT "]\n",
-           turn, m ? hearth_message_get_prompt_tokens (m) : 0, m ? hearth_message_get_completion_tokens (m) : 0,
+           turn, m ? hearth_message_get_prompt_tokens (m) : 0, cost ? cost : "",
+           m ? hearth_message_get_completion_tokens (m) : 0,
            speed, context, hearth_runtime_get_conversation_id (runtime), message_id);
 }
 

@@ -147,6 +147,12 @@ hearth_cli_serve (int    argc,
     fprintf (stderr, "hearth-cli: warning: listening on %s: other machines can reach this server "
                      "(the token is all that keeps them out, and the traffic is not encrypted)\n", host);
 
+  /* The handlers go in before "ready" is printed: a script that reads
+   * "ready" and sends SIGTERM at once must get a clean shutdown. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, quit_loop, loop);
+  g_unix_signal_add (SIGTERM, quit_loop, loop);
+
   url = hearth_api_server_dup_base_url (server);
   printf ("url: %s\n", url);
   if (id != NULL)
@@ -156,9 +162,6 @@ hearth_cli_serve (int    argc,
   printf ("token: %s\nready\n", token);
   fflush (stdout);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, quit_loop, loop);
-  g_unix_signal_add (SIGTERM, quit_loop, loop);
   g_main_loop_run (loop);
   hearth_api_server_shutdown (server);
   return 0;

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hearth-api-page.h"
 #include "hearth-plugins-page.h"
 #include "hearth-remote-page.h"
 #include "hearth-preferences-window.h"
@@ -153,4 +154,6 @@ hearth_preferences_window_add_plugins (HearthPreferencesWindow *self,
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
                               ADW_PREFERENCES_PAGE (hearth_plugins_page_new (plugins, runtime)));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (hearth_remote_page_new (runtime)));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hearth_api_page_new (runtime, self->settings)));
 }

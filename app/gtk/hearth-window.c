@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hearth-api-service.h"
 #include "hearth-application.h"
 #include "hearth-conversation-row.h"
 #include "hearth-folder-chooser.h"
@@ -422,6 +423,15 @@ hearth_window_set_runtime (HearthWindow  *self,
     }
   setup_tools (self);
   hearth_chat_view_set_runtime (self->chat_view, runtime, self->settings);
+  {
+    HearthApiService *api = hearth_api_service_get_for_runtime (runtime);
+
+    /* The local API follows the settings the Preferences page writes;
+     * the address first, so that a server enabled at start listens there. */
+    g_settings_bind (self->settings, "api-host", api, "host", G_SETTINGS_BIND_GET);
+    g_settings_bind (self->settings, "api-port", api, "port", G_SETTINGS_BIND_GET);
+    g_settings_bind (self->settings, "api-enabled", api, "enabled", G_SETTINGS_BIND_GET);
+  }
   import_recent_models (self);
   update_model_button (self);
   update_title (self);
@@ -476,6 +486,8 @@ hearth_window_dispose (GObject *object)
       if (hearth_runtime_get_conversations (self->runtime) != NULL)
         g_signal_handlers_disconnect_by_data (hearth_runtime_get_conversations (self->runtime), self);
       gtk_list_box_bind_model (self->conversation_list, NULL, NULL, NULL, NULL);
+      /* The local API lets go of the model before the engine thread goes. */
+      hearth_api_service_shutdown (hearth_api_service_get_for_runtime (self->runtime));
       /* Stops a reply between two tokens and joins the engine thread; the
        * reply's completion still stores it (the application is held). */
       hearth_runtime_shutdown (self->runtime);

@@ -1,6 +1,22 @@
 /* hearth-chat.c: conversations formatted by the model's own chat template
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Reusing the previous turn. A reply's text tokenizes differently from the
+ * tokens that generated it, so rendering and tokenizing the whole history
+ * again would make the cache miss from the first token of the last reply
+ * on. After each reply the chat keeps the token sequence the session holds
+ * (prompt and generated tokens) and the text it stands for (the rendered
+ * prompt and the reply as streamed), checked by decoding the generated
+ * tokens again. The next prompt, when its rendering starts with that text,
+ * is those tokens plus the rest: tokenized alone when that spells the rest
+ * exactly (BPE vocabularies), else the whole rendering's tokens from the
+ * boundary where the rest starts (SentencePiece, which would put a space
+ * in front of text tokenized alone). The turn evaluates only the new
+ * markers and message.
+ * Anything else (a template that rewrites earlier turns, dropped history,
+ * an edited message, a reply stopped by a stop string) tokenizes the whole
+ * rendering, and the session reuses its cache by comparing tokens.
  */
 #include "hearth-config.h"
 
@@ -25,6 +41,10 @@ struct _HearthChat
   gboolean             tools_required;
   HearthConstraint    *tool_constraint;  /* made on first need for the tools */
   gboolean             tool_constraint_failed;
+  /* The previous turn, for reuse (see the top of this file): the text
+   * that prev_ids stand for; NULL when there is none to reuse. */
+  char                *prev_text;
+  GArray              *prev_ids;         /* gint32 */
 };
 
 static const char *const role_names[] = { "system", "user", "assistant", "tool" };
@@ -101,6 +121,8 @@ hearth_chat_free (HearthChat *self)
   g_free (self->system_prompt);
   g_free (self->bos_text);
   g_free (self->eos_text);
+  g_free (self->prev_text);
+  g_clear_pointer (&self->prev_ids, g_array_unref);
   g_free (self);
 }
 
@@ -272,6 +294,8 @@ hearth_chat_reset (HearthChat *self)
 {
   hearth_chat_truncate (self, 0);
   hearth_session_truncate (self->session, 0);
+  g_clear_pointer (&self->prev_text, g_free);
+  g_clear_pointer (&self->prev_ids, g_array_unref);
 }
 
 static char *
@@ -350,24 +374,125 @@ is_user (HearthChat *self,
   return role != NULL && g_strcmp0 (hearth_json_get_string (role, NULL), "user") == 0;
 }
 
+/* TRUE when the bytes of ids[from..] (control tokens as their text) are
+ * exactly @text. */
+static gboolean
+ids_spell (HearthTokenizer *tok,
+           GArray          *ids,
+           guint            from,
+           const char      *text)
+{
+  g_autoptr(GString) bytes = g_string_new (NULL);
+
+  for (guint i = from; i < ids->len; i++)
+    hearth_tokenizer_append_token_bytes (tok, g_array_index (ids, gint32, i), TRUE, bytes);
+  return strcmp (bytes->str, text) == 0;
+}
+
+/* Tokenizes @text reusing the previous turn's tokens where it starts with
+ * their text: the tail after it is tokenized alone when that spells it
+ * exactly (BPE vocabularies; SentencePiece would add a space in front), or
+ * else taken from the whole text's tokens when they have a boundary where
+ * the tail starts. Returns how many ids were reused (0: none, the whole
+ * text's tokens), G_MAXUINT32 on error. */
+static guint32
+tokenize_reusing (HearthChat *self,
+                  const char *text,
+                  GArray     *ids,
+                  GError    **error)
+{
+  HearthTokenizer *tok = hearth_model_get_tokenizer (hearth_session_get_model (self->session));
+  g_autoptr(GArray) rest = NULL;
+  const char *tail = NULL;
+  gsize tail_len = 0, acc = 0;
+  guint j;
+
+  if (self->prev_text != NULL && g_str_has_prefix (text, self->prev_text))
+    {
+      tail = text + strlen (self->prev_text);
+      tail_len = strlen (tail);
+      rest = g_array_new (FALSE, FALSE, sizeof (gint32));
+      if (tail_len > 0 && hearth_tokenizer_encode (tok, tail, -1, HEARTH_TOKENIZE_PARSE_SPECIAL, rest, NULL) &&
+          ids_spell (tok, rest, 0, tail))
+        {
+          g_array_set_size (ids, 0);
+          g_array_append_vals (ids, self->prev_ids->data, self->prev_ids->len);
+          g_array_append_vals (ids, rest->data, rest->len);
+          return self->prev_ids->len;
+        }
+    }
+  if (!tokenize_prompt (self, text, ids, error))
+    return G_MAXUINT32;
+  if (tail == NULL || tail_len == 0)
+    return 0;
+  /* Walk back from the end to the token where the tail starts. */
+  for (j = ids->len; j > 0 && acc < tail_len; j--)
+    {
+      g_autoptr(GString) piece = g_string_new (NULL);
+
+      hearth_tokenizer_append_token_bytes (tok, g_array_index (ids, gint32, j - 1), TRUE, piece);
+      acc += piece->len;
+    }
+  if (acc != tail_len || !ids_spell (tok, ids, j, tail))
+    return 0;
+  g_array_remove_range (ids, 0, j);
+  g_array_prepend_vals (ids, self->prev_ids->data, self->prev_ids->len);
+  return self->prev_ids->len;
+}
+
+/* After a reply: keeps the session's tokens and the text they stand for
+ * when decoding the generated part gives the reply exactly. */
+static void
+remember_turn (HearthChat *self,
+               const char *prompt_text,
+               GArray     *prompt_ids,
+               const char *reply_text)
+{
+  HearthTokenizer *tok = hearth_model_get_tokenizer (hearth_session_get_model (self->session));
+  const gint32 *held = hearth_session_get_tokens (self->session);
+  guint32 n_held = hearth_session_get_n_past (self->session);
+  g_autoptr(HearthDetokenizer) detok = NULL;
+  g_autoptr(GString) decoded = g_string_new (NULL);
+
+  g_clear_pointer (&self->prev_text, g_free);
+  g_clear_pointer (&self->prev_ids, g_array_unref);
+  if (n_held < prompt_ids->len ||
+      memcmp (held, prompt_ids->data, prompt_ids->len * sizeof (gint32)) != 0)
+    return;
+  detok = hearth_detokenizer_new (tok, FALSE);
+  for (guint32 i = prompt_ids->len; i < n_held; i++)
+    hearth_detokenizer_push (detok, held[i], decoded);
+  hearth_detokenizer_flush (detok, decoded);
+  if (strcmp (decoded->str, reply_text) != 0)
+    return;
+  self->prev_text = g_strconcat (prompt_text, reply_text, NULL);
+  self->prev_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), n_held);
+  g_array_append_vals (self->prev_ids, held, n_held);
+}
+
 /* Renders and tokenizes from the oldest message that lets the prompt and
- * @reserve positions fit; returns the first message kept in @start. */
+ * @reserve positions fit; returns the first message kept in @start, its
+ * rendering in @text_out and the ids reused from the previous turn in
+ * @n_reused. */
 static gboolean
 fit_prompt (HearthChat *self,
             guint32     reserve,
             GArray     *ids,
             guint      *start,
+            char      **text_out,
+            guint32    *n_reused,
             GError    **error)
 {
   guint32 n_ctx = hearth_session_get_n_ctx (hearth_chat_get_session (self));
   guint last_user = last_user_index (self);
   guint s = 0;
+  g_autofree char *text = NULL;
 
   for (;;)
     {
-      g_autofree char *text = render_from (self, s, TRUE, error);
-
-      if (text == NULL || !tokenize_prompt (self, text, ids, error))
+      g_free (text);
+      text = render_from (self, s, TRUE, error);
+      if (text == NULL || (*n_reused = tokenize_reusing (self, text, ids, error)) == G_MAXUINT32)
         return FALSE;
       if (ids->len + reserve <= n_ctx || (s >= last_user && ids->len < n_ctx))
         break;
@@ -384,6 +509,7 @@ fit_prompt (HearthChat *self,
         s++;
     }
   *start = s;
+  *text_out = g_steal_pointer (&text);
   return TRUE;
 }
 
@@ -425,6 +551,8 @@ hearth_chat_respond (HearthChat             *self,
   guint32 n_ctx = hearth_session_get_n_ctx (self->session);
   guint32 reserve;
   guint start = 0;
+  g_autofree char *prompt_text = NULL;
+  guint32 n_reused = 0;
   Tee tee = { text, func, user_data };
   HearthConstraint *constraint = NULL;
   gboolean ok;
@@ -439,10 +567,11 @@ hearth_chat_respond (HearthChat             *self,
   reserve = params->reserve ? params->reserve : n_ctx / 4;
   if (params->max_tokens > 0)
     reserve = MIN (reserve, params->max_tokens);
-  if (!fit_prompt (self, reserve, ids, &start, error))
+  if (!fit_prompt (self, reserve, ids, &start, &prompt_text, &n_reused, error))
     return FALSE;
   reply->n_dropped = start;
   reply->n_prompt_tokens = ids->len;
+  reply->n_reused_tokens = n_reused;
 
   /* The ChatML fallback's markers end a turn even when the vocabulary has
    * no tokens for them. */
@@ -474,6 +603,7 @@ hearth_chat_respond (HearthChat             *self,
     return FALSE;
 
   reply->text = g_strdup (text->str);
+  remember_turn (self, prompt_text, ids, reply->text);
   hearth_chat_add_message (self, HEARTH_CHAT_ROLE_ASSISTANT, reply->text);
   if (self->tools != NULL)
     reply->tool_calls = hearth_tool_calls_parse (reply->text, -1, HEARTH_TOOL_CALL_FORMAT_AUTO,

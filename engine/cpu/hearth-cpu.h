@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "hearth-ggml-type.h"
+#include "hearth-bench.h"
 #include "hearth-model-quantize.h"
 
 G_BEGIN_DECLS
@@ -83,11 +84,15 @@ float hearth_cpu_kv_dot (HearthCpuPath path, gboolean f16, const float *q, const
 /* y += a * v for one cached value row. */
 void  hearth_cpu_kv_axpy (HearthCpuPath path, gboolean f16, float *y, float a, const void *v, gint64 n);
 
-/* Median read bandwidth in bytes/s over @repeats passes of a @bytes
- * buffer, read by the pool's threads (the bound for decode speed). */
+/* The read bandwidth probe of hearth-bench.h on the pool's threads, with
+ * buffers of at most @max_bytes (0: 1 GiB); the other returns its median
+ * in bytes/s. */
+void   hearth_cpu_probe_read_bandwidth (HearthThreadPool *pool,
+                                        gsize             max_bytes,
+                                        HearthBandwidth  *out);
 double hearth_cpu_measure_read_bandwidth (HearthThreadPool *pool,
-                                          gsize             bytes,
-                                          int               repeats);
+                                          gsize             max_bytes);
+gsize  hearth_cpu_last_level_cache_bytes (void);
 
 /* Which fast kernels this CPU runs: "avx2+fma+f16c" or "scalar". */
 const char *hearth_cpu_features (void);

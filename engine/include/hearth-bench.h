@@ -17,10 +17,24 @@
 
 G_BEGIN_DECLS
 
-/* This machine's memory read bandwidth in bytes/s with @n_threads threads
- * (<= 0: one per core), over a buffer of @bytes: the bound for decode speed. */
-double         hearth_measure_read_bandwidth (int   n_threads,
-                                              gsize bytes);
+/* This machine's memory read bandwidth with @n_threads threads (<= 0: one
+ * per core): the bound for decode speed. Buffers of 4x and 8x the
+ * last-level cache, warmed up, 7 timed passes of >= 40 ms each per size;
+ * the median of all passes and the spread. */
+typedef struct
+{
+  double median;       /* bytes/s */
+  double low;          /* the 10th percentile of the passes, bytes/s */
+  double high;         /* the 90th */
+  guint  n_passes;
+  gsize  buffer_bytes; /* the largest buffer read */
+  gsize  llc_bytes;    /* the last-level cache sysfs reports; 0: unknown */
+} HearthBandwidth;
+
+void           hearth_probe_read_bandwidth (int              n_threads,
+                                            HearthBandwidth *out);
+/* Its median, in bytes/s. */
+double         hearth_measure_read_bandwidth (int n_threads);
 /* The median of @v[0..n) (sorted in place), 0 for none: what every
  * benchmark of the engine and hearth-cli quotes. */
 double         hearth_median (double *v,

@@ -6,7 +6,9 @@
  * session. Each reply renders the whole conversation through the model's
  * tokenizer.chat_template (or the ChatML default), tokenizes it, and runs
  * only what the KV cache does not already hold: a new turn costs its new
- * tokens, and editing an earlier turn re-runs from the first changed token.
+ * tokens (the previous reply's generated tokens are kept, not tokenized
+ * again from its text), and editing an earlier turn re-runs from the first
+ * changed token.
  */
 #pragma once
 
@@ -47,6 +49,9 @@ typedef struct
   HearthGenerateResult gen;            /* stop reason, token counts, timings */
   guint                n_dropped;      /* oldest messages left out to fit the context (0 normally) */
   guint32              n_prompt_tokens;/* the rendered conversation's tokens */
+  guint32              n_reused_tokens;/* of those, the previous turn's prompt and reply kept as
+                                        * generated, not tokenized again (0: the whole rendering was
+                                        * tokenized; gen.n_prompt_eval says what ran) */
   HearthToolCalls     *tool_calls;     /* calls found in the reply when tools are set, else NULL (owned) */
 } HearthChatReply;
 

@@ -359,6 +359,16 @@ append_repeat (GString    *out,
     g_string_append_printf (out, " %s{%u,%u}", item, min, max);
 }
 
+/* v limited to [-(MAX_ABS_INT + 2), MAX_ABS_INT + 2], where every value
+ * converts to gint64 and the bounds of conv_integer keep their meaning. */
+static double
+clamp_bound (double v)
+{
+  const double limit = (double) MAX_ABS_INT + 2.0;
+
+  return v > limit ? limit : v < -limit ? -limit : v;
+}
+
 static char *
 conv_integer (Conv            *c,
               HearthJsonValue *s,
@@ -369,14 +379,17 @@ conv_integer (Conv            *c,
   g_autoptr(GString) body = g_string_new (NULL);
   char *name;
 
+  /* Bounds are clamped to just outside the range a generated integer can
+   * take before they become integers: a double beyond gint64 (1e30) has no
+   * defined conversion. */
   if (get_number (c, s, "minimum", path, &v))
-    lo = MAX (lo, v > (double) MAX_ABS_INT ? MAX_ABS_INT + 1 : (gint64) ceil (v));
+    lo = MAX (lo, (gint64) ceil (clamp_bound (v)));
   if (get_number (c, s, "exclusiveMinimum", path, &v))
-    lo = MAX (lo, v >= (double) MAX_ABS_INT ? MAX_ABS_INT + 1 : (gint64) floor (v) + 1);
+    lo = MAX (lo, (gint64) floor (clamp_bound (v)) + 1);
   if (get_number (c, s, "maximum", path, &v))
-    hi = MIN (hi, v < -(double) MAX_ABS_INT ? -MAX_ABS_INT - 1 : (gint64) floor (v));
+    hi = MIN (hi, (gint64) floor (clamp_bound (v)));
   if (get_number (c, s, "exclusiveMaximum", path, &v))
-    hi = MIN (hi, v <= -(double) MAX_ABS_INT ? -MAX_ABS_INT - 1 : (gint64) ceil (v) - 1);
+    hi = MIN (hi, (gint64) ceil (clamp_bound (v)) - 1);
   if (c->failed)
     return NULL;
   if (lo > hi)

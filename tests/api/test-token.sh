@@ -11,6 +11,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # start [OPTIONS]: prints "URL TOKEN" and leaves the server running as $pid.
 start() {
+    # A fresh file: the previous server's "ready" must not be read as this one's.
+    rm -f "$tmp/out" "$tmp/err"
     "$HEARTH_CLI" serve -m "$stories" --port 0 "$@" > "$tmp/out" 2> "$tmp/err" &
     pid=$!
     for _ in $(seq 1 300); do grep -q '^ready$' "$tmp/out" 2>/dev/null && break; sleep 0.1; done
@@ -35,6 +37,7 @@ start --regenerate-token
 [ "$(code "$url" "$token")" = 200 ] || { echo "the new token is refused"; exit 1; }
 stop
 # A host other than the loopback is warned about.
+rm -f "$tmp/out" "$tmp/err"
 "$HEARTH_CLI" serve -m "$stories" --port 0 --host 0.0.0.0 > "$tmp/out" 2> "$tmp/err" &
 pid=$!
 for _ in $(seq 1 300); do grep -q '^ready$' "$tmp/out" 2>/dev/null && break; sleep 0.1; done

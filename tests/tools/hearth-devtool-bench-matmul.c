@@ -43,9 +43,15 @@ bench_bandwidth (HearthThreadPool *pool,
                  int               runs,
                  gsize             mib)
 {
-  measured_bandwidth = hearth_cpu_measure_read_bandwidth (pool, mib << 20, runs) / 1e9;
-  printf ("bandwidth  %zu MiB summed, %d threads: median %.2f GB/s\n",
-          mib, hearth_thread_pool_get_n_threads (pool), measured_bandwidth);
+  HearthBandwidth bw;
+
+  (void) runs; /* the probe takes its own passes (hearth-bench.h) */
+  hearth_cpu_probe_read_bandwidth (pool, mib << 20, &bw);
+  measured_bandwidth = bw.median / 1e9;
+  printf ("bandwidth  up to %zu MiB summed, %d threads: median %.2f GB/s of %u passes "
+          "(10th-90th percentile %.2f-%.2f GB/s; last-level cache %zu KiB)\n",
+          bw.buffer_bytes >> 20, hearth_thread_pool_get_n_threads (pool), measured_bandwidth, bw.n_passes,
+          bw.low / 1e9, bw.high / 1e9, bw.llc_bytes >> 10);
 }
 
 /* ---- matmul ---- */

@@ -7,7 +7,21 @@ set -eu
 
 if [ "${HEARTH_IN_TEST_KEYRING:-}" != 1 ]; then
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/hearth-keyring-XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT INT TERM
+    # xdg-desktop-portal (Debian's flatpak brings it) may be started on this
+    # bus by GTK or libadwaita, and its document portal mounts a FUSE file
+    # system at $XDG_RUNTIME_DIR/doc that rm cannot remove: unmount it first,
+    # and never let the clean-up change the command's exit status.
+    cleanup() {
+        status=$?
+        if [ -d "$tmp/run/doc" ]; then
+            fusermount3 -u -z "$tmp/run/doc" 2>/dev/null || fusermount -u -z "$tmp/run/doc" 2>/dev/null || :
+        fi
+        rm -rf "$tmp" 2>/dev/null || echo "with-keyring.sh: warning: could not remove $tmp" >&2
+        exit "$status"
+    }
+    trap cleanup EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
     mkdir -p "$tmp/home" "$tmp/data" "$tmp/config" "$tmp/cache" "$tmp/run"
     chmod 700 "$tmp/run"
     export HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" \

@@ -110,7 +110,19 @@ def shown(node):
 
 
 def click(node):
-    action = node.queryAction()
+    # A node found a moment ago may have been replaced since (a list or
+    # page rebuilt): AT-SPI then has no action interface for it. Find it
+    # again the way it was found (App.find remembers) and retry.
+    for attempt in range(5):
+        try:
+            action = node.queryAction()
+            break
+        except NotImplementedError:
+            refind = getattr(node, "_hearth_refind", None)
+            if refind is None or attempt == 4:
+                raise
+            time.sleep(0.2)
+            node = refind()
     names = [action.getName(i) for i in range(action.nActions)]
     for i, name in enumerate(names):
         if name in ("click", "activate", "press"):
@@ -210,7 +222,12 @@ class App:
             if os.environ.get("HEARTH_UI_TEST_VERBOSE"):
                 log("walk for %s took %.2f s" % (what, time.monotonic() - t))
             if found:
-                return found[0]
+                node = found[0]
+                try:
+                    node._hearth_refind = lambda: self.find(pred, within, timeout, what)
+                except (AttributeError, TypeError):
+                    pass
+                return node
             time.sleep(0.1)
         fail("timed out waiting for " + what)
 

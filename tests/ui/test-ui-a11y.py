@@ -10,7 +10,7 @@ approval dialog) is reachable and every reply's words are known.
 
 Each view reachable from the main window is walked: the main window with
 the welcome page, with a model loaded, with a conversation (the sidebar
-included), the main menu, Preferences (General, Plugins, Remote Models),
+included), the main menu, Preferences (General, Plugins, Remote Models, Local API),
 the Models dialog, the tool approval dialog, Tool Activity and the Network
 Log. Every widget a user can act on or type into (buttons, toggles, check
 boxes, switches, entries, text views, spin buttons, menu items, tabs,
@@ -311,10 +311,10 @@ popover = app.find(lambda n: n.getRoleName() != "label" and (n.name or "").repla
 audit(popover.parent, "main menu")
 click(popover)
 
-# ---- 5. Preferences: General, Plugins, Remote Models ----
+# ---- 5. Preferences: General, Plugins, Remote Models, Local API ----
 prefs = window("Preferences")
 audit(prefs, "Preferences, General")
-for page in ("Plugins", "Remote Models"):
+for page in ("Plugins", "Remote Models", "Local API"):
     click(app.find(lambda n: n.getRoleName() in ("push button", "toggle button", "page tab", "radio button") and
                    (n.name or "").startswith(page) and n.queryAction().nActions > 0, within=prefs,
                    what="the %s page's switcher button" % page))

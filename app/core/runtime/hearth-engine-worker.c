@@ -40,6 +40,7 @@ typedef struct
   char                  *backend;
   guint32                n_ctx;
   HearthWorkerLoadParams params;
+  HearthModel           *model;  /* a reference for the main thread */
 } LoadResult;
 
 struct _HearthEngineWorker
@@ -54,6 +55,7 @@ struct _HearthEngineWorker
   char               *model_path;
   char               *backend_description;
   guint32             n_ctx;
+  HearthModel        *loaded_model;  /* a reference on the engine thread's model, to share */
   guint               n_pending;     /* commands with a task not yet finished */
   GCancellable       *respond_cancellable;
   char               *device_lost;   /* why the model was dropped, until the next load */
@@ -107,6 +109,7 @@ load_result_free (LoadResult *r)
 {
   g_free (r->path);
   g_free (r->backend);
+  g_clear_pointer (&r->model, hearth_model_unref);
   g_free (r);
 }
 
@@ -218,6 +221,7 @@ run_load (HearthEngineWorker *self,
   result->backend = g_strdup (hearth_model_get_backend_description (self->model));
   result->n_ctx = hearth_session_get_n_ctx (session);
   result->params = cmd->load;
+  result->model = hearth_model_ref (self->model);
   g_task_return_pointer (cmd->task, result, (GDestroyNotify) load_result_free);
 }
 
@@ -335,6 +339,8 @@ run_respond (HearthEngineWorker *self,
     reply->text = g_strdup (cr.text ? cr.text : text->str);
     reply->reason = cr.gen.reason;
     reply->n_prompt_tokens = cr.n_prompt_tokens;
+    reply->n_prompt_eval = cr.gen.n_prompt_eval;
+    reply->n_reused = cr.n_reused_tokens;
     reply->n_generated = cr.gen.n_generated;
     reply->n_dropped = cr.n_dropped;
     reply->gen_seconds = cr.gen.gen_seconds;
@@ -419,6 +425,7 @@ hearth_engine_worker_finalize (GObject *object)
   g_clear_pointer (&self->batcher, hearth_token_batcher_unref);
   g_free (self->model_path);
   g_free (self->backend_description);
+  g_clear_pointer (&self->loaded_model, hearth_model_unref);
   g_free (self->device_lost);
   g_free (self->last_path);
   G_OBJECT_CLASS (hearth_engine_worker_parent_class)->finalize (object);
@@ -471,6 +478,7 @@ hearth_engine_worker_load_async (HearthEngineWorker           *self,
   cmd->load = *params;
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->backend_description, g_free);
+  g_clear_pointer (&self->loaded_model, hearth_model_unref);
   self->n_ctx = 0;
   self->n_pending++;
   g_async_queue_push (self->queue, cmd);
@@ -493,6 +501,8 @@ hearth_engine_worker_load_finish (HearthEngineWorker *self,
   g_free (self->backend_description);
   self->backend_description = g_steal_pointer (&r->backend);
   self->n_ctx = r->n_ctx;
+  g_clear_pointer (&self->loaded_model, hearth_model_unref);
+  self->loaded_model = g_steal_pointer (&r->model);
   g_free (self->last_path);
   self->last_path = g_strdup (self->model_path);
   self->last_params = r->params;
@@ -512,6 +522,7 @@ hearth_engine_worker_unload (HearthEngineWorker *self)
   g_clear_pointer (&self->device_lost, g_free);
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->backend_description, g_free);
+  g_clear_pointer (&self->loaded_model, hearth_model_unref);
   self->n_ctx = 0;
   g_async_queue_push (self->queue, cmd);
 }
@@ -532,6 +543,12 @@ const char *
 hearth_engine_worker_get_model_path (HearthEngineWorker *self)
 {
   return self->model_path;
+}
+
+HearthModel *
+hearth_engine_worker_dup_model (HearthEngineWorker *self)
+{
+  return self->loaded_model != NULL ? hearth_model_ref (self->loaded_model) : NULL;
 }
 
 const char *
@@ -634,6 +651,7 @@ hearth_engine_worker_respond_finish (HearthEngineWorker *self,
     {
       g_clear_pointer (&self->model_path, g_free);
       g_clear_pointer (&self->backend_description, g_free);
+      g_clear_pointer (&self->loaded_model, hearth_model_unref);
       self->n_ctx = 0;
       g_free (self->device_lost);
       self->device_lost = g_strdup (reply->device_lost);

@@ -54,6 +54,9 @@ gboolean    hearth_engine_worker_is_loaded (HearthEngineWorker *self);
 gboolean    hearth_engine_worker_is_busy (HearthEngineWorker *self);
 /* NULL when no model is loaded. */
 const char *hearth_engine_worker_get_model_path (HearthEngineWorker *self);
+/* A reference on the loaded model (the same weights the worker runs), for
+ * other sessions on it such as the local API's; NULL when none is loaded. */
+HearthModel *hearth_engine_worker_dup_model (HearthEngineWorker *self);
 const char *hearth_engine_worker_get_backend_description (HearthEngineWorker *self);
 guint32     hearth_engine_worker_get_n_ctx (HearthEngineWorker *self);
 /* After a reply that lost the GPU device: why (the engine's message). The

@@ -43,6 +43,8 @@ typedef struct
   char            *text;
   HearthStopReason reason;
   guint32          n_prompt_tokens;
+  guint32          n_prompt_eval;   /* of those, how many ran (the rest were cached); local replies */
+  guint32          n_reused;        /* of those, the previous turn's tokens kept as generated */
   guint32          n_generated;
   guint            n_dropped;
   double           gen_seconds;

@@ -75,6 +75,10 @@ struct _HearthRuntime
 
   double                  tokens_per_second;
   guint                   context_used;
+  guint                   prompt_tokens;   /* of the last reply, see hearth_runtime_get_prompt_figures */
+  guint                   prompt_eval;
+  guint                   prompt_reused;
+  double                  first_token_seconds;
   gboolean                shut_down;
 
   /* What the model's properties said when last notified. */
@@ -492,6 +496,13 @@ hearth_runtime_get_backend (HearthRuntime *self)
 {
   g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
   return hearth_engine_worker_get_backend_description (self->worker);
+}
+
+HearthModel *
+hearth_runtime_dup_model (HearthRuntime *self)
+{
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+  return hearth_engine_worker_dup_model (self->worker);
 }
 
 const char *
@@ -1058,6 +1069,10 @@ reply_done (GObject      *source,
     {
       self->tokens_per_second = reply->gen_seconds > 0 ? reply->n_generated / reply->gen_seconds : 0.0;
       self->context_used = reply->n_past;
+      self->prompt_tokens = reply->n_prompt_tokens;
+      self->prompt_eval = reply->n_prompt_eval;
+      self->prompt_reused = reply->n_reused;
+      self->first_token_seconds = reply->first_token_seconds;
     }
   else
     self->context_used = 0;
@@ -1404,6 +1419,20 @@ hearth_runtime_get_tokens_per_second (HearthRuntime *self)
 {
   g_return_val_if_fail (HEARTH_IS_RUNTIME (self), 0);
   return self->tokens_per_second;
+}
+
+void
+hearth_runtime_get_prompt_figures (HearthRuntime *self,
+                                   guint         *n_prompt,
+                                   guint         *n_eval,
+                                   guint         *n_reused,
+                                   double        *first_token_seconds)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  *n_prompt = self->prompt_tokens;
+  *n_eval = self->prompt_eval;
+  *n_reused = self->prompt_reused;
+  *first_token_seconds = self->first_token_seconds;
 }
 
 guint

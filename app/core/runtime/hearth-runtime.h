@@ -127,6 +127,9 @@ gboolean    hearth_runtime_get_loading       (HearthRuntime *self);
 /* The file loaded (or loading); NULL when none. */
 const char *hearth_runtime_get_model_path    (HearthRuntime *self);
 const char *hearth_runtime_get_backend       (HearthRuntime *self);
+/* A reference on the loaded model, the weights replies run on, for other
+ * sessions on the same copy (the local API server); NULL when none. */
+HearthModel *hearth_runtime_dup_model        (HearthRuntime *self);
 /* Why the GPU device was lost (the engine's words); NULL unless it was,
  * until the next load. The model is unloaded then. */
 const char *hearth_runtime_get_device_lost   (HearthRuntime *self);
@@ -256,6 +259,15 @@ gboolean hearth_runtime_get_busy              (HearthRuntime *self);
  * whose server sent no usage. */
 double   hearth_runtime_get_tokens_per_second (HearthRuntime *self);
 guint    hearth_runtime_get_context_used      (HearthRuntime *self);
+/* The last local reply's prompt: its tokens, how many of them ran (the
+ * rest came from the cache), how many were the previous turn's tokens
+ * kept as generated (hearth-chat.h), and the time from the request to the
+ * first generated token; zeros before any. */
+void     hearth_runtime_get_prompt_figures    (HearthRuntime *self,
+                                               guint         *n_prompt,
+                                               guint         *n_eval,
+                                               guint         *n_reused,
+                                               double        *first_token_seconds);
 /* The local model's context (0: none loaded). A remote model's context
  * size is not known: with :remote-host set, show only what is used. */
 guint    hearth_runtime_get_context_size      (HearthRuntime *self);

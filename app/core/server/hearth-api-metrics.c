@@ -23,6 +23,13 @@ typedef struct
   guint64       count;
 } Histogram;
 
+typedef struct
+{
+  guint64 weight_bytes;
+  guint64 device_bytes;
+  guint   slots;
+} ModelFigures;
+
 struct _HearthApiMetrics
 {
   GMutex      lock;
@@ -33,7 +40,7 @@ struct _HearthApiMetrics
   guint       queued;
   guint       active;
   GPtrArray  *models;    /* model ids */
-  GArray     *memory;    /* guint64 pairs per model: weight bytes, device bytes */
+  GArray     *memory;    /* ModelFigures, one per model */
   guint       slots;
   Histogram   ttft;
   Histogram   tps;
@@ -47,7 +54,7 @@ hearth_api_metrics_new (void)
   g_mutex_init (&self->lock);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->models = g_ptr_array_new_with_free_func (g_free);
-  self->memory = g_array_new (FALSE, FALSE, sizeof (guint64));
+  self->memory = g_array_new (FALSE, FALSE, sizeof (ModelFigures));
   self->ttft.bounds = ttft_buckets;
   self->ttft.n_bounds = G_N_ELEMENTS (ttft_buckets);
   self->tps.bounds = tps_buckets;
@@ -145,11 +152,28 @@ hearth_api_metrics_add_model (HearthApiMetrics *self,
                               guint64           weight_bytes,
                               guint64           device_bytes)
 {
+  ModelFigures f = { weight_bytes, device_bytes, slots };
+
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->models, g_strdup (model_id));
-  g_array_append_val (self->memory, weight_bytes);
-  g_array_append_val (self->memory, device_bytes);
+  g_array_append_val (self->memory, f);
   self->slots += slots;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+hearth_api_metrics_remove_model (HearthApiMetrics *self,
+                                 const char       *model_id)
+{
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->models->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (self->models, i), model_id) == 0)
+      {
+        self->slots -= g_array_index (self->memory, ModelFigures, i).slots;
+        g_ptr_array_remove_index (self->models, i);
+        g_array_remove_index (self->memory, i);
+        break;
+      }
   g_mutex_unlock (&self->lock);
 }
 
@@ -184,6 +208,67 @@ hearth_api_metrics_get_disconnects (HearthApiMetrics *self)
   n = self->disconnects;
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+/* The median of @h, read from its buckets the way Prometheus'
+ * histogram_quantile() does: linearly within the bucket that holds it
+ * (the last bound for the +Inf bucket). -1 when it is empty. */
+static double
+histogram_median (const Histogram *h)
+{
+  double rank = h->count / 2.0;
+  guint64 below = 0;
+  guint i;
+
+  if (h->count == 0)
+    return -1;
+  for (i = 0; i <= h->n_bounds; i++)
+    {
+      if (h->counts[i] > 0 && below + h->counts[i] >= rank)
+        {
+          double lower = i == 0 ? 0 : h->bounds[i - 1];
+
+          if (i == h->n_bounds)
+            return h->bounds[h->n_bounds - 1];
+          return lower + (h->bounds[i] - lower) * (rank - below) / h->counts[i];
+        }
+      below += h->counts[i];
+    }
+  return h->bounds[h->n_bounds - 1];
+}
+
+void
+hearth_api_metrics_get_summary (HearthApiMetrics        *self,
+                                HearthApiMetricsSummary *summary)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  memset (summary, 0, sizeof *summary);
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->requests);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *status = strchr (key, '\n');
+      guint64 n = *(guint64 *) value;
+
+      summary->requests += n;
+      if (status != NULL && strtoul (status + 1, NULL, 10) >= 400)
+        summary->errors += n;
+    }
+  summary->active = self->active;
+  summary->queued = self->queued;
+  summary->replies = self->ttft.count;
+  summary->ttft_median = histogram_median (&self->ttft);
+  summary->tokens_per_second = self->tps.count > 0 ? self->tps.sum / self->tps.count : -1;
+  summary->generated_tokens = self->generated_tokens;
+  summary->n_models = self->models->len;
+  for (guint i = 0; i < self->memory->len; i++)
+    {
+      summary->weight_bytes += g_array_index (self->memory, ModelFigures, i).weight_bytes;
+      summary->device_bytes += g_array_index (self->memory, ModelFigures, i).device_bytes;
+    }
+  g_mutex_unlock (&self->lock);
 }
 
 /* Label values escape backslash, quote and newline. */
@@ -237,7 +322,9 @@ render_model_gauge (HearthApiMetrics *self,
     {
       g_string_append_printf (out, "%s{model=\"", name);
       append_label (out, g_ptr_array_index (self->models, i));
-      g_string_append_printf (out, "\"} %" G_GUINT64_FORMAT "\n", g_array_index (self->memory, guint64, 2 * i + which));
+      const ModelFigures *f = &g_array_index (self->memory, ModelFigures, i);
+
+      g_string_append_printf (out, "\"} %" G_GUINT64_FORMAT "\n", which == 0 ? f->weight_bytes : f->device_bytes);
     }
 }
 

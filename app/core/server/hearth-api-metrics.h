@@ -34,9 +34,32 @@ void  hearth_api_metrics_set_queue (HearthApiMetrics *self, guint queued, guint 
 void  hearth_api_metrics_add_model (HearthApiMetrics *self, const char *model_id, guint slots,
                                     guint64 weight_bytes, guint64 device_bytes);
 
+/* A model no longer served (its figures go from the gauges). */
+void  hearth_api_metrics_remove_model (HearthApiMetrics *self, const char *model_id);
+
 guint   hearth_api_metrics_get_active (HearthApiMetrics *self);
 guint   hearth_api_metrics_get_queued (HearthApiMetrics *self);
 guint64 hearth_api_metrics_get_disconnects (HearthApiMetrics *self);
+
+/* The figures a status view shows, from one snapshot: the same counts as
+ * hearth_api_metrics_render()'s, the median time to first token read from
+ * its histogram's buckets as Prometheus' histogram_quantile(0.5) does. */
+typedef struct
+{
+  guint64 requests;          /* answered, every endpoint and status (401s included) */
+  guint64 errors;            /* of those, with a status >= 400 */
+  guint   active;            /* replies being generated now */
+  guint   queued;            /* requests waiting for a session */
+  guint64 replies;           /* replies that generated text */
+  double  ttft_median;       /* seconds, estimated from the buckets; -1: no reply yet */
+  double  tokens_per_second; /* the mean over those replies; -1: no reply yet */
+  guint64 generated_tokens;
+  guint   n_models;          /* models served now */
+  guint64 weight_bytes;      /* their weights a decoded token reads, as in /metrics */
+  guint64 device_bytes;      /* of those, in GPU device memory (0 on the CPU backend) */
+} HearthApiMetricsSummary;
+
+void  hearth_api_metrics_get_summary (HearthApiMetrics *self, HearthApiMetricsSummary *summary);
 
 /* The text GET /metrics answers (text/plain; version=0.0.4). */
 char *hearth_api_metrics_render (HearthApiMetrics *self);

@@ -524,6 +524,21 @@ find_model (HearthApiServer *self,
   return NULL;
 }
 
+/* @id is not served: 404, or 503 while no model is served at all (the
+ * app's server between an unload and the next load). */
+static void
+set_model_not_found (HearthApiServer *self,
+                     HearthApiError  *api,
+                     const char      *id)
+{
+  if (self->models->len == 0)
+    hearth_api_error_set (api, 503, "server_error", "model_not_loaded", "model",
+                          "No model is loaded, so '%s' cannot answer; load a model in Hearth and try again", id);
+  else
+    hearth_api_error_set (api, 404, "invalid_request_error", "model_not_found", "model",
+                          "The model '%s' does not exist; GET /v1/models lists the models served", id);
+}
+
 /* A POST whose body is JSON, parsed into @parser; or @api says why not. */
 static gboolean
 read_json_body (SoupServerMessage *msg,
@@ -592,9 +607,7 @@ handle_generate (HearthApiServer   *self,
     }
   if (model == NULL)
     {
-      hearth_api_error_set (&api, 404, "invalid_request_error", "model_not_found", "model",
-                            "The model '%s' does not exist; GET /v1/models lists the models served",
-                            req->info.model);
+      set_model_not_found (self, &api, req->info.model);
       hearth_api_job_unref (req->job);
       hearth_api_request_info_clear (&req->info);
       g_free (req);
@@ -781,8 +794,7 @@ handle_embeddings (HearthApiServer   *self,
     }
   if (model == NULL)
     {
-      hearth_api_error_set (&api, 404, "invalid_request_error", "model_not_found", "model",
-                            "The model '%s' does not exist; GET /v1/models lists the models served", req.model);
+      set_model_not_found (self, &api, req.model);
       goto fail;
     }
 
@@ -1017,6 +1029,17 @@ hearth_api_server_add_model (HearthApiServer *self,
                              const char      *template_source,
                              GError         **error)
 {
+  return hearth_api_server_add_model_sized (self, model, id, template_source, self->limits.n_ctx, error);
+}
+
+gboolean
+hearth_api_server_add_model_sized (HearthApiServer *self,
+                                   HearthModel     *model,
+                                   const char      *id,
+                                   const char      *template_source,
+                                   guint32          n_ctx,
+                                   GError         **error)
+{
   Model *m;
   HearthApiPool *pool;
 
@@ -1026,7 +1049,7 @@ hearth_api_server_add_model (HearthApiServer *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "A model is served as '%s' already", id);
       return FALSE;
     }
-  pool = hearth_api_pool_new (model, template_source, self->limits.n_sessions, self->limits.max_queue, self->limits.n_ctx,
+  pool = hearth_api_pool_new (model, template_source, self->limits.n_sessions, self->limits.max_queue, n_ctx,
                               self->metrics, error);
   if (pool == NULL)
     return FALSE;
@@ -1066,6 +1089,38 @@ hearth_api_server_add_embed_model (HearthApiServer *self,
   m->created = g_get_real_time () / G_USEC_PER_SEC;
   g_ptr_array_add (self->models, m);
   return TRUE;
+}
+
+gboolean
+hearth_api_server_remove_model (HearthApiServer *self,
+                                const char      *id)
+{
+  g_return_val_if_fail (HEARTH_IS_API_SERVER (self), FALSE);
+  for (guint i = 0; i < self->models->len; i++)
+    {
+      Model *m = g_ptr_array_index (self->models, i);
+
+      if (g_strcmp0 (m->id, id) == 0)
+        {
+          hearth_api_metrics_remove_model (self->metrics, id);
+          /* Frees the pool: its replies end cancelled, its sessions go. */
+          g_ptr_array_remove_index (self->models, i);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+void
+hearth_api_server_set_token (HearthApiServer *self,
+                             const char      *token)
+{
+  g_return_if_fail (HEARTH_IS_API_SERVER (self));
+  g_return_if_fail (token != NULL && *token != '\0');
+  if (self->token != NULL)
+    explicit_bzero (self->token, strlen (self->token));
+  g_free (self->token);
+  self->token = g_strdup (token);
 }
 
 gboolean

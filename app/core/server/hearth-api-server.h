@@ -8,6 +8,9 @@
  * 501: the engine has no embedding API yet. Errors come in OpenAI's shape.
  * Each model is served by a HearthApiPool (one copy of the weights, a few
  * sessions, a bounded FIFO queue). Nothing is written to the history.
+ * Models may come and go while it listens (the app serves whatever model
+ * it has loaded): with none, generation answers 503 model_not_loaded, and
+ * a model not served 404 model_not_found.
  *
  * Threading: the server lives in the thread-default main context it was
  * made in; requests are answered there, text arrives from the pool's
@@ -48,12 +51,29 @@ gboolean hearth_api_server_add_model (HearthApiServer *self,
                                       const char      *id,
                                       const char      *template_source,
                                       GError         **error);
+/* The same with sessions of @n_ctx positions (0: the model's own) instead
+ * of the limits' n_ctx. */
+gboolean hearth_api_server_add_model_sized (HearthApiServer *self,
+                                            HearthModel     *model,
+                                            const char      *id,
+                                            const char      *template_source,
+                                            guint32          n_ctx,
+                                            GError         **error);
 /* Serves the encoder @model (hearth_model_is_encoder()) as @id on
  * POST /v1/embeddings; it is listed by GET /v1/models with the others. */
 gboolean hearth_api_server_add_embed_model (HearthApiServer *self,
                                             HearthModel     *model,
                                             const char      *id,
                                             GError         **error);
+/* Stops serving @id: its replies in progress end (503, cancelled), what
+ * waits for it is answered so, and its sessions are freed. With no model
+ * left, generation requests answer 503 (model_not_loaded). FALSE when
+ * @id is not served. */
+gboolean hearth_api_server_remove_model (HearthApiServer *self,
+                                         const char      *id);
+/* From now on clients must send @token; replies in progress go on. */
+void     hearth_api_server_set_token (HearthApiServer *self,
+                                      const char      *token);
 /* @host: an address (NULL: 127.0.0.1); @port 0: any free port. */
 gboolean hearth_api_server_listen (HearthApiServer *self,
                                    const char      *host,
