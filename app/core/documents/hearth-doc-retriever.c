@@ -6,6 +6,14 @@
  * the query's vector when there is a model, then hearth_doc_search().  The
  * embedders loaded are kept by model path for the next queries; the lock
  * guards that table and the floors, the index guards itself.
+ *
+ * A question is not a keyword query: "What is the capital of ...?" would
+ * match every chunk with "the" or "is" in it, and in a small collection
+ * (where BM25's idf of such words is still well above zero) those chunks
+ * would pass any floor that lets a real one-word match through.  So the
+ * words searched by BM25 are the question's without its function words
+ * (English, German, French); the vector search, when there is one, gets
+ * the question whole.  A question of function words only finds nothing.
  */
 #include "hearth-config.h"
 
@@ -49,6 +57,58 @@ search_data_free (SearchData *data)
   g_free (data->collection);
   g_free (data->query);
   g_free (data);
+}
+
+/* Function words: they say how a question is asked, not what it is about. */
+static const char *const stop_words[] = {
+  "a", "about", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
+  "does", "for", "from", "had", "has", "have", "he", "her", "him", "his", "how", "i", "if", "in", "into",
+  "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "she", "should", "so", "some",
+  "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
+  "us", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "whose", "why", "will",
+  "with", "would", "you", "your",
+  "aber", "auch", "auf", "aus", "bei", "bin", "bist", "das", "dass", "dem", "den", "der", "des", "die",
+  "ein", "eine", "einem", "einen", "einer", "es", "für", "hat", "ich", "ist", "mit", "nicht", "oder",
+  "sie", "sind", "und", "von", "was", "welche", "welcher", "wer", "wie", "wir", "wo", "zu",
+  "au", "aux", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "je", "la", "le",
+  "les", "leur", "mais", "ou", "où", "par", "pas", "pour", "que", "quel", "quelle", "qui", "quoi", "se",
+  "son", "sont", "sur", "un", "une",
+};
+
+/* @question's words that say what it is about, separated by spaces. */
+static char *
+dup_keywords (const char *question)
+{
+  static GHashTable *stops;
+  GString *out = g_string_new (NULL);
+  const char *p = question;
+
+  if (g_once_init_enter (&stops))
+    {
+      GHashTable *table = g_hash_table_new (g_str_hash, g_str_equal);
+
+      for (guint i = 0; i < G_N_ELEMENTS (stop_words); i++)
+        g_hash_table_add (table, (gpointer) stop_words[i]);
+      g_once_init_leave (&stops, table);
+    }
+  while (*p != '\0')
+    {
+      const char *start;
+
+      while (*p != '\0' && !g_unichar_isalnum (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      start = p;
+      while (*p != '\0' && g_unichar_isalnum (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      if (p > start)
+        {
+          g_autofree char *word = g_utf8_strdown (start, p - start);
+
+          if (!g_hash_table_contains (stops, word))
+            g_string_append_printf (out, "%s%.*s", out->len > 0 ? " " : "", (int) (p - start), start);
+        }
+    }
+  return g_string_free (out, FALSE);
 }
 
 static void
@@ -112,6 +172,7 @@ search_thread (GTask        *task,
   g_autoptr(GPtrArray) hits = NULL;
   g_autoptr(GPtrArray) passages = NULL;
   g_autofree float *vector = NULL;
+  g_autofree char *keywords = dup_keywords (data->query);
   HearthDocSearchParams params;
   GError *error = NULL;
   guint dim = 0;
@@ -127,13 +188,19 @@ search_thread (GTask        *task,
   vector = embed_query (self, collection, data->query, cancellable, &dim);
   if (g_task_return_error_if_cancelled (task))
     return;
+  if (keywords[0] == '\0' && vector == NULL)
+    {
+      g_task_return_pointer (task, g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_passage_unref),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
 
   hearth_doc_search_params_init (&params);
   params.k = data->limit;
   params.n_candidates = MAX (params.n_candidates, data->limit);
   params.min_bm25 = data->min_bm25;
   params.min_similarity = data->min_similarity;
-  hits = hearth_doc_search (self->index, data->collection, data->query, vector, dim, &params, &error);
+  hits = hearth_doc_search (self->index, data->collection, keywords, vector, dim, &params, &error);
   if (hits == NULL)
     {
       g_task_return_error (task, error);

@@ -15,7 +15,8 @@
  * @query, best first, each a HearthPassage whose source is the file's
  * absolute path, with page (0: not paginated), first and last line, the
  * fused score and the chunk's text.  Only hits above the relevance floors
- * (see hearth_doc_retriever_set_floors) come back, so a question about
+ * (see hearth_doc_retriever_set_floors) come back, searched by the
+ * question's words less its function words, so a question about
  * nothing in the collection gives an empty array, not the least bad chunks.
  * When the collection has an embedding model, the query is embedded with
  * it (hearth-doc-embedder.h, the model loaded once and kept) and the
@@ -37,10 +38,12 @@
 
 G_BEGIN_DECLS
 
-/* A chunk enters the results only with a BM25 above this (summed over the
- * query's words): a word or two the collection holds rarely pass, words
- * found everywhere ("the", "is") do not. */
-#define HEARTH_DOC_RETRIEVER_DEFAULT_MIN_BM25 1.0
+/* A chunk enters the lexical list only with a BM25 above this, summed
+ * over the question's words less its function words ("the", "is", "what":
+ * see the .c): one word of the question that the collection holds in a
+ * few chunks passes (its idf alone is above ln 2 while it is in at most
+ * half of them), a word found in every chunk does not. */
+#define HEARTH_DOC_RETRIEVER_DEFAULT_MIN_BM25 0.3
 
 #define HEARTH_TYPE_DOC_RETRIEVER (hearth_doc_retriever_get_type ())
 G_DECLARE_FINAL_TYPE (HearthDocRetriever, hearth_doc_retriever, HEARTH, DOC_RETRIEVER, GObject)
