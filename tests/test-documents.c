@@ -1164,6 +1164,44 @@ START_TEST (test_indexer_embeddings)
 }
 END_TEST
 
+START_TEST (test_indexer_model_changed)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autoptr(HearthDocIndex) index = open_ok (t->data_dir);
+  g_autofree char *shared = model_path ("synth-bert-F32.gguf");
+  g_autofree char *other = model_path ("synth-bert-cls-F32.gguf");
+  g_autofree char *copy = g_build_filename (t->root, "model.gguf", NULL);
+  g_autoptr(GBytes) bytes = read_file (shared);
+  g_autoptr(GBytes) other_bytes = read_file (other);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthDocEmbedder) embedder = NULL;
+  g_autoptr(HearthDocCollection) c = NULL;
+  g_autoptr(HearthDocIndexer) indexer = NULL;
+
+  ck_assert (g_file_set_contents (copy, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL));
+  embedder = hearth_doc_embedder_load (copy, NULL, &error);
+  hearth_assert_no_error (error);
+  c = collection_ok (index, "m", hearth_doc_embedder_get_info (embedder));
+  make_files (t->docs, 3);
+  ck_assert (hearth_doc_index_add_source (index, c->id, t->docs, NULL));
+  run_indexer (index, "m", NULL);
+
+  /* Another model written over the same path: refused, never mixed in. */
+  ck_assert (g_file_set_contents (copy, g_bytes_get_data (other_bytes, NULL), g_bytes_get_size (other_bytes), NULL));
+  write_text (g_build_filename (t->docs, "new.txt", NULL), "A new file.\n");
+  indexer = hearth_doc_indexer_new (index, "m");
+  ck_assert (!hearth_doc_indexer_run_sync (indexer, NULL, &error));
+  assert_store_error (error, HEARTH_STORE_ERROR_INVALID_ARGUMENT);
+  ck_assert_ptr_nonnull (strstr (error->message, "re-index"));
+  {
+    g_autoptr(HearthDocCollection) now = hearth_doc_index_get_collection (index, "m", NULL);
+
+    ck_assert_int_eq (now->n_files, 3);
+    ck_assert_str_eq (now->embed_model_id, c->embed_model_id);
+  }
+}
+END_TEST
+
 /* ---- nothing readable on disk ---- */
 
 static void
@@ -1412,6 +1450,39 @@ START_TEST (test_cli_end_to_end)
   rc = CLI ("docs", "list", "--json");
   root = parse_object (parser, out);
   ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (root, "collections")), 0);
+
+  /* Hybrid, with the synthetic encoder (plumbing only): vectors for every
+   * chunk, and the search JSON keeps its shape. */
+  {
+    g_autofree char *model = model_path ("synth-bert-F32.gguf");
+
+    rc = CLI ("docs", "add", "hybrid", t->docs, "--embed-model", model);
+    ck_assert_msg (rc == 0, "add hybrid: %s", err);
+    rc = CLI ("docs", "list", "--json");
+    root = parse_object (parser, out);
+    {
+      JsonObject *c0 = json_array_get_object_element (json_object_get_array_member (root, "collections"), 0);
+
+      ck_assert_str_eq (json_object_get_string_member (c0, "embed_model"), model);
+      ck_assert_int_gt (json_object_get_int_member (c0, "vectors"), 0);
+      ck_assert_int_eq (json_object_get_int_member (c0, "vectors"), json_object_get_int_member (c0, "chunks"));
+    }
+    rc = CLI ("docs", "search", "hybrid", "owls at night", "--json", "--min-similarity", "-1");
+    ck_assert_msg (rc == 0, "search hybrid: %s", err);
+    root = parse_object (parser, out);
+    ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (root, "hits")), 2);
+    /* Another model only through reindex. */
+    {
+      g_autofree char *other = model_path ("synth-nomic-bert-F32.gguf");
+
+      rc = CLI ("docs", "add", "hybrid", t->docs, "--embed-model", other);
+      ck_assert_int_eq (rc, 1);
+      ck_assert_ptr_nonnull (strstr (err, "reindex"));
+      rc = CLI ("docs", "reindex", "hybrid", "--embed-model", other);
+      ck_assert_msg (rc == 0, "reindex: %s", err);
+      ck_assert_ptr_nonnull (strstr (err, "2 files seen: 2 indexed"));
+    }
+  }
 #undef CLI
 }
 END_TEST
@@ -1530,6 +1601,7 @@ documents_suite (void)
   tcase_add_test (tc, test_indexer_incremental);
   tcase_add_test (tc, test_indexer_pause_cancel_progress);
   tcase_add_test (tc, test_indexer_embeddings);
+  tcase_add_test (tc, test_indexer_model_changed);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("cli");

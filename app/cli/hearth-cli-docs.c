@@ -510,7 +510,7 @@ docs_search (int    argc,
         {
           const HearthDocEmbedModelInfo *info;
 
-          if ((embedder = hearth_doc_embedder_load (c->embed_model, NULL, &error)) == NULL)
+          if ((embedder = hearth_doc_embedder_load_for (c, NULL, &error)) == NULL)
             return hearth_cli_fail (error);
           info = hearth_doc_embedder_get_info (embedder);
           if (g_strcmp0 (info->identity, c->embed_model_id) != 0)

@@ -29,6 +29,12 @@ struct _HearthDocEmbedder
   guint                   max_tokens;
 };
 
+static gint64
+stat_mtime_usec (const struct stat *st)
+{
+  return (gint64) st->st_mtim.tv_sec * G_USEC_PER_SEC + st->st_mtim.tv_nsec / 1000;
+}
+
 char *
 hearth_doc_embedder_identify (const char   *path,
                               gint64       *size,
@@ -69,22 +75,32 @@ hearth_doc_embedder_identify (const char   *path,
       return NULL;
     }
   *size = st.st_size;
-  *mtime = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
+  *mtime = stat_mtime_usec (&st);
   return g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
 }
 
-HearthDocEmbedder *
-hearth_doc_embedder_load (const char   *path,
-                          GCancellable *cancellable,
-                          GError      **error)
+static HearthDocEmbedder *
+load (const char                *path,
+      const HearthDocCollection *known,
+      GCancellable              *cancellable,
+      GError                   **error)
 {
   g_autoptr(HearthDocEmbedder) self = g_new0 (HearthDocEmbedder, 1);
   HearthModelParams params;
   guint n_ctx, prefix_tokens = 0;
+  struct stat st;
 
   self->path = g_canonicalize_filename (path, NULL);
-  self->identity = hearth_doc_embedder_identify (self->path, &self->info.size, &self->info.mtime,
-                                                 cancellable, error);
+  if (known != NULL && known->embed_model_id != NULL && stat (self->path, &st) == 0 &&
+      st.st_size == known->embed_model_size && stat_mtime_usec (&st) == known->embed_model_mtime)
+    {
+      self->identity = g_strdup (known->embed_model_id);
+      self->info.size = st.st_size;
+      self->info.mtime = stat_mtime_usec (&st);
+    }
+  else
+    self->identity = hearth_doc_embedder_identify (self->path, &self->info.size, &self->info.mtime,
+                                                   cancellable, error);
   if (self->identity == NULL)
     return NULL;
   hearth_model_params_init (&params);
@@ -113,6 +129,23 @@ hearth_doc_embedder_load (const char   *path,
   self->info.identity = self->identity;
   self->info.dim = self->dim;
   return g_steal_pointer (&self);
+}
+
+HearthDocEmbedder *
+hearth_doc_embedder_load (const char   *path,
+                          GCancellable *cancellable,
+                          GError      **error)
+{
+  return load (path, NULL, cancellable, error);
+}
+
+HearthDocEmbedder *
+hearth_doc_embedder_load_for (const HearthDocCollection *collection,
+                              GCancellable              *cancellable,
+                              GError                   **error)
+{
+  g_return_val_if_fail (collection->embed_model != NULL, NULL);
+  return load (collection->embed_model, collection, cancellable, error);
 }
 
 void

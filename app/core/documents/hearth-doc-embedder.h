@@ -31,6 +31,12 @@ typedef struct _HearthDocEmbedder HearthDocEmbedder;
 HearthDocEmbedder *hearth_doc_embedder_load  (const char        *path,
                                               GCancellable      *cancellable,
                                               GError           **error);
+/* The model of @collection: its file is hashed again only when its size
+ * or mtime differ from those recorded (a model of gigabytes is not read
+ * twice on every search); the identity is then the file's. */
+HearthDocEmbedder *hearth_doc_embedder_load_for (const HearthDocCollection *collection,
+                                                 GCancellable              *cancellable,
+                                                 GError                   **error);
 void               hearth_doc_embedder_free  (HearthDocEmbedder *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthDocEmbedder, hearth_doc_embedder_free)
 

@@ -19,6 +19,14 @@ void     _hearth_doc_index_set_sql_error (HearthDocIndex *self,
                                           int             rc,
                                           const char     *what);
 
+/* A collection's id and vector width, without the statistics that
+ * get_collection counts (a search must not scan the collection). */
+gboolean _hearth_doc_index_lookup_collection (HearthDocIndex *self,
+                                              const char     *name,
+                                              gint64         *id,
+                                              guint          *dim,
+                                              GError        **error);
+
 /* The vectors of a collection, in memory: read once and kept until the
  * collection is written to, so that a brute-force search does not decrypt
  * and parse every vector on every query. Immutable; refcounted. */

@@ -438,6 +438,35 @@ hearth_doc_index_get_collection (HearthDocIndex *self,
   return NULL;
 }
 
+gboolean
+_hearth_doc_index_lookup_collection (HearthDocIndex *self,
+                                     const char     *name,
+                                     gint64         *id,
+                                     guint          *dim,
+                                     GError        **error)
+{
+  LOCK (self);
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, "SELECT id, embed_dim FROM collections WHERE name = ?", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *id = sqlite3_column_int64 (stmt, 0);
+      *dim = (guint) sqlite3_column_int (stmt, 1);
+      return TRUE;
+    }
+  if (rc == SQLITE_DONE)
+    g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                 "There is no document collection named '%s'", name);
+  else
+    _hearth_doc_index_set_sql_error (self, error, rc, "reading a collection");
+  return FALSE;
+}
+
 GPtrArray *
 hearth_doc_index_list_collections (HearthDocIndex *self,
                                    GError        **error)

@@ -534,7 +534,7 @@ load_model (Run     *run,
 
   if (c->embed_model == NULL)
     return TRUE;
-  run->embedder = hearth_doc_embedder_load (c->embed_model, run->cancellable, &local_error);
+  run->embedder = hearth_doc_embedder_load_for (c, run->cancellable, &local_error);
   if (run->embedder == NULL)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_FAILED,

@@ -397,7 +397,8 @@ search_locked (HearthDocIndex              *index,
                const HearthDocSearchParams *params,
                GError                     **error)
 {
-  g_autoptr(HearthDocCollection) c = NULL;
+  gint64 collection_id;
+  guint embed_dim;
   g_autoptr(GPtrArray) words = NULL;
   g_autoptr(GArray) lexical = NULL;
   g_autoptr(GArray) semantic = NULL;
@@ -412,16 +413,15 @@ search_locked (HearthDocIndex              *index,
   gpointer key;
   int rc;
 
-  c = hearth_doc_index_get_collection (index, collection, error);
-  if (c == NULL)
+  if (!_hearth_doc_index_lookup_collection (index, collection, &collection_id, &embed_dim, error))
     return NULL;
-  if (query_vector != NULL && (c->embed_dim == 0 || dim != c->embed_dim))
+  if (query_vector != NULL && (embed_dim == 0 || dim != embed_dim))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INVALID_ARGUMENT,
-                   "The query vector has %u dimensions; the collection's model has %u", dim, c->embed_dim);
+                   "The query vector has %u dimensions; the collection's model has %u", dim, embed_dim);
       return NULL;
     }
-  fts = g_strdup_printf ("fts_%" G_GINT64_FORMAT, c->id);
+  fts = g_strdup_printf ("fts_%" G_GINT64_FORMAT, collection_id);
   words = query_words (query);
 
   lexical = bm25_list (index, db, fts, words, params, error);
@@ -431,7 +431,7 @@ search_locked (HearthDocIndex              *index,
 
   if (query_vector != NULL)
     {
-      g_autoptr(HearthDocVectors) v = _hearth_doc_index_get_vectors (index, c->id, error);
+      g_autoptr(HearthDocVectors) v = _hearth_doc_index_get_vectors (index, collection_id, error);
 
       if (v == NULL)
         return NULL;

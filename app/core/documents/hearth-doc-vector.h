@@ -9,10 +9,13 @@
  * query; and the dot product of two int8 vectors is an exact integer sum,
  * so the scalar reference and the AVX2 path give bit-identical scores
  * (the test checks it) and the ranking cannot depend on the machine.
- * The cost, measured by `hearth-cli docs bench` (quantisation error of
- * the cosine of unit vectors of 384 dimensions, Gaussian): mean |error|
- * about 1e-3 for int8 against 1e-4 for float16, far below the gaps
- * between neighbours that decide a top-k (see the benchmark report).
+ * The cost, measured by `hearth-cli docs bench` (error of the cosine of
+ * 2,000 pairs of random unit vectors of 384 dimensions, half of them
+ * related, against float32): int8 mean 3.8e-4, max 1.8e-3; float16 mean
+ * 1.4e-5.  An error of 1e-3 in a cosine only swaps neighbours whose
+ * similarities are that close, which rank fusion hardly sees.  Speed
+ * there: 100k dot products of 384 int8 take 4.6 ms with AVX2, 49 ms in
+ * the scalar reference.
  * The query is quantised the same way, so a score is
  * scale_a * scale_b * sum (qa[i] * qb[i]).
  *
