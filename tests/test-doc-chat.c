@@ -7,7 +7,9 @@
  * HearthDocRetriever over it; chat turns through the real runtime with
  * CaptureResponder, a HearthResponder that records exactly what the
  * runtime hands the engine (the system prompt with its context block, the
- * messages) and answers with a fixed text.  Checked: the numbered passages
+ * messages) and answers with a fixed text.  Checked: the retriever's
+ * passages (the question embedded with the collection's model when it has
+ * one: the synthetic bert), the numbered passages
  * in the prompt with the right files and lines, the stored user message
  * as typed, the reply's stored sources equal to the search's hits, the
  * no-relevant-passage notice and empty sources for a question about
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "hearth-doc-embedder.h"
 #include "hearth-doc-indexer.h"
 #include "hearth-doc-retriever.h"
 #include "hearth-doc-search.h"
@@ -395,6 +398,57 @@ START_TEST (test_retriever)
 }
 END_TEST
 
+/* A collection with an embedding model: the question is embedded with it.
+ * With the BM25 floor out of reach only the vector list can find
+ * anything, and it finds the chunk whose text is the question. */
+START_TEST (test_retriever_embeds_the_query)
+{
+  g_autoptr(Fixture) t = fixture_new (FALSE);
+  g_autofree char *model = hearth_test_data_path ("models", "synthetic", "synth-bert-F32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthDocEmbedder) embedder = hearth_doc_embedder_load (model, NULL, &error);
+  g_autoptr(HearthDocCollection) c = NULL;
+  g_autoptr(HearthDocIndexer) indexer = NULL;
+  g_autoptr(HearthDocRetriever) r = NULL;
+  g_autoptr(GPtrArray) passages = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(GPtrArray) chunks = NULL;
+  HearthDocFileInfo *keeper = NULL;
+  const char *question;
+
+  hearth_assert_no_error (error);
+  t->index = open_index (t->data_dir);
+  c = hearth_doc_index_ensure_collection (t->index, "facts", hearth_doc_embedder_get_info (embedder), 64, 8, &error);
+  hearth_assert_no_error (error);
+  ck_assert (hearth_doc_index_add_source (t->index, c->id, t->docs, &error));
+  indexer = hearth_doc_indexer_new (t->index, "facts");
+  ck_assert_msg (hearth_doc_indexer_run_sync (indexer, NULL, &error), "%s", error ? error->message : "");
+  files = hearth_doc_index_list_files (t->index, c->id, &error);
+  for (guint i = 0; i < files->len; i++)
+    if (g_str_equal (((HearthDocFileInfo *) g_ptr_array_index (files, i))->path, t->keeper))
+      keeper = g_ptr_array_index (files, i);
+  ck_assert_ptr_nonnull (keeper);
+  chunks = hearth_doc_index_get_chunks (t->index, keeper->id, &error);
+  ck_assert_uint_eq (chunks->len, 1);
+  question = ((HearthDocStoredChunk *) g_ptr_array_index (chunks, 0))->text;
+
+  r = hearth_doc_retriever_new (t->index);
+  hearth_doc_retriever_set_floors (r, 1e9, 0.99);
+  passages = search (HEARTH_RETRIEVER (r), "facts", question, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (passages->len, 1);
+  ck_assert_str_eq (hearth_passage_get_source (g_ptr_array_index (passages, 0)), t->keeper);
+  g_clear_pointer (&passages, g_ptr_array_unref);
+
+  /* The default floors: the keeper's file first (both lists). */
+  hearth_doc_retriever_set_floors (r, -1, -1);
+  passages = search (HEARTH_RETRIEVER (r), "facts", QUESTION, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_ge (passages->len, 1);
+  ck_assert_str_eq (hearth_passage_get_source (g_ptr_array_index (passages, 0)), t->keeper);
+}
+END_TEST
+
 /* ---- the runtime ---- */
 
 static void
@@ -699,6 +753,7 @@ main (void)
 
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_retriever);
+  tcase_add_test (tc, test_retriever_embeds_the_query);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("runtime");
