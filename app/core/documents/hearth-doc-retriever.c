@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The search runs in a GTask thread: the collection's row (for its model),
- * the query's vector when there is a model, then hearth_doc_search().  The
+ * Contract and ownership: see the header.  Threading: the search runs
+ * in a GTask thread: the collection's row (for its model), the query's
+ * vector when there is a model, then hearth_doc_search().  The
  * embedders loaded are kept by model path for the next queries; the lock
  * guards that table and the floors, the index guards itself.
  *

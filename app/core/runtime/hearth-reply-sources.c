@@ -1,6 +1,10 @@
 /* hearth-reply-sources.c: the passages a reply is given, in the prompt and in the store
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Contract, threading and ownership: see the header (pure functions, any
+ * thread, results the caller's).  The passages' text goes into the prompt
+ * and the encrypted store only; nothing here logs.
  */
 #include "hearth-config.h"
 
