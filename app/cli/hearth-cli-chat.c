@@ -21,6 +21,15 @@
  * reply kept in the history, and the command exits 1 at its end (as it
  * does for any reply that failed). --stats gives a remote reply's figures
  * from the server's usage, and says what is not known.
+ *
+ * --docs COLLECTION (repeatable) attaches collections of the document
+ * index (`hearth-cli docs add`) to the conversation: each question is
+ * searched in them first and the best passages are given to the model as
+ * numbered sources.  After each reply, its sources follow the reply on
+ * stdout, one line each, after a blank line:
+ *   [n] PATH p.PAGE lines A-B
+ * (" p.PAGE" only for paginated documents); a reply the documents had
+ * nothing for prints "[no relevant passage in the attached documents]".
  */
 #include "hearth-config.h"
 
@@ -30,7 +39,9 @@
 #include <unistd.h>
 
 #include "hearth-cli.h"
+#include "hearth-doc-retriever.h"
 #include "hearth-plugin-manager.h"
+#include "hearth-reply-sources.h"
 #include "hearth-runtime.h"
 
 typedef struct
@@ -228,6 +239,30 @@ open_throwaway_store (char   **dir_out,
   return store;
 }
 
+/* The sources stored with @message_id, one line each, after the reply. */
+static void
+print_sources (HearthRuntime *runtime,
+               gint64         message_id)
+{
+  g_autoptr(HearthMessage) m = NULL;
+  g_autoptr(GPtrArray) sources = NULL;
+
+  if (message_id != 0)
+    m = hearth_store_get_message (hearth_runtime_get_store (runtime), message_id, NULL);
+  if (m == NULL || (sources = hearth_reply_sources_from_json (hearth_message_get_sources_json (m))) == NULL)
+    return;
+  fputc ('\n', stdout);
+  if (sources->len == 0)
+    fputs ("[no relevant passage in the attached documents]\n", stdout);
+  for (guint i = 0; i < sources->len; i++)
+    {
+      g_autofree char *citation = hearth_reply_source_dup_citation (g_ptr_array_index (sources, i));
+
+      fprintf (stdout, "[%u] %s\n", i + 1, citation);
+    }
+  fflush (stdout);
+}
+
 static void
 print_stats (HearthRuntime *runtime,
              gint64         message_id,
@@ -282,6 +317,9 @@ hearth_cli_chat (int    argc,
   g_autofree char *approve = NULL;
   g_autofree char *remote = NULL;
   g_autoptr(HearthPluginManager) plugins = NULL;
+  g_auto(GStrv) docs = NULL;
+  g_autoptr(HearthDocIndex) doc_index = NULL;
+  g_autoptr(HearthDocRetriever) retriever = NULL;
   g_auto(HearthCliBackendOptions) bopts = { 0 };
   HearthCliStoreOptions sopts = { 0 };
   int threads = 0, ctx = 0, n_predict = 256;
@@ -305,6 +343,8 @@ hearth_cli_chat (int    argc,
     { "approve", 0, 0, G_OPTION_ARG_STRING, &approve,
       "Calls that need approval: ask (default, on the terminal), yes or no", "ask|yes|no" },
     { "remote", 0, 0, G_OPTION_ARG_STRING, &remote, "Talk to the remote provider NAME (see `remote list`)", "NAME" },
+    { "docs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &docs,
+      "Answer from the documents of COLLECTION (see `docs list`); repeatable", "COLLECTION" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- chat with a model (/new, /exit)");
@@ -364,6 +404,25 @@ hearth_cli_chat (int    argc,
     g_strlcpy (lp.device, bopts.device, sizeof lp.device);
 
   store = no_history ? open_throwaway_store (&throwaway_dir, &error) : hearth_cli_open_store (&sopts, &error);
+  /* The document index of the same data folder (the default one with
+   * --no-history), each collection checked now rather than at the first
+   * question. */
+  if (store != NULL && docs != NULL)
+    {
+      doc_index = hearth_cli_open_doc_index (&sopts, &error);
+      for (guint i = 0; doc_index != NULL && docs[i] != NULL; i++)
+        {
+          g_autoptr(HearthDocCollection) c = hearth_doc_index_get_collection (doc_index, docs[i], &error);
+
+          if (c == NULL)
+            {
+              g_prefix_error (&error, "--docs %s: ", docs[i]);
+              g_clear_object (&doc_index);
+            }
+        }
+      if (doc_index == NULL)
+        g_clear_object (&store);
+    }
   hearth_cli_store_options_clear (&sopts);
   if (store == NULL)
     {
@@ -388,6 +447,16 @@ hearth_cli_chat (int    argc,
     {
       status = hearth_cli_fail (error);
       goto out;
+    }
+  if (doc_index != NULL)
+    {
+      retriever = hearth_doc_retriever_new (doc_index);
+      hearth_runtime_add_retriever (runtime, HEARTH_RETRIEVER (retriever));
+      if (!hearth_runtime_set_collections (runtime, (const char *const *) docs, &error))
+        {
+          status = hearth_cli_fail (error);
+          goto out;
+        }
     }
   if (system != NULL && !hearth_runtime_set_system_prompt (runtime, system, &error))
     {
@@ -448,6 +517,8 @@ hearth_cli_chat (int    argc,
             hearth_runtime_set_model_source (runtime, remote, NULL);
           if (system != NULL)
             hearth_runtime_set_system_prompt (runtime, system, NULL);
+          if (doc_index != NULL)
+            hearth_runtime_set_collections (runtime, (const char *const *) docs, NULL);
           turn = 0;
           continue;
         }
@@ -467,6 +538,7 @@ hearth_cli_chat (int    argc,
         status = 1;
       fputc ('\n', stdout);
       fflush (stdout);
+      print_sources (runtime, st.message_id);
       turn++;
       if (stats)
         print_stats (runtime, st.message_id, turn);

@@ -7,12 +7,21 @@
  * streams text into the thread model's streaming item; when the engine is
  * done the reply is stored (which replaces the streaming item), then
  * :busy turns FALSE and "reply-finished" is emitted.
+ *
+ * Documents: when the conversation has collections attached, a reply
+ * starts with retrieval: every retriever is asked, off this thread, for
+ * the passages of each collection matching the question (the user message
+ * the reply answers); the best :retrieval-limit of all become the context
+ * block beside the system prompt (hearth-reply-sources.h) for every round
+ * of that reply, and are stored with it.  :busy is TRUE from the start of
+ * the retrieval; Stop cancels it.
  */
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
 
 #include "hearth-remote-responder.h"
+#include "hearth-reply-sources.h"
 #include "hearth-runtime.h"
 #include "hearth-thread.h"
 #include "hearth-token-batcher.h"
@@ -47,6 +56,17 @@ struct _HearthRuntime
   char                   *source;
   char                   *source_host;
   HearthResponder        *reply_responder;       /* of the reply in progress */
+  GStrv                   pending_collections;   /* for a new chat: attached when it is created */
+
+  /* Document retrieval: the retrievers asked (HearthRetriever), the most
+   * passages a reply is given, and the reply's own: the context block
+   * beside its system prompt and the sources stored with it (NULL: no
+   * documents attached). */
+  GPtrArray              *retrievers;
+  guint                   retrieval_limit;
+  gboolean                retrieving;
+  char                   *reply_context;
+  char                   *reply_sources_json;
 
   /* The reply in progress (generation 0: none). */
   guint64                 generation;
@@ -208,7 +228,7 @@ hearth_runtime_get_property (GObject    *object,
     case PROP_MODEL_PATH: g_value_set_string (value, hearth_runtime_get_model_path (self)); break;
     case PROP_BACKEND: g_value_set_string (value, hearth_runtime_get_backend (self)); break;
     case PROP_DEVICE_LOST: g_value_set_string (value, hearth_runtime_get_device_lost (self)); break;
-    case PROP_BUSY: g_value_set_boolean (value, self->generation != 0); break;
+    case PROP_BUSY: g_value_set_boolean (value, hearth_runtime_get_busy (self)); break;
     case PROP_TOKENS_PER_SECOND: g_value_set_double (value, self->tokens_per_second); break;
     case PROP_CONTEXT_USED: g_value_set_uint (value, self->context_used); break;
     case PROP_CONTEXT_SIZE: g_value_set_uint (value, hearth_runtime_get_context_size (self)); break;
@@ -239,6 +259,7 @@ hearth_runtime_dispose (GObject *object)
   g_clear_object (&self->models);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->stream_item);
+  g_clear_pointer (&self->retrievers, g_ptr_array_unref);
   G_OBJECT_CLASS (hearth_runtime_parent_class)->dispose (object);
 }
 
@@ -256,6 +277,9 @@ hearth_runtime_finalize (GObject *object)
   g_free (self->source_host);
   g_free (self->reply_model_path);
   g_free (self->reply_tools_json);
+  g_free (self->reply_context);
+  g_free (self->reply_sources_json);
+  g_strfreev (self->pending_collections);
   g_free (self->call_plugin_id);
   g_strfreev (self->enabled_tools);
   g_clear_pointer (&self->calls, hearth_tool_calls_free);
@@ -308,6 +332,8 @@ hearth_runtime_init (HearthRuntime *self)
 {
   hearth_sampler_params_init (&self->sampler);
   self->max_tool_rounds = HEARTH_RUNTIME_DEFAULT_TOOL_ROUNDS;
+  self->retrieval_limit = HEARTH_RUNTIME_DEFAULT_RETRIEVAL_LIMIT;
+  self->retrievers = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 HearthRuntime *
@@ -657,6 +683,7 @@ store_reply (HearthRuntime     *self,
   extra.prompt_tokens = reply->n_prompt_tokens;
   extra.completion_tokens = reply->n_generated;
   extra.settings_json = settings;
+  extra.sources_json = self->reply_sources_json;
   m = hearth_store_append_message (self->store, self->reply_conversation_id, self->reply_parent_id,
                                    HEARTH_MESSAGE_ROLE_ASSISTANT, reply->text, &extra, &error);
   if (m == NULL)
@@ -696,6 +723,9 @@ finish_reply (HearthRuntime     *self,
   g_clear_object (&self->reply_responder);
   clear_calls (self);
   g_clear_pointer (&self->reply_tools_json, g_free);
+  g_clear_pointer (&self->reply_context, g_free);
+  g_clear_pointer (&self->reply_sources_json, g_free);
+  self->retrieving = FALSE;
   self->tool_round = 0;
   if (message_id == 0)
     hearth_thread_model_refresh (self->thread, NULL);
@@ -740,6 +770,7 @@ store_calls (HearthRuntime     *self,
   extra.completion_tokens = reply->n_generated;
   extra.settings_json = settings;
   extra.tool_calls_json = json;
+  extra.sources_json = self->reply_sources_json;
   m = hearth_store_append_message (self->store, self->reply_conversation_id, self->reply_parent_id,
                                    HEARTH_MESSAGE_ROLE_ASSISTANT, hearth_tool_calls_get_content (calls),
                                    &extra, &error);
@@ -1104,6 +1135,18 @@ generate (HearthRuntime *self,
 {
   g_autofree char *system_prompt = hearth_runtime_dup_system_prompt (self);
   g_autoptr(GPtrArray) messages = hearth_thread_to_worker_messages (G_LIST_MODEL (self->thread), n);
+
+  /* The passages go beside the system prompt, never into the user's
+   * message: what is stored is what the user typed. */
+  if (self->reply_context != NULL)
+    {
+      char *with_context = system_prompt != NULL && system_prompt[0] != '\0'
+                             ? g_strconcat (system_prompt, "\n\n", self->reply_context, NULL)
+                             : g_strdup (self->reply_context);
+
+      g_free (system_prompt);
+      system_prompt = with_context;
+    }
   HearthResponderRequest request = { 0 };
 
   self->generation = hearth_token_batcher_begin (self->batcher);
@@ -1148,6 +1191,179 @@ dup_tools_json (HearthRuntime *self)
   return json;
 }
 
+/* ---- retrieval: the passages of the attached documents ---- */
+
+/* One reply's searches: one per collection and retriever, all at once. */
+typedef struct
+{
+  HearthRuntime *self;       /* a reference */
+  GCancellable  *cancellable;
+  guint          n;          /* the items the reply answers */
+  guint          pending;
+  GPtrArray     *passages;   /* HearthPassage of every search */
+  GStrv          collections;
+  gboolean      *searched;   /* per collection: some retriever had it */
+  GError        *error;      /* the first failure other than "not mine" */
+} Retrieval;
+
+typedef struct
+{
+  Retrieval *retrieval;
+  guint      collection;
+} RetrievalSearch;
+
+static void
+retrieval_free (Retrieval *r)
+{
+  g_object_unref (r->self);
+  g_object_unref (r->cancellable);
+  g_ptr_array_unref (r->passages);
+  g_strfreev (r->collections);
+  g_free (r->searched);
+  g_clear_error (&r->error);
+  g_free (r);
+}
+
+static int
+compare_passages (gconstpointer a,
+                  gconstpointer b)
+{
+  double sa = hearth_passage_get_score (*(HearthPassage **) a);
+  double sb = hearth_passage_get_score (*(HearthPassage **) b);
+
+  return sa < sb ? 1 : sa > sb ? -1 : 0;
+}
+
+static void
+retrieval_done (Retrieval *r)
+{
+  HearthRuntime *self = r->self;
+
+  self->retrieving = FALSE;
+  /* Stopped (or left for another conversation) while searching: the
+   * reply ends before it began. */
+  if (g_cancellable_is_cancelled (r->cancellable) || r->cancellable != self->cancellable)
+    {
+      if (r->cancellable == self->cancellable)
+        finish_reply (self, 0, NULL);
+      return;
+    }
+  for (guint i = 0; r->collections[i] != NULL; i++)
+    if (!r->searched[i])
+      {
+        g_autofree char *msg = g_strdup_printf (_("The documents of “%s” could not be searched: %s"),
+                                                r->collections[i],
+                                                r->error != NULL ? r->error->message
+                                                                 : _("no document index has this collection"));
+
+        g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+      }
+  /* Scores are comparable within one search; across collections the
+   * fused ranks still are, roughly: the best of all first, stable. */
+  g_ptr_array_sort (r->passages, compare_passages);
+  if (r->passages->len > self->retrieval_limit)
+    g_ptr_array_remove_range (r->passages, self->retrieval_limit, r->passages->len - self->retrieval_limit);
+  self->reply_context = hearth_reply_sources_dup_prompt_block (r->passages);
+  self->reply_sources_json = hearth_reply_sources_to_json (r->passages);
+  generate (self, r->n);
+  notify (self, PROP_BUSY);
+}
+
+static void
+retrieval_searched (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autofree RetrievalSearch *search = user_data;
+  Retrieval *r = search->retrieval;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) passages = hearth_retriever_search_finish (HEARTH_RETRIEVER (source), result, &error);
+
+  if (passages != NULL)
+    {
+      r->searched[search->collection] = TRUE;
+      for (guint i = 0; i < passages->len; i++)
+        g_ptr_array_add (r->passages, hearth_passage_ref (g_ptr_array_index (passages, i)));
+    }
+  else if (!g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND) &&
+           !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) && r->error == NULL)
+    r->error = g_steal_pointer (&error);
+  if (--r->pending > 0)
+    return;
+  retrieval_done (r);
+  retrieval_free (r);
+}
+
+/* The text of the user's message the reply to the first @n items answers. */
+static const char *
+question_of (HearthRuntime *self,
+             guint          n)
+{
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(HearthThreadItem) item = g_list_model_get_item (G_LIST_MODEL (self->thread), i - 1);
+
+      if (hearth_thread_item_get_role (item) == HEARTH_MESSAGE_ROLE_USER)
+        return hearth_message_get_content (hearth_thread_item_get_message (item));
+    }
+  return NULL;
+}
+
+/* Starts the searches of the reply to the first @n items, when the
+ * conversation has documents attached; FALSE when it has none (or
+ * there is no question to search for): generate at once. */
+static gboolean
+start_retrieval (HearthRuntime *self,
+                 guint          n)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) collections = NULL;
+  const char *question = question_of (self, n);
+  Retrieval *r;
+  guint n_collections;
+
+  collections = hearth_store_dup_conversation_collections (self->store, self->reply_conversation_id, &error);
+  if (collections == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The attached documents could not be read: %s"), error->message);
+
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, msg);
+      return FALSE;
+    }
+  n_collections = g_strv_length (collections);
+  if (n_collections == 0 || question == NULL)
+    return FALSE;
+
+  r = g_new0 (Retrieval, 1);
+  r->self = g_object_ref (self);
+  r->cancellable = g_object_ref (self->cancellable);
+  r->n = n;
+  r->passages = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_passage_unref);
+  r->collections = g_steal_pointer (&collections);
+  r->searched = g_new0 (gboolean, n_collections);
+  r->pending = 1;  /* held until every search has started */
+  self->retrieving = TRUE;
+  for (guint c = 0; c < n_collections; c++)
+    for (guint i = 0; i < self->retrievers->len; i++)
+      {
+        RetrievalSearch *search = g_new0 (RetrievalSearch, 1);
+
+        search->retrieval = r;
+        search->collection = c;
+        r->pending++;
+        hearth_retriever_search_async (g_ptr_array_index (self->retrievers, i), r->collections[c], question,
+                                       self->retrieval_limit, r->cancellable, retrieval_searched, search);
+      }
+  /* Searches complete from the main context, never inside the call; so
+   * this is the last only when there is no retriever at all. */
+  if (--r->pending == 0)
+    {
+      retrieval_done (r);
+      retrieval_free (r);
+    }
+  return TRUE;
+}
+
 /* Starts the assistant's reply to the first @n items of the branch on
  * show, as a child of @parent_id. */
 static void
@@ -1175,8 +1391,11 @@ start_reply (HearthRuntime   *self,
   g_free (self->reply_tools_json);
   self->reply_tools_json = dup_tools_json (self);
   self->tool_round = 0;
+  g_clear_pointer (&self->reply_context, g_free);
+  g_clear_pointer (&self->reply_sources_json, g_free);
 
-  generate (self, n);
+  if (!start_retrieval (self, n))
+    generate (self, n);
   notify (self, PROP_BUSY);
 }
 
@@ -1214,7 +1433,7 @@ ready_responder (HearthRuntime *self,
 {
   g_autoptr(HearthResponder) responder = NULL;
 
-  if (self->generation != 0)
+  if (hearth_runtime_get_busy (self))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A reply is in progress"));
       return NULL;
@@ -1269,6 +1488,11 @@ hearth_runtime_send (HearthRuntime *self,
         return FALSE;
       g_clear_pointer (&self->pending_system_prompt, g_free);
       g_clear_pointer (&self->pending_source, g_free);
+      if (self->pending_collections != NULL &&
+          !hearth_store_set_conversation_collections (self->store, hearth_conversation_get_id (conv),
+                                                      (const char *const *) self->pending_collections, error))
+        return FALSE;
+      g_clear_pointer (&self->pending_collections, g_strfreev);
       if (!hearth_thread_model_set_conversation (self->thread, hearth_conversation_get_id (conv), error))
         return FALSE;
       notify (self, PROP_CONVERSATION_ID);
@@ -1367,7 +1591,7 @@ hearth_runtime_switch_branch (HearthRuntime *self,
 {
   g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
 
-  if (self->generation != 0)
+  if (hearth_runtime_get_busy (self))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A reply is in progress"));
       return FALSE;
@@ -1411,7 +1635,7 @@ gboolean
 hearth_runtime_get_busy (HearthRuntime *self)
 {
   g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
-  return self->generation != 0;
+  return self->generation != 0 || self->retrieving;
 }
 
 double
@@ -1557,6 +1781,7 @@ hearth_runtime_set_conversation_id (HearthRuntime *self,
   g_clear_object (&self->stream_item);
   g_clear_pointer (&self->pending_system_prompt, g_free);
   g_clear_pointer (&self->pending_source, g_free);
+  g_clear_pointer (&self->pending_collections, g_strfreev);
   ok = hearth_thread_model_set_conversation (self->thread, conversation_id, error);
   notify (self, PROP_CONVERSATION_ID);
   sync_source (self);
@@ -1607,6 +1832,69 @@ hearth_runtime_set_system_prompt (HearthRuntime *self,
   return conv != NULL &&
          hearth_store_set_conversation_model (self->store, id, hearth_conversation_get_model (conv),
                                               text[0] ? text : NULL, error);
+}
+
+/* ---- documents ---- */
+
+void
+hearth_runtime_add_retriever (HearthRuntime   *self,
+                              HearthRetriever *retriever)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  g_return_if_fail (HEARTH_IS_RETRIEVER (retriever));
+
+  if (!g_ptr_array_find (self->retrievers, retriever, NULL))
+    g_ptr_array_add (self->retrievers, g_object_ref (retriever));
+}
+
+void
+hearth_runtime_remove_retriever (HearthRuntime   *self,
+                                 HearthRetriever *retriever)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+
+  g_ptr_array_remove (self->retrievers, retriever);
+}
+
+void
+hearth_runtime_set_retrieval_limit (HearthRuntime *self,
+                                    guint          limit)
+{
+  g_return_if_fail (HEARTH_IS_RUNTIME (self));
+  self->retrieval_limit = limit > 0 ? limit : HEARTH_RUNTIME_DEFAULT_RETRIEVAL_LIMIT;
+}
+
+gboolean
+hearth_runtime_set_collections (HearthRuntime     *self,
+                                const char *const *names,
+                                GError           **error)
+{
+  gint64 id;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), FALSE);
+
+  id = hearth_thread_model_get_conversation (self->thread);
+  if (id != 0)
+    return hearth_store_set_conversation_collections (self->store, id, names, error);
+  g_clear_pointer (&self->pending_collections, g_strfreev);
+  if (names != NULL && names[0] != NULL)
+    self->pending_collections = g_strdupv ((char **) names);
+  return TRUE;
+}
+
+char **
+hearth_runtime_dup_collections (HearthRuntime *self)
+{
+  gint64 id;
+  char **names;
+
+  g_return_val_if_fail (HEARTH_IS_RUNTIME (self), NULL);
+
+  id = hearth_thread_model_get_conversation (self->thread);
+  if (id == 0)
+    return self->pending_collections != NULL ? g_strdupv (self->pending_collections) : g_new0 (char *, 1);
+  names = hearth_store_dup_conversation_collections (self->store, id, NULL);
+  return names != NULL ? names : g_new0 (char *, 1);
 }
 
 /* ---- conversations ---- */

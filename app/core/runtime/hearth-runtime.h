@@ -55,6 +55,23 @@
  * the partial reply is stored, marked stopped with the failure (see
  * hearth_thread_settings_dup_failure), and "error" says why.
  *
+ * Documents: a conversation may have collections of documents attached
+ * (hearth_runtime_set_collections; kept in the store). A reply in such a
+ * conversation first searches them for the user's message it answers,
+ * with every retriever added (hearth_runtime_add_retriever: Hearth's own
+ * document index, hearth-doc-retriever.h, and any plugin's HearthRetriever
+ * alike; a retriever that does not have a collection answers NOT_FOUND).
+ * The searches run off this thread; :busy is TRUE meanwhile and Stop
+ * cancels them. The best :retrieval-limit passages (5 by default) of all
+ * become numbered sources in a block beside the system prompt, with the
+ * instruction to cite [n] (hearth-reply-sources.h); no passage above the
+ * retrievers' relevance floors gives the notice "no relevant passage
+ * found in the attached documents" instead. The user's message is stored
+ * as typed; the reply is stored with its sources
+ * (hearth_message_get_sources_json: "[]" when nothing was found, NULL when
+ * no documents were attached). A collection no retriever could search is
+ * said by the "error" signal; the reply goes on without it.
+ *
  * Properties (read-only, notify): model-loaded, loading, model-path,
  * backend, device-lost, busy, tokens-per-second, context-used,
  * context-size, conversation-id, remote-provider, remote-host.
@@ -189,6 +206,29 @@ gboolean   hearth_runtime_revoke_tool_approval (HearthRuntime *self,
  * tests and remote models set their own. */
 void hearth_runtime_set_responder       (HearthRuntime   *self,
                                          HearthResponder *responder);
+
+/* ---- documents ---- */
+
+#define HEARTH_RUNTIME_DEFAULT_RETRIEVAL_LIMIT 5
+
+/* Adds @retriever (a reference is kept) to those searched for replies in
+ * conversations with documents attached; removing one that is not there
+ * does nothing. */
+void     hearth_runtime_add_retriever       (HearthRuntime   *self,
+                                             HearthRetriever *retriever);
+void     hearth_runtime_remove_retriever    (HearthRuntime   *self,
+                                             HearthRetriever *retriever);
+/* The most passages a reply is given; 0: HEARTH_RUNTIME_DEFAULT_RETRIEVAL_LIMIT. */
+void     hearth_runtime_set_retrieval_limit (HearthRuntime   *self,
+                                             guint            limit);
+/* The collections attached to the conversation on show (for a new chat:
+ * those it will be created with); NULL or empty: none. Stored at once
+ * for a stored conversation. */
+gboolean hearth_runtime_set_collections     (HearthRuntime     *self,
+                                             const char *const *names,
+                                             GError           **error);
+/* The same, NULL-terminated (empty: none); g_strfreev(). */
+char   **hearth_runtime_dup_collections     (HearthRuntime     *self);
 
 /* ---- the conversation on show ---- */
 

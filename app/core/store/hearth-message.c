@@ -23,6 +23,7 @@ struct _HearthMessage
   char              *tool_calls_json;
   char              *tool_call_id;
   char              *tool_name;
+  char              *sources_json;
 };
 
 G_DEFINE_FINAL_TYPE (HearthMessage, hearth_message, G_TYPE_OBJECT)
@@ -75,6 +76,7 @@ hearth_message_extra_init (HearthMessageExtra *extra)
   extra->tool_calls_json = NULL;
   extra->tool_call_id = NULL;
   extra->tool_name = NULL;
+  extra->sources_json = NULL;
 }
 
 static void
@@ -87,6 +89,7 @@ hearth_message_finalize (GObject *object)
   g_free (self->tool_calls_json);
   g_free (self->tool_call_id);
   g_free (self->tool_name);
+  g_free (self->sources_json);
   G_OBJECT_CLASS (hearth_message_parent_class)->finalize (object);
 }
 
@@ -169,6 +172,7 @@ _hearth_message_new_from_row (sqlite3_stmt *stmt)
   self->tool_calls_json = g_strdup ((const char *) sqlite3_column_text (stmt, 9));
   self->tool_call_id = g_strdup ((const char *) sqlite3_column_text (stmt, 10));
   self->tool_name = g_strdup ((const char *) sqlite3_column_text (stmt, 11));
+  self->sources_json = g_strdup ((const char *) sqlite3_column_text (stmt, 12));
   if (self->content == NULL)
     self->content = g_strdup ("");
   return self;
@@ -256,4 +260,11 @@ hearth_message_get_tool_name (HearthMessage *self)
 {
   g_return_val_if_fail (HEARTH_IS_MESSAGE (self), NULL);
   return self->tool_name;
+}
+
+const char *
+hearth_message_get_sources_json (HearthMessage *self)
+{
+  g_return_val_if_fail (HEARTH_IS_MESSAGE (self), NULL);
+  return self->sources_json;
 }

@@ -35,6 +35,12 @@ typedef struct
   /* A message with role tool: the call it answers, and the tool's name. */
   const char *tool_call_id;
   const char *tool_name;
+  /* An assistant message answered from documents: the passages it was
+   * given, as a JSON array of {"path", "page" (0: none), "line_start",
+   * "line_end", "score", "text"}, best first ("[]": the attached documents
+   * had nothing relevant); NULL: no documents were searched.  Kept as
+   * written (see hearth-reply-sources.h). */
+  const char *sources_json;
 } HearthMessageExtra;
 
 void hearth_message_extra_init (HearthMessageExtra *extra);
@@ -60,5 +66,6 @@ const char        *hearth_message_get_settings_json     (HearthMessage *self);
 const char        *hearth_message_get_tool_calls_json   (HearthMessage *self);
 const char        *hearth_message_get_tool_call_id      (HearthMessage *self);
 const char        *hearth_message_get_tool_name         (HearthMessage *self);
+const char        *hearth_message_get_sources_json      (HearthMessage *self);
 
 G_END_DECLS

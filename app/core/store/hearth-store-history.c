@@ -428,8 +428,8 @@ _hearth_store_insert_message (HearthStore              *self,
 
   stmt = _hearth_store_prepare (self,
                                 "INSERT INTO messages (conversation_id, parent_id, role, content, created,"
-                                " prompt_tokens, completion_tokens, settings, tool_calls, tool_call_id, tool_name)"
-                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                " prompt_tokens, completion_tokens, settings, tool_calls, tool_call_id, tool_name, sources)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 error);
   if (stmt == NULL)
     return 0;
@@ -451,6 +451,7 @@ _hearth_store_insert_message (HearthStore              *self,
       _hearth_store_bind_text_or_null (stmt, 9, extra->tool_calls_json);
       _hearth_store_bind_text_or_null (stmt, 10, extra->tool_call_id);
       _hearth_store_bind_text_or_null (stmt, 11, extra->tool_name);
+      _hearth_store_bind_text_or_null (stmt, 12, extra->sources_json);
     }
   if (!step_done (self, stmt, error))
     return 0;

@@ -17,7 +17,7 @@ G_BEGIN_DECLS
   "c.current_leaf, (SELECT count(*) FROM messages WHERE conversation_id = c.id)"
 #define HEARTH_MESSAGE_COLUMNS \
   "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created, " \
-  "m.prompt_tokens, m.completion_tokens, m.settings, m.tool_calls, m.tool_call_id, m.tool_name"
+  "m.prompt_tokens, m.completion_tokens, m.settings, m.tool_calls, m.tool_call_id, m.tool_name, m.sources"
 
 HearthConversation *_hearth_conversation_new_from_row (sqlite3_stmt *stmt);
 HearthMessage      *_hearth_message_new_from_row      (sqlite3_stmt *stmt);

@@ -267,6 +267,16 @@ static const char * const migrations[] = {
   "  PRIMARY KEY (tool_name, conversation_id));"
   "CREATE TRIGGER tool_approvals_conversation_deleted AFTER DELETE ON conversations BEGIN"
   "  DELETE FROM tool_approvals WHERE conversation_id = old.id; END;",
+
+  /* 4: document Q&A: the collections attached to a conversation (by name,
+   * in the order attached), and the passages a reply was given (JSON,
+   * see hearth_message_get_sources_json) */
+  "ALTER TABLE messages ADD COLUMN sources TEXT;"
+  "CREATE TABLE conversation_collections ("
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+  "  position INTEGER NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  PRIMARY KEY (conversation_id, name));",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == HEARTH_STORE_SCHEMA_VERSION);

@@ -42,7 +42,7 @@ typedef struct
 void hearth_store_params_init (HearthStoreParams *params);
 
 /* The schema version this code writes. */
-#define HEARTH_STORE_SCHEMA_VERSION 3
+#define HEARTH_STORE_SCHEMA_VERSION 4
 #define HEARTH_STORE_DEFAULT_PASSPHRASE_ITERATIONS 600000
 
 #define HEARTH_TYPE_STORE (hearth_store_get_type ())
@@ -219,6 +219,22 @@ gboolean hearth_store_set_setting (HearthStore *self,
                                    const char  *key,
                                    const char  *value,
                                    GError     **error);
+
+/* ---- documents attached to a conversation (hearth-store-collections.c) ---- */
+
+/* Replaces the document collections attached to @conversation_id with
+ * @names (NULL or empty: none; duplicates kept once, in the order given)
+ * in one transaction, and emits conversation-changed.  The names are
+ * those of the document index's collections; they are only kept here. */
+gboolean hearth_store_set_conversation_collections (HearthStore        *self,
+                                                    gint64              conversation_id,
+                                                    const char *const  *names,
+                                                    GError            **error);
+/* The collections attached to @conversation_id, in the order attached: a
+ * NULL-terminated array, empty when none (g_strfreev); NULL on error. */
+char   **hearth_store_dup_conversation_collections (HearthStore *self,
+                                                    gint64       conversation_id,
+                                                    GError     **error);
 
 /* ---- tools: calls, their audit, remembered approvals (hearth-store-tools.c) ---- */
 
