@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "hearth-doc-indexer.h"
+#include "hearth-doc-retriever.h"
 #include "hearth-remote-provider.h"
 #include "hearth-remote-sse.h"
 #include "hearth-runtime.h"
@@ -990,6 +992,83 @@ START_TEST (test_reask_remote)
 }
 END_TEST
 
+/* ---- documents: retrieval stays here, only the chosen passages leave ---- */
+
+static void
+on_passages_sent (HearthRuntime *rt,
+                  guint          n_passages,
+                  const char    *host,
+                  GPtrArray     *seen)
+{
+  /* Before the request: the proxy has not logged it yet. */
+  g_ptr_array_add (seen, g_strdup_printf ("%u %s", n_passages, host));
+}
+
+START_TEST (test_documents_remote)
+{
+  Remote *t = remote_new ();
+  /* A scripted model: stories260K's 128 tokens cannot hold a sources block. */
+  g_autofree char *cites = mode_url ("cites");
+  g_autofree char *docs = g_build_filename (t->dir, "docs", NULL);
+  g_autofree char *keeper = g_build_filename (docs, "keeper.txt", NULL);
+  g_autofree char *bread = g_build_filename (docs, "bread.txt", NULL);
+  g_autofree char *want_seen = g_strdup_printf ("1 %s", proxy_host);
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthDocIndex) index = NULL;
+  g_autoptr(HearthDocCollection) c = NULL;
+  g_autoptr(HearthDocIndexer) indexer = NULL;
+  g_autoptr(HearthDocRetriever) retriever = NULL;
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(HearthThreadItem) reply = NULL;
+  g_autofree char *sent = NULL;
+  const char *const attach[] = { "facts", NULL };
+  HearthDocIndexParams ip;
+
+  ck_assert_int_eq (g_mkdir_with_parents (docs, 0700), 0);
+  ck_assert (g_file_set_contents (keeper, "The lighthouse keeper of Brannock Island is Morwenna Tull.\n", -1, NULL));
+  ck_assert (g_file_set_contents (bread, "Sourdough needs a starter fed with flour and water, UNSENT7731.\n", -1, NULL));
+  hearth_doc_index_params_init (&ip);
+  ip.data_dir = t->dir;
+  ip.key_source = HEARTH_STORE_KEY_PASSPHRASE;
+  ip.passphrase_func = give_passphrase;
+  ip.passphrase_iterations = 1000;
+  index = hearth_doc_index_open (&ip, &error);
+  hearth_assert_no_error (error);
+  c = hearth_doc_index_ensure_collection (index, "facts", NULL, 64, 8, &error);
+  hearth_assert_no_error (error);
+  ck_assert (hearth_doc_index_add_source (index, c->id, docs, &error));
+  indexer = hearth_doc_indexer_new (index, "facts");
+  ck_assert_msg (hearth_doc_indexer_run_sync (indexer, NULL, &error), "%s", error ? error->message : "");
+  retriever = hearth_doc_retriever_new (index);
+  hearth_runtime_add_retriever (t->rt, HEARTH_RETRIEVER (retriever));
+  g_signal_connect (t->rt, "passages-sent", G_CALLBACK (on_passages_sent), seen);
+
+  add_provider (t->store, "small", cites, api_token);
+  ck_assert (hearth_runtime_set_collections (t->rt, attach, &error));
+  hearth_assert_no_error (error);
+  ask (t, "small", "Who is the lighthouse keeper of Brannock Island?", 8);
+  ck_assert_msg (t->errors->len == 0, "%s", t->errors->len ? (char *) g_ptr_array_index (t->errors, 0) : "");
+
+  /* Told once, before the request, with the host and the count... */
+  ck_assert_uint_eq (seen->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (seen, 0), want_seen);
+  /* ...and what went out holds the chosen passage, not the other file. */
+  body = logged_request (0);
+  sent = to_json (json_object_get_member (body, "messages"));
+  ck_assert_msg (strstr (sent, "Morwenna Tull") != NULL, "the passage did not go out: %s", sent);
+  ck_assert_msg (strstr (sent, "UNSENT7731") == NULL, "an unchosen passage went out: %s", sent);
+  ck_assert_msg (strstr (sent, "Who is the lighthouse keeper") != NULL, "%s", sent);
+  /* The reply keeps its sources, as a local one does. */
+  reply = item_at (t, 1);
+  ck_assert_str_eq (hearth_thread_item_get_text (reply), "See [1].");
+  ck_assert_ptr_nonnull (strstr (hearth_message_get_sources_json (hearth_thread_item_get_message (reply)),
+                                 "keeper.txt"));
+  g_signal_handlers_disconnect_by_data (t->rt, seen);
+  remote_free (t);
+}
+END_TEST
+
 /* ---- the remote, the proxy ---- */
 
 static GSubprocess *
@@ -1096,6 +1175,7 @@ main (void)
   tcase_add_test (tc, test_fault_cut);
   tcase_add_test (tc, test_tool_calls);
   tcase_add_test (tc, test_reask_remote);
+  tcase_add_test (tc, test_documents_remote);
   suite_add_tcase (s, tc);
   status = hearth_test_run (s);
 

@@ -186,6 +186,17 @@ runtime_error (HearthRuntime *runtime,
   st->failed = TRUE;
 }
 
+/* Said before the passages leave (the request follows at once). */
+static void
+passages_sent (HearthRuntime *runtime,
+               guint          n_passages,
+               const char    *host,
+               gpointer       user_data)
+{
+  fprintf (stderr, "[%u passage%s of the attached documents sent to %s]\n", n_passages,
+           n_passages == 1 ? "" : "s", host);
+}
+
 static void
 model_loaded (GObject      *source,
               GAsyncResult *result,
@@ -432,6 +443,7 @@ hearth_cli_chat (int    argc,
   runtime = hearth_runtime_new (store);
   g_signal_connect (runtime, "reply-finished", G_CALLBACK (reply_finished), &st);
   g_signal_connect (runtime, "error", G_CALLBACK (runtime_error), &st);
+  g_signal_connect (runtime, "passages-sent", G_CALLBACK (passages_sent), NULL);
   g_signal_connect (hearth_runtime_get_thread (runtime), "items-changed", G_CALLBACK (thread_changed),
                     tools != NULL ? runtime : NULL);
   g_signal_connect (runtime, "approval-requested", G_CALLBACK (approval_requested), NULL);

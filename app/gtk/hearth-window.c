@@ -51,6 +51,20 @@ runtime_error (HearthRuntime *runtime,
   hearth_window_toast (self, message);
 }
 
+/* A remote model is about to get passages of the user's documents. */
+static void
+passages_sent (HearthRuntime *runtime,
+               guint          n_passages,
+               const char    *host,
+               HearthWindow  *self)
+{
+  g_autofree char *text = g_strdup_printf (g_dngettext (NULL, "%u passage of your documents was sent to %s",
+                                                        "%u passages of your documents were sent to %s", n_passages),
+                                           n_passages, host);
+
+  hearth_window_toast (self, text);
+}
+
 /* The welcome page until there is a model or a conversation to show. */
 static void
 update_page (HearthWindow *self)
@@ -412,6 +426,7 @@ hearth_window_set_runtime (HearthWindow  *self,
     g_signal_connect_swapped (runtime, model_props[i], G_CALLBACK (update_model_button), self);
   g_signal_connect_swapped (runtime, "notify::conversation-id", G_CALLBACK (conversation_shown), self);
   g_signal_connect (runtime, "error", G_CALLBACK (runtime_error), self);
+  g_signal_connect (runtime, "passages-sent", G_CALLBACK (passages_sent), self);
   if (hearth_runtime_get_conversations (runtime) != NULL)
     {
       GListModel *list = G_LIST_MODEL (hearth_runtime_get_conversations (runtime));

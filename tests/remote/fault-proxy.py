@@ -21,6 +21,10 @@
 #                  message, a streamed call of write_note {"text": "hi"} in
 #                  pieces (id call_abc); after a tool result, the text
 #                  "The tool said: RESULT".
+#   /cites/v1/chat/completions
+#                  a scripted model for prompts longer than the real
+#                  server's 128-token context (a documents' sources block):
+#                  streams "See [1]." and stops.
 # Each request's body (JSON) is appended to LOG as one line with its mode.
 # Prints "url: http://127.0.0.1:PORT" and "ready", then serves until killed.
 import http.client
@@ -88,6 +92,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "tools":
             self.scripted_tools(json.loads(body))
             return
+        if mode == "cites":
+            self.scripted_cites(json.loads(body))
+            return
         if mode not in ("pass", "nousage", "slow", "cut"):
             self.send_json(404, {}, {"error": {"message": "no such mode"}})
             return
@@ -117,6 +124,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.event(dict(base, choices=[{"index": 0, "delta": d, "finish_reason": None}]))
             self.event(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]))
         self.event(dict(base, choices=[], usage={"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}))
+        self.chunk(b"data: [DONE]\n\n")
+        self.chunk(b"")
+
+    def scripted_cites(self, request):
+        self.start_stream()
+        base = {"id": "chatcmpl-cites", "object": "chat.completion.chunk", "created": 0, "model": request["model"]}
+        for piece in ("See ", "[1]."):
+            self.event(dict(base, choices=[{"index": 0, "delta": {"content": piece}, "finish_reason": None}]))
+        self.event(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+        self.event(dict(base, choices=[], usage={"prompt_tokens": 90, "completion_tokens": 3, "total_tokens": 93}))
         self.chunk(b"data: [DONE]\n\n")
         self.chunk(b"")
 

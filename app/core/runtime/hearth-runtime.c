@@ -14,7 +14,9 @@
  * the reply answers); the best :retrieval-limit of all become the context
  * block beside the system prompt (hearth-reply-sources.h) for every round
  * of that reply, and are stored with it.  :busy is TRUE from the start of
- * the retrieval; Stop cancels it.
+ * the retrieval; Stop cancels it.  On a remote model the passages go to
+ * the server with the prompt (nothing else of the documents does), and
+ * "passages-sent" tells the front end first.
  */
 #include "hearth-config.h"
 
@@ -66,6 +68,8 @@ struct _HearthRuntime
   guint                   retrieval_limit;
   gboolean                retrieving;
   char                   *reply_context;
+  guint                   reply_n_passages;    /* in reply_context */
+  gboolean                reply_passages_told; /* passages-sent emitted for this reply */
   char                   *reply_sources_json;
 
   /* The reply in progress (generation 0: none). */
@@ -138,6 +142,7 @@ enum
   SIGNAL_REPLY_FINISHED,
   SIGNAL_ERROR,
   SIGNAL_APPROVAL_REQUESTED,
+  SIGNAL_PASSAGES_SENT,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -325,6 +330,9 @@ hearth_runtime_class_init (HearthRuntimeClass *klass)
   signals[SIGNAL_APPROVAL_REQUESTED] =
     g_signal_new ("approval-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, HEARTH_TYPE_TOOL_APPROVAL);
+  signals[SIGNAL_PASSAGES_SENT] =
+    g_signal_new ("passages-sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
 }
 
 static void
@@ -725,6 +733,8 @@ finish_reply (HearthRuntime     *self,
   g_clear_pointer (&self->reply_tools_json, g_free);
   g_clear_pointer (&self->reply_context, g_free);
   g_clear_pointer (&self->reply_sources_json, g_free);
+  self->reply_n_passages = 0;
+  self->reply_passages_told = FALSE;
   self->retrieving = FALSE;
   self->tool_round = 0;
   if (message_id == 0)
@@ -1149,6 +1159,15 @@ generate (HearthRuntime *self,
     }
   HearthResponderRequest request = { 0 };
 
+  /* Retrieval stays here; only the chosen passages leave, and the user is
+   * told before they do, once per reply. */
+  if (self->reply_n_passages > 0 && !self->reply_passages_told &&
+      HEARTH_IS_REMOTE_RESPONDER (self->reply_responder))
+    {
+      self->reply_passages_told = TRUE;
+      g_signal_emit (self, signals[SIGNAL_PASSAGES_SENT], 0, self->reply_n_passages,
+                     hearth_runtime_get_remote_host (self));
+    }
   self->generation = hearth_token_batcher_begin (self->batcher);
   g_clear_object (&self->stream_item);
   self->stream_item = g_object_ref (hearth_thread_model_begin_streaming (self->thread, n));
@@ -1264,6 +1283,7 @@ retrieval_done (Retrieval *r)
   if (r->passages->len > self->retrieval_limit)
     g_ptr_array_remove_range (r->passages, self->retrieval_limit, r->passages->len - self->retrieval_limit);
   self->reply_context = hearth_reply_sources_dup_prompt_block (r->passages);
+  self->reply_n_passages = r->passages->len;
   self->reply_sources_json = hearth_reply_sources_to_json (r->passages);
   generate (self, r->n);
   notify (self, PROP_BUSY);

@@ -83,7 +83,11 @@
  *   approval-requested (HearthToolApproval *approval): a tool call waits
  *     for hearth_tool_approval_decide() (see hearth-tool-approval.h);
  *   error (const char *message): something failed with nobody to return
- *     the error to (the model could not reply, a reply could not be saved).
+ *     the error to (the model could not reply, a reply could not be saved);
+ *   passages-sent (guint n_passages, const char *host): a reply on a remote
+ *     model is about to send @n_passages passages of the attached documents
+ *     to @host with its prompt (once per reply, before the request; the
+ *     rest of the documents never leaves the machine).
  */
 #pragma once
 
