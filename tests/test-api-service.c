@@ -327,6 +327,9 @@ load (Fixture    *f,
 
 static const char completion[] =
   "{\"model\": \"" STORIES_ID "\", \"prompt\": \"Once upon a time\", \"max_tokens\": 20, \"temperature\": 0}";
+static const char chat_f16[] =
+  "{\"model\": \"stories260K-f16\", \"max_tokens\": 12, \"temperature\": 0, \"messages\": ["
+  "{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Tell me about Lily\"}]}";
 
 START_TEST (test_service_follows_model)
 {
@@ -469,13 +472,49 @@ START_TEST (test_service_follows_model)
     ck_assert_str_eq (ids, "stories260K-f16");
   }
 
-  /* Its figures count every request; no conversation was written. */
+  /* A chat: nothing written to the history by default... */
+  {
+    g_autoptr(Http) h = http (port, "POST", "/v1/chat/completions", token2, chat_f16);
+
+    n_requests++;
+    ck_assert_msg (h->status == 200, "status %u: %s", h->status, h->body);
+  }
+  ck_assert (!hearth_api_service_get_keep_history (api));
+  ck_assert_uint_eq (hearth_store_count_conversations (f.store, HEARTH_STORE_LIST_ALL, NULL), 0);
+  /* ...and, once the user asks for it, one conversation per chat: the
+   * system messages as its system prompt, then the user's message and
+   * the reply the client got. */
+  hearth_api_service_set_keep_history (api, TRUE);
+  {
+    g_autoptr(Http) h = http (port, "POST", "/v1/chat/completions", token2, chat_f16);
+    g_autofree char *reply = NULL;
+    g_autoptr(GPtrArray) convs = NULL;
+    g_autoptr(GPtrArray) thread = NULL;
+    HearthConversation *c;
+
+    n_requests++;
+    ck_assert_msg (h->status == 200, "status %u: %s", h->status, h->body);
+    reply = member (h->body, "choices.0.message.content");
+    convs = hearth_store_list_conversations (f.store, HEARTH_STORE_LIST_ALL, 0, 10, &error);
+    hearth_assert_no_error (error);
+    ck_assert_uint_eq (convs->len, 1);
+    c = g_ptr_array_index (convs, 0);
+    ck_assert_str_eq (hearth_conversation_get_title (c), "API: Tell me about Lily");
+    ck_assert_str_eq (hearth_conversation_get_system_prompt (c), "Be brief.");
+    thread = hearth_store_get_thread (f.store, hearth_conversation_get_id (c), 0, &error);
+    hearth_assert_no_error (error);
+    ck_assert_uint_eq (thread->len, 2);
+    ck_assert_str_eq (hearth_message_get_content (g_ptr_array_index (thread, 0)), "Tell me about Lily");
+    ck_assert_str_eq (hearth_message_get_content (g_ptr_array_index (thread, 1)), reply);
+  }
+  hearth_api_service_set_keep_history (api, FALSE);
+
+  /* Its figures count every request. */
   ck_assert (hearth_api_service_get_summary (api, &s));
   ck_assert_uint_eq (s.requests, n_requests);
   ck_assert_uint_eq (s.errors, 5);
-  ck_assert_uint_eq (s.replies, 1);
+  ck_assert_uint_eq (s.replies, 3);
   ck_assert_uint_eq (s.n_models, 1);
-  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (hearth_runtime_get_conversations (f.rt))), 0);
 
   /* Disabled: the port is closed. */
   hearth_api_service_set_enabled (api, FALSE);

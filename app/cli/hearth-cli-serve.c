@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 #include <stdio.h>
 
+#include "hearth-api-history.h"
 #include "hearth-api-secrets.h"
 #include "hearth-api-server.h"
 #include "hearth-cli.h"
@@ -53,6 +54,20 @@ read_token_file (const char *path,
   return g_steal_pointer (&text);
 }
 
+/* --keep-history: a failure is said, and the server goes on. */
+static void
+keep_in_history (HearthApiServer *server,
+                 const char      *model,
+                 GPtrArray       *messages,
+                 const char      *reply,
+                 HearthStore     *store)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (hearth_api_history_store (store, messages, reply, &error) == 0)
+    fprintf (stderr, "hearth-cli: an API conversation could not be kept in the history: %s\n", error->message);
+}
+
 int
 hearth_cli_serve (int    argc,
                   char **argv)
@@ -74,7 +89,9 @@ hearth_cli_serve (int    argc,
   g_autoptr(HearthModel) encoder = NULL;
   g_autoptr(HearthApiServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  gboolean regenerate = FALSE;
+  g_autoptr(HearthStore) store = NULL;
+  HearthCliStoreOptions sopts = { 0 };
+  gboolean regenerate = FALSE, keep_history = FALSE;
   int port = 8080, threads = 0, sessions = 0, queue = 0, ctx = 0;
   HearthModelParams mp;
   HearthApiServerLimits limits;
@@ -93,16 +110,31 @@ hearth_cli_serve (int    argc,
     { "queue", 0, 0, G_OPTION_ARG_INT, &queue, "Requests that may wait for a session (default 64)", "N" },
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &ctx, "Context size of each session (default: the model's)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: one per core)", "N" },
+    { "keep-history", 0, 0, G_OPTION_ARG_NONE, &keep_history,
+      "Keep each finished chat request as a conversation in the history (off: nothing is written)", NULL },
     { NULL }
   };
 
   context = g_option_context_new ("- serve a model through an OpenAI-compatible API");
   g_option_context_add_main_entries (context, entries, NULL);
   hearth_cli_backend_options_add (context, &backend);
+  hearth_cli_store_options_add (context, &sopts);
   if (!hearth_cli_parse (context, &argc, &argv))
-    return 2;
+    {
+      hearth_cli_store_options_clear (&sopts);
+      return 2;
+    }
   if (model_path == NULL && embed_path == NULL)
-    return hearth_cli_failf ("serve needs -m FILE, --embed-model FILE or both");
+    {
+      hearth_cli_store_options_clear (&sopts);
+      return hearth_cli_failf ("serve needs -m FILE, --embed-model FILE or both");
+    }
+  /* The history opens only when asked to keep conversations in it. */
+  if (keep_history)
+    store = hearth_cli_open_store (&sopts, &error);
+  hearth_cli_store_options_clear (&sopts);
+  if (keep_history && store == NULL)
+    return hearth_cli_fail (error);
   if (port < 0 || port > 65535 || sessions < 0 || queue < 0 || ctx < 0)
     return hearth_cli_failf ("--port, --sessions, --queue and --ctx take numbers in range");
 
@@ -149,6 +181,8 @@ hearth_cli_serve (int    argc,
 
   /* The handlers go in before "ready" is printed: a script that reads
    * "ready" and sends SIGTERM at once must get a clean shutdown. */
+  if (store != NULL)
+    g_signal_connect (server, "chat-finished", G_CALLBACK (keep_in_history), store);
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, quit_loop, loop);
   g_unix_signal_add (SIGTERM, quit_loop, loop);

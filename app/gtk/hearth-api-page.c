@@ -34,6 +34,7 @@ struct _HearthApiPage
   HearthApiService  *service;
   GSettings         *settings;
   GtkWidget         *enabled;
+  GtkWidget         *keep_history;
   GtkWidget         *host;
   GtkWidget         *host_warning;
   GtkWidget         *port;
@@ -286,7 +287,7 @@ hearth_api_page_init (HearthApiPage *self)
   adw_preferences_group_set_title (server, _("Server"));
   adw_preferences_group_set_description (server, _("Other programs use the loaded model through an "
                                                    "OpenAI-compatible API. Their conversations are not saved "
-                                                   "in the history."));
+                                                   "in the history unless you keep them below."));
   row = action_row (server, _("Serve the Loaded Model"), NULL);
   self->enabled = gtk_switch_new ();
   gtk_widget_set_valign (self->enabled, GTK_ALIGN_CENTER);
@@ -294,6 +295,12 @@ hearth_api_page_init (HearthApiPage *self)
    * (a label of its own would be said twice). */
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), self->enabled);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), self->enabled);
+  row = action_row (server, _("Keep API Conversations"),
+                    _("Each finished chat request becomes a conversation in the history"));
+  self->keep_history = gtk_switch_new ();
+  gtk_widget_set_valign (self->keep_history, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), self->keep_history);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), self->keep_history);
   self->state = action_row (server, _("Status"), NULL);
   self->error_row = action_row (server, _("Cannot Serve"), NULL);
   gtk_widget_add_css_class (self->error_row, "error");
@@ -355,6 +362,7 @@ hearth_api_page_new (HearthRuntime *runtime,
   self->service = g_object_ref (hearth_api_service_get_for_runtime (runtime));
   self->settings = g_object_ref (settings);
   g_settings_bind (settings, "api-enabled", self->enabled, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "api-keep-history", self->keep_history, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "api-port", self->port, "value", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_object (settings, "changed::api-host", G_CALLBACK (update_host_warning), self, G_CONNECT_SWAPPED);
   for (guint i = 0; i < G_N_ELEMENTS (props); i++)

@@ -445,6 +445,7 @@ hearth_window_set_runtime (HearthWindow  *self,
      * the address first, so that a server enabled at start listens there. */
     g_settings_bind (self->settings, "api-host", api, "host", G_SETTINGS_BIND_GET);
     g_settings_bind (self->settings, "api-port", api, "port", G_SETTINGS_BIND_GET);
+    g_settings_bind (self->settings, "api-keep-history", api, "keep-history", G_SETTINGS_BIND_GET);
     g_settings_bind (self->settings, "api-enabled", api, "enabled", G_SETTINGS_BIND_GET);
   }
   import_recent_models (self);

@@ -340,6 +340,21 @@ expect "chat with the embedding model: 400" "$(status_of "$r")-$(err "$r")" '400
 api_stop
 rm -rf "$emb_tmp"
 
+# --keep-history: each finished chat becomes a conversation in the
+# (passphrase-keyed, throwaway) history; without it nothing is written.
+hist_tmp=$(mktemp -d "${TMPDIR:-/tmp}/hearth-api-history-XXXXXX")
+printf 'history passphrase\n' > "$hist_tmp/pass"
+hist() { "$HEARTH_CLI" history "$@" --data-dir "$hist_tmp/data" --passphrase-file "$hist_tmp/pass"; }
+api_start "$stories" --keep-history --data-dir "$hist_tmp/data" --passphrase-file "$hist_tmp/pass"
+r=$(post /chat/completions '{"model": "stories260K-f32", "max_tokens": 8, "temperature": 0, "messages": [{"role": "user", "content": "Tell me about Lily"}]}')
+expect "kept chat: 200" "$(status_of "$r")" 200
+kept_reply=$(body_of "$r" | jq -r '.choices[0].message.content')
+api_stop
+expect "kept chat: one conversation" "$(hist list | grep -c 'API: Tell me about Lily')" 1
+kept_id=$(hist list | sed -n 's/^ *\([0-9]*\).*API: Tell me about Lily.*/\1/p' | head -n1)
+expect "kept chat: the reply the client got" "$(hist export "$kept_id" --format json | jq -r '.messages[-1].content')" "$kept_reply"
+rm -rf "$hist_tmp"
+
 echo "1..$(( $(grep -c '' /dev/null) ))" >/dev/null
 if [ "$n_fail" -ne 0 ]; then echo "$n_fail check(s) failed"; exit 1; fi
 echo "all checks passed"

@@ -47,6 +47,14 @@ struct _HearthApiServer
 
 G_DEFINE_FINAL_TYPE (HearthApiServer, hearth_api_server, G_TYPE_OBJECT)
 
+enum
+{
+  SIGNAL_CHAT_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 typedef struct
 {
   HearthApiServer      *server;
@@ -504,6 +512,9 @@ on_job_progress (HearthApiJob *job,
     }
   if (job->done)
     {
+      /* A complete chat reply, whether or not its client stayed to read it. */
+      if (job->error == NULL && job->kind == HEARTH_API_JOB_CHAT && job->text != NULL)
+        g_signal_emit (req->server, signals[SIGNAL_CHAT_FINISHED], 0, req->info.model, job->messages, job->text);
       req->job_done = TRUE;
       g_clear_handle_id (&req->watch_id, g_source_remove);
       request_maybe_free (req);
@@ -982,6 +993,10 @@ hearth_api_server_class_init (HearthApiServerClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = hearth_api_server_dispose;
   G_OBJECT_CLASS (klass)->finalize = hearth_api_server_finalize;
+
+  signals[SIGNAL_CHAT_FINISHED] =
+    g_signal_new ("chat-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_POINTER, G_TYPE_STRING);
 }
 
 static void

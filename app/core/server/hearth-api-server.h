@@ -86,6 +86,13 @@ char    *hearth_api_server_dup_base_url (HearthApiServer *self);
 HearthApiMetrics *hearth_api_server_get_metrics (HearthApiServer *self);
 /* Requests being answered now (streams included). */
 guint    hearth_api_server_get_n_requests (HearthApiServer *self);
+/* Signal chat-finished (const char *model, GPtrArray *messages, const char
+ * *reply): a chat completion ended with a reply, in the server's main
+ * context; @messages (HearthWorkerMessage, borrowed) is the conversation
+ * as the client sent it, system messages included, and @reply the text
+ * generated (tool calls in the model's own markup). The server itself
+ * writes nothing anywhere (see hearth-api-history.h for the history). */
+
 /* Stops listening, cancels every reply and waits for the sessions. */
 void     hearth_api_server_shutdown (HearthApiServer *self);
 

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hearth-api-history.h"
 #include "hearth-api-secrets.h"
 #include "hearth-api-server.h"
 #include "hearth-api-service.h"
@@ -33,6 +34,7 @@ struct _HearthApiService
   char            *url;
   char            *error;
   char            *model_id;  /* what @served is served as */
+  gboolean         keep_history;
 };
 
 enum
@@ -45,6 +47,7 @@ enum
   PROP_URL,
   PROP_ERROR,
   PROP_MODEL_ID,
+  PROP_KEEP_HISTORY,
   N_PROPS
 };
 
@@ -100,6 +103,30 @@ id_for_path (const char *path)
   return g_steal_pointer (&base);
 }
 
+/* With :keep-history, a finished chat completion goes into the history
+ * (hearth-api-history.h); a failure to store it is the service's :error,
+ * the client's reply is not affected. */
+static void
+chat_finished (HearthApiServer  *server,
+               const char       *model,
+               GPtrArray        *messages,
+               const char       *reply,
+               HearthApiService *self)
+{
+  g_autoptr(GError) error = NULL;
+  HearthStore *store;
+
+  if (!self->keep_history || self->runtime == NULL || (store = hearth_runtime_get_store (self->runtime)) == NULL)
+    return;
+  if (hearth_api_history_store (store, messages, reply, &error) == 0)
+    {
+      g_autofree char *msg = g_strdup_printf (_("An API conversation could not be kept in the history: %s"),
+                                              error->message);
+
+      set_string (self, &self->error, msg, PROP_ERROR);
+    }
+}
+
 static gboolean
 start (HearthApiService *self)
 {
@@ -132,6 +159,7 @@ start (HearthApiService *self)
       return FALSE;
     }
   self->server = g_steal_pointer (&server);
+  g_signal_connect_object (self->server, "chat-finished", G_CALLBACK (chat_finished), self, 0);
   url = hearth_api_server_dup_base_url (self->server);
   set_string (self, &self->url, url, PROP_URL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
@@ -236,6 +264,7 @@ hearth_api_service_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_ENABLED: g_value_set_boolean (value, self->enabled); break;
+    case PROP_KEEP_HISTORY: g_value_set_boolean (value, self->keep_history); break;
     case PROP_HOST: g_value_set_string (value, self->host); break;
     case PROP_PORT: g_value_set_uint (value, self->port); break;
     case PROP_RUNNING: g_value_set_boolean (value, self->server != NULL); break;
@@ -257,6 +286,7 @@ hearth_api_service_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_ENABLED: hearth_api_service_set_enabled (self, g_value_get_boolean (value)); break;
+    case PROP_KEEP_HISTORY: hearth_api_service_set_keep_history (self, g_value_get_boolean (value)); break;
     case PROP_HOST: hearth_api_service_set_host (self, g_value_get_string (value)); break;
     case PROP_PORT: hearth_api_service_set_port (self, g_value_get_uint (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -276,6 +306,7 @@ hearth_api_service_class_init (HearthApiServiceClass *klass)
   object_class->set_property = hearth_api_service_set_property;
 
   properties[PROP_ENABLED] = g_param_spec_boolean ("enabled", NULL, NULL, FALSE, rw);
+  properties[PROP_KEEP_HISTORY] = g_param_spec_boolean ("keep-history", NULL, NULL, FALSE, rw);
   properties[PROP_HOST] = g_param_spec_string ("host", NULL, NULL, HEARTH_API_SERVICE_DEFAULT_HOST, rw);
   properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, 65535,
                                              HEARTH_API_SERVICE_DEFAULT_PORT, rw);
@@ -331,6 +362,24 @@ gboolean
 hearth_api_service_get_enabled (HearthApiService *self)
 {
   return self->enabled;
+}
+
+void
+hearth_api_service_set_keep_history (HearthApiService *self,
+                                     gboolean          keep)
+{
+  g_return_if_fail (HEARTH_IS_API_SERVICE (self));
+  keep = !!keep;
+  if (self->keep_history == keep)
+    return;
+  self->keep_history = keep;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_HISTORY]);
+}
+
+gboolean
+hearth_api_service_get_keep_history (HearthApiService *self)
+{
+  return self->keep_history;
 }
 
 void

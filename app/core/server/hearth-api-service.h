@@ -19,9 +19,9 @@
  * :host or :port restarts the server (its figures start again at zero); a
  * new token (hearth_api_service_regenerate_token) takes effect at once,
  * without a restart. Like `hearth-cli serve`, nothing it answers is
- * written to the history.
+ * written to the history unless :keep-history is on.
  *
- * Properties (notify): enabled, host, port (read-write); running, url,
+ * Properties (notify): enabled, host, port, keep-history (read-write); running, url,
  * error, model-id (read-only). :running is TRUE while it listens; :url is
  * the base URL ("http://HOST:PORT/v1") then; :model-id the model served
  * (NULL: none); :error says why the server could not start or serve
@@ -58,6 +58,11 @@ gboolean    hearth_api_service_get_running (HearthApiService *self);
 const char *hearth_api_service_get_url     (HearthApiService *self);
 const char *hearth_api_service_get_error   (HearthApiService *self);
 const char *hearth_api_service_get_model_id (HearthApiService *self);
+/* Off by default: with it on, each finished chat completion is kept as a
+ * conversation in the history (hearth-api-history.h; the app binds it to
+ * its setting api-keep-history). */
+void        hearth_api_service_set_keep_history (HearthApiService *self, gboolean keep);
+gboolean    hearth_api_service_get_keep_history (HearthApiService *self);
 /* TRUE when @host (NULL or "": the default) reaches this machine only. */
 gboolean    hearth_api_service_host_is_loopback (const char *host);
 
