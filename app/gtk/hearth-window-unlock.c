@@ -9,6 +9,7 @@
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hearth-application.h"
 #include "hearth-doc-index.h"
@@ -30,6 +31,7 @@ typedef struct
 {
   HearthWindow *window;
   guint         attempt;
+  char         *given;     /* the passphrase that opened the history */
 } OpenContext;
 
 /* What the thread opened: the history, and the document index (or why not). */
@@ -115,6 +117,14 @@ show_passphrase_dialog (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+clear_given (OpenContext *ctx)
+{
+  if (ctx->given != NULL)
+    memset (ctx->given, 0, strlen (ctx->given));
+  g_clear_pointer (&ctx->given, g_free);
+}
+
 /* Runs on the store-opening thread: asks on the main thread and waits. */
 static char *
 ask_passphrase (gboolean creating,
@@ -135,9 +145,25 @@ ask_passphrase (gboolean creating,
     g_cond_wait (&req.cond, &req.mutex);
   result = req.passphrase;
   g_mutex_unlock (&req.mutex);
+  clear_given (ctx);
+  ctx->given = g_strdup (result);
   g_mutex_clear (&req.mutex);
   g_cond_clear (&req.cond);
   return result;
+}
+
+/* Without a keyring, documents.db is tried first with the passphrase that
+ * just opened the history (its own salt, so its own key): one question at
+ * start, not two. A different one asks. */
+static char *
+doc_passphrase (gboolean creating,
+                gpointer user_data)
+{
+  OpenContext *ctx = user_data;
+
+  if (ctx->given != NULL && ctx->attempt == 0)
+    return g_strdup (ctx->given);
+  return ask_passphrase (creating, user_data);
 }
 
 /* documents.db, with the history's key handling: its own keyring entry,
@@ -153,7 +179,7 @@ open_doc_index (OpenContext *ctx,
   hearth_doc_index_params_init (&params);
   params.data_dir = g_getenv ("HEARTH_DATA_DIR");
   params.key_source = HEARTH_STORE_KEY_AUTO;
-  params.passphrase_func = ask_passphrase;
+  params.passphrase_func = doc_passphrase;
   params.passphrase_data = ctx;
   for (ctx->attempt = 0; ctx->attempt < 5; ctx->attempt++)
     {
@@ -174,7 +200,7 @@ open_store_thread (GTask        *task,
   HearthStoreParams params;
   GError *error = NULL;
   HearthStore *store;
-  OpenContext ctx = { source, 0 };
+  OpenContext ctx = { source, 0, NULL };
 
   hearth_store_params_init (&params);
   params.data_dir = g_getenv ("HEARTH_DATA_DIR");
@@ -192,12 +218,14 @@ open_store_thread (GTask        *task,
 
           o->store = store;
           o->doc_index = open_doc_index (&ctx, &o->doc_error);
+          clear_given (&ctx);
           g_task_return_pointer (task, o, (GDestroyNotify) opened_free);
           return;
         }
       if (!g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WRONG_KEY))
         break;
     }
+  clear_given (&ctx);
   g_task_return_error (task, error);
 }
 
