@@ -18,6 +18,7 @@
 
 #include "hearth-application.h"
 #include "hearth-chat-view.h"
+#include "hearth-documents-button.h"
 #include "hearth-remote-bar.h"
 #include "hearth-message-row.h"
 #include "hearth-tool-row.h"
@@ -723,6 +724,7 @@ hearth_chat_view_set_runtime (HearthChatView *self,
     "notify::context-used", "notify::context-size", "notify::tokens-per-second", "notify::remote-host",
   };
   GListModel *thread = G_LIST_MODEL (hearth_runtime_get_thread (runtime));
+  GtkWidget *docs;
 
   g_return_if_fail (self->runtime == NULL);
 
@@ -735,6 +737,11 @@ hearth_chat_view_set_runtime (HearthChatView *self,
   thread_items_changed (thread, 0, 0, g_list_model_get_n_items (thread), self);
   /* Where the conversation is answered, above it. */
   gtk_box_prepend (GTK_BOX (self), hearth_remote_bar_new (runtime));
+  /* Which documents the conversation answers from, beside Send. */
+  docs = hearth_documents_button_new (runtime);
+  gtk_widget_set_valign (docs, GTK_ALIGN_END);
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (self->send_stack)), docs,
+                              gtk_widget_get_prev_sibling (self->send_stack));
   runtime_changed (self);
 }
 

@@ -11,6 +11,7 @@
 #include "hearth-markdown.h"
 #include "hearth-markdown-view.h"
 #include "hearth-message-row.h"
+#include "hearth-source-chips.h"
 
 struct _HearthMessageRow
 {
@@ -213,6 +214,14 @@ hearth_message_row_new (HearthThreadItem *item,
     gtk_box_append (GTK_BOX (self), hearth_markdown_view_new (content));
   if (!user && hearth_thread_item_get_tool_calls (item) != NULL)
     add_tool_calls (self, hearth_thread_item_get_tool_calls (item));
+
+  if (!user && hearth_thread_item_get_message (item) != NULL)
+    {
+      GtkWidget *sources = hearth_source_chips_new (hearth_message_get_sources_json (hearth_thread_item_get_message (item)));
+
+      if (sources != NULL)
+        gtk_box_append (GTK_BOX (self), sources);
+    }
 
   if (hearth_thread_item_get_stopped (item))
     {

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-api-page.h"
+#include "hearth-documents-page.h"
 #include "hearth-plugins-page.h"
 #include "hearth-remote-page.h"
 #include "hearth-preferences-window.h"
@@ -150,7 +151,12 @@ hearth_preferences_window_add_plugins (HearthPreferencesWindow *self,
                                        HearthPluginManager     *plugins,
                                        HearthRuntime           *runtime)
 {
+  HearthDocuments *documents = hearth_documents_get_for_runtime (runtime);
+
   g_return_if_fail (HEARTH_IS_PREFERENCES_WINDOW (self));
+  if (documents != NULL)
+    adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                                ADW_PREFERENCES_PAGE (hearth_documents_page_new (documents)));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
                               ADW_PREFERENCES_PAGE (hearth_plugins_page_new (plugins, runtime)));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (hearth_remote_page_new (runtime)));

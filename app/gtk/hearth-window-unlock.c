@@ -9,8 +9,11 @@
 #include "hearth-config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hearth-application.h"
+#include "hearth-doc-index.h"
+#include "hearth-documents.h"
 #include "hearth-window-private.h"
 
 typedef struct
@@ -28,7 +31,25 @@ typedef struct
 {
   HearthWindow *window;
   guint         attempt;
+  char         *given;     /* the passphrase that opened the history */
 } OpenContext;
+
+/* What the thread opened: the history, and the document index (or why not). */
+typedef struct
+{
+  HearthStore    *store;
+  HearthDocIndex *doc_index;
+  GError         *doc_error;
+} Opened;
+
+static void
+opened_free (Opened *o)
+{
+  g_clear_object (&o->store);
+  g_clear_object (&o->doc_index);
+  g_clear_error (&o->doc_error);
+  g_free (o);
+}
 
 static void
 passphrase_response (AdwMessageDialog  *dialog,
@@ -96,6 +117,14 @@ show_passphrase_dialog (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+clear_given (OpenContext *ctx)
+{
+  if (ctx->given != NULL)
+    memset (ctx->given, 0, strlen (ctx->given));
+  g_clear_pointer (&ctx->given, g_free);
+}
+
 /* Runs on the store-opening thread: asks on the main thread and waits. */
 static char *
 ask_passphrase (gboolean creating,
@@ -116,9 +145,50 @@ ask_passphrase (gboolean creating,
     g_cond_wait (&req.cond, &req.mutex);
   result = req.passphrase;
   g_mutex_unlock (&req.mutex);
+  clear_given (ctx);
+  ctx->given = g_strdup (result);
   g_mutex_clear (&req.mutex);
   g_cond_clear (&req.cond);
   return result;
+}
+
+/* Without a keyring, documents.db is tried first with the passphrase that
+ * just opened the history (its own salt, so its own key): one question at
+ * start, not two. A different one asks. */
+static char *
+doc_passphrase (gboolean creating,
+                gpointer user_data)
+{
+  OpenContext *ctx = user_data;
+
+  if (ctx->given != NULL && ctx->attempt == 0)
+    return g_strdup (ctx->given);
+  return ask_passphrase (creating, user_data);
+}
+
+/* documents.db, with the history's key handling: its own keyring entry,
+ * or its own passphrase where there is no keyring. Not fatal: the history
+ * works without it, and Documents says why it is missing. */
+static HearthDocIndex *
+open_doc_index (OpenContext *ctx,
+                GError     **error)
+{
+  HearthDocIndexParams params;
+  HearthDocIndex *index = NULL;
+
+  hearth_doc_index_params_init (&params);
+  params.data_dir = g_getenv ("HEARTH_DATA_DIR");
+  params.key_source = HEARTH_STORE_KEY_AUTO;
+  params.passphrase_func = doc_passphrase;
+  params.passphrase_data = ctx;
+  for (ctx->attempt = 0; ctx->attempt < 5; ctx->attempt++)
+    {
+      g_clear_error (error);
+      index = hearth_doc_index_open (&params, error);
+      if (index != NULL || !g_error_matches (*error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WRONG_KEY))
+        break;
+    }
+  return index;
 }
 
 static void
@@ -130,7 +200,7 @@ open_store_thread (GTask        *task,
   HearthStoreParams params;
   GError *error = NULL;
   HearthStore *store;
-  OpenContext ctx = { source, 0 };
+  OpenContext ctx = { source, 0, NULL };
 
   hearth_store_params_init (&params);
   params.data_dir = g_getenv ("HEARTH_DATA_DIR");
@@ -144,12 +214,18 @@ open_store_thread (GTask        *task,
       store = hearth_store_open (&params, &error);
       if (store != NULL)
         {
-          g_task_return_pointer (task, store, g_object_unref);
+          Opened *o = g_new0 (Opened, 1);
+
+          o->store = store;
+          o->doc_index = open_doc_index (&ctx, &o->doc_error);
+          clear_given (&ctx);
+          g_task_return_pointer (task, o, (GDestroyNotify) opened_free);
           return;
         }
       if (!g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WRONG_KEY))
         break;
     }
+  clear_given (&ctx);
   g_task_return_error (task, error);
 }
 
@@ -160,10 +236,11 @@ store_opened (GObject      *source,
 {
   HearthWindow *self = HEARTH_WINDOW (source);
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthStore) store = g_task_propagate_pointer (G_TASK (result), &error);
+  Opened *opened = g_task_propagate_pointer (G_TASK (result), &error);
   g_autoptr(HearthRuntime) runtime = NULL;
+  g_autoptr(HearthDocuments) documents = NULL;
 
-  if (store == NULL)
+  if (opened == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
@@ -172,7 +249,12 @@ store_opened (GObject      *source,
       return;
     }
   hearth_application_mark_time ("store-open");
-  runtime = hearth_runtime_new (store);
+  runtime = hearth_runtime_new (opened->store);
+  documents = hearth_documents_new (opened->doc_index, opened->doc_error);
+  if (opened->doc_index == NULL)
+    g_warning ("The document index could not be opened: %s", opened->doc_error->message);
+  hearth_documents_attach (documents, runtime);
+  opened_free (opened);
   hearth_window_set_runtime (self, runtime);
 }
 

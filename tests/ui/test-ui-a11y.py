@@ -225,12 +225,13 @@ log("focus at start: %r" % start)
 order = tab_cycle(win, start)
 log("focus order: %r" % order)
 # The composer first (it has the focus once a model is loaded), its Send
-# button, then the sidebar from the top (its header, the search, the list:
+# button (after the Documents menu beside it), then the sidebar from the top (its header, the search, the list:
 # with no conversation yet, its scroll pane), then the chat's header left to
 # right (the model button is its title, System prompt is at its end), the
 # messages' scroll pane, and back to the composer.
 FOCUS_ORDER = [
     "text 'Message'",
+    "push button 'Documents'",
     "push button 'Send'",
     "push button 'New chat'",
     "push button 'Main menu'",
