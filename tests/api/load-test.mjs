@@ -4,7 +4,8 @@
 // be complete ([DONE] seen, finish_reason set) and equal the greedy
 // reference, none may be lost. Prints p50/p95 time to first token and
 // tokens/s per stream, and the server's resident memory over the run.
-// Run by load-test.sh; not part of meson test (it takes minutes).
+// Run by load-test.sh: for 10 s in meson test (api-load), for longer by hand.
+// With RSS_GROWTH_MAX_MIB set, the server's memory may grow by at most that.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
@@ -64,4 +65,7 @@ console.log(`time to first token: p50 ${pct(ttft, 0.5).toFixed(3)} s, p95 ${pct(
 console.log(`tokens/s per stream: p50 ${pct(tps, 0.5).toFixed(1)}, p95 (slowest 5%) ${pct(tps, 0.05).toFixed(1)}; ` +
             `aggregate ${(completed * maxTokens / ((Date.now() - t0) / 1000)).toFixed(1)} tokens/s`);
 console.log(`server RSS: ${(rssStart / 1024).toFixed(1)} MiB at start, ${(rssMax / 1024).toFixed(1)} MiB at most`);
-process.exit(wrong || failed || started !== completed ? 1 : 0);
+const growthMax = process.env.RSS_GROWTH_MAX_MIB ? Number(process.env.RSS_GROWTH_MAX_MIB) : null;
+const grewTooMuch = growthMax !== null && (rssMax - rssStart) / 1024 > growthMax;
+if (grewTooMuch) console.log(`server RSS grew by more than ${growthMax} MiB`);
+process.exit(wrong || failed || started !== completed || completed === 0 || grewTooMuch ? 1 : 0);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # load-test.sh BUILD_DIR [SECONDS] [MODEL] [SERVE-OPTIONS...]: the load test
-# of the local API (not a timed test, not in meson test): `hearth-cli serve`
+# of the local API (not a timed test): `hearth-cli serve`
 # on loopback and 32 streaming openai clients for SECONDS (default 60), with
 # the machine's load before and after. Needs tests/api/install.sh BUILD_DIR.
+# Also the api-load test (10 s).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=$(cd "$1" && pwd); shift
