@@ -1435,6 +1435,12 @@ START_TEST (test_thread_model_streaming)
   hearth_thread_item_append (streaming, " a time, and more", 7);
   ck_assert_str_eq (seen->str, "Once upon a time");
   ck_assert_str_eq (hearth_thread_item_get_text (streaming), "Once upon a time");
+  /* A NUL byte from the model (a byte token can be one) reaches handlers
+   * with every byte after it: the app once read past a copy cut there. */
+  hearth_thread_item_append (streaming, "x\0yz", 4);
+  ck_assert_uint_eq (seen->len, 20);
+  ck_assert (memcmp (seen->str + 16, "x\0yz", 4) == 0);
+  g_string_truncate (seen, 16);
   assert_no_change (changes, "text appended");
   g_signal_handlers_disconnect_by_data (streaming, seen);
 

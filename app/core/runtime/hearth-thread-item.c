@@ -4,6 +4,8 @@
  */
 #include "hearth-config.h"
 
+#include <string.h>
+
 #include "hearth-thread.h"
 #include "hearth-thread-item.h"
 
@@ -95,7 +97,7 @@ hearth_thread_item_class_init (HearthThreadItemClass *klass)
   /* (text, len): the piece just added to a streaming reply. */
   signals[SIGNAL_TEXT_APPENDED] =
     g_signal_new ("text-appended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT64);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE, G_TYPE_UINT64);
 }
 
 static void
@@ -213,7 +215,12 @@ hearth_thread_item_append (HearthThreadItem *self,
   if (len == 0)
     return;
   g_string_append_len (self->text, text, (gssize) len);
-  piece = g_strndup (text, len);
+  /* All @len bytes, a NUL byte from the model included (a byte token can
+   * be one), terminated; passed without a copy (static scope), since a
+   * copy of a C string would stop at that NUL and handlers read @len. */
+  piece = g_malloc (len + 1);
+  memcpy (piece, text, len);
+  piece[len] = '\0';
   g_signal_emit (self, signals[SIGNAL_TEXT_APPENDED], 0, piece, (guint64) len);
 }
 

@@ -4,6 +4,8 @@
  */
 #include "hearth-config.h"
 
+#include <string.h>
+
 #include "hearth-token-batcher.h"
 
 struct _HearthTokenBatcher
@@ -129,7 +131,9 @@ deliver (HearthTokenBatcher *self)
   if (self->pending->len > 0 && generation == self->current)
     {
       len = self->pending->len;
-      text = g_strndup (self->pending->str, len);
+      /* Every byte: the text may hold a NUL (a byte token). */
+      text = g_malloc (len + 1);
+      memcpy (text, self->pending->str, len + 1);
     }
   g_string_truncate (self->pending, 0);
   g_mutex_unlock (&self->mutex);
