@@ -57,7 +57,10 @@ G_BEGIN_DECLS
 typedef struct _HearthGrammar HearthGrammar;
 typedef struct _HearthConstraint HearthConstraint;
 
-/* GBNF @text (@len -1: NUL-terminated); the start rule is "root". */
+/* GBNF @text (@len -1: NUL-terminated); the start rule is "root".
+ * Alternatives through a rule that can never end (every one of its
+ * alternatives refers back to it) are dropped; a grammar whose root can
+ * never end accepts nothing and is refused (INVALID_ARGUMENT). */
 HearthGrammar *hearth_grammar_new_from_gbnf (const char *text,
                                              gssize      len,
                                              GError    **error);
@@ -70,12 +73,11 @@ void           hearth_grammar_unref (HearthGrammar *self);
 guint          hearth_grammar_get_n_rules (HearthGrammar *self);
 /* The longest sentence of the language, in bytes, into @max_bytes (may
  * be NULL): TRUE when the language is finite, FALSE when it is not (a *,
- * + or {m,} repetition, or a string without maxLength, on a path that can
- * be completed; any recursion root reaches). Computed from the grammar
+ * + or {m,} repetition, or a string without maxLength; any recursion
+ * root reaches). Computed from the grammar
  * alone, in time linear in its size: the longest sentence of each rule is
- * the widest of its alternatives that can be completed (a character class
- * counts as its widest character's UTF-8 bytes); it saturates at
- * G_MAXUINT64. An empty language gives TRUE and 0. A constrained
+ * the widest of its alternatives (a character class counts as its widest
+ * character's UTF-8 bytes); it saturates at G_MAXUINT64. A constrained
  * generation's output is never longer, so it writes at most that many
  * tokens before the end (every allowed token has at least one byte). The
  * limits the matcher applies (GR_MAX_STACK) only cut the language. */

@@ -963,6 +963,62 @@ find_left_cycle (Parser         *p,
 }
 
 static gboolean
+seq_productive (GArray         *seq,
+                const gboolean *productive)
+{
+  for (guint i = 0; i < seq->len; i++)
+    {
+      GrElem *e = &g_array_index (seq, GrElem, i);
+
+      if (e->kind == GR_RULE && !productive[e->rule])
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* An alternative that refers to a rule which can never end (every one of
+ * its alternatives refers back to itself, say t ::= "a" t) can never be
+ * completed. The matcher would still follow it, and a model constrained by
+ * it could write forever; so such alternatives are dropped here, and a
+ * grammar whose root can never end accepts nothing and is refused. */
+static gboolean
+prune_dead_alternatives (Parser  *p,
+                         guint32  root)
+{
+  guint32 n = p->rules->len;
+  g_autofree gboolean *productive = g_new0 (gboolean, n);
+  gboolean changed = TRUE;
+
+  while (changed)
+    {
+      changed = FALSE;
+      for (guint32 r = 0; r < n; r++)
+        {
+          BRule *rule = p->rules->pdata[r];
+
+          for (guint i = 0; i < rule->alts->len && !productive[r]; i++)
+            if (seq_productive (rule->alts->pdata[i], productive))
+              productive[r] = changed = TRUE;
+        }
+    }
+  if (!productive[root])
+    {
+      fail (p, 0, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+            "the grammar accepts no finite text: rule 'root' can never end");
+      return FALSE;
+    }
+  for (guint32 r = 0; r < n; r++)
+    {
+      BRule *rule = p->rules->pdata[r];
+
+      for (guint i = rule->alts->len; i > 0; i--)
+        if (!seq_productive (rule->alts->pdata[i - 1], productive))
+          g_ptr_array_remove_index (rule->alts, i - 1);
+    }
+  return TRUE;
+}
+
+static gboolean
 check_and_compile (Parser        *p,
                    HearthGrammar *g)
 {
@@ -988,6 +1044,8 @@ check_and_compile (Parser        *p,
       fail (p, 0, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "no rule named 'root'");
       return FALSE;
     }
+  if (!prune_dead_alternatives (p, GPOINTER_TO_UINT (root) - 1))
+    return FALSE;
   while (changed)
     {
       changed = FALSE;
@@ -1160,23 +1218,10 @@ add_saturating (guint64 a,
   return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
 }
 
-/* TRUE when every element of the alternative starting at @at can derive
- * some finite input (byte ranges always can). */
-static gboolean
-alt_productive (HearthGrammar  *g,
-                guint32         at,
-                const gboolean *productive)
-{
-  for (guint32 e = at; g->elems[e].kind != GR_END; e++)
-    if (g->elems[e].kind == GR_RULE && !productive[g->elems[e].rule])
-      return FALSE;
-  return TRUE;
-}
-
-/* Only alternatives that can be completed count (a dead one constrains
- * nothing). Among the rules root reaches through them, a cycle means
- * unbounded: left recursion is refused, so every lap of a cycle reads at
- * least one byte. Without one, the rule graph is a DAG and a post-order
+/* Compilation dropped the alternatives that can never be completed
+ * (prune_dead_alternatives), so every path counts. Among the rules root
+ * reaches, a cycle means unbounded: left recursion is refused, so every
+ * lap of a cycle reads at least one byte. Without one, the rule graph is a DAG and a post-order
  * walk (an explicit stack: rules are many and hostile) gives each rule's
  * longest sentence, the widest of its alternatives. */
 typedef struct
@@ -1191,36 +1236,17 @@ hearth_grammar_get_max_bytes (HearthGrammar *self,
                               guint64       *max_bytes)
 {
   guint32 n;
-  g_autofree gboolean *productive = NULL;
   g_autofree guint8 *color = NULL;
   g_autofree guint64 *longest = NULL;
   g_autofree MaxFrame *stack = NULL;
   guint32 depth;
-  gboolean changed = TRUE;
 
   g_return_val_if_fail (self != NULL, FALSE);
 
   n = self->n_rules;
-  productive = g_new0 (gboolean, n);
   color = g_new0 (guint8, n);
   longest = g_new0 (guint64, n);
   stack = g_new (MaxFrame, n);
-  while (changed)
-    {
-      changed = FALSE;
-      for (guint32 r = 0; r < n; r++)
-        for (guint32 a = 0; a < self->alt_count[r] && !productive[r]; a++)
-          if (alt_productive (self, self->alts[self->alt_start[r] + a], productive))
-            productive[r] = changed = TRUE;
-    }
-  if (!productive[self->root])
-    {
-      /* The language is empty: no output at all is the only one. */
-      if (max_bytes != NULL)
-        *max_bytes = 0;
-      return TRUE;
-    }
-
   stack[0] = (MaxFrame) { self->root, 0, G_MAXUINT32 };
   color[self->root] = 1;
   depth = 1;
@@ -1238,14 +1264,7 @@ hearth_grammar_get_max_bytes (HearthGrammar *self,
         }
       start = self->alts[self->alt_start[f->rule] + f->alt];
       if (f->elem == G_MAXUINT32)
-        {
-          if (!alt_productive (self, start, productive))
-            {
-              f->alt++;
-              continue;
-            }
-          f->elem = start;
-        }
+        f->elem = start;
       el = &self->elems[f->elem];
       if (el->kind == GR_END)
         {

@@ -585,7 +585,7 @@ conv_object (Conv            *c,
 {
   HearthJsonValue *props = hearth_json_object_get (s, "properties");
   HearthJsonValue *required = hearth_json_object_get (s, "required");
-  guint n = props != NULL ? hearth_json_object_get_size (props) : 0;
+  guint n;
   g_autofree gboolean *req = NULL;
   g_autofree char *base = NULL;
   g_autoptr(GPtrArray) kv = g_ptr_array_new_with_free_func (g_free);
@@ -596,6 +596,7 @@ conv_object (Conv            *c,
       conv_fail (c, path, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "'properties' must be an object");
       return NULL;
     }
+  n = props != NULL ? hearth_json_object_get_size (props) : 0;
   if (required != NULL && hearth_json_get_type (required) != HEARTH_JSON_ARRAY)
     {
       conv_fail (c, path, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "'required' must be an array");
