@@ -111,17 +111,27 @@ hearth_test_compare_logits (const float *got,
   return d;
 }
 
+/* The first HEARTH_TEST_N_SANITIZED_STEMS cover every architecture, a
+ * float, a mixed-type and a K-quant file: the sanitizer build checks those
+ * (the per-type kernels are checked there one by one, test-matmul). */
 const char *const hearth_test_decoder_stems[] = {
-  "stories260K-f32", "stories260K-f16", "stories260K-mixed-Q8_0-Q5_0-F16",
-  "synth-llama-F32", "synth-llama-F16", "synth-llama-BF16",
+  "stories260K-f32", "stories260K-mixed-Q8_0-Q5_0-F16", "synth-llama-Q4_K_M",
+  "synth-qwen2-Q8_0", "synth-qwen3-Q4_K_M", "synth-llama-BF16",
+  "stories260K-f16", "synth-llama-F32", "synth-llama-F16",
   "synth-llama-Q8_0-pure", "synth-llama-Q4_0-pure", "synth-llama-Q4_1-pure",
   "synth-llama-Q5_0-pure", "synth-llama-Q5_1-pure", "synth-llama-Q2_K-pure",
   "synth-llama-Q3_K_S-pure", "synth-llama-Q4_K_M-pure", "synth-llama-Q5_K_M-pure",
-  "synth-llama-Q6_K-pure", "synth-llama-Q4_K_M", "synth-llama-Q4_K_S",
-  "synth-qwen2-F32", "synth-qwen2-Q8_0", "synth-qwen2-Q4_K_M",
-  "synth-qwen3-F32", "synth-qwen3-Q8_0", "synth-qwen3-Q4_K_M",
+  "synth-llama-Q6_K-pure", "synth-llama-Q4_K_S",
+  "synth-qwen2-F32", "synth-qwen2-Q4_K_M",
+  "synth-qwen3-F32", "synth-qwen3-Q8_0",
 };
 const guint hearth_test_n_decoder_stems = G_N_ELEMENTS (hearth_test_decoder_stems);
+
+guint
+hearth_test_n_decoder_stems_here (void)
+{
+  return hearth_test_sanitized () ? HEARTH_TEST_N_SANITIZED_STEMS : hearth_test_n_decoder_stems;
+}
 
 /* Runs one model teacher-forced and checks it against the exact logits. */
 void

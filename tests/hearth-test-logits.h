@@ -34,6 +34,10 @@ typedef struct
 /* Every decoder model with exact reference logits. */
 extern const char *const hearth_test_decoder_stems[];
 extern const guint hearth_test_n_decoder_stems;
+#define HEARTH_TEST_N_SANITIZED_STEMS 6
+/* How many of them this build checks: all, or in the sanitizer build
+ * (hearth_test_sanitized) the first HEARTH_TEST_N_SANITIZED_STEMS. */
+guint hearth_test_n_decoder_stems_here (void);
 
 /* reference/<rel> parsed by @parser (failing the test when it cannot be). */
 JsonObject         *hearth_test_load_reference (JsonParser *parser,

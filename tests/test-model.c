@@ -374,13 +374,13 @@ model_suite (void)
 
   tc = tcase_create ("exact-fast");
   tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_exact_logits_fast, 0, hearth_test_n_decoder_stems);
+  tcase_add_loop_test (tc, test_exact_logits_fast, 0, hearth_test_n_decoder_stems_here ());
   tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("exact-reference");
   tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_exact_logits_reference, 0, hearth_test_n_decoder_stems);
+  tcase_add_loop_test (tc, test_exact_logits_reference, 0, hearth_test_n_decoder_stems_here ());
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("session");
