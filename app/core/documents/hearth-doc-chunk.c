@@ -65,6 +65,7 @@ typedef struct
 {
   char  *text;
   guint  block;   /* index of the block it comes from */
+  guint  words;   /* count_words (text) */
 } Part;
 
 typedef struct
@@ -85,6 +86,47 @@ count (Chunker    *c,
   if (c->params->count != NULL)
     return c->params->count (text, c->params->count_data);
   return count_words (text);
+}
+
+static char *join_parts (GArray *parts, const Part *extra);
+
+/* Words add up across a join (parts are joined with white space, so no
+ * two words merge): counting words, the chunker sums the parts' counts
+ * instead of joining and counting again, which made it quadratic in a
+ * chunk's length. A tokenizer's counts do not add up exactly (merges at
+ * the seams), so with one it joins and counts. */
+static gboolean
+counts_add_up (Chunker *c)
+{
+  return c->params->count == NULL;
+}
+
+static Part
+part_new (char  *text,
+          guint  block)
+{
+  Part p = { text, block, count_words (text) };
+
+  return p;
+}
+
+/* count (join_parts (c->parts, extra)) */
+static guint
+count_parts (Chunker    *c,
+             const Part *extra)
+{
+  g_autofree char *joined = NULL;
+
+  if (counts_add_up (c))
+    {
+      guint n = extra != NULL ? extra->words : 0;
+
+      for (guint i = 0; i < c->parts->len; i++)
+        n += g_array_index (c->parts, Part, i).words;
+      return n;
+    }
+  joined = join_parts (c->parts, extra);
+  return count (c, joined);
 }
 
 static char *
@@ -143,7 +185,7 @@ tail_of (Chunker *c)
   GPtrArray *words = g_ptr_array_new ();    /* borrowed from split strings */
   GArray *blocks = g_array_new (FALSE, FALSE, sizeof (guint));
   GPtrArray *splits = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-  guint take = 0;
+  guint take = 0, tail_words = 0;
 
   if (c->overlap == 0)
     goto out;
@@ -165,9 +207,18 @@ tail_of (Chunker *c)
   /* Grow the tail word by word while it fits. */
   while (take < words->len)
     {
-      GString *s = g_string_new (NULL);
+      GString *s;
       guint n;
 
+      if (counts_add_up (c))
+        {
+          tail_words += count_words (g_ptr_array_index (words, take));
+          if (tail_words > c->overlap)
+            break;
+          take++;
+          continue;
+        }
+      s = g_string_new (NULL);
       for (guint k = take + 1; k > 0; k--)
         {
           if (s->len > 0)
@@ -187,7 +238,7 @@ tail_of (Chunker *c)
 
       if (tail->len == 0 || g_array_index (tail, Part, tail->len - 1).block != block)
         {
-          Part p = { g_strdup (g_ptr_array_index (words, k - 1)), block };
+          Part p = part_new (g_strdup (g_ptr_array_index (words, k - 1)), block);
 
           g_array_append_val (tail, p);
         }
@@ -198,6 +249,7 @@ tail_of (Chunker *c)
 
           g_free (p->text);
           p->text = t;
+          p->words += count_words (g_ptr_array_index (words, k - 1));
         }
     }
 out:
@@ -249,19 +301,16 @@ add_piece (Chunker    *c,
            const char *text,
            guint       block)
 {
-  Part p = { (char *) text, block };
-  g_autofree char *joined = join_parts (c->parts, &p);
+  Part p = part_new ((char *) text, block);
 
-  if (c->parts->len > 0 && count (c, joined) > c->params->max_tokens)
+  if (c->parts->len > 0 && count_parts (c, &p) > c->params->max_tokens)
     {
       if (c->n_new > 0)
         finish (c, TRUE);
       /* The overlap too, if even that does not leave room. */
       while (c->parts->len > 0)
         {
-          g_autofree char *again = join_parts (c->parts, &p);
-
-          if (count (c, again) <= c->params->max_tokens)
+          if (count_parts (c, &p) <= c->params->max_tokens)
             break;
           g_free (g_array_index (c->parts, Part, 0).text);
           g_array_remove_index (c->parts, 0);
@@ -284,6 +333,7 @@ add_split (Chunker    *c,
   g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_free);
   const char *start = text;
   GString *piece = g_string_new (NULL);
+  guint piece_words = 0; /* count_words (piece->str), when counts add up */
 
   /* Sentences: up to a . ! ? or … followed by white space. */
   for (const char *p = text; *p != '\0'; p++)
@@ -311,24 +361,38 @@ add_split (Chunker    *c,
   for (guint i = 0; i < units->len; i++)
     {
       const char *u = g_ptr_array_index (units, i);
-      g_autofree char *candidate = NULL;
+      guint u_words;
+      gboolean fits;
 
       if (*u == '\0')
         continue;
-      candidate = piece->len > 0 ? g_strconcat (piece->str, lines ? "\n" : " ", u, NULL) : g_strdup (u);
-      if (count (c, candidate) <= limit)
+      u_words = count_words (u);
+      if (counts_add_up (c))
+        fits = piece_words + u_words <= limit;
+      else
         {
-          g_string_assign (piece, candidate);
+          g_autofree char *candidate = piece->len > 0 ? g_strconcat (piece->str, lines ? "\n" : " ", u, NULL)
+                                                      : g_strdup (u);
+          fits = count (c, candidate) <= limit;
+        }
+      if (fits)
+        {
+          if (piece->len > 0)
+            g_string_append_c (piece, lines ? '\n' : ' ');
+          g_string_append (piece, u);
+          piece_words += u_words;
           continue;
         }
       if (piece->len > 0)
         {
           add_piece (c, piece->str, block);
           g_string_truncate (piece, 0);
+          piece_words = 0;
         }
-      if (count (c, u) <= limit)
+      if ((counts_add_up (c) ? u_words : count (c, u)) <= limit)
         {
           g_string_assign (piece, u);
+          piece_words = u_words;
           continue;
         }
       /* A sentence over the budget: at spaces. */
@@ -337,18 +401,32 @@ add_split (Chunker    *c,
 
         for (guint k = 0; words[k] != NULL; k++)
           {
-            g_autofree char *more = NULL;
+            guint w_words;
 
             if (words[k][0] == '\0')
               continue;
-            more = piece->len > 0 ? g_strconcat (piece->str, " ", words[k], NULL) : g_strdup (words[k]);
-            if (piece->len > 0 && count (c, more) > limit)
+            w_words = count_words (words[k]);
+            if (piece->len > 0)
               {
-                add_piece (c, piece->str, block);
-                g_string_assign (piece, words[k]);
+                if (counts_add_up (c))
+                  fits = piece_words + w_words <= limit;
+                else
+                  {
+                    g_autofree char *more = g_strconcat (piece->str, " ", words[k], NULL);
+
+                    fits = count (c, more) <= limit;
+                  }
+                if (!fits)
+                  {
+                    add_piece (c, piece->str, block);
+                    g_string_truncate (piece, 0);
+                    piece_words = 0;
+                  }
               }
-            else
-              g_string_assign (piece, more);
+            if (piece->len > 0)
+              g_string_append_c (piece, ' ');
+            g_string_append (piece, words[k]);
+            piece_words += w_words;
           }
       }
     }

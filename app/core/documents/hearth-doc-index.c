@@ -21,6 +21,14 @@ struct _HearthDocIndex
   char                *path;
   HearthStoreKeySource key_source;
   GHashTable          *vectors; /* collection id (gint64 *) -> HearthDocVectors */
+
+  /* The batch (hearth_doc_index_begin_batch): its thread, whether its
+   * transaction is open and since when, and the error of a commit that
+   * another thread's call made (told at the owner's next commit). */
+  GThread             *batch_owner;
+  gboolean             batch_open;
+  gint64               batch_since;
+  GError              *batch_error;
 };
 
 G_DEFINE_FINAL_TYPE (HearthDocIndex, hearth_doc_index, G_TYPE_OBJECT)
@@ -34,6 +42,7 @@ hearth_doc_index_finalize (GObject *object)
     sqlite3_close_v2 (self->db);
   g_free (self->path);
   g_hash_table_unref (self->vectors);
+  g_clear_error (&self->batch_error);
   g_rec_mutex_clear (&self->lock);
   G_OBJECT_CLASS (hearth_doc_index_parent_class)->finalize (object);
 }
@@ -61,10 +70,15 @@ hearth_doc_index_params_init (HearthDocIndexParams *params)
 
 /* ---- helpers ---- */
 
+static void flush_batch (HearthDocIndex *self);
+
 sqlite3 *
 _hearth_doc_index_lock (HearthDocIndex *self)
 {
   g_rec_mutex_lock (&self->lock);
+  /* Another thread never sees or joins the batch's open transaction. */
+  if (self->batch_open && self->batch_owner != g_thread_self ())
+    flush_batch (self);
   return self->db;
 }
 
@@ -135,16 +149,82 @@ step_done (HearthDocIndex *self,
   return TRUE;
 }
 
+/* ---- transactions and batches ---- */
+
+/* A batch's transaction is committed once it is this old (microseconds):
+ * a crash loses at most that much work, and the commits are few. */
+#define BATCH_MAX_AGE (250 * G_TIME_SPAN_MILLISECOND)
+
+static gboolean
+in_batch (HearthDocIndex *self)
+{
+  return self->batch_owner == g_thread_self ();
+}
+
+/* Commits the batch's open transaction (lock held); on failure it is rolled
+ * back and the error kept for the owner. */
+static void
+flush_batch (HearthDocIndex *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!self->batch_open)
+    return;
+  self->batch_open = FALSE;
+  if (!exec (self, "COMMIT", &error))
+    {
+      if (!sqlite3_get_autocommit (self->db))
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      /* What this connection cached may hold the lost rows. */
+      g_hash_table_remove_all (self->vectors);
+      if (self->batch_error == NULL)
+        self->batch_error = g_steal_pointer (&error);
+    }
+}
+
+/* Owner of a batch: the error of a lost batch, once. */
+static gboolean
+take_batch_error (HearthDocIndex *self,
+                  GError        **error)
+{
+  if (self->batch_error == NULL || !in_batch (self))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&self->batch_error));
+  return FALSE;
+}
+
+/* One write's transaction: its own, or the batch's. Not a savepoint in
+ * the batch's: FTS4 writes its pending terms out at every savepoint, which
+ * costs more than the commits the batch saves. */
 static gboolean
 begin (HearthDocIndex *self,
        GError        **error)
 {
-  return exec (self, "BEGIN IMMEDIATE", error);
+  if (!in_batch (self))
+    return exec (self, "BEGIN IMMEDIATE", error);
+  if (!take_batch_error (self, error))
+    return FALSE;
+  if (!self->batch_open)
+    {
+      if (!exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      self->batch_open = TRUE;
+      self->batch_since = g_get_monotonic_time ();
+    }
+  return TRUE;
 }
 
+/* A failed write: its transaction is undone; in a batch, with the batch's
+ * uncommitted writes (the failing call returns the error). */
 static void
 rollback (HearthDocIndex *self)
 {
+  if (in_batch (self))
+    {
+      if (self->batch_open)
+        g_hash_table_remove_all (self->vectors);
+      self->batch_open = FALSE;
+    }
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -153,12 +233,48 @@ static gboolean
 commit (HearthDocIndex *self,
         GError        **error)
 {
+  if (in_batch (self) && self->batch_open)
+    {
+      if (g_get_monotonic_time () - self->batch_since >= BATCH_MAX_AGE)
+        flush_batch (self);
+      return take_batch_error (self, error);
+    }
   if (!exec (self, "COMMIT", error))
     {
       rollback (self);
       return FALSE;
     }
   return TRUE;
+}
+
+void
+hearth_doc_index_begin_batch (HearthDocIndex *self)
+{
+  LOCK (self);
+  g_return_if_fail (self->batch_owner == NULL);
+  self->batch_owner = g_thread_self ();
+}
+
+void
+hearth_doc_index_flush_batch (HearthDocIndex *self)
+{
+  LOCK (self);
+  g_return_if_fail (in_batch (self));
+  flush_batch (self);
+}
+
+gboolean
+hearth_doc_index_end_batch (HearthDocIndex *self,
+                            GError        **error)
+{
+  LOCK (self);
+  gboolean ok;
+
+  g_return_val_if_fail (in_batch (self), FALSE);
+  flush_batch (self);
+  ok = take_batch_error (self, error);
+  self->batch_owner = NULL;
+  return ok;
 }
 
 static void
@@ -331,6 +447,8 @@ hearth_doc_index_open (const HearthDocIndexParams *params,
   self->path = g_steal_pointer (&info.path);
   self->key_source = info.key_source;
   hearth_cipher_db_info_clear (&info);
+  if (!hearth_cipher_db_exec (self->db, NOUN, "PRAGMA synchronous = NORMAL", error))
+    return NULL;
   if (!migrate (self, error))
     return NULL;
   return g_steal_pointer (&self);

@@ -28,6 +28,10 @@
  *                killed (kill -9, power cut) is known and resumed
  * Each file is written in one transaction (its row, chunks, FTS entries and
  * vectors), so a crash leaves every file either as it was or as it is now.
+ * Commits are not synced (WAL, synchronous = NORMAL): the index is derived
+ * from the user's files, so a power cut may lose the last few files
+ * written (the next run redoes them; the database stays consistent), while
+ * a crash of the process loses nothing committed.
  *
  * Errors are in HEARTH_STORE_ERROR (hearth-store-error.h): the same codes
  * for keys, damage and files as the history.
@@ -261,5 +265,22 @@ gboolean hearth_doc_index_begin_job (HearthDocIndex *self,
 gboolean hearth_doc_index_end_job   (HearthDocIndex *self,
                                      gint64          collection_id,
                                      GError        **error);
+
+/* ---- batches ---- */
+
+/* From begin_batch to end_batch, the writes the calling thread makes share
+ * one transaction, committed every quarter of a second (and by
+ * flush_batch, end_batch, or any call from another thread, which never
+ * sees or joins it). A crash loses the uncommitted writes, never part of
+ * one. A write that fails undoes the batch's uncommitted writes with its
+ * own and returns the error; a commit that fails (made by another thread's
+ * call) does the same and is told by the owner's next write or by
+ * end_batch. Either way the caller stops: the indexer's run fails, and the
+ * next run redoes the files that were lost. One batch at a time; the
+ * indexer opens one for each run. */
+void     hearth_doc_index_begin_batch (HearthDocIndex *self);
+void     hearth_doc_index_flush_batch (HearthDocIndex *self);
+gboolean hearth_doc_index_end_batch   (HearthDocIndex *self,
+                                       GError        **error);
 
 G_END_DECLS
