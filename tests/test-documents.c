@@ -26,6 +26,8 @@
 #include "hearth-doc-indexer.h"
 #include "hearth-doc-search.h"
 #include "hearth-doc-vector.h"
+#include "hearth-doc-watcher.h"
+#include "hearth-documents.h"
 #include "hearth-test.h"
 
 #define PASSPHRASE "documents passphrase"
@@ -1684,6 +1686,202 @@ START_TEST (test_cli_kill_during_indexing)
 }
 END_TEST
 
+/* ---- watching ---- */
+
+typedef struct
+{
+  guint  n;
+  char  *last;
+} Changes;
+
+static void
+on_watcher_changed (HearthDocWatcher *watcher,
+                    const char       *collection,
+                    Changes          *changes)
+{
+  changes->n++;
+  g_free (changes->last);
+  changes->last = g_strdup (collection);
+}
+
+static gboolean
+flag_done (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context for @ms, or until changes->n reaches @until (0:
+ * the whole time); returns how many changes came. */
+static guint
+wait_changes (Changes *changes,
+              guint    until,
+              guint    ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (ms, flag_done, &timed_out);
+  guint before = changes->n;
+
+  while (!timed_out && (until == 0 || changes->n - before < until))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return changes->n - before;
+}
+
+/* What the watcher tells: files of known formats made, written, moved and
+ * deleted, folders made (then watched), renamed and deleted; not hidden
+ * files, unknown formats or what is no longer watched; a burst is one
+ * change. */
+START_TEST (test_watcher)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autoptr(HearthDocWatcher) w = hearth_doc_watcher_new ();
+  g_autoptr(GPtrArray) sources = g_ptr_array_new ();
+  g_autofree char *a = g_build_filename (t->docs, "a.txt", NULL);
+  g_autofree char *sub = g_build_filename (t->docs, "sub", NULL);
+  g_autofree char *sub_file = g_build_filename (sub, "c.md", NULL);
+  g_autofree char *moved = g_build_filename (t->docs, "moved", NULL);
+  Changes changes = { 0 };
+
+  write_text (a, "Alpha.\n");
+  hearth_doc_watcher_set_quiet_ms (w, 150);
+  g_signal_connect (w, "changed", G_CALLBACK (on_watcher_changed), &changes);
+  g_ptr_array_add (sources, t->docs);
+  hearth_doc_watcher_set_sources (w, "notes", sources);
+  ck_assert_uint_eq (hearth_doc_watcher_get_n_folders (w), 1);
+
+  write_text (a, "Alpha, changed.\n");
+  ck_assert_uint_eq (wait_changes (&changes, 1, 5000), 1);
+  ck_assert_str_eq (changes.last, "notes");
+
+  /* Ignored: hidden files and formats the indexer does not read. */
+  {
+    g_autofree char *hidden = g_build_filename (t->docs, ".a.txt.swp", NULL);
+    g_autofree char *binary = g_build_filename (t->docs, "image.png", NULL);
+
+    write_text (hidden, "x");
+    write_text (binary, "x");
+    ck_assert_uint_eq (wait_changes (&changes, 0, 600), 0);
+  }
+
+  /* A new folder is watched, and a file made in it is seen. */
+  ck_assert_int_eq (g_mkdir (sub, 0700), 0);
+  ck_assert_uint_eq (wait_changes (&changes, 1, 5000), 1);
+  ck_assert_uint_eq (hearth_doc_watcher_get_n_folders (w), 2);
+  write_text (sub_file, "# Gamma\n");
+  ck_assert_uint_eq (wait_changes (&changes, 1, 5000), 1);
+
+  /* Renamed, then deleted: its watch follows. */
+  ck_assert_int_eq (g_rename (sub, moved), 0);
+  ck_assert_uint_eq (wait_changes (&changes, 1, 5000), 1);
+  ck_assert_uint_eq (hearth_doc_watcher_get_n_folders (w), 2);
+  {
+    g_autofree char *moved_file = g_build_filename (moved, "c.md", NULL);
+
+    ck_assert_int_eq (g_unlink (moved_file), 0);
+    ck_assert_uint_eq (wait_changes (&changes, 1, 5000), 1);
+    ck_assert_int_eq (g_rmdir (moved), 0);
+    ck_assert_uint_eq (wait_changes (&changes, 1, 5000), 1);
+    ck_assert_uint_eq (hearth_doc_watcher_get_n_folders (w), 1);
+  }
+
+  /* A burst of 30 files is one change, told after it. */
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/burst-%02u.txt", t->docs, i);
+
+      write_text (path, "Burst.\n");
+    }
+  ck_assert_uint_eq (wait_changes (&changes, 0, 1500), 1);
+
+  /* Not watched any more. */
+  hearth_doc_watcher_set_sources (w, "notes", NULL);
+  ck_assert_uint_eq (hearth_doc_watcher_get_n_folders (w), 0);
+  write_text (a, "Alpha, changed again.\n");
+  ck_assert_uint_eq (wait_changes (&changes, 0, 600), 0);
+  g_free (changes.last);
+}
+END_TEST
+
+static void
+on_documents_changed (HearthDocuments *documents,
+                      guint           *n)
+{
+  (*n)++;
+}
+
+/* Runs the main context until @documents has no run going or queued. */
+static void
+wait_idle (HearthDocuments *documents)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+  for (;;)
+    {
+      HearthDocIndexer *ix = hearth_documents_get_indexer (documents);
+
+      if (ix != NULL && !hearth_doc_indexer_get_running (ix))
+        break;
+      ck_assert_msg (g_get_monotonic_time () < deadline, "indexing did not end");
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static guint
+count_hits (HearthDocIndex *index,
+            const char     *query)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) hits = hearth_doc_search (index, "watched", query, NULL, 0, NULL, &error);
+
+  hearth_assert_no_error (error);
+  return hits->len;
+}
+
+/* The app's documents, watching: what changed while it was not running is
+ * found at the start, and a file written while it runs is indexed without
+ * being asked. */
+START_TEST (test_documents_watch)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autoptr(HearthDocIndex) index = open_ok (t->data_dir);
+  g_autoptr(HearthDocuments) documents = hearth_documents_new (index, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = g_build_filename (t->docs, "a.txt", NULL);
+  g_autofree char *b = g_build_filename (t->docs, "b.txt", NULL);
+  guint changed = 0;
+
+  write_text (a, "The heron waits by the river.\n");
+  g_signal_connect (documents, "changed", G_CALLBACK (on_documents_changed), &changed);
+  ck_assert (hearth_documents_create_collection (documents, "watched", &error));
+  ck_assert (hearth_documents_add_folder (documents, "watched", t->docs, &error));
+  hearth_assert_no_error (error);
+  wait_idle (documents);
+  ck_assert_uint_eq (count_hits (index, "heron"), 1);
+
+  /* Changed while "not running": found by the start check. */
+  write_text (b, "A kingfisher dives.\n");
+  ck_assert_uint_eq (count_hits (index, "kingfisher"), 0);
+  hearth_documents_watch (documents);
+  ck_assert_ptr_nonnull (hearth_documents_get_watcher (documents));
+  hearth_doc_watcher_set_quiet_ms (hearth_documents_get_watcher (documents), 100);
+  ck_assert (hearth_doc_indexer_get_running (hearth_documents_get_indexer (documents)));
+  wait_idle (documents);
+  ck_assert_uint_eq (count_hits (index, "kingfisher"), 1);
+  ck_assert_uint_eq (hearth_doc_watcher_get_n_folders (hearth_documents_get_watcher (documents)), 1);
+
+  /* Written while running: indexed, nobody asking. */
+  changed = 0;
+  write_text (a, "The heron flew off; an egret came.\n");
+  while (changed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  wait_idle (documents);
+  ck_assert_uint_eq (count_hits (index, "egret"), 1);
+  ck_assert_uint_eq (count_hits (index, "waits"), 0);
+}
+END_TEST
+
 static Suite *
 documents_suite (void)
 {
@@ -1714,6 +1912,8 @@ documents_suite (void)
   tcase_add_test (tc, test_indexer_pause_cancel_progress);
   tcase_add_test (tc, test_indexer_embeddings);
   tcase_add_test (tc, test_indexer_model_changed);
+  tcase_add_test (tc, test_watcher);
+  tcase_add_test (tc, test_documents_watch);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("cli");

@@ -254,6 +254,7 @@ store_opened (GObject      *source,
   if (opened->doc_index == NULL)
     g_warning ("The document index could not be opened: %s", opened->doc_error->message);
   hearth_documents_attach (documents, runtime);
+  hearth_documents_watch (documents);
   opened_free (opened);
   hearth_window_set_runtime (self, runtime);
 }

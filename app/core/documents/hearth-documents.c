@@ -7,6 +7,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "hearth-doc-retriever.h"
+#include "hearth-doc-watcher.h"
 #include "hearth-documents.h"
 #include "hearth-store-error.h"
 
@@ -23,6 +24,7 @@ struct _HearthDocuments
   HearthDocIndexer   *indexer;     /* the run in progress, or the last */
   GCancellable       *cancellable; /* of the run in progress */
   GQueue              queue;       /* names waiting for a run */
+  HearthDocWatcher   *watcher;     /* NULL until hearth_documents_watch */
 };
 
 G_DEFINE_FINAL_TYPE (HearthDocuments, hearth_documents, G_TYPE_OBJECT)
@@ -41,6 +43,9 @@ hearth_documents_dispose (GObject *object)
   HearthDocuments *self = HEARTH_DOCUMENTS (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->watcher != NULL)
+    g_signal_handlers_disconnect_by_data (self->watcher, self);
+  g_clear_object (&self->watcher);
   g_queue_clear_full (&self->queue, g_free);
   g_clear_object (&self->retriever);
   g_clear_object (&self->indexer);
@@ -247,8 +252,25 @@ hearth_documents_remove_collection (HearthDocuments *self,
     }
   if (!hearth_doc_index_remove_collection (self->index, name, error))
     return FALSE;
+  if (self->watcher != NULL)
+    hearth_doc_watcher_set_sources (self->watcher, name, NULL);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   return TRUE;
+}
+
+/* The watcher follows @name's sources as they are now in the index. */
+static void
+rewatch (HearthDocuments *self,
+         const char      *name)
+{
+  g_autoptr(HearthDocCollection) c = NULL;
+  g_autoptr(GPtrArray) sources = NULL;
+
+  if (self->watcher == NULL)
+    return;
+  if ((c = hearth_doc_index_get_collection (self->index, name, NULL)) != NULL)
+    sources = hearth_doc_index_list_sources (self->index, c->id, NULL);
+  hearth_doc_watcher_set_sources (self->watcher, name, sources);
 }
 
 gboolean
@@ -265,6 +287,7 @@ hearth_documents_add_folder (HearthDocuments *self,
       (c = hearth_doc_index_get_collection (self->index, name, error)) == NULL ||
       !hearth_doc_index_add_source (self->index, c->id, path, error))
     return FALSE;
+  rewatch (self, name);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   hearth_documents_update (self, name);
   return TRUE;
@@ -289,6 +312,7 @@ hearth_documents_remove_source (HearthDocuments *self,
   if ((c = hearth_doc_index_get_collection (self->index, name, error)) == NULL ||
       !hearth_doc_index_remove_source (self->index, c->id, path, error))
     return FALSE;
+  rewatch (self, name);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   return TRUE;
 }
@@ -369,4 +393,40 @@ hearth_documents_cancel (HearthDocuments *self)
   g_cancellable_cancel (self->cancellable);
   if (self->indexer != NULL)
     hearth_doc_indexer_resume (self->indexer);
+}
+
+static void
+on_watched_changed (HearthDocWatcher *watcher,
+                    const char       *name,
+                    gpointer          user_data)
+{
+  hearth_documents_update (HEARTH_DOCUMENTS (user_data), name);
+}
+
+void
+hearth_documents_watch (HearthDocuments *self)
+{
+  g_autoptr(GPtrArray) all = NULL;
+
+  g_return_if_fail (HEARTH_IS_DOCUMENTS (self));
+  if (self->index == NULL || self->watcher != NULL)
+    return;
+  self->watcher = hearth_doc_watcher_new ();
+  g_signal_connect (self->watcher, "changed", G_CALLBACK (on_watched_changed), self);
+  all = hearth_doc_index_list_collections (self->index, NULL);
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    {
+      HearthDocCollection *c = g_ptr_array_index (all, i);
+
+      rewatch (self, c->name);
+      /* What changed while the app was not running. */
+      hearth_documents_update (self, c->name);
+    }
+}
+
+HearthDocWatcher *
+hearth_documents_get_watcher (HearthDocuments *self)
+{
+  g_return_val_if_fail (HEARTH_IS_DOCUMENTS (self), NULL);
+  return self->watcher;
 }

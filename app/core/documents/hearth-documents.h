@@ -15,6 +15,12 @@
  * The last run's indexer stays as :indexer after it ends (running FALSE),
  * so a view can say "3 of 3 files" when it is done.
  *
+ * Watching (hearth_documents_watch, once, by the app): every collection is
+ * brought up to date first (what changed while the app was not running:
+ * sizes, times, hashes), then its sources are watched
+ * (hearth-doc-watcher.h) and a change on disk queues an update of its
+ * collection, which redoes only what changed.
+ *
  * Without an index (it could not be opened) every call fails with the
  * reason given at creation (hearth_documents_get_error).
  *
@@ -27,6 +33,7 @@
 
 #include "hearth-doc-index.h"
 #include "hearth-doc-indexer.h"
+#include "hearth-doc-watcher.h"
 #include "hearth-runtime.h"
 
 G_BEGIN_DECLS
@@ -82,6 +89,9 @@ void              hearth_documents_update            (HearthDocuments *self,
 HearthDocIndexer *hearth_documents_get_indexer       (HearthDocuments *self);
 void              hearth_documents_pause             (HearthDocuments *self);
 void              hearth_documents_resume            (HearthDocuments *self);
+/* Starts watching (see above); NULL from get_watcher before. */
+void              hearth_documents_watch             (HearthDocuments *self);
+HearthDocWatcher *hearth_documents_get_watcher       (HearthDocuments *self);
 /* Stops the run between files (what is written stays) and the queue. */
 void              hearth_documents_cancel            (HearthDocuments *self);
 
