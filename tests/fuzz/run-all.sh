@@ -14,7 +14,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # target:seeds, as tests/fuzz/meson.build lists them
-targets=(gguf:gguf jinja:templates json:json tool-call:replies tokenizer:texts calculator:expressions)
+targets=(gguf:gguf jinja:templates json:json tool-call:replies tokenizer:texts calculator:expressions
+         grammar:grammars mcp:mcp)
 overall=0
 printf '%-10s %12s %8s %8s  %s\n' target executions corpus findings log
 for t in "${targets[@]}"; do
