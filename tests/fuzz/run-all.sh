@@ -15,9 +15,11 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # target:seeds, as tests/fuzz/meson.build lists them
 targets=(gguf:gguf jinja:templates json:json tool-call:replies tokenizer:texts calculator:expressions
-         grammar:grammars mcp:mcp)
+         grammar:grammars mcp:mcp
+         doc-text:documents-text doc-markdown:documents-markdown doc-html:documents-html
+         doc-pdf:documents-pdf doc-docx:documents-docx doc-odt:documents-odt doc-epub:documents-epub)
 overall=0
-printf '%-10s %12s %8s %8s  %s\n' target executions corpus findings log
+printf '%-13s %12s %8s %8s  %s\n' target executions corpus findings log
 for t in "${targets[@]}"; do
     name=${t%%:*} seeds=${t#*:}
     fuzzer=$build/tests/fuzz/fuzz-$name
@@ -29,6 +31,6 @@ for t in "${targets[@]}"; do
     if [ "$found" -eq 0 ] && grep -qE '(CRITICAL|WARNING) \*\*' "$work/fuzz.log"; then
         found=1
     fi
-    printf '%-10s %12s %8s %8s  %s\n' "$name" "$execs" "$(ls "$work/corpus" | wc -l)" "$found" "$work/fuzz.log"
+    printf '%-13s %12s %8s %8s  %s\n' "$name" "$execs" "$(ls "$work/corpus" | wc -l)" "$found" "$work/fuzz.log"
 done
 exit $overall

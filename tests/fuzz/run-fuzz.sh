@@ -15,7 +15,8 @@
 # regressions/<fuzzer name>/ beside this script are always in the corpus. Without --keep it starts
 # empty (the test suite); with --keep the corpus grows from run to run and
 # the inputs of earlier findings stay, failing the run until they are gone
-# (run-all.sh).
+# (run-all.sh). documents-FORMAT (text, markdown, html, pdf, docx, odt,
+# epub): the files of that format tests/documents/make-corpus.sh makes.
 set -euo pipefail
 fuzzer=$1 shared=$2 work=$3 seconds=$4 seeds=${5:-gguf} keep=${6:-}
 
@@ -72,6 +73,25 @@ seed_corpus() {
             done ;;
         mcp)
             for f in "$(dirname "$0")"/seeds/mcp/*; do
+                [ -f "$f" ] || continue
+                cp "$f" "$corpus/"
+                n=$((n + 1))
+            done ;;
+        documents-*)
+            # The document corpus, made with the real tools
+            # (tests/documents/make-corpus.sh), the files of one format.
+            local made=$work/made exts
+            case ${seeds#documents-} in
+                text) exts="txt" ;;
+                markdown) exts="md" ;;
+                *) exts=${seeds#documents-} ;;
+            esac
+            if ! sh "$(dirname "$0")/../documents/make-corpus.sh" "$made" >"$work/make-corpus.log" 2>&1; then
+                echo "make-corpus.sh failed: $work/make-corpus.log" >&2
+                echo 0
+                return
+            fi
+            for f in "$made"/*."$exts"; do
                 [ -f "$f" ] || continue
                 cp "$f" "$corpus/"
                 n=$((n + 1))

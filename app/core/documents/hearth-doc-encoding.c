@@ -58,7 +58,8 @@ hearth_doc_decode_text (const guint8 *data,
       if (g_utf8_validate_len ((const char *) data, size, &end))
         {
           out = g_malloc (size + 1);
-          memcpy (out, data, size);
+          if (size > 0)  /* an empty file's data may be NULL */
+            memcpy (out, data, size);
           out[size] = '\0';
           len = size;
         }

@@ -171,7 +171,10 @@ hearth_doc_extract_odt (GBytes        *bytes,
   mimetype = g_hash_table_lookup (entries, "mimetype");
   if (mimetype != NULL)
     {
-      g_autofree char *m = g_strndup (g_bytes_get_data (mimetype, NULL), g_bytes_get_size (mimetype));
+      gsize m_size;
+      const char *m_data = g_bytes_get_data (mimetype, &m_size);
+      /* An empty entry's data is NULL, and g_strndup gives NULL for it. */
+      g_autofree char *m = g_strndup (m_data != NULL ? m_data : "", m_size);
 
       if (!g_str_has_prefix (g_strstrip (m), "application/vnd.oasis.opendocument.text"))
         {
