@@ -351,6 +351,8 @@ static const BadInput bad_schemas[] = {
   /* found by fuzz-grammar: no 'type', so the object branch met a 'properties' that is a number */
   { "{\"properties\": 2, \"maxLength\": 2}", HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "'properties' must be an object" },
   { "{\"type\": \"object\", \"required\": \"a\"}", HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "'required' must be an array" },
+  /* found by fuzz-api-request: a '$ref' that is not a string was read as one */
+  { "{\"type\": \"array\", \"items\": {\"$ref\": [\"#/$defs/a\"]}}", HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "'$ref' must be a string" },
   { "{\"type\": ", HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "JSON Schema: " },
 };
 

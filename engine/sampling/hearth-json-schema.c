@@ -820,13 +820,14 @@ conv_ref (Conv            *c,
           HearthJsonValue *s,
           const char      *path)
 {
-  const char *r = hearth_json_get_string (hearth_json_object_get (s, "$ref"), NULL);
+  /* resolve_ref checks that "$ref" is a string before it is read as one. */
   HearthJsonValue *target = resolve_ref (c, s, path);
-  const char *done;
+  const char *r, *done;
   char *name;
 
   if (target == NULL)
     return NULL;
+  r = hearth_json_get_string (hearth_json_object_get (s, "$ref"), NULL);
   if ((done = g_hash_table_lookup (c->refs_done, r)) != NULL)
     return g_strdup (done);
   if (g_hash_table_contains (c->refs_active, r))

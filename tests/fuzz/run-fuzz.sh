@@ -7,8 +7,9 @@
 # vocabularies' reference texts; the harness reads the vocabularies from
 # $HEARTH_SHARED_DIR), expressions (seeds/expressions.txt beside this
 # script, one per line: the shared data has none), grammars (GBNF and JSON
-# Schemas committed in seeds/grammars/) or mcp (MCP server output,
-# committed in seeds/mcp/ beside this script). Any finding fails the run;
+# Schemas committed in seeds/grammars/), mcp (MCP server output,
+# committed in seeds/mcp/ beside this script) or api (request bodies for
+# the local API, committed in seeds/api/). Any finding fails the run;
 # criticals and warnings are findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS [--keep]]
 # WORK_DIR gets corpus/, artifacts/ and fuzz.log; the inputs in
@@ -71,8 +72,8 @@ seed_corpus() {
                 cp "$f" "$corpus/"
                 n=$((n + 1))
             done ;;
-        mcp)
-            for f in "$(dirname "$0")"/seeds/mcp/*; do
+        mcp|api)
+            for f in "$(dirname "$0")"/seeds/"$seeds"/*; do
                 [ -f "$f" ] || continue
                 cp "$f" "$corpus/"
                 n=$((n + 1))

@@ -151,6 +151,33 @@ get_bool (JsonObject     *o,
   return TRUE;
 }
 
+/* A string member: absent or null gives @fallback; another type is a 400
+ * naming @param (json-glib's own getters complain, and return the
+ * fallback, when a member is there with another type). */
+static gboolean
+get_string (JsonObject     *o,
+            const char     *name,
+            const char     *param,
+            const char     *fallback,
+            const char    **out,
+            HearthApiError *error)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      hearth_api_error_set (error, 400, INVALID, "invalid_type", param, "'%s' must be a string", name);
+      return FALSE;
+    }
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
 /* The fields chat and completions share. */
 static gboolean
 parse_common (JsonObject           *o,
@@ -274,11 +301,14 @@ message_text (JsonObject     *m,
         {
           JsonNode *p = json_array_get_element (a, i);
           JsonObject *po = JSON_NODE_HOLDS_OBJECT (p) ? json_node_get_object (p) : NULL;
+          const char *type = NULL, *part = NULL;
 
-          if (po == NULL || g_strcmp0 (json_object_get_string_member_with_default (po, "type", ""), "text") != 0 ||
+          if (po == NULL || !get_string (po, "type", "messages", "", &type, error) || g_strcmp0 (type, "text") != 0 ||
               !json_object_has_member (po, "text"))
-            return unsupported (error, "messages", "Only text content parts are supported");
-          g_string_append (text, json_object_get_string_member_with_default (po, "text", ""));
+            return error->status != 0 ? FALSE : unsupported (error, "messages", "Only text content parts are supported");
+          if (!get_string (po, "text", "messages", "", &part, error))
+            return FALSE;
+          g_string_append (text, part);
         }
       *out = g_string_free (g_steal_pointer (&text), FALSE);
       return TRUE;
@@ -309,9 +339,9 @@ message_tool_calls (JsonArray        *calls,
 
       if (f == NULL)
         return bad (error, "messages", "A tool call needs a 'function' object");
-      id = c != NULL ? json_object_get_string_member_with_default (c, "id", "") : "";
-      name = json_object_get_string_member_with_default (f, "name", "");
-      args = json_object_get_string_member_with_default (f, "arguments", "{}");
+      if (!get_string (c, "id", "messages", "", &id, error) || !get_string (f, "name", "messages", "", &name, error) ||
+          !get_string (f, "arguments", "messages", "{}", &args, error))
+        return FALSE;
       parsed = hearth_json_parse (args, -1, NULL);
       if (parsed == NULL || hearth_json_get_type (parsed) != HEARTH_JSON_OBJECT)
         {
@@ -371,7 +401,8 @@ parse_tools (JsonObject           *o,
                       JSON_NODE_HOLDS_OBJECT (json_object_get_member (co, "function"))
                         ? json_object_get_object_member (co, "function") : NULL;
 
-      only = f != NULL ? json_object_get_string_member_with_default (f, "name", NULL) : NULL;
+      if (f != NULL && !get_string (f, "name", "tool_choice", NULL, &only, error))
+        return FALSE;
       if (only == NULL)
         return bad (error, "tool_choice", "'tool_choice' names a function as {\"type\": \"function\", "
                                           "\"function\": {\"name\": ...}}");
@@ -389,10 +420,12 @@ parse_tools (JsonObject           *o,
       JsonObject *f = to != NULL && json_object_has_member (to, "function") &&
                       JSON_NODE_HOLDS_OBJECT (json_object_get_member (to, "function"))
                         ? json_object_get_object_member (to, "function") : NULL;
-      const char *name = f != NULL ? json_object_get_string_member_with_default (f, "name", NULL) : NULL;
+      const char *name = NULL, *type = NULL;
 
-      if (to == NULL || g_strcmp0 (json_object_get_string_member_with_default (to, "type", ""), "function") != 0 ||
-          name == NULL || *name == '\0')
+      if ((f != NULL && !get_string (f, "name", "tools", NULL, &name, error)) ||
+          (to != NULL && !get_string (to, "type", "tools", "", &type, error)))
+        return FALSE;
+      if (to == NULL || g_strcmp0 (type, "function") != 0 || name == NULL || *name == '\0')
         return bad (error, "tools", "Each tool must be {\"type\": \"function\", \"function\": {\"name\", ...}}");
       if (only == NULL || g_strcmp0 (only, name) == 0)
         json_array_add_element (kept, json_node_copy (t));
@@ -473,7 +506,8 @@ parse_response_format (JsonObject     *o,
   if (!JSON_NODE_HOLDS_OBJECT (n))
     return bad (error, "response_format", "'response_format' must be an object with a 'type'");
   rf = json_node_get_object (n);
-  type = json_object_get_string_member_with_default (rf, "type", "");
+  if (!get_string (rf, "type", "response_format", "", &type, error))
+    return FALSE;
   if (g_str_equal (type, "text"))
     return TRUE;
   if (g_str_equal (type, "json_object"))
@@ -559,13 +593,15 @@ hearth_api_parse_chat (JsonNode             *root,
     {
       JsonNode *mn = json_array_get_element (messages, i);
       JsonObject *m = JSON_NODE_HOLDS_OBJECT (mn) ? json_node_get_object (mn) : NULL;
-      const char *role = m != NULL ? json_object_get_string_member_with_default (m, "role", "") : "";
+      const char *role = "";
       g_autofree char *text = NULL;
       HearthWorkerMessage *wm;
       HearthChatRole r;
 
       if (m == NULL)
         return bad (error, "messages", "Each message must be an object");
+      if (!get_string (m, "role", "messages", "", &role, error))
+        return FALSE;
       if (g_str_equal (role, "system") || g_str_equal (role, "developer"))
         r = HEARTH_CHAT_ROLE_SYSTEM;
       else if (g_str_equal (role, "user"))
@@ -592,9 +628,11 @@ hearth_api_parse_chat (JsonNode             *root,
         return FALSE;
       if (r == HEARTH_CHAT_ROLE_TOOL)
         {
-          const char *id = json_object_get_string_member_with_default (m, "tool_call_id", NULL);
-          const char *name = json_object_get_string_member_with_default (m, "name", NULL);
+          const char *id = NULL, *name = NULL;
 
+          if (!get_string (m, "tool_call_id", "messages", NULL, &id, error) ||
+              !get_string (m, "name", "messages", NULL, &name, error))
+            return FALSE;
           if (id == NULL)
             return bad (error, "messages", "A tool message needs 'tool_call_id'");
           wm->tool_call_id = g_strdup (id);
