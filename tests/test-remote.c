@@ -627,6 +627,24 @@ START_TEST (test_no_usage)
 }
 END_TEST
 
+/* A server whose fields have the wrong types: ignored, never a critical
+ * (the suite runs with G_DEBUG=fatal-criticals), the text that is right kept. */
+START_TEST (test_wrong_types)
+{
+  Remote *t = remote_new ();
+  g_autofree char *url = mode_url ("wrongtypes");
+  g_autoptr(HearthThreadItem) reply = NULL;
+
+  add_provider (t->store, "odd", url, api_token);
+  ask (t, "odd", QUESTION, 16);
+  ck_assert_uint_eq (t->errors->len, 0);
+  reply = item_at (t, 1);
+  ck_assert_str_eq (hearth_thread_item_get_text (reply), "Fine.");
+  ck_assert_int_eq (hearth_message_get_completion_tokens (hearth_thread_item_get_message (reply)), 0);
+  remote_free (t);
+}
+END_TEST
+
 START_TEST (test_streams_in_pieces)
 {
   Remote *t = remote_new ();
@@ -1176,6 +1194,7 @@ main (void)
   tcase_add_test (tc, test_tool_calls);
   tcase_add_test (tc, test_reask_remote);
   tcase_add_test (tc, test_documents_remote);
+  tcase_add_test (tc, test_wrong_types);
   suite_add_tcase (s, tc);
   status = hearth_test_run (s);
 

@@ -25,6 +25,11 @@
 #                  a scripted model for prompts longer than the real
 #                  server's 128-token context (a documents' sources block):
 #                  streams "See [1]." and stops.
+#   /wrongtypes/v1/chat/completions
+#                  a scripted stream whose fields have the wrong types (a
+#                  choice that is a number, content that is an object, a
+#                  tool call's index a string, usage counts as strings, a
+#                  finish_reason that is a number) around the text "Fine."
 # Each request's body (JSON) is appended to LOG as one line with its mode.
 # Prints "url: http://127.0.0.1:PORT" and "ready", then serves until killed.
 import http.client
@@ -95,6 +100,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "cites":
             self.scripted_cites(json.loads(body))
             return
+        if mode == "wrongtypes":
+            self.scripted_wrong_types(json.loads(body))
+            return
         if mode not in ("pass", "nousage", "slow", "cut"):
             self.send_json(404, {}, {"error": {"message": "no such mode"}})
             return
@@ -134,6 +142,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.event(dict(base, choices=[{"index": 0, "delta": {"content": piece}, "finish_reason": None}]))
         self.event(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]))
         self.event(dict(base, choices=[], usage={"prompt_tokens": 90, "completion_tokens": 3, "total_tokens": 93}))
+        self.chunk(b"data: [DONE]\n\n")
+        self.chunk(b"")
+
+    def scripted_wrong_types(self, request):
+        self.start_stream()
+        base = {"id": "chatcmpl-wrong", "object": "chat.completion.chunk", "created": 0, "model": request["model"]}
+        self.event(dict(base, choices=[5, "x"]))
+        self.event(dict(base, choices=[{"index": 0, "delta": {"content": {"text": "no"}}, "finish_reason": None}]))
+        self.event(dict(base, choices=[{"index": 0, "delta": "content", "finish_reason": None}]))
+        self.event(dict(base, choices=[{"index": 0, "delta": {"content": "Fine."}, "finish_reason": None}]))
+        self.event(dict(base, choices=[{"index": 0, "delta": {"tool_calls": [7, {"index": "zero", "id": 3,
+                                                                                   "function": "f"}]},
+                                        "finish_reason": None}]))
+        self.event(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": 7}]))
+        self.event(dict(base, choices=[], usage={"prompt_tokens": "11", "completion_tokens": [7]}))
         self.chunk(b"data: [DONE]\n\n")
         self.chunk(b"")
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "hearth-download.h"
+#include "hearth-json-member.h"
 #include "hearth-models-error.h"
 
 #define CHUNK (256 * 1024)
@@ -224,9 +225,9 @@ read_part_state (const char *path,
   if (!json_parser_load_from_file (parser, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return FALSE;
   o = json_node_get_object (json_parser_get_root (parser));
-  st->url = g_strdup (json_object_get_string_member_with_default (o, "url", ""));
-  st->validator = g_strdup (json_object_get_string_member_with_default (o, "validator", ""));
-  st->total = (guint64) json_object_get_int_member_with_default (o, "total", 0);
+  st->url = g_strdup (hearth_json_member_string (o, "url", ""));
+  st->validator = g_strdup (hearth_json_member_string (o, "validator", ""));
+  st->total = (guint64) hearth_json_member_int (o, "total", 0);
   return TRUE;
 }
 

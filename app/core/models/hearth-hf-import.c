@@ -14,6 +14,7 @@
 
 #include "hearth-catalog.h"
 #include "hearth-hf-import.h"
+#include "hearth-json-member.h"
 #include "hearth-models-error.h"
 
 #define DEFAULT_ENDPOINT "https://huggingface.co"
@@ -151,17 +152,16 @@ hearth_hf_parse_tree (const char *repo,
 
       if (o == NULL)
         return listing_error (error, repo, _("an entry is not an object")), NULL;
-      path = json_object_get_string_member_with_default (o, "path", NULL);
+      path = hearth_json_member_string (o, "path", NULL);
       if (path == NULL || *path == '\0')
         return listing_error (error, repo, _("an entry has no path")), NULL;
-      if (g_strcmp0 (json_object_get_string_member_with_default (o, "type", ""), "file") != 0 ||
+      if (g_strcmp0 (hearth_json_member_string (o, "type", ""), "file") != 0 ||
           !g_str_has_suffix (path, ".gguf"))
         continue;
       /* A GGUF file must be in LFS: its oid is what it is verified against. */
-      lfs = json_object_has_member (o, "lfs") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "lfs"))
-            ? json_object_get_object_member (o, "lfs") : NULL;
-      oid = lfs != NULL ? json_object_get_string_member_with_default (lfs, "oid", NULL) : NULL;
-      size = lfs != NULL ? json_object_get_int_member_with_default (lfs, "size", -1) : -1;
+      lfs = hearth_json_member_object (o, "lfs");
+      oid = lfs != NULL ? hearth_json_member_string (lfs, "oid", NULL) : NULL;
+      size = lfs != NULL ? hearth_json_member_int (lfs, "size", -1) : -1;
       if (oid == NULL || strlen (oid) != 64 || strspn (oid, "0123456789abcdef") != 64 || size <= 0)
         {
           g_autofree char *what = g_strdup_printf (_("%s has no SHA-256 and size to verify it against"), path);

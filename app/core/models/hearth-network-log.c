@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hearth-json-member.h"
 #include "hearth-network-log.h"
 
 struct _HearthNetworkLog
@@ -152,12 +153,12 @@ hearth_network_log_read (HearthNetworkLog *self,
         continue;
       o = json_node_get_object (json_parser_get_root (parser));
       e = g_new0 (HearthNetworkLogEntry, 1);
-      e->time = json_object_get_int_member_with_default (o, "time", 0);
-      e->method = g_strdup (json_object_get_string_member_with_default (o, "method", ""));
-      e->host = g_strdup (json_object_get_string_member_with_default (o, "host", ""));
-      e->path = g_strdup (json_object_get_string_member_with_default (o, "path", ""));
-      e->status = (guint) json_object_get_int_member_with_default (o, "status", 0);
-      e->bytes = (guint64) json_object_get_int_member_with_default (o, "bytes", 0);
+      e->time = hearth_json_member_int (o, "time", 0);
+      e->method = g_strdup (hearth_json_member_string (o, "method", ""));
+      e->host = g_strdup (hearth_json_member_string (o, "host", ""));
+      e->path = g_strdup (hearth_json_member_string (o, "path", ""));
+      e->status = (guint) hearth_json_member_int (o, "status", 0);
+      e->bytes = (guint64) hearth_json_member_int (o, "bytes", 0);
       g_ptr_array_add (out, e);
     }
   return g_steal_pointer (&out);

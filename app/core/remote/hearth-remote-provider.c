@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hearth-api-secrets.h"
+#include "hearth-json-member.h"
 #include "hearth-remote-provider.h"
 #include "hearth-store-error.h"
 
@@ -110,13 +111,13 @@ hearth_remote_providers_list (HearthStore *store,
   array = json_node_get_array (root);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      JsonObject *o = json_array_get_object_element (array, i);
+      JsonObject *o = hearth_json_element_object (array, i);
 
       if (o == NULL)
         continue;
-      g_ptr_array_add (out, hearth_remote_provider_new (json_object_get_string_member_with_default (o, "name", ""),
-                                                        json_object_get_string_member_with_default (o, "url", ""),
-                                                        json_object_get_string_member_with_default (o, "model", "")));
+      g_ptr_array_add (out, hearth_remote_provider_new (hearth_json_member_string (o, "name", ""),
+                                                        hearth_json_member_string (o, "url", ""),
+                                                        hearth_json_member_string (o, "model", "")));
     }
   return g_steal_pointer (&out);
 }
@@ -294,7 +295,7 @@ dup_server_message (GBytes *body)
       JsonNode *e = json_object_get_member (o, "error");
 
       if (e != NULL && JSON_NODE_HOLDS_OBJECT (e))
-        text = g_strdup (json_object_get_string_member_with_default (json_node_get_object (e), "message", ""));
+        text = g_strdup (hearth_json_member_string (json_node_get_object (e), "message", ""));
       else if (e != NULL && JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING)
         text = g_strdup (json_node_get_string (e));
     }
@@ -394,7 +395,7 @@ hearth_remote_provider_test (const HearthRemoteProvider *provider,
     }
   if (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL) &&
       (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
-    data = json_object_get_array_member (json_node_get_object (root), "data");
+    data = hearth_json_member_array (json_node_get_object (root), "data");
   if (data == NULL)
     {
       g_set_error (error, HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
@@ -403,8 +404,8 @@ hearth_remote_provider_test (const HearthRemoteProvider *provider,
     }
   for (guint i = 0; i < json_array_get_length (data); i++)
     {
-      JsonObject *m = json_array_get_object_element (data, i);
-      const char *id = m != NULL ? json_object_get_string_member_with_default (m, "id", NULL) : NULL;
+      JsonObject *m = hearth_json_element_object (data, i);
+      const char *id = m != NULL ? hearth_json_member_string (m, "id", NULL) : NULL;
 
       if (id != NULL)
         g_strv_builder_add (ids, id);

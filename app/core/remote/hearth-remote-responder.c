@@ -13,6 +13,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "hearth-json-member.h"
 #include "hearth-remote-responder.h"
 #include "hearth-remote-sse.h"
 
@@ -274,30 +275,30 @@ take_tool_call_deltas (Request   *r,
 {
   for (guint i = 0; i < json_array_get_length (deltas); i++)
     {
-      JsonObject *d = json_array_get_object_element (deltas, i);
+      JsonObject *d = hearth_json_element_object (deltas, i);
       JsonObject *f;
       CallParts *c;
       const char *s;
 
       if (d == NULL)
         continue;
-      c = call_for_index (r, json_object_get_int_member_with_default (d, "index", (gint64) i));
-      if ((s = json_object_get_string_member_with_default (d, "id", NULL)) != NULL && s[0] != '\0')
+      c = call_for_index (r, hearth_json_member_int (d, "index", (gint64) i));
+      if ((s = hearth_json_member_string (d, "id", NULL)) != NULL && s[0] != '\0')
         {
           g_free (c->id);
           c->id = g_strdup (s);
         }
-      f = json_object_has_member (d, "function") ? json_object_get_object_member (d, "function") : NULL;
+      f = hearth_json_member_object (d, "function");
       if (f == NULL)
         continue;
-      if ((s = json_object_get_string_member_with_default (f, "name", NULL)) != NULL)
+      if ((s = hearth_json_member_string (f, "name", NULL)) != NULL)
         {
           g_autofree char *name = g_strconcat (c->name != NULL ? c->name : "", s, NULL);
 
           g_free (c->name);
           c->name = g_steal_pointer (&name);
         }
-      if ((s = json_object_get_string_member_with_default (f, "arguments", NULL)) != NULL)
+      if ((s = hearth_json_member_string (f, "arguments", NULL)) != NULL)
         g_string_append (c->arguments, s);
     }
 }
@@ -333,7 +334,7 @@ on_event (const char *data,
     {
       JsonNode *e = json_object_get_member (o, "error");
       const char *said = JSON_NODE_HOLDS_OBJECT (e)
-        ? json_object_get_string_member_with_default (json_node_get_object (e), "message", "") : "";
+        ? hearth_json_member_string (json_node_get_object (e), "message", "") : "";
 
       r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_SERVER, _("%s failed mid-reply: %s"),
                                 self->host, said);
@@ -345,23 +346,20 @@ on_event (const char *data,
       JsonObject *u = json_node_get_object (usage);
 
       r->usage = TRUE;
-      r->prompt_tokens = (guint32) json_object_get_int_member_with_default (u, "prompt_tokens", 0);
-      r->completion_tokens = (guint32) json_object_get_int_member_with_default (u, "completion_tokens", 0);
+      r->prompt_tokens = (guint32) CLAMP (hearth_json_member_int (u, "prompt_tokens", 0), 0, G_MAXUINT32);
+      r->completion_tokens = (guint32) CLAMP (hearth_json_member_int (u, "completion_tokens", 0), 0, G_MAXUINT32);
     }
   choices = json_object_has_member (o, "choices") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "choices"))
     ? json_object_get_array_member (o, "choices") : NULL;
   if (choices != NULL && json_array_get_length (choices) > 0)
     {
-      JsonObject *choice = json_array_get_object_element (choices, 0);
-      JsonObject *delta = choice != NULL && json_object_has_member (choice, "delta") &&
-                          JSON_NODE_HOLDS_OBJECT (json_object_get_member (choice, "delta"))
-        ? json_object_get_object_member (choice, "delta") : NULL;
-      const char *finish = choice != NULL ? json_object_get_string_member_with_default (choice, "finish_reason", NULL)
-                                          : NULL;
+      JsonObject *choice = hearth_json_element_object (choices, 0);
+      JsonObject *delta = hearth_json_member_object (choice, "delta");
+      const char *finish = hearth_json_member_string (choice, "finish_reason", NULL);
 
       if (delta != NULL)
         {
-          const char *content = json_object_get_string_member_with_default (delta, "content", NULL);
+          const char *content = hearth_json_member_string (delta, "content", NULL);
           JsonNode *calls = json_object_get_member (delta, "tool_calls");
 
           if (content != NULL && content[0] != '\0')
