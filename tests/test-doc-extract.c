@@ -596,6 +596,32 @@ START_TEST (errors_bytes)
 }
 END_TEST
 
+/* A block of white space alone, a no-break space included (converters
+ * keep a blank line as a paragraph of one U+00A0), is no block: neither
+ * kept nor counted among the paragraphs. Found by the retrieval
+ * evaluation: an EPUB's paragraph numbers drifted from the reference's
+ * after each such paragraph. */
+START_TEST (blank_blocks)
+{
+  static const char html[] = "<html><body><p>One.</p><p>&nbsp;</p><p> &nbsp; &emsp;</p><p>Two.</p></body></html>";
+  static const char text[] = "One.\n\n\xc2\xa0\n\nTwo.\n";
+  g_autoptr(GBytes) text_bytes = g_bytes_new_static (text, sizeof text - 1);
+  g_autoptr(GBytes) html_bytes = g_bytes_new_static (html, sizeof html - 1);
+  g_autoptr(HearthDocText) t = NULL;
+  g_autoptr(HearthDocText) h = NULL;
+  GError *error = NULL;
+
+  t = hearth_doc_extract_bytes (text_bytes, HEARTH_DOC_FORMAT_TEXT, NULL, &error);
+  ck_assert_ptr_null (error);
+  ck_assert_uint_eq (t->blocks->len, 2);
+  ck_assert_uint_eq (((HearthDocBlock *) t->blocks->pdata[1])->line_start, 5);
+  h = hearth_doc_extract_bytes (html_bytes, HEARTH_DOC_FORMAT_HTML, NULL, &error);
+  ck_assert_ptr_null (error);
+  ck_assert_uint_eq (h->blocks->len, 2);
+  ck_assert_str_eq (((HearthDocBlock *) h->blocks->pdata[1])->text, "Two.");
+}
+END_TEST
+
 /* Damaged copies of every corpus file (bytes changed, cut short): each
  * gives text or an error with a message, never a crash (Check forks: a
  * crash fails the test). */
@@ -969,6 +995,7 @@ doc_suite (void)
   tcase_add_test (errs, mutations);
   tcase_add_test (errs, formats);
   tcase_add_test (errs, encodings);
+  tcase_add_test (errs, blank_blocks);
   tcase_set_timeout (errs, 60);
   suite_add_tcase (s, errs);
 

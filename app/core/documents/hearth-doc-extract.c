@@ -124,14 +124,32 @@ hearth_doc_text_add (HearthDocText      *text,
   HearthDocBlock *block;
   const char *p;
 
-  for (p = block_text; p != NULL && *p != '\0' && g_ascii_isspace (*p); p++)
-    ;
+  /* A block of white space alone is no block, Unicode spaces included (a
+   * paragraph of one no-break space is how converters keep a blank line):
+   * it is neither kept nor counted among the paragraphs. */
+  for (p = block_text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2 || !g_unichar_isspace (c))
+        break;
+    }
   if (p == NULL || *p == '\0')
     {
       g_free (block_text);
       return FALSE;
     }
 
+  /* Every block is UTF-8 (hearth-doc-extract.h): a reader may pass on
+   * bytes a damaged file declares wrongly (HTML that says UTF-8 and is
+   * not); each invalid sequence becomes U+FFFD. */
+  if (!g_utf8_validate (block_text, -1, NULL))
+    {
+      char *valid = g_utf8_make_valid (block_text, -1);
+
+      g_free (block_text);
+      block_text = valid;
+    }
   block = g_new0 (HearthDocBlock, 1);
   block->kind = kind;
   block->level = kind == HEARTH_DOC_BLOCK_HEADING ? CLAMP (level, 1, 6) : 0;
@@ -322,6 +340,14 @@ hearth_doc_extract_bytes (GBytes          *bytes,
                              ? _("The document holds no text (it may be a scanned image).")
                              : _("The document holds no text."));
       return NULL;
+    }
+  /* The title too is UTF-8, whatever the file declared. */
+  if (text != NULL && text->title != NULL && !g_utf8_validate (text->title, -1, NULL))
+    {
+      char *valid = g_utf8_make_valid (text->title, -1);
+
+      g_free (text->title);
+      text->title = valid;
     }
   return text;
 }

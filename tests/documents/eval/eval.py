@@ -63,13 +63,27 @@ def units_lines(path):
         return [(0, i + 1, line) for i, line in enumerate(f.read().split("\n"))]
 
 
+INLINE_TAGS = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark", "q", "s",
+               "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var"}
+
+
+def tag_gone(m):
+    """What a tag leaves in the text: its own line breaks (so line numbers
+    stay the source's); else nothing for an inline element ("<em>a</em>b" is
+    "ab") and a space for the rest (a block ends a word)."""
+    if "\n" in m.group(0):
+        return "\n" * m.group(0).count("\n")
+    name = re.match(r"</?\s*([A-Za-z0-9]+)", m.group(0))
+    return "" if name is not None and name.group(1).lower() in INLINE_TAGS else " "
+
+
 def units_html(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         src = f.read()
     keep_newlines = lambda m: "\n" * m.group(0).count("\n") or " "
     src = re.sub(r"<!--.*?-->", keep_newlines, src, flags=re.S)
     src = re.sub(r"<(head|script|style|title)\b.*?</\1\s*>", keep_newlines, src, flags=re.S | re.I)
-    src = re.sub(r"<[^>]*>", keep_newlines, src)
+    src = re.sub(r"<[^>]*>", tag_gone, src)
     return [(0, i + 1, html.unescape(line)) for i, line in enumerate(src.split("\n"))]
 
 
@@ -247,6 +261,23 @@ def units_epub(path):
     return [(0, i + 1, p) for i, p in enumerate(paras)]
 
 
+LINK_DESTINATION = re.compile(r'\]\((?:[^()\s]|\([^()]*\))*(?:\s+"[^"]*")?\)')
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def markdown_shown(line):
+    """A Markdown line's text as a reader shows it in prose: an inline link's
+    destination and title dropped ("[text](#id "Title")" shows "text"),
+    emphasis marks and code-span backticks gone (so "*i*th" is "ith"),
+    backslash escapes resolved, character references decoded ("&nbsp;" is a
+    space, not the letters "nbsp"); a code fence line shows nothing."""
+    if FENCE.match(line):
+        return ""
+    line = LINK_DESTINATION.sub("]", line)
+    line = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", line.replace("*", "").replace("`", ""))
+    return html.unescape(line)
+
+
 READERS = {"txt": units_lines, "md": units_lines, "html": units_html, "pdf": units_pdf,
            "docx": units_docx, "odt": units_odt, "epub": units_epub}
 
@@ -257,6 +288,9 @@ class Reference:
     def __init__(self, path, fmt):
         self.units = READERS[fmt](path)
         self.index = {(p, n): t for p, n, t in self.units}
+        # Markdown: prose shows its text without the markup, code blocks
+        # show the lines as they are; a hit may hold either.
+        self.shown = ({(p, n): markdown_shown(t) for p, n, t in self.units} if fmt == "md" else None)
         # groff hyphenates: a PDF line ending in "word-" may continue on the next.
         self.hyphenated = fmt == "pdf"
 
@@ -296,9 +330,21 @@ class Reference:
         return None
 
     def contains(self, page, first, last, text):
-        lines = [(n, self.index.get((page, n), "")) for n in range(first, last + 1)]
-        t = " " + norm(text) + " "
-        return any(t in " " + self.stream(lines, join)[0] for join in self.variants())
+        """Every block of the hit's text (a chunk joins blocks with a line
+        break) is in the lines first..last of the page; in Markdown, as the
+        lines are or as prose shows them (a chunk may hold both a code
+        block and prose)."""
+        streams = []
+        for index in (self.index, self.shown):
+            if index is None:
+                continue
+            lines = [(n, index.get((page, n), "")) for n in range(first, last + 1)]
+            streams += [" " + self.stream(lines, join)[0] for join in self.variants()]
+        for block in text.split("\n"):
+            t = norm(block)
+            if t and not any(" " + t + " " in s for s in streams):
+                return False
+        return True
 
 
 # ---- running hearth-cli ----
