@@ -733,6 +733,24 @@ START_TEST (test_fault_500)
 }
 END_TEST
 
+/* A server that never stops opening tool calls: refused at the 65th, the
+ * reply ended with the reason, nothing stays busy. */
+START_TEST (test_fault_many_tool_calls)
+{
+  Remote *t = remote_new ();
+  g_autofree char *url = mode_url ("manycalls");
+  g_autofree char *want = g_strdup_printf ("%s sent more than 64 tool calls in one reply", proxy_host);
+
+  add_provider (t->store, "home", url, api_token);
+  ask (t, "home", QUESTION, 12);
+  ck_assert_uint_eq (t->errors->len, 1);
+  ck_assert_msg (g_str_has_suffix (g_ptr_array_index (t->errors, 0), want), "[%s] does not end with [%s]",
+                 (char *) g_ptr_array_index (t->errors, 0), want);
+  ck_assert (!hearth_runtime_get_busy (t->rt));
+  remote_free (t);
+}
+END_TEST
+
 START_TEST (test_fault_unreachable)
 {
   check_failure_before_text ("closed", "The model could not reply: Cannot reach ", ": ");
@@ -1190,6 +1208,7 @@ main (void)
   tcase_add_test (tc, test_fault_429);
   tcase_add_test (tc, test_fault_500);
   tcase_add_test (tc, test_fault_unreachable);
+  tcase_add_test (tc, test_fault_many_tool_calls);
   tcase_add_test (tc, test_fault_cut);
   tcase_add_test (tc, test_tool_calls);
   tcase_add_test (tc, test_reask_remote);

@@ -30,6 +30,9 @@
 #                  choice that is a number, content that is an object, a
 #                  tool call's index a string, usage counts as strings, a
 #                  finish_reason that is a number) around the text "Fine."
+#   /manycalls/v1/chat/completions
+#                  a stream of 100 tool calls, each with its own index, before
+#                  any text (a server that never stops opening calls)
 # Each request's body (JSON) is appended to LOG as one line with its mode.
 # Prints "url: http://127.0.0.1:PORT" and "ready", then serves until killed.
 import http.client
@@ -103,6 +106,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "wrongtypes":
             self.scripted_wrong_types(json.loads(body))
             return
+        if mode == "manycalls":
+            self.scripted_many_calls(json.loads(body))
+            return
         if mode not in ("pass", "nousage", "slow", "cut"):
             self.send_json(404, {}, {"error": {"message": "no such mode"}})
             return
@@ -159,6 +165,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.event(dict(base, choices=[], usage={"prompt_tokens": "11", "completion_tokens": [7]}))
         self.chunk(b"data: [DONE]\n\n")
         self.chunk(b"")
+
+    def scripted_many_calls(self, request):
+        self.start_stream()
+        base = {"id": "chatcmpl-many", "object": "chat.completion.chunk", "created": 0, "model": request["model"]}
+        try:
+            for i in range(100):
+                call = {"index": i, "id": "call_%d" % i, "type": "function",
+                        "function": {"name": "f", "arguments": "{}"}}
+                self.event(dict(base, choices=[{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}]))
+            self.event(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]))
+            self.chunk(b"data: [DONE]\n\n")
+            self.chunk(b"")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def forward(self, method, mode, rest, body):
         conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=60)

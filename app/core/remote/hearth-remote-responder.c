@@ -269,9 +269,12 @@ call_for_index (Request *r,
   return c;
 }
 
-static void
-take_tool_call_deltas (Request   *r,
-                       JsonArray *deltas)
+/* FALSE (r->failure set) when the calls go past the bounds: a server
+ * streaming ever new call indexes, or endless arguments, is refused. */
+static gboolean
+take_tool_call_deltas (Request    *r,
+                       JsonArray  *deltas,
+                       const char *host)
 {
   for (guint i = 0; i < json_array_get_length (deltas); i++)
     {
@@ -283,6 +286,13 @@ take_tool_call_deltas (Request   *r,
       if (d == NULL)
         continue;
       c = call_for_index (r, hearth_json_member_int (d, "index", (gint64) i));
+      if (r->calls->len > HEARTH_REMOTE_MAX_TOOL_CALLS)
+        {
+          r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
+                                    _("%s sent more than %u tool calls in one reply"), host,
+                                    (guint) HEARTH_REMOTE_MAX_TOOL_CALLS);
+          return FALSE;
+        }
       if ((s = hearth_json_member_string (d, "id", NULL)) != NULL && s[0] != '\0')
         {
           g_free (c->id);
@@ -299,8 +309,19 @@ take_tool_call_deltas (Request   *r,
           c->name = g_steal_pointer (&name);
         }
       if ((s = hearth_json_member_string (f, "arguments", NULL)) != NULL)
-        g_string_append (c->arguments, s);
+        {
+          if (c->arguments->len + strlen (s) > HEARTH_REMOTE_MAX_TEXT ||
+              (c->name != NULL && strlen (c->name) > HEARTH_REMOTE_MAX_LINE))
+            {
+              r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
+                                        _("A tool call from %s is longer than %u bytes"), host,
+                                        (guint) HEARTH_REMOTE_MAX_TEXT);
+              return FALSE;
+            }
+          g_string_append (c->arguments, s);
+        }
     }
+  return TRUE;
 }
 
 static gboolean
@@ -376,8 +397,9 @@ on_event (const char *data,
               g_string_append (r->text, content);
               hearth_token_batcher_push (self->batcher, r->generation, content, strlen (content));
             }
-          if (calls != NULL && JSON_NODE_HOLDS_ARRAY (calls))
-            take_tool_call_deltas (r, json_node_get_array (calls));
+          if (calls != NULL && JSON_NODE_HOLDS_ARRAY (calls) &&
+              !take_tool_call_deltas (r, json_node_get_array (calls), self->host))
+            return FALSE;
         }
       if (finish != NULL)
         {

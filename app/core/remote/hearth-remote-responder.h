@@ -31,10 +31,12 @@
 
 G_BEGIN_DECLS
 
-/* Bounds on what a server may send: one line, one event, one reply's text. */
-#define HEARTH_REMOTE_MAX_LINE  (256 * 1024)
-#define HEARTH_REMOTE_MAX_EVENT (1024 * 1024)
-#define HEARTH_REMOTE_MAX_TEXT  (8 * 1024 * 1024)
+/* Bounds on what a server may send: one line, one event, one reply's text
+ * (and each tool call's arguments), the tool calls of one reply. */
+#define HEARTH_REMOTE_MAX_LINE       (256 * 1024)
+#define HEARTH_REMOTE_MAX_EVENT      (1024 * 1024)
+#define HEARTH_REMOTE_MAX_TEXT       (8 * 1024 * 1024)
+#define HEARTH_REMOTE_MAX_TOOL_CALLS 64
 
 #define HEARTH_TYPE_REMOTE_RESPONDER (hearth_remote_responder_get_type ())
 G_DECLARE_FINAL_TYPE (HearthRemoteResponder, hearth_remote_responder, HEARTH, REMOTE_RESPONDER, GObject)
