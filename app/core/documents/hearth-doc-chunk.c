@@ -129,6 +129,25 @@ count_parts (Chunker    *c,
   return count (c, joined);
 }
 
+/* Whether @head (@head_words words; "" for none), @sep and @tail
+ * (@tail_words words) joined count at most @limit tokens. */
+static gboolean
+join_fits (Chunker    *c,
+           const char *head,
+           guint       head_words,
+           const char *sep,
+           const char *tail,
+           guint       tail_words,
+           guint       limit)
+{
+  g_autofree char *joined = NULL;
+
+  if (counts_add_up (c))
+    return head_words + tail_words <= limit;
+  joined = head[0] != '\0' ? g_strconcat (head, sep, tail, NULL) : g_strdup (tail);
+  return count (c, joined) <= limit;
+}
+
 static char *
 join_parts (GArray     *parts,
             const Part *extra)
@@ -362,20 +381,11 @@ add_split (Chunker    *c,
     {
       const char *u = g_ptr_array_index (units, i);
       guint u_words;
-      gboolean fits;
 
       if (*u == '\0')
         continue;
       u_words = count_words (u);
-      if (counts_add_up (c))
-        fits = piece_words + u_words <= limit;
-      else
-        {
-          g_autofree char *candidate = piece->len > 0 ? g_strconcat (piece->str, lines ? "\n" : " ", u, NULL)
-                                                      : g_strdup (u);
-          fits = count (c, candidate) <= limit;
-        }
-      if (fits)
+      if (join_fits (c, piece->str, piece_words, lines ? "\n" : " ", u, u_words, limit))
         {
           if (piece->len > 0)
             g_string_append_c (piece, lines ? '\n' : ' ');
@@ -389,7 +399,7 @@ add_split (Chunker    *c,
           g_string_truncate (piece, 0);
           piece_words = 0;
         }
-      if ((counts_add_up (c) ? u_words : count (c, u)) <= limit)
+      if (join_fits (c, "", 0, "", u, u_words, limit))
         {
           g_string_assign (piece, u);
           piece_words = u_words;
@@ -406,22 +416,11 @@ add_split (Chunker    *c,
             if (words[k][0] == '\0')
               continue;
             w_words = count_words (words[k]);
-            if (piece->len > 0)
+            if (piece->len > 0 && !join_fits (c, piece->str, piece_words, " ", words[k], w_words, limit))
               {
-                if (counts_add_up (c))
-                  fits = piece_words + w_words <= limit;
-                else
-                  {
-                    g_autofree char *more = g_strconcat (piece->str, " ", words[k], NULL);
-
-                    fits = count (c, more) <= limit;
-                  }
-                if (!fits)
-                  {
-                    add_piece (c, piece->str, block);
-                    g_string_truncate (piece, 0);
-                    piece_words = 0;
-                  }
+                add_piece (c, piece->str, block);
+                g_string_truncate (piece, 0);
+                piece_words = 0;
               }
             if (piece->len > 0)
               g_string_append_c (piece, ' ');
