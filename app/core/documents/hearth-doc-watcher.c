@@ -131,7 +131,7 @@ static void
 watch_tree (Watched    *w,
             const char *root)
 {
-  g_autoptr(GQueue) todo = g_queue_new ();
+  GQueue *todo = g_queue_new ();
   char *dir;
 
   g_queue_push_tail (todo, g_strdup (root));
@@ -159,7 +159,7 @@ watch_tree (Watched    *w,
         }
       g_free (dir);
     }
-  g_queue_free_full (g_steal_pointer (&todo), g_free);
+  g_queue_free_full (todo, g_free);
 }
 
 /* Stops watching @path and every folder below it. */

@@ -303,9 +303,10 @@ message_text (JsonObject     *m,
           JsonObject *po = JSON_NODE_HOLDS_OBJECT (p) ? json_node_get_object (p) : NULL;
           const char *type = NULL, *part = NULL;
 
-          if (po == NULL || !get_string (po, "type", "messages", "", &type, error) || g_strcmp0 (type, "text") != 0 ||
-              !json_object_has_member (po, "text"))
-            return error->status != 0 ? FALSE : unsupported (error, "messages", "Only text content parts are supported");
+          if (po != NULL && !get_string (po, "type", "messages", "", &type, error))
+            return FALSE;
+          if (po == NULL || g_strcmp0 (type, "text") != 0 || !json_object_has_member (po, "text"))
+            return unsupported (error, "messages", "Only text content parts are supported");
           if (!get_string (po, "text", "messages", "", &part, error))
             return FALSE;
           g_string_append (text, part);
