@@ -269,8 +269,19 @@ call_for_index (Request *r,
   return c;
 }
 
+static gboolean
+call_too_long (Request    *r,
+               const char *host,
+               gsize       bound)
+{
+  r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
+                            _("A tool call from %s is longer than %u bytes"), host, (guint) bound);
+  return FALSE;
+}
+
 /* FALSE (r->failure set) when the calls go past the bounds: a server
- * streaming ever new call indexes, or endless arguments, is refused. */
+ * streaming ever new call indexes, an endless name (HEARTH_REMOTE_MAX_LINE)
+ * or endless arguments (HEARTH_REMOTE_MAX_TEXT) is refused. */
 static gboolean
 take_tool_call_deltas (Request    *r,
                        JsonArray  *deltas,
@@ -305,19 +316,15 @@ take_tool_call_deltas (Request    *r,
         {
           g_autofree char *name = g_strconcat (c->name != NULL ? c->name : "", s, NULL);
 
+          if (strlen (name) > HEARTH_REMOTE_MAX_LINE)
+            return call_too_long (r, host, HEARTH_REMOTE_MAX_LINE);
           g_free (c->name);
           c->name = g_steal_pointer (&name);
         }
       if ((s = hearth_json_member_string (f, "arguments", NULL)) != NULL)
         {
-          if (c->arguments->len + strlen (s) > HEARTH_REMOTE_MAX_TEXT ||
-              (c->name != NULL && strlen (c->name) > HEARTH_REMOTE_MAX_LINE))
-            {
-              r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
-                                        _("A tool call from %s is longer than %u bytes"), host,
-                                        (guint) HEARTH_REMOTE_MAX_TEXT);
-              return FALSE;
-            }
+          if (c->arguments->len + strlen (s) > HEARTH_REMOTE_MAX_TEXT)
+            return call_too_long (r, host, HEARTH_REMOTE_MAX_TEXT);
           g_string_append (c->arguments, s);
         }
     }
