@@ -8,16 +8,17 @@
 # $HEARTH_SHARED_DIR), expressions (seeds/expressions.txt beside this
 # script, one per line: the shared data has none), grammars (GBNF and JSON
 # Schemas committed in seeds/grammars/), mcp (MCP server output,
-# committed in seeds/mcp/ beside this script) or api (request bodies for
-# the local API, committed in seeds/api/). Any finding fails the run;
+# committed in seeds/mcp/ beside this script), api (request bodies for
+# the local API, committed in seeds/api/), or documents-FORMAT (text,
+# markdown, html, pdf, docx, odt, epub: the files of that format that
+# tests/documents/make-corpus.sh makes). Any finding fails the run;
 # criticals and warnings are findings (hearth-fuzz.h).
 #   run-fuzz.sh FUZZER SHARED_DIR WORK_DIR SECONDS [SEEDS [--keep]]
 # WORK_DIR gets corpus/, artifacts/ and fuzz.log; the inputs in
 # regressions/<fuzzer name>/ beside this script are always in the corpus. Without --keep it starts
 # empty (the test suite); with --keep the corpus grows from run to run and
 # the inputs of earlier findings stay, failing the run until they are gone
-# (run-all.sh). documents-FORMAT (text, markdown, html, pdf, docx, odt,
-# epub): the files of that format tests/documents/make-corpus.sh makes.
+# (run-all.sh).
 set -euo pipefail
 fuzzer=$1 shared=$2 work=$3 seconds=$4 seeds=${5:-gguf} keep=${6:-}
 
@@ -64,15 +65,9 @@ seed_corpus() {
                 n=$((n + 1))
                 printf '%s' "$line" > "$corpus/expression-$n"
             done < "$(dirname "$0")/seeds/expressions.txt" ;;
-        grammars)
-            # GBNF grammars and JSON Schemas ('s' first), committed in
-            # seeds/grammars/ beside this script.
-            for f in "$(dirname "$0")"/seeds/grammars/*; do
-                [ -f "$f" ] || continue
-                cp "$f" "$corpus/"
-                n=$((n + 1))
-            done ;;
-        mcp|api)
+        grammars|mcp|api)
+            # Committed in seeds/<kind>/ beside this script: GBNF grammars
+            # and JSON Schemas ('s' first), MCP server output, API bodies.
             for f in "$(dirname "$0")"/seeds/"$seeds"/*; do
                 [ -f "$f" ] || continue
                 cp "$f" "$corpus/"
