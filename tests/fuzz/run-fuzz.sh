@@ -18,7 +18,8 @@
 # regressions/<fuzzer name>/ beside this script are always in the corpus. Without --keep it starts
 # empty (the test suite); with --keep the corpus grows from run to run and
 # the inputs of earlier findings stay, failing the run until they are gone
-# (run-all.sh).
+# (run-all.sh). HEARTH_FUZZ_RUNS=N stops the run after N executions (or
+# SECONDS, whichever comes first): the long runs of the README.
 set -euo pipefail
 fuzzer=$1 shared=$2 work=$3 seconds=$4 seeds=${5:-gguf} keep=${6:-}
 
@@ -113,7 +114,7 @@ fi
 
 export HEARTH_SHARED_DIR=$shared
 status=0
-"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=400000 \
+"$fuzzer" -max_total_time="$seconds" ${HEARTH_FUZZ_RUNS:+-runs="$HEARTH_FUZZ_RUNS"} -timeout=10 -rss_limit_mb=2048 -max_len=400000 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$corpus" >"$work/fuzz.log" 2>&1 || status=$?
 tail -n 25 "$work/fuzz.log"
 # A critical or warning aborts (hearth-fuzz.h): it is in the log and an artifact.
