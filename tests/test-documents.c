@@ -1585,6 +1585,21 @@ START_TEST (test_cli_end_to_end)
       rc = CLI ("docs", "add", "hybrid", t->docs, "--embed-model", other);
       ck_assert_int_eq (rc, 1);
       ck_assert_ptr_nonnull (strstr (err, "reindex"));
+      /* The estimate changes nothing. */
+      rc = CLI ("docs", "reindex", "hybrid", "--estimate", "--embed-model", other);
+      ck_assert_msg (rc == 0, "reindex --estimate: %s", err);
+      {
+        const char *want = "Re-indexing 'hybrid' reads 2 files again (";
+        g_autofree char *with = g_strdup_printf (" and embeds them with %s.\nEstimate: ", other);
+
+        ck_assert_msg (g_str_has_prefix (out, want) && strstr (out, with) != NULL, "estimate: %s", out);
+        ck_assert_msg (strstr (out, "Measured: 2 files (") != NULL, "estimate: %s", out);
+      }
+      rc = CLI ("docs", "list", "--json");
+      ck_assert_int_eq (rc, 0);
+      root = parse_object (parser, out);
+      ck_assert_str_eq (json_object_get_string_member (json_array_get_object_element (
+                          json_object_get_array_member (root, "collections"), 0), "embed_model"), model);
       rc = CLI ("docs", "reindex", "hybrid", "--embed-model", other);
       ck_assert_msg (rc == 0, "reindex: %s", err);
       ck_assert_ptr_nonnull (strstr (err, "2 files seen: 2 indexed"));
@@ -1882,6 +1897,147 @@ START_TEST (test_documents_watch)
 }
 END_TEST
 
+static void
+plan_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static HearthDocReindexPlan *
+plan_sync (HearthDocuments *documents,
+           const char      *name,
+           const char      *model,
+           GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  hearth_documents_plan_reindex_async (documents, name, model, NULL, plan_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return hearth_documents_plan_reindex_finish (documents, result, error);
+}
+
+static HearthDocCollection *
+get_collection (HearthDocIndex *index,
+                const char     *name)
+{
+  g_autoptr(GError) error = NULL;
+  HearthDocCollection *c = hearth_doc_index_get_collection (index, name, &error);
+
+  hearth_assert_no_error (error);
+  return c;
+}
+
+/* Another embedding model is a full re-index: planned (measured on the
+ * collection's own files, nothing written), then done only when asked. */
+START_TEST (test_documents_reindex_plan)
+{
+  g_autoptr(TestDir) t = test_dir_new ();
+  g_autoptr(HearthDocIndex) index = open_ok (t->data_dir);
+  g_autoptr(HearthDocuments) documents = hearth_documents_new (index, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bert = model_path ("synth-bert-F32.gguf");
+  g_autofree char *identity = NULL;
+  g_autofree char *not_model = g_build_filename (t->root, "notes.gguf", NULL);
+  g_autoptr(HearthDocReindexPlan) plan = NULL;
+  g_autoptr(HearthDocReindexPlan) none = NULL;
+  g_autoptr(HearthDocCollection) before = NULL;
+  g_autoptr(HearthDocCollection) after = NULL;
+  gint64 size, mtime;
+
+  make_files (t->docs, 12);
+  ck_assert (hearth_documents_create_collection (documents, "plan", &error));
+  ck_assert (hearth_documents_add_folder (documents, "plan", t->docs, &error));
+  hearth_assert_no_error (error);
+  wait_idle (documents);
+  before = get_collection (index, "plan");
+  ck_assert_int_eq (before->n_files, 12);
+  ck_assert_ptr_null (before->embed_model);
+
+  plan = plan_sync (documents, "plan", bert, &error);
+  hearth_assert_no_error (error);
+  identity = hearth_doc_embedder_identify (bert, &size, &mtime, NULL, &error);
+  hearth_assert_no_error (error);
+  ck_assert_str_eq (plan->collection, "plan");
+  ck_assert_str_eq (plan->model_path, bert);
+  ck_assert_str_eq (plan->model_identity, identity);
+  ck_assert_int_eq (plan->model_size, size);
+  ck_assert_int_eq (plan->model_mtime, mtime);
+  ck_assert_uint_gt (plan->model_dim, 0);
+  ck_assert_uint_eq (plan->n_files, 12);
+  ck_assert_uint_eq (plan->n_bytes, (guint64) before->total_bytes);
+  ck_assert_uint_eq (plan->n_chunks, (guint64) before->n_chunks);
+  /* Twelve small files are under the sample's bounds: all measured. */
+  ck_assert_uint_eq (plan->sample_files, 12);
+  ck_assert_uint_eq (plan->sample_bytes, plan->n_bytes);
+  ck_assert_uint_ge (plan->sample_chunks, 12);
+  ck_assert_double_gt (plan->read_seconds, 0);
+  /* Embedding stops after SAMPLE_SECONDS, whole batches of 8. */
+  ck_assert_uint_ge (plan->embedded_chunks, MIN (8, plan->sample_chunks));
+  ck_assert_uint_le (plan->embedded_chunks, plan->sample_chunks);
+  ck_assert (plan->embedded_chunks % 8 == 0 || plan->embedded_chunks == plan->sample_chunks);
+  ck_assert_double_gt (plan->embed_seconds, 0);
+  ck_assert_double_eq_tol (plan->seconds,
+                           plan->load_seconds + plan->read_seconds +
+                           plan->sample_chunks * plan->embed_seconds / plan->embedded_chunks, 1e-9);
+  /* Planning wrote nothing. */
+  after = get_collection (index, "plan");
+  ck_assert_ptr_null (after->embed_model);
+  ck_assert_int_eq (after->n_vectors, 0);
+  ck_assert_int_eq (after->n_chunks, before->n_chunks);
+  g_clear_pointer (&after, hearth_doc_collection_free);
+
+  /* A file that is no encoder, a collection that does not exist. */
+  write_text (not_model, "not a model\n");
+  ck_assert_ptr_null (plan_sync (documents, "plan", not_model, &error));
+  ck_assert_ptr_nonnull (error);
+  g_clear_error (&error);
+  ck_assert_ptr_null (plan_sync (documents, "nowhere", bert, &error));
+  assert_store_error (error, HEARTH_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Refused while the collection is being indexed. */
+  hearth_documents_update (documents, "plan");
+  ck_assert (!hearth_documents_reindex (documents, plan, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  wait_idle (documents);
+
+  /* Agreed: every file read and embedded again with the new model. */
+  ck_assert (hearth_documents_reindex (documents, plan, &error));
+  hearth_assert_no_error (error);
+  wait_idle (documents);
+  after = get_collection (index, "plan");
+  ck_assert_str_eq (after->embed_model, bert);
+  ck_assert_str_eq (after->embed_model_id, identity);
+  ck_assert_uint_eq (after->embed_dim, plan->model_dim);
+  ck_assert_int_eq (after->n_files, 12);
+  ck_assert_int_gt (after->n_vectors, 0);
+  ck_assert_int_eq (after->n_vectors, after->n_chunks);
+  ck_assert_uint_eq (plan->sample_chunks, (guint) after->n_chunks);
+  g_clear_pointer (&after, hearth_doc_collection_free);
+
+  /* Back to BM25 only: planned without a model, the vectors gone. */
+  none = plan_sync (documents, "plan", NULL, &error);
+  hearth_assert_no_error (error);
+  ck_assert_ptr_null (none->model_path);
+  ck_assert_uint_eq (none->n_files, 12);
+  ck_assert_uint_eq (none->embedded_chunks, 0);
+  ck_assert_double_eq_tol (none->seconds, none->load_seconds + none->read_seconds, 1e-9);
+  ck_assert (hearth_documents_reindex (documents, none, &error));
+  wait_idle (documents);
+  after = get_collection (index, "plan");
+  ck_assert_ptr_null (after->embed_model);
+  ck_assert_int_eq (after->n_vectors, 0);
+  ck_assert_int_eq (after->n_files, 12);
+  ck_assert_int_eq (after->n_chunks, before->n_chunks);
+}
+END_TEST
+
 static Suite *
 documents_suite (void)
 {
@@ -1914,6 +2070,7 @@ documents_suite (void)
   tcase_add_test (tc, test_indexer_model_changed);
   tcase_add_test (tc, test_watcher);
   tcase_add_test (tc, test_documents_watch);
+  tcase_add_test (tc, test_documents_reindex_plan);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("cli");

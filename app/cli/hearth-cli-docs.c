@@ -19,6 +19,8 @@
 
 #include "hearth-cli.h"
 #include "hearth-doc-embedder.h"
+#include "hearth-doc-reindex-plan.h"
+#include "hearth-duration.h"
 #include "hearth-doc-indexer.h"
 #include "hearth-doc-search.h"
 
@@ -230,16 +232,44 @@ docs_update (int    argc,
   return status;
 }
 
+/* `reindex --estimate`: the plan the app shows before it asks. */
+static int
+print_estimate (HearthDocIndex *index,
+                const char     *name,
+                const char     *model_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthDocReindexPlan) plan = hearth_doc_reindex_plan_make (index, name, model_path, NULL, &error);
+  g_autofree char *bytes = NULL, *sample = NULL, *about = NULL;
+
+  if (plan == NULL)
+    return hearth_cli_fail (error);
+  bytes = format_bytes ((gint64) plan->n_bytes);
+  sample = format_bytes ((gint64) plan->sample_bytes);
+  about = hearth_duration_about (plan->seconds);
+  printf ("Re-indexing '%s' reads %u files again (%s, %" G_GUINT64_FORMAT " chunks now)%s%s.\n",
+          plan->collection, plan->n_files, bytes, plan->n_chunks,
+          plan->model_path != NULL ? " and embeds them with " : ", BM25 only",
+          plan->model_path != NULL ? plan->model_path : "");
+  printf ("Estimate: %s (%.1f s). Measured: %u files (%s, %u chunks) read in %.2f s, "
+          "%u chunks embedded in %.2f s, the model loaded in %.2f s.\n",
+          about, plan->seconds, plan->sample_files, sample, plan->sample_chunks, plan->read_seconds,
+          plan->embedded_chunks, plan->embed_seconds, plan->load_seconds);
+  return 0;
+}
+
 static int
 docs_reindex (int    argc,
               char **argv)
 {
   HearthCliStoreOptions o = { 0 };
   g_autofree char *model_path = NULL;
-  gboolean no_model = FALSE;
+  gboolean no_model = FALSE, estimate = FALSE;
   const GOptionEntry entries[] = {
     { "embed-model", 0, 0, G_OPTION_ARG_FILENAME, &model_path, "Use this embedding model from now on", "FILE" },
     { "no-embed-model", 0, 0, G_OPTION_ARG_NONE, &no_model, "BM25 only from now on", NULL },
+    { "estimate", 0, 0, G_OPTION_ARG_NONE, &estimate,
+      "Only say how long it would take (measured on a sample of the files), change nothing", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("COLLECTION - read, chunk and embed every file again");
@@ -264,6 +294,11 @@ docs_reindex (int    argc,
       const char *path = no_model ? NULL : model_path != NULL ? model_path : c->embed_model;
 
       status = 0;
+      if (estimate)
+        {
+          hearth_cli_store_options_clear (&o);
+          return print_estimate (index, c->name, path);
+        }
       if (path != NULL && (embedder = hearth_doc_embedder_load (path, NULL, &error)) == NULL)
         status = hearth_cli_fail (error);
       model = embedder != NULL ? hearth_doc_embedder_get_info (embedder) : NULL;

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "hearth-documents-page.h"
+#include "hearth-duration.h"
 #include "hearth-folder-chooser.h"
 
 struct _HearthDocumentsPage
@@ -177,6 +178,125 @@ update_clicked (GtkButton           *button,
   hearth_documents_update (self->documents, g_object_get_data (G_OBJECT (button), "collection"));
 }
 
+/* ---- another embedding model: measured, shown, then asked ---- */
+
+static void
+reindex_response (AdwMessageDialog    *dialog,
+                  const char          *response,
+                  HearthDocumentsPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  HearthDocReindexPlan *plan = g_object_get_data (G_OBJECT (dialog), "plan");
+
+  if (g_strcmp0 (response, "reindex") != 0 || self->documents == NULL)
+    say (self, NULL);
+  else if (!hearth_documents_reindex (self->documents, plan, &error))
+    say (self, error->message);
+  else
+    say (self, NULL);
+}
+
+static void
+plan_ready (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(HearthDocumentsPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthDocReindexPlan) plan = hearth_documents_plan_reindex_finish (HEARTH_DOCUMENTS (source), result,
+                                                                               &error);
+  g_autofree char *heading = NULL, *body = NULL, *size = NULL, *about = NULL, *files = NULL;
+  GtkWidget *dialog;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (plan == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        say (self, error->message);
+      return;
+    }
+  if (!GTK_IS_WINDOW (root))
+    return;  /* closed meanwhile */
+  size = g_format_size (plan->n_bytes);
+  about = hearth_duration_about (plan->seconds);
+  files = g_strdup_printf (g_dngettext (NULL, "%u file", "%u files", (gulong) plan->n_files), plan->n_files);
+  heading = g_strdup_printf (_("Re-index “%s”?"), plan->collection);
+  if (plan->model_path != NULL)
+    {
+      g_autofree char *model = g_path_get_basename (plan->model_path);
+
+      /* Translators: "12 files", "3.4 MB", the model's file name, "about 3 minutes" */
+      body = g_strdup_printf (_("Every document (%s, %s) is read and embedded again with %s. "
+                                "On this computer that takes %s. Until it is done, search finds "
+                                "only the documents already re-indexed."), files, size, model, about);
+    }
+  else
+    /* Translators: "12 files", "3.4 MB", "about 3 minutes" */
+    body = g_strdup_printf (_("Every document (%s, %s) is read again, for keyword search only. "
+                              "On this computer that takes %s. Until it is done, search finds "
+                              "only the documents already re-indexed."), files, size, about);
+  dialog = adw_message_dialog_new (GTK_WINDOW (root), heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "reindex", _("_Re-index"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reindex", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "plan", g_steal_pointer (&plan),
+                          (GDestroyNotify) hearth_doc_reindex_plan_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (reindex_response), self, 0);
+  say (self, NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+plan_for (HearthDocumentsPage *self,
+          const char          *name,
+          const char          *model_path)
+{
+  g_autofree char *text = g_strdup_printf (_("Measuring how long re-indexing “%s” takes…"), name);
+
+  say (self, text);
+  hearth_documents_plan_reindex_async (self->documents, name, model_path, NULL, plan_ready, g_object_ref (self));
+}
+
+static void
+model_chosen (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(HearthDocumentsPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = hearth_folder_chooser_choose_finish (result, &error);
+  const char *name = g_object_get_data (G_OBJECT (self), "model-for");
+
+  if (path == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        say (self, error->message);
+      return;
+    }
+  if (self->documents != NULL && name != NULL)
+    plan_for (self, name, path);
+}
+
+static void
+choose_model_clicked (GtkButton           *button,
+                      HearthDocumentsPage *self)
+{
+  g_object_set_data_full (G_OBJECT (self), "model-for",
+                          g_strdup (g_object_get_data (G_OBJECT (button), "collection")), g_free);
+  hearth_folder_chooser_choose_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                     _("Choose an Embedding Model"), _("GGUF models"), "*.gguf",
+                                     NULL, model_chosen, g_object_ref (self));
+}
+
+static void
+keyword_only_clicked (GtkButton           *button,
+                      HearthDocumentsPage *self)
+{
+  plan_for (self, g_object_get_data (G_OBJECT (button), "collection"), NULL);
+}
+
 static GtkWidget *
 row_button (HearthDocumentsPage *self,
             const char          *label,
@@ -207,14 +327,47 @@ detail_row (const char *title,
   return row;
 }
 
+/* The collection's embedding model, with the ways to change it. */
+static GtkWidget *
+model_row (HearthDocumentsPage       *self,
+           const HearthDocCollection *c)
+{
+  g_autofree char *model = c->embed_model != NULL ? g_path_get_basename (c->embed_model) : NULL;
+  g_autofree char *subtitle = model != NULL
+    /* Translators: the embedding model's file name */
+    ? g_strdup_printf (_("%s · keyword and meaning search"), model)
+    : g_strdup (_("None: keyword search only"));
+  GtkWidget *row = detail_row (_("Embedding model"), subtitle);
+
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                             row_button (self, _("_Choose…"),
+                                         g_strdup_printf (_("Choose an embedding model for %s"), c->name),
+                                         c->name, G_CALLBACK (choose_model_clicked)));
+  if (c->embed_model != NULL)
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                               row_button (self, _("_Keyword Only"),
+                                           g_strdup_printf (_("Use keyword search only for %s"), c->name),
+                                           c->name, G_CALLBACK (keyword_only_clicked)));
+  return row;
+}
+
 static void
 reload (HearthDocumentsPage *self)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) all = NULL;
 
+  g_autoptr(GHashTable) expanded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  /* The rows are made again; one the user opened stays open. */
   for (guint i = 0; i < self->rows->len; i++)
-    adw_preferences_group_remove (self->list, g_ptr_array_index (self->rows, i));
+    {
+      AdwExpanderRow *old = g_ptr_array_index (self->rows, i);
+
+      if (adw_expander_row_get_expanded (old))
+        g_hash_table_add (expanded, g_strdup (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (old))));
+      adw_preferences_group_remove (self->list, GTK_WIDGET (old));
+    }
   g_ptr_array_set_size (self->rows, 0);
   if ((all = hearth_documents_list_collections (self->documents, &error)) == NULL)
     {
@@ -259,6 +412,7 @@ reload (HearthDocumentsPage *self)
       adw_expander_row_add_action (ADW_EXPANDER_ROW (row),
                                    row_button (self, _("_Remove"), g_strdup_printf (_("Remove %s"), c->name), c->name,
                                                G_CALLBACK (remove_clicked)));
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), model_row (self, c));
       for (guint j = 0; sources != NULL && j < sources->len; j++)
         adw_expander_row_add_row (ADW_EXPANDER_ROW (row), detail_row (sources->pdata[j], _("Folder")));
       if (sources == NULL || sources->len == 0)
@@ -270,6 +424,7 @@ reload (HearthDocumentsPage *self)
 
           adw_expander_row_add_row (ADW_EXPANDER_ROW (row), detail_row (f->path, why));
         }
+      adw_expander_row_set_expanded (ADW_EXPANDER_ROW (row), g_hash_table_contains (expanded, c->name));
       adw_preferences_group_add (self->list, row);
       g_ptr_array_add (self->rows, row);
     }

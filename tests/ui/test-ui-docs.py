@@ -15,27 +15,43 @@ file's source chip, whose lines must equal those of `hearth-cli docs search
 A question about nothing in the files gets "No relevant passage in the
 attached documents".
 
+Before the chat, the collection gets an embedding model (the synthetic
+bert) through its "Choose…" button: the app measures the re-index and asks,
+saying what it reads and how long it takes (the dialog's text is checked),
+re-indexes only after "Re-index" (`hearth-cli docs list --json` then shows a
+vector per passage), and "Keyword Only" goes back the same way (no vectors,
+the same passages).
+
 Two test seams of the app (both env vars, read only when set):
   HEARTH_TEST_FOLDER      the folder chooser answers with this folder
                           instead of showing the portal's dialog (another
                           process, which AT-SPI under Xvfb cannot drive);
   HEARTH_TEST_LAUNCH_LOG  a source chip appends the URI it would open to
-                          this file instead of launching the default app.
+                          this file instead of launching the default app;
+  HEARTH_TEST_FILE        the file chooser answers with this file.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
+import pyatspi
+
 from hearthui import App, T0, click, configure, fail, log, named, set_text, shot
 
 APP, SHOTS, CLI = sys.argv[1], sys.argv[2], sys.argv[3]
 MODEL = os.path.join(os.environ.get("HEARTH_SHARED_DIR", ""), "models", "synthetic", "synth-llama-F32.gguf")
-if not os.path.isfile(MODEL):
-    fail("test model missing: " + MODEL)
+ENCODER = os.path.realpath(os.path.join(os.environ.get("HEARTH_SHARED_DIR", ""), "models", "synthetic",
+                                        "synth-bert-F32.gguf"))
+for needed in (MODEL, ENCODER):
+    if not os.path.isfile(needed):
+        fail("test model missing: " + needed)
+if shutil.which("xdotool") is None:
+    fail("xdotool is missing (Debian: xdotool)")
 os.makedirs(SHOTS, exist_ok=True)
 for old in os.listdir(SHOTS):
     if old.startswith("docs-"):
@@ -70,6 +86,7 @@ ENV.update({
     "HEARTH_DATA_DIR": data_dir,
     "HEARTH_TEST_FOLDER": folder,
     "HEARTH_TEST_LAUNCH_LOG": launch_log,
+    "HEARTH_TEST_FILE": ENCODER,
     "GTK_A11Y": "atspi",
     "NO_AT_BRIDGE": "0",
     "ASAN_OPTIONS": ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"])),
@@ -116,6 +133,66 @@ log("progress: " + done.name)
 app.find(lambda n: n.getRoleName() == "label" and (n.name or "").startswith("3 files · "), within=prefs,
          timeout=20, what="the collection's figures (3 files)")
 shot("01-indexed")
+
+
+def collection_json():
+    r = subprocess.run([CLI, "docs", "list", "--data-dir", data_dir, "--json"], env=ENV, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        fail("hearth-cli docs list: " + r.stderr)
+    return [c for c in json.loads(r.stdout)["collections"] if c["name"] == COLLECTION][0]
+
+
+def reindex(button, body_pattern, settled, what):
+    """Click @button, check the question's text, agree, wait until the
+    index (read through hearth-cli) is @settled."""
+    click(app.button(button, within=prefs))
+    dialog = app.find(lambda n: n.getRoleName() in ("dialog", "alert", "frame") and
+                      n.name != "Preferences" and n.getRoleName() != "application" and
+                      app.find_all(named("label", "Re-index \u201c" + COLLECTION + "\u201d?"), within=n),
+                      timeout=60, what="the re-index question (" + what + ")")
+    bodies = [n.name for n in app.find_all(named("label", "Every document"), within=dialog)]
+    if len(bodies) != 1 or not re.fullmatch(body_pattern, bodies[0]):
+        fail("the re-index question says %r, want %r" % (bodies, body_pattern))
+    log("asked: " + bodies[0])
+    shot("01b-reindex-" + what)
+    click(app.button("Re-index", within=dialog))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        c = collection_json()
+        if settled(c):
+            return c
+        time.sleep(0.5)
+    fail("the re-index (%s) never settled: %r" % (what, c))
+
+
+before = collection_json()
+# The collection's row opens to show its model, folders and failures. GTK
+# 4.8 gives a list item no AT-SPI action: a real click, with xdotool.
+row = app.find(lambda n: n.getRoleName() == "list item" and n.name == COLLECTION, within=prefs,
+               what="the collection's row")
+wins = subprocess.run(["xdotool", "search", "--all", "--onlyvisible", "--pid", str(app.proc.pid),
+                       "--name", "^Preferences$"], env=ENV, capture_output=True, text=True).stdout.split()
+if not wins:
+    fail("no X window of the app is named Preferences")
+e = row.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+subprocess.run(["xdotool", "mousemove", "--window", wins[0], str(e.x + 20), str(e.y + e.height // 2), "click", "1"],
+               env=ENV, check=True)
+ESTIMATE = r"On this computer that takes (a few seconds|about \d+ seconds)\. Until it is done, search finds " \
+           r"only the documents already re-indexed\."
+c = reindex("Choose an embedding model for " + COLLECTION,
+            r"Every document \(3 files, \d+ bytes\) is read and embedded again with synth-bert-F32\.gguf\. " + ESTIMATE,
+            lambda c: c["embed_model"] == ENCODER and c["files"] == 3 and c["vectors"] == c["chunks"] > 0 and
+            not c["interrupted"], "model")
+log("with the encoder: %d chunks, %d vectors" % (c["chunks"], c["vectors"]))
+app.find(named("label", "synth-bert-F32.gguf \u00b7 keyword and meaning search"), within=prefs, timeout=20,
+         what="the collection's model row")
+c = reindex("Use keyword search only for " + COLLECTION,
+            r"Every document \(3 files, \d+ bytes\) is read again, for keyword search only\. " + ESTIMATE,
+            lambda c: c["embed_model"] is None and c["files"] == 3 and c["vectors"] == 0 and
+            c["chunks"] == before["chunks"] and not c["interrupted"], "keyword-only")
+app.find(named("label", "None: keyword search only"), within=prefs, timeout=20, what="the model row, none again")
+app.find(named("label", "Done: 3 of 3 files"), within=prefs, timeout=60, what="the re-index done")
 click(app.find(lambda n: n.getRoleName() == "push button" and n.name == "Close", within=prefs,
                what="preferences close button"))
 app.wait_gone(lambda n: n.getRoleName() in ("frame", "dialog", "filler", "window") and

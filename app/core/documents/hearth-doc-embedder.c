@@ -219,3 +219,19 @@ hearth_doc_embedder_count_tokens (const char *text,
     return (guint) strlen (text); /* cannot happen; counting bytes errs on the safe side */
   return ids->len;
 }
+
+void
+hearth_doc_embedder_chunk_params (HearthDocEmbedder         *self,
+                                  const HearthDocCollection *collection,
+                                  HearthDocChunkParams      *params)
+{
+  hearth_doc_chunk_params_init (params);
+  params->max_tokens = collection->chunk_max_tokens;
+  params->overlap = collection->chunk_overlap;
+  if (self == NULL)
+    return;
+  params->max_tokens = MIN (params->max_tokens, hearth_doc_embedder_get_max_tokens (self));
+  params->overlap = MIN (params->overlap, params->max_tokens / 2);
+  params->count = hearth_doc_embedder_count_tokens;
+  params->count_data = self;
+}

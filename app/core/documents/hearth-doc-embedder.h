@@ -21,6 +21,7 @@
 
 #include <gio/gio.h>
 
+#include "hearth-doc-chunk.h"
 #include "hearth-doc-index.h"
 
 G_BEGIN_DECLS
@@ -63,6 +64,12 @@ float      *hearth_doc_embedder_embed        (HearthDocEmbedder *self,
                                               gboolean           query,
                                               GCancellable      *cancellable,
                                               GError           **error);
+/* The chunk parameters for @collection's files: its budget and overlap,
+ * within what @self (NULL: none, words are counted) reads, counted with
+ * its tokenizer.  The indexer's and the re-index plan's. */
+void        hearth_doc_embedder_chunk_params (HearthDocEmbedder         *self,
+                                              const HearthDocCollection *collection,
+                                              HearthDocChunkParams      *params);
 /* Tokens of @text as the model counts them (a HearthDocTokenCount). */
 guint       hearth_doc_embedder_count_tokens (const char        *text,
                                               gpointer           self);

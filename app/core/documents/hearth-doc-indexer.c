@@ -477,16 +477,7 @@ index_file (Run               *run,
       return record_failure (run, f, sha256, local_error != NULL ? local_error->message : "Unknown error", error);
     }
 
-  hearth_doc_chunk_params_init (&params);
-  params.max_tokens = run->collection->chunk_max_tokens;
-  params.overlap = run->collection->chunk_overlap;
-  if (run->embedder != NULL)
-    {
-      params.max_tokens = MIN (params.max_tokens, hearth_doc_embedder_get_max_tokens (run->embedder));
-      params.overlap = MIN (params.overlap, params.max_tokens / 2);
-      params.count = hearth_doc_embedder_count_tokens;
-      params.count_data = run->embedder;
-    }
+  hearth_doc_embedder_chunk_params (run->embedder, run->collection, &params);
   chunks = hearth_doc_chunk (text, &params);
   g_ptr_array_set_free_func (chunks, (GDestroyNotify) hearth_doc_chunk_free);
 

@@ -362,6 +362,105 @@ hearth_documents_update (HearthDocuments *self,
   run_next (self);
 }
 
+typedef struct
+{
+  char *name;
+  char *model_path;
+} PlanArgs;
+
+static void
+plan_args_free (PlanArgs *args)
+{
+  g_free (args->name);
+  g_free (args->model_path);
+  g_free (args);
+}
+
+static void
+plan_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  PlanArgs *args = data;
+  GError *error = NULL;
+  HearthDocReindexPlan *plan;
+
+  plan = hearth_doc_reindex_plan_make (HEARTH_DOCUMENTS (source)->index, args->name, args->model_path,
+                                       cancellable, &error);
+  if (plan != NULL)
+    g_task_return_pointer (task, plan, (GDestroyNotify) hearth_doc_reindex_plan_free);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+hearth_documents_plan_reindex_async (HearthDocuments    *self,
+                                     const char         *name,
+                                     const char         *model_path,
+                                     GCancellable       *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  PlanArgs *args;
+
+  g_return_if_fail (HEARTH_IS_DOCUMENTS (self));
+  g_return_if_fail (name != NULL);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hearth_documents_plan_reindex_async);
+  if (!check_open (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  args = g_new0 (PlanArgs, 1);
+  args->name = g_strdup (name);
+  args->model_path = g_strdup (model_path);
+  g_task_set_task_data (task, args, (GDestroyNotify) plan_args_free);
+  g_task_run_in_thread (task, plan_thread);
+}
+
+HearthDocReindexPlan *
+hearth_documents_plan_reindex_finish (HearthDocuments *self,
+                                      GAsyncResult    *result,
+                                      GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+hearth_documents_reindex (HearthDocuments            *self,
+                          const HearthDocReindexPlan *plan,
+                          GError                    **error)
+{
+  g_autoptr(HearthDocCollection) c = NULL;
+  HearthDocEmbedModelInfo model = { 0 };
+
+  g_return_val_if_fail (HEARTH_IS_DOCUMENTS (self), FALSE);
+  g_return_val_if_fail (plan != NULL, FALSE);
+  if (!check_open (self, error))
+    return FALSE;
+  if (is_busy (self, plan->collection))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("“%s” is being indexed; stop it first"), plan->collection);
+      return FALSE;
+    }
+  model.path = plan->model_path;
+  model.identity = plan->model_identity;
+  model.size = plan->model_size;
+  model.mtime = plan->model_mtime;
+  model.dim = plan->model_dim;
+  if ((c = hearth_doc_index_get_collection (self->index, plan->collection, error)) == NULL ||
+      !hearth_doc_index_reset_collection (self->index, c->id, plan->model_path != NULL ? &model : NULL, error))
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  hearth_documents_update (self, plan->collection);
+  return TRUE;
+}
+
 HearthDocIndexer *
 hearth_documents_get_indexer (HearthDocuments *self)
 {

@@ -33,6 +33,7 @@
 
 #include "hearth-doc-index.h"
 #include "hearth-doc-indexer.h"
+#include "hearth-doc-reindex-plan.h"
 #include "hearth-doc-watcher.h"
 #include "hearth-runtime.h"
 
@@ -84,6 +85,25 @@ gboolean          hearth_documents_remove_source     (HearthDocuments *self,
 /* Brings @name up to date (queued). */
 void              hearth_documents_update            (HearthDocuments *self,
                                                       const char      *name);
+
+/* Another embedding model for @name (@model_path NULL: none, BM25 only)
+ * is a full re-index, which the user agrees to first: plan it (a worker
+ * thread measures what it will cost, hearth-doc-reindex-plan.h), show the
+ * estimate, then hearth_documents_reindex.  Refused (BUSY) while @name is
+ * being indexed or queued; the plan's model must still be the file it
+ * measured (else the run fails, saying so). */
+void                  hearth_documents_plan_reindex_async  (HearthDocuments      *self,
+                                                            const char           *name,
+                                                            const char           *model_path,
+                                                            GCancellable         *cancellable,
+                                                            GAsyncReadyCallback   callback,
+                                                            gpointer              user_data);
+HearthDocReindexPlan *hearth_documents_plan_reindex_finish (HearthDocuments      *self,
+                                                            GAsyncResult         *result,
+                                                            GError              **error);
+gboolean              hearth_documents_reindex             (HearthDocuments            *self,
+                                                            const HearthDocReindexPlan *plan,
+                                                            GError                    **error);
 
 /* The run in progress, or the last one; NULL before any. */
 HearthDocIndexer *hearth_documents_get_indexer       (HearthDocuments *self);
