@@ -68,6 +68,28 @@ START_TEST (test_members_by_type)
 }
 END_TEST
 
+/* json-glib parses empty input without an error, to no root: the
+ * download state file and the Hugging Face listing met it. */
+START_TEST (test_root_by_type)
+{
+  static const struct { const char *json; gboolean object, array; } cases[] = {
+    { "", FALSE, FALSE }, { "   \n", FALSE, FALSE }, { "{}", TRUE, FALSE }, { "[]", FALSE, TRUE },
+    { "1", FALSE, FALSE }, { "null", FALSE, FALSE }, { "\"s\"", FALSE, FALSE }, { "[{}]", FALSE, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+
+      ck_assert_msg (json_parser_load_from_data (parser, cases[i].json, -1, &error), "'%s': %s", cases[i].json,
+                     error != NULL ? error->message : "");
+      ck_assert_msg ((hearth_json_root_object (parser) != NULL) == cases[i].object, "'%s'", cases[i].json);
+      ck_assert_msg ((hearth_json_root_array (parser) != NULL) == cases[i].array, "'%s'", cases[i].json);
+    }
+}
+END_TEST
+
 static Suite *
 json_member_suite (void)
 {
@@ -75,6 +97,7 @@ json_member_suite (void)
   TCase *tc = tcase_create ("core");
 
   tcase_add_test (tc, test_members_by_type);
+  tcase_add_test (tc, test_root_by_type);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -12,6 +12,7 @@
 #include "hearth-markdown-view.h"
 #include "hearth-message-row.h"
 #include "hearth-source-chips.h"
+#include "hearth-json-member.h"
 
 struct _HearthMessageRow
 {
@@ -147,9 +148,8 @@ add_tool_calls (HearthMessageRow *self,
   JsonArray *calls;
 
   if (!json_parser_load_from_data (parser, calls_json, -1, NULL) ||
-      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+      (calls = hearth_json_root_array (parser)) == NULL)
     return;
-  calls = json_node_get_array (json_parser_get_root (parser));
   for (guint i = 0; i < json_array_get_length (calls); i++)
     {
       JsonNode *call = json_array_get_element (calls, i);

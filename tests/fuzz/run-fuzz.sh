@@ -9,7 +9,9 @@
 # script, one per line: the shared data has none), grammars (GBNF and JSON
 # Schemas committed in seeds/grammars/), mcp (MCP server output,
 # committed in seeds/mcp/ beside this script), api (request bodies for
-# the local API, committed in seeds/api/), or documents-FORMAT (text,
+# the local API, committed in seeds/api/), keyfiles (the .plugin files of
+# the shipped and the test plugins), download-state (partial downloads'
+# state files, committed in seeds/download-state/), or documents-FORMAT (text,
 # markdown, html, pdf, docx, odt, epub: the files of that format that
 # tests/documents/make-corpus.sh makes). Any finding fails the run;
 # criticals and warnings are findings (hearth-fuzz.h).
@@ -66,7 +68,13 @@ seed_corpus() {
                 n=$((n + 1))
                 printf '%s' "$line" > "$corpus/expression-$n"
             done < "$(dirname "$0")/seeds/expressions.txt" ;;
-        grammars|mcp|api)
+        keyfiles)
+            for f in "$(dirname "$0")"/../plugins/*/*.plugin "$(dirname "$0")"/../../plugins/*/*.plugin; do
+                [ -f "$f" ] || continue
+                cp "$f" "$corpus/"
+                n=$((n + 1))
+            done ;;
+        grammars|mcp|api|download-state)
             # Committed in seeds/<kind>/ beside this script: GBNF grammars
             # and JSON Schemas ('s' first), MCP server output, API bodies.
             for f in "$(dirname "$0")"/seeds/"$seeds"/*; do

@@ -29,6 +29,11 @@ JsonObject *hearth_json_member_object  (JsonObject *o,
                                         const char *name);
 JsonArray  *hearth_json_member_array   (JsonObject *o,
                                         const char *name);
+/* The parsed document's top level when it is an object (an array); NULL
+ * when it is something else or there is none (json-glib parses empty
+ * input without an error, to no root at all). */
+JsonObject *hearth_json_root_object    (JsonParser *parser);
+JsonArray  *hearth_json_root_array     (JsonParser *parser);
 /* Element @index of @a when it is an object (NULL past the end). */
 JsonObject *hearth_json_element_object (JsonArray  *a,
                                         guint       index);

@@ -15,6 +15,7 @@
 #include "hearth-engine.h"
 #include "hearth-models-resources.h"
 #include "hearth-models-error.h"
+#include "hearth-json-member.h"
 
 G_DEFINE_QUARK (hearth-models-error-quark, hearth_models_error)
 
@@ -251,12 +252,11 @@ hearth_catalog_load_bytes (GBytes  *json,
       g_set_error (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_CATALOG, "catalog: %s", local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if ((root = hearth_json_root_object (parser)) == NULL)
     {
       g_set_error (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_CATALOG, "catalog: not a JSON object");
       return NULL;
     }
-  root = json_node_get_object (json_parser_get_root (parser));
   if (json_object_get_int_member_with_default (root, "version", 0) != HEARTH_CATALOG_VERSION)
     {
       g_set_error (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_CATALOG,

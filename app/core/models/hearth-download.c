@@ -222,9 +222,8 @@ read_part_state (const char *path,
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *o;
 
-  if (!json_parser_load_from_file (parser, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!json_parser_load_from_file (parser, path, NULL) || (o = hearth_json_root_object (parser)) == NULL)
     return FALSE;
-  o = json_node_get_object (json_parser_get_root (parser));
   st->url = g_strdup (hearth_json_member_string (o, "url", ""));
   st->validator = g_strdup (hearth_json_member_string (o, "validator", ""));
   st->total = (guint64) hearth_json_member_int (o, "total", 0);

@@ -137,9 +137,8 @@ hearth_hf_parse_tree (const char *repo,
 
   if (!json_parser_load_from_data (parser, json, length, &local))
     return listing_error (error, repo, local->message), NULL;
-  if (!JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+  if ((array = hearth_json_root_array (parser)) == NULL)
     return listing_error (error, repo, _("it is not a list")), NULL;
-  array = json_node_get_array (json_parser_get_root (parser));
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *node = json_array_get_element (array, i);

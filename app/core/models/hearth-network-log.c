@@ -149,9 +149,8 @@ hearth_network_log_read (HearthNetworkLog *self,
       JsonObject *o;
 
       if (lines[i][0] == '\0' || !json_parser_load_from_data (parser, lines[i], -1, NULL) ||
-          !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+          (o = hearth_json_root_object (parser)) == NULL)
         continue;
-      o = json_node_get_object (json_parser_get_root (parser));
       e = g_new0 (HearthNetworkLogEntry, 1);
       e->time = hearth_json_member_int (o, "time", 0);
       e->method = g_strdup (hearth_json_member_string (o, "method", ""));

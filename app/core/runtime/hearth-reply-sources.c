@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "hearth-reply-sources.h"
+#include "hearth-json-member.h"
 
 #define INSTRUCTION \
   "Answer the user's last message from the sources above. Cite each source you use by its " \
@@ -125,9 +126,8 @@ hearth_reply_sources_from_json (const char *json)
   if (json == NULL)
     return NULL;
   parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, json, -1, NULL) || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+  if (!json_parser_load_from_data (parser, json, -1, NULL) || (array = hearth_json_root_array (parser)) == NULL)
     return NULL;
-  array = json_node_get_array (json_parser_get_root (parser));
   passages = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_passage_unref);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
