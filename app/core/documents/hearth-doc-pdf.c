@@ -20,7 +20,9 @@
  *      baseline distance divided by the current line's font size,
  *      truncated, clamped to 1..5 (so larger gaps give blank lines).
  * This file replays those steps on the lines and rectangles poppler-glib
- * returns, which reproduces -layout's line numbers, with two
+ * returns (a line of get_text whose characters jump to another line is
+ * cut there: the dump can run a table column's last cell into the next
+ * column's first), which reproduces -layout's line numbers, with two
  * approximations: the baseline is not exposed, so it is estimated from the
  * character boxes (box bottom less a quarter of the box height: exact
  * between lines of one font, since only differences count; off by a few
@@ -122,7 +124,73 @@ font_is (const char *name,
 static const char * const bold_words[] = { "bold", "black", "heavy", "semibold", "demi", NULL };
 static const char * const fixed_words[] = { "courier", "mono", "typewriter", "consol", "fixed", NULL };
 
-/* The page's text lines as fragments, with their boxes and fonts. */
+/* A fragment being gathered, character by character. */
+typedef struct
+{
+  GString *text;
+  Frag     f;
+  gboolean any;    /* a visible character seen */
+  guint    first;  /* its index, for the font */
+  int      prev;   /* the last visible character's index; -1 after a space */
+  guint    last;   /* the last visible character's index, spaces or not */
+} FragBuilder;
+
+static void
+frag_start (FragBuilder *b)
+{
+  memset (b, 0, sizeof *b);
+  b->text = g_string_new (NULL);
+  b->prev = -1;
+}
+
+/* Ends the fragment: kept when it shows anything, with its font. */
+static void
+frag_finish (FragBuilder *b,
+             GArray      *frags,
+             GList      **attr,
+             gboolean     have_rects)
+{
+  Frag f = b->f;
+
+  f.text = g_string_free (g_steal_pointer (&b->text), FALSE);
+  if (!have_rects)
+    b->any = *hearth_doc_normalize_space (f.text) != '\0';
+  if (!b->any)
+    {
+      g_free (f.text);
+      return;
+    }
+  while (*attr != NULL && ((PopplerTextAttributes *) (*attr)->data)->end_index < (int) b->first)
+    *attr = (*attr)->next;
+  if (*attr != NULL)
+    {
+      PopplerTextAttributes *a = (*attr)->data;
+
+      f.font_size = a->font_size;
+      f.bold = font_is (a->font_name, bold_words);
+      f.fixed = font_is (a->font_name, fixed_words);
+    }
+  if (f.font_size <= 0)
+    f.font_size = have_rects ? MAX (f.y_max - f.y_min, 1.0) : 10.0;
+  g_array_append_val (frags, f);
+}
+
+/* Whether two characters' boxes stand on different lines: their middles
+ * further apart than half the taller one. */
+static gboolean
+other_line (const PopplerRectangle *a,
+            const PopplerRectangle *b)
+{
+  double h = MAX (MAX (a->y2 - a->y1, b->y2 - b->y1), 1.0);
+
+  return fabs ((a->y1 + a->y2) - (b->y1 + b->y2)) / 2 > 0.5 * h;
+}
+
+/* The page's text lines as fragments, with their boxes and fonts.  A line
+ * of poppler_page_get_text () is usually one fragment; but where its
+ * selection dump runs one block into the next without a newline (the last
+ * cell of a table column and the first of the next: "-91200k"), the
+ * characters jump to another line, and the fragment is cut there. */
 static GArray *
 page_frags (PopplerPage *page,
             gboolean    *exact)
@@ -131,100 +199,68 @@ page_frags (PopplerPage *page,
   g_autofree PopplerRectangle *rects = NULL;
   GArray *frags = g_array_new (FALSE, TRUE, sizeof (Frag));
   GList *attrs, *a;
-  guint n_rects = 0, n_chars;
-  guint index = 0;
-  const char *p, *line_start;
+  guint n_rects = 0;
+  guint i = 0;
   gboolean have_rects;
+  FragBuilder b;
 
   g_array_set_clear_func (frags, frag_clear);
   *exact = TRUE;
   if (text == NULL)
     return frags;
-  n_chars = g_utf8_strlen (text, -1);
-  have_rects = poppler_page_get_text_layout (page, &rects, &n_rects) && n_rects == n_chars;
+  have_rects = poppler_page_get_text_layout (page, &rects, &n_rects) && n_rects == g_utf8_strlen (text, -1);
   if (!have_rects)
     *exact = FALSE;
   attrs = poppler_page_get_text_attributes (page);
   a = attrs;
 
-  p = line_start = text;
-  for (;;)
+  frag_start (&b);
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p), i++)
     {
       gunichar c = g_utf8_get_char (p);
 
-      if (c == '\n' || c == '\0')
+      if (c == '\n')
         {
-          Frag f = { 0 };
-          gboolean any = FALSE;
-          guint first = 0;
-          guint i = index - g_utf8_strlen (line_start, p - line_start);
-
-          GString *line = g_string_new (NULL);
-          int prev = -1;  /* the last visible character's index */
-
-          /* The line's box, over its visible characters; and its text,
-           * with a space where poppler joined two words that stand apart
-           * (a list number and its item, a tab stop): -layout shows the
-           * gap as spaces, so its words are split there too. */
-          for (const char *q = line_start; q < p; q = g_utf8_next_char (q), i++)
-            {
-              gunichar qc = g_utf8_get_char (q);
-
-              if (g_unichar_isspace (qc) || !have_rects)
-                {
-                  g_string_append_unichar (line, qc);
-                  prev = g_unichar_isspace (qc) ? -1 : prev;
-                  continue;
-                }
-              if (prev >= 0 &&
-                  rects[i].x1 - rects[prev].x2 > 0.4 * MAX (rects[i].y2 - rects[i].y1, 1.0))
-                g_string_append_c (line, ' ');
-              g_string_append_unichar (line, qc);
-              prev = i;
-              if (!any)
-                {
-                  first = i;
-                  f.x_min = rects[i].x1;
-                  f.x_max = rects[i].x2;
-                  f.y_min = rects[i].y1;
-                  f.y_max = rects[i].y2;
-                  /* The first word's baseline: see the header. */
-                  f.base = rects[i].y2 - 0.25 * (rects[i].y2 - rects[i].y1);
-                }
-              f.x_min = MIN (f.x_min, rects[i].x1);
-              f.x_max = MAX (f.x_max, rects[i].x2);
-              f.y_min = MIN (f.y_min, rects[i].y1);
-              f.y_max = MAX (f.y_max, rects[i].y2);
-              any = TRUE;
-            }
-          f.text = g_string_free (line, FALSE);
-          if (!have_rects)
-            any = *hearth_doc_normalize_space (f.text) != '\0';
-          if (any)
-            {
-              while (a != NULL && ((PopplerTextAttributes *) a->data)->end_index < (int) first)
-                a = a->next;
-              if (a != NULL)
-                {
-                  PopplerTextAttributes *attr = a->data;
-
-                  f.font_size = attr->font_size;
-                  f.bold = font_is (attr->font_name, bold_words);
-                  f.fixed = font_is (attr->font_name, fixed_words);
-                }
-              if (f.font_size <= 0)
-                f.font_size = have_rects ? MAX (f.y_max - f.y_min, 1.0) : 10.0;
-              g_array_append_val (frags, f);
-            }
-          else
-            g_free (f.text);
-          if (c == '\0')
-            break;
-          line_start = p + 1;
+          frag_finish (&b, frags, &a, have_rects);
+          frag_start (&b);
+          continue;
         }
-      p = g_utf8_next_char (p);
-      index++;
+      if (g_unichar_isspace (c) || !have_rects)
+        {
+          g_string_append_unichar (b.text, c);
+          b.prev = g_unichar_isspace (c) ? -1 : b.prev;
+          continue;
+        }
+      if (b.any && other_line (&rects[b.last], &rects[i]))
+        {
+          frag_finish (&b, frags, &a, have_rects);
+          frag_start (&b);
+        }
+      /* A space where poppler joined two words that stand apart (a list
+       * number and its item, a tab stop): -layout shows the gap as
+       * spaces, so its words are split there too. */
+      if (b.prev >= 0 && rects[i].x1 - rects[b.prev].x2 > 0.4 * MAX (rects[i].y2 - rects[i].y1, 1.0))
+        g_string_append_c (b.text, ' ');
+      g_string_append_unichar (b.text, c);
+      b.prev = (int) i;
+      b.last = i;
+      if (!b.any)
+        {
+          b.first = i;
+          b.f.x_min = rects[i].x1;
+          b.f.x_max = rects[i].x2;
+          b.f.y_min = rects[i].y1;
+          b.f.y_max = rects[i].y2;
+          /* The first word's baseline: see the header. */
+          b.f.base = rects[i].y2 - 0.25 * (rects[i].y2 - rects[i].y1);
+        }
+      b.f.x_min = MIN (b.f.x_min, rects[i].x1);
+      b.f.x_max = MAX (b.f.x_max, rects[i].x2);
+      b.f.y_min = MIN (b.f.y_min, rects[i].y1);
+      b.f.y_max = MAX (b.f.y_max, rects[i].y2);
+      b.any = TRUE;
     }
+  frag_finish (&b, frags, &a, have_rects);
   poppler_page_free_text_attributes (attrs);
   return frags;
 }
