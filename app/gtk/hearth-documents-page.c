@@ -23,6 +23,7 @@ struct _HearthDocumentsPage
   GPtrArray           *rows;       /* the list's rows, to remove them */
   GtkWidget           *name;
   GtkWidget           *status;     /* errors, in words */
+  GCancellable        *planning;   /* the re-index plan being measured */
 };
 
 G_DEFINE_FINAL_TYPE (HearthDocumentsPage, hearth_documents_page, ADW_TYPE_PREFERENCES_PAGE)
@@ -256,7 +257,12 @@ plan_for (HearthDocumentsPage *self,
   g_autofree char *text = g_strdup_printf (_("Measuring how long re-indexing “%s” takes…"), name);
 
   say (self, text);
-  hearth_documents_plan_reindex_async (self->documents, name, model_path, NULL, plan_ready, g_object_ref (self));
+  /* A second click while measuring asks about the second choice only. */
+  g_cancellable_cancel (self->planning);
+  g_clear_object (&self->planning);
+  self->planning = g_cancellable_new ();
+  hearth_documents_plan_reindex_async (self->documents, name, model_path, self->planning, plan_ready,
+                                       g_object_ref (self));
 }
 
 static void
@@ -464,6 +470,8 @@ hearth_documents_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->indexer, self);
   if (self->documents != NULL)
     g_signal_handlers_disconnect_by_data (self->documents, self);
+  g_cancellable_cancel (self->planning);
+  g_clear_object (&self->planning);
   g_clear_object (&self->indexer);
   g_clear_object (&self->documents);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
