@@ -150,6 +150,29 @@ START_TEST (test_parse_values)
 }
 END_TEST
 
+/* Keys and strings holding "\u0000" keep every byte after it (they lost
+ * them to g_strndup, so two keys differing after a NUL merged when read
+ * back: fuzz-json's finding). Python: json.dumps(json.loads(...)) below. */
+START_TEST (test_embedded_nul)
+{
+  g_autoptr(HearthJsonValue) v = parse_ok ("{\"a\\u0000b\": 1, \"a\\u0000c\": \"x\\u0000y\"}");
+  g_autoptr(HearthJsonValue) again = NULL;
+  g_autoptr(HearthJsonValue) copy = NULL;
+  g_autofree char *text = hearth_json_to_string (v, -1);
+  gsize len;
+  const char *str;
+
+  ck_assert_uint_eq (hearth_json_object_get_size (v), 2);
+  ck_assert_str_eq (text, "{\"a\\u0000b\": 1, \"a\\u0000c\": \"x\\u0000y\"}");
+  again = parse_ok (text);
+  ck_assert (hearth_json_equal (v, again));
+  copy = hearth_json_new_string ("x\0y", 3);
+  str = hearth_json_get_string (copy, &len);
+  ck_assert_uint_eq (len, 3);
+  ck_assert (memcmp (str, "x\0y", 3) == 0);
+}
+END_TEST
+
 START_TEST (test_duplicate_keys)
 {
   /* json.dumps(json.loads('{"a":1,"b":2,"a":3}')) == '{"a": 3, "b": 2}' */
@@ -271,6 +294,7 @@ json_suite (void)
   tcase_add_test (tc, test_dumps_indent);
   tcase_add_test (tc, test_round_trip_kit_files);
   tcase_add_test (tc, test_parse_values);
+  tcase_add_test (tc, test_embedded_nul);
   tcase_add_test (tc, test_duplicate_keys);
   tcase_add_test (tc, test_large_object);
   tcase_add_test (tc, test_parse_errors);

@@ -126,13 +126,26 @@ hearth_json_new_string_take (char *text,
   return v;
 }
 
+/* @n bytes of @text and a NUL: unlike g_strndup, which stops at the first
+ * NUL, so a string or key holding "\u0000" kept zeros after it. */
+static char *
+dup_bytes (const char *text,
+           gsize       n)
+{
+  char *copy = g_malloc (n + 1);
+
+  memcpy (copy, text, n);
+  copy[n] = '\0';
+  return copy;
+}
+
 HearthJsonValue *
 hearth_json_new_string (const char *text,
                         gssize      len)
 {
   gsize n = len < 0 ? strlen (text) : (gsize) len;
 
-  return hearth_json_new_string_take (g_strndup (text, n), n);
+  return hearth_json_new_string_take (dup_bytes (text, n), n);
 }
 
 HearthJsonValue *
@@ -318,7 +331,7 @@ hearth_json_object_set_len (HearthJsonValue *object,
       /* The index maps to positions, which stay valid across a realloc. */
     }
   m = &object->u.obj.members[object->u.obj.n++];
-  m->key = g_strndup (key, key_len);
+  m->key = dup_bytes (key, key_len);
   m->key_len = key_len;
   m->value = value;
   if (object->u.obj.index == NULL && object->u.obj.n >= INDEX_THRESHOLD)
