@@ -398,15 +398,29 @@ START_TEST (test_retriever)
 }
 END_TEST
 
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len;
+
+  ck_assert_msg (g_file_get_contents (from, &data, &len, &error), "%s", error ? error->message : "");
+  ck_assert_msg (g_file_set_contents (to, data, (gssize) len, &error), "%s", error ? error->message : "");
+}
+
 /* A collection with an embedding model: the question is embedded with it.
  * With the BM25 floor out of reach only the vector list can find
  * anything, and it finds the chunk whose text is the question. */
 START_TEST (test_retriever_embeds_the_query)
 {
   g_autoptr(Fixture) t = fixture_new (FALSE);
-  g_autofree char *model = hearth_test_data_path ("models", "synthetic", "synth-bert-F32.gguf", NULL);
+  g_autofree char *shared = hearth_test_data_path ("models", "synthetic", "synth-bert-F32.gguf", NULL);
+  g_autofree char *other = hearth_test_data_path ("models", "synthetic", "synth-bert-cls-F32.gguf", NULL);
+  g_autofree char *model = g_build_filename (t->data_dir, "encoder.gguf", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthDocEmbedder) embedder = hearth_doc_embedder_load (model, NULL, &error);
+  g_autoptr(HearthDocEmbedder) embedder = NULL;
   g_autoptr(HearthDocCollection) c = NULL;
   g_autoptr(HearthDocIndexer) indexer = NULL;
   g_autoptr(HearthDocRetriever) r = NULL;
@@ -416,6 +430,8 @@ START_TEST (test_retriever_embeds_the_query)
   HearthDocFileInfo *keeper = NULL;
   const char *question;
 
+  copy_file (shared, model);
+  embedder = hearth_doc_embedder_load (model, NULL, &error);
   hearth_assert_no_error (error);
   t->index = open_index (t->data_dir);
   c = hearth_doc_index_ensure_collection (t->index, "facts", hearth_doc_embedder_get_info (embedder), 64, 8, &error);
@@ -445,6 +461,24 @@ START_TEST (test_retriever_embeds_the_query)
   passages = search (HEARTH_RETRIEVER (r), "facts", QUESTION, &error);
   hearth_assert_no_error (error);
   ck_assert_uint_ge (passages->len, 1);
+  ck_assert_str_eq (hearth_passage_get_source (g_ptr_array_index (passages, 0)), t->keeper);
+  g_clear_pointer (&passages, g_ptr_array_unref);
+
+  /* Another model written over the same path, and the collection
+   * re-indexed with it: the retriever loads the file again (it kept the
+   * first one, whose vectors no longer match, and searched by words only). */
+  copy_file (other, model);
+  g_clear_pointer (&embedder, hearth_doc_embedder_free);
+  embedder = hearth_doc_embedder_load (model, NULL, &error);
+  hearth_assert_no_error (error);
+  ck_assert (hearth_doc_index_reset_collection (t->index, c->id, hearth_doc_embedder_get_info (embedder), &error));
+  g_clear_object (&indexer);
+  indexer = hearth_doc_indexer_new (t->index, "facts");
+  ck_assert_msg (hearth_doc_indexer_run_sync (indexer, NULL, &error), "%s", error ? error->message : "");
+  hearth_doc_retriever_set_floors (r, 1e9, 0.99);
+  passages = search (HEARTH_RETRIEVER (r), "facts", question, &error);
+  hearth_assert_no_error (error);
+  ck_assert_uint_eq (passages->len, 1);
   ck_assert_str_eq (hearth_passage_get_source (g_ptr_array_index (passages, 0)), t->keeper);
 }
 END_TEST

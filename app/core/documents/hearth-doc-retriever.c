@@ -5,8 +5,10 @@
  * Contract and ownership: see the header.  Threading: the search runs
  * in a GTask thread: the collection's row (for its model), the query's
  * vector when there is a model, then hearth_doc_search().  The
- * embedders loaded are kept by model path for the next queries; the lock
- * guards that table and the floors, the index guards itself.
+ * embedders loaded are kept by model path for the next queries, with the
+ * collection's record of the model they were loaded for (a re-index with
+ * another file at that path loads it again); the lock guards that table
+ * and the floors, the index guards itself.
  *
  * A question is not a keyword query: "What is the capital of ...?" would
  * match every chunk with "the" or "is" in it, and in a small collection
@@ -27,7 +29,9 @@ struct _HearthDocRetriever
   GObject         parent_instance;
   HearthDocIndex *index;
   GMutex          lock;
-  GHashTable     *embedders;  /* model path -> HearthDocEmbedder, or NULL: it failed to load */
+  GHashTable     *embedders;  /* model path -> CachedEmbedder */
+  GPtrArray      *retired;    /* embedders replaced in the table, kept alive for
+                               * the searches still using them */
   double          min_bm25;
   double          min_similarity;
 };
@@ -112,11 +116,34 @@ dup_keywords (const char *question)
   return g_string_free (out, FALSE);
 }
 
-static void
-embedder_free_or_null (gpointer embedder)
+/* An embedder loaded for a collection as the index then recorded its
+ * model; a re-index (another file at the same path) changes the record,
+ * and the next question loads the file again. */
+typedef struct
 {
-  if (embedder != NULL)
-    hearth_doc_embedder_free (embedder);
+  HearthDocEmbedder *embedder;  /* NULL: it failed to load */
+  char              *identity;  /* the collection's record when loaded */
+  gint64             size;
+  gint64             mtime;
+} CachedEmbedder;
+
+static void
+cached_embedder_free (gpointer data)
+{
+  CachedEmbedder *c = data;
+
+  if (c->embedder != NULL)
+    hearth_doc_embedder_free (c->embedder);
+  g_free (c->identity);
+  g_free (c);
+}
+
+static gboolean
+cached_for (const CachedEmbedder      *c,
+            const HearthDocCollection *collection)
+{
+  return g_strcmp0 (c->identity, collection->embed_model_id) == 0 && c->size == collection->embed_model_size &&
+         c->mtime == collection->embed_model_mtime;
 }
 
 /* The query's vector with the collection's model, or NULL (BM25 only):
@@ -133,23 +160,31 @@ embed_query (HearthDocRetriever        *self,
 {
   HearthDocEmbedder *embedder = NULL;
   const HearthDocEmbedModelInfo *info;
-  gboolean known;
+  CachedEmbedder *cached;
   const char *texts[1] = { query };
 
   if (collection->embed_model == NULL || collection->embed_dim == 0)
     return NULL;
   g_mutex_lock (&self->lock);
-  known = g_hash_table_lookup_extended (self->embedders, collection->embed_model, NULL, (gpointer *) &embedder);
-  if (!known)
+  cached = g_hash_table_lookup (self->embedders, collection->embed_model);
+  if (cached == NULL || !cached_for (cached, collection))
     {
       g_autoptr(GError) error = NULL;
 
-      /* Loaded under the lock: two questions at once load it once. */
-      embedder = hearth_doc_embedder_load (collection->embed_model, cancellable, &error);
-      if (embedder == NULL)
+      /* Loaded under the lock: two questions at once load it once.  A
+       * replaced embedder may still be embedding another question. */
+      if (cached != NULL && cached->embedder != NULL)
+        g_ptr_array_add (self->retired, g_steal_pointer (&cached->embedder));
+      cached = g_new0 (CachedEmbedder, 1);
+      cached->embedder = hearth_doc_embedder_load_for (collection, cancellable, &error);
+      cached->identity = g_strdup (collection->embed_model_id);
+      cached->size = collection->embed_model_size;
+      cached->mtime = collection->embed_model_mtime;
+      if (cached->embedder == NULL)
         g_debug ("A collection's embedding model did not load; searching by words only");
-      g_hash_table_insert (self->embedders, g_strdup (collection->embed_model), embedder);
+      g_hash_table_replace (self->embedders, g_strdup (collection->embed_model), cached);
     }
+  embedder = cached->embedder;
   g_mutex_unlock (&self->lock);
   if (embedder == NULL)
     return NULL;
@@ -305,6 +340,7 @@ hearth_doc_retriever_finalize (GObject *object)
 
   g_clear_object (&self->index);
   g_hash_table_unref (self->embedders);
+  g_ptr_array_unref (self->retired);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (hearth_doc_retriever_parent_class)->finalize (object);
 }
@@ -327,7 +363,8 @@ hearth_doc_retriever_init (HearthDocRetriever *self)
 
   hearth_doc_search_params_init (&params);
   g_mutex_init (&self->lock);
-  self->embedders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, embedder_free_or_null);
+  self->embedders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, cached_embedder_free);
+  self->retired = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_doc_embedder_free);
   self->min_bm25 = HEARTH_DOC_RETRIEVER_DEFAULT_MIN_BM25;
   self->min_similarity = params.min_similarity;
 }
