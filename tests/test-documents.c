@@ -1603,6 +1603,24 @@ START_TEST (test_cli_end_to_end)
       rc = CLI ("docs", "reindex", "hybrid", "--embed-model", other);
       ck_assert_msg (rc == 0, "reindex: %s", err);
       ck_assert_ptr_nonnull (strstr (err, "2 files seen: 2 indexed"));
+
+      /* The benchmark command runs end to end (its figures are not
+       * checked: a benchmark is not a timed test), with an encoder too. */
+      rc = CLI ("docs", "bench", "--sizes", "200", "--queries", "3", "--files", "3", "--words", "300",
+                "--embed-model", other, "--embed-files", "2");
+      ck_assert_msg (rc == 0, "bench: %s", err);
+      ck_assert_msg (strstr (out, " 200 chunks: write ") != NULL, "bench: %s", out);
+      ck_assert_msg (strstr (out, "indexing (BM25 only, 3 text files, ") != NULL, "bench: %s", out);
+      ck_assert_msg (strstr (out, "indexing (synth-nomic-bert-F32.gguf, 2 text files, ") != NULL, "bench: %s", out);
+      {
+        const char *line = strstr (out, "indexing (synth-nomic-bert-F32.gguf");
+        guint chunks = 0, vectors = 0;
+
+        ck_assert (sscanf (strstr (line, "chunks/s (") + strlen ("chunks/s ("), "%u chunks, %u vectors",
+                           &chunks, &vectors) == 2);
+        ck_assert_uint_gt (chunks, 0);
+        ck_assert_uint_eq (vectors, chunks);
+      }
     }
   }
 #undef CLI

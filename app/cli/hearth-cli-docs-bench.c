@@ -11,7 +11,9 @@
  *     words, BM25 only and hybrid (a random query vector), p50/p95;
  *     index bytes per chunk;
  *  2. the indexing rate of the real pipeline (scan, hash, extract, chunk,
- *     write; BM25 only) over generated text files: MB/s and chunks/s;
+ *     write; BM25 only) over generated text files: MB/s and chunks/s; and
+ *     with --embed-model, the same with that encoder embedding every chunk
+ *     (over --embed-files of the files: an encoder is far slower);
  *  3. the vector format: cosine error of int8 and float16 against float32,
  *     and the int8 dot product, scalar against AVX2.
  * The figures depend on the machine and its load: run `uptime` beside it.
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "hearth-cli.h"
+#include "hearth-doc-embedder.h"
 #include "hearth-doc-indexer.h"
 #include "hearth-doc-search.h"
 #include "hearth-doc-vector.h"
@@ -248,10 +251,11 @@ bench_size (guint    n_chunks,
   {
     gint64 size = hearth_doc_index_get_size (index);
     double first_hybrid = g_array_index (hybrid_ms, double, 0);
+    g_autofree char *total = g_format_size ((guint64) MAX (size, 0));
 
     printf ("%7u chunks: write %.1f s (%.0f chunks/s); index %.0f bytes/chunk (%s total); "
             "search BM25 p50 %.2f ms p95 %.2f ms (%.1f hits); hybrid p50 %.2f ms p95 %.2f ms (first %.1f ms)\n",
-            n_chunks, write_s, n_chunks / write_s, (double) size / n_chunks, g_format_size (size),
+            n_chunks, write_s, n_chunks / write_s, (double) size / n_chunks, total,
             percentile (bm25_ms, 0.5), percentile (bm25_ms, 0.95), hits_total / n_queries,
             percentile (hybrid_ms, 0.5), percentile (hybrid_ms, 0.95), first_hybrid);
     fflush (stdout);
@@ -263,10 +267,13 @@ bench_size (guint    n_chunks,
 }
 
 static gboolean
-bench_indexing (guint    n_files,
-                guint    words_per_file,
-                GError **error)
+bench_indexing (guint       n_files,
+                guint       words_per_file,
+                const char *model_path,
+                GError    **error)
 {
+  g_autoptr(HearthDocEmbedder) embedder = NULL;
+  g_autofree char *what = NULL, *size_text = NULL;
   g_autofree char *dir = g_dir_make_tmp ("hearth-docs-bench-XXXXXX", error);
   g_autofree char *docs = NULL;
   g_autofree char *data = NULL;
@@ -295,8 +302,12 @@ bench_indexing (guint    n_files,
         return FALSE;
     }
   gen_clear (&g);
+  if (model_path != NULL && (embedder = hearth_doc_embedder_load (model_path, NULL, error)) == NULL)
+    return FALSE;
   if ((index = bench_open (data, error)) == NULL ||
-      (c = hearth_doc_index_ensure_collection (index, "bench", NULL, 256, 32, error)) == NULL ||
+      (c = hearth_doc_index_ensure_collection (index, "bench",
+                                               embedder != NULL ? hearth_doc_embedder_get_info (embedder) : NULL,
+                                               256, 32, error)) == NULL ||
       !hearth_doc_index_add_source (index, c->id, docs, error))
     return FALSE;
   indexer = hearth_doc_indexer_new (index, "bench");
@@ -305,8 +316,13 @@ bench_indexing (guint    n_files,
     return FALSE;
   s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   hearth_doc_indexer_get_counters (indexer, &n);
-  printf ("indexing (BM25 only, %u text files, %s): %.2f s, %.2f MB/s, %.0f chunks/s (%u chunks)\n",
-          n_files, g_format_size (bytes), s, bytes / s / 1e6, n.chunks_added / s, n.chunks_added);
+  /* The indexer loads the model itself: this copy only named it. */
+  g_clear_pointer (&embedder, hearth_doc_embedder_free);
+  what = model_path != NULL ? g_path_get_basename (model_path) : g_strdup ("BM25 only");
+  size_text = g_format_size (bytes);
+  printf ("indexing (%s, %u text files, %s): %.2f s, %.3f MB/s, %.2f chunks/s (%u chunks, %u vectors)\n",
+          what, n_files, size_text, s, bytes / s / 1e6, n.chunks_added / s, n.chunks_added,
+          n.vectors_added);
   g_clear_object (&indexer);
   g_clear_object (&index);
   hearth_cli_remove_tree (dir);
@@ -389,9 +405,13 @@ int
 hearth_cli_docs_bench (int    argc,
                        char **argv)
 {
-  g_autofree char *sizes = g_strdup ("1000,10000,100000");
-  int dim = 384, queries = 100, files = 200, words = 2000;
+  g_autofree char *sizes = NULL;  /* GOption would overwrite a default without freeing it */
+  int dim = 384, queries = 100, files = 200, words = 2000, embed_files = 8;
+  g_autofree char *embed_model = NULL;
   const GOptionEntry entries[] = {
+    { "embed-model", 0, 0, G_OPTION_ARG_FILENAME, &embed_model,
+      "Also measure indexing with this encoder (bert, nomic-bert)", "FILE" },
+    { "embed-files", 0, 0, G_OPTION_ARG_INT, &embed_files, "Text files indexed with --embed-model (8)", "N" },
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "Chunk counts to measure (1000,10000,100000)", "N,N" },
     { "dim", 0, 0, G_OPTION_ARG_INT, &dim, "Vector dimensions (384)", "N" },
     { "queries", 0, 0, G_OPTION_ARG_INT, &queries, "Queries per size and mode (100)", "N" },
@@ -406,9 +426,9 @@ hearth_cli_docs_bench (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   if (!hearth_cli_parse (context, &argc, &argv))
     return 2;
-  if (argc != 1 || dim < 8 || dim > 8192 || queries < 1 || files < 1 || words < 1)
+  if (argc != 1 || dim < 8 || dim > 8192 || queries < 1 || files < 1 || words < 1 || embed_files < 1)
     return hearth_cli_failf ("bench takes no arguments; --dim 8..8192, positive counts");
-  parts = g_strsplit (sizes, ",", -1);
+  parts = g_strsplit (sizes != NULL ? sizes : "1000,10000,100000", ",", -1);
   for (guint i = 0; parts[i] != NULL; i++)
     {
       guint64 n;
@@ -418,7 +438,9 @@ hearth_cli_docs_bench (int    argc,
       if (!bench_size ((guint) n, (guint) dim, (guint) queries, &error))
         return hearth_cli_fail (error);
     }
-  if (!bench_indexing ((guint) files, (guint) words, &error))
+  if (!bench_indexing ((guint) files, (guint) words, NULL, &error))
+    return hearth_cli_fail (error);
+  if (embed_model != NULL && !bench_indexing ((guint) embed_files, (guint) words, embed_model, &error))
     return hearth_cli_fail (error);
   bench_vectors ((guint) dim);
   return 0;
