@@ -11,7 +11,9 @@
 # committed in seeds/mcp/ beside this script), api (request bodies for
 # the local API, committed in seeds/api/), keyfiles (the .plugin files of
 # the shipped and the test plugins), download-state (partial downloads'
-# state files, committed in seeds/download-state/), or documents-FORMAT (text,
+# state files, committed in seeds/download-state/), remote-streams (what a
+# remote model's server streams back, committed in seeds/remote-streams/,
+# the first byte the read size), or documents-FORMAT (text,
 # markdown, html, pdf, docx, odt, epub: the files of that format that
 # tests/documents/make-corpus.sh makes). Any finding fails the run;
 # criticals and warnings are findings (hearth-fuzz.h).
@@ -74,7 +76,7 @@ seed_corpus() {
                 cp "$f" "$corpus/"
                 n=$((n + 1))
             done ;;
-        grammars|mcp|api|download-state)
+        grammars|mcp|api|download-state|remote-streams)
             # Committed in seeds/<kind>/ beside this script: GBNF grammars
             # and JSON Schemas ('s' first), MCP server output, API bodies.
             for f in "$(dirname "$0")"/seeds/"$seeds"/*; do

@@ -16,6 +16,7 @@
 #include "hearth-json-member.h"
 #include "hearth-remote-responder.h"
 #include "hearth-remote-sse.h"
+#include "hearth-remote-stream.h"
 
 /* Read at most this much of an error answer's body. */
 #define MAX_ERROR_BODY (64 * 1024)
@@ -37,24 +38,6 @@ static void hearth_remote_responder_iface_init (HearthResponderInterface *iface)
 G_DEFINE_FINAL_TYPE_WITH_CODE (HearthRemoteResponder, hearth_remote_responder, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (HEARTH_TYPE_RESPONDER, hearth_remote_responder_iface_init))
 
-/* A call as its deltas arrive. */
-typedef struct
-{
-  gint64   index;
-  char    *id;
-  char    *name;
-  GString *arguments;
-} CallParts;
-
-static void
-call_parts_free (CallParts *c)
-{
-  g_free (c->id);
-  g_free (c->name);
-  g_string_free (c->arguments, TRUE);
-  g_free (c);
-}
-
 typedef struct
 {
   guint64          generation;
@@ -62,14 +45,8 @@ typedef struct
   SoupMessage     *msg;
   GInputStream    *stream;
   HearthSseParser *parser;
-  GString         *text;
-  GPtrArray       *calls;         /* of CallParts, in order of first delta */
+  HearthRemoteStream *reply;      /* the events taken so far */
   GByteArray      *error_body;    /* an HTTP error's body, read to report it */
-  char            *finish_reason;
-  gboolean         done;          /* [DONE] was read */
-  gboolean         usage;
-  guint32          prompt_tokens;
-  guint32          completion_tokens;
   gint64           started;
   gint64           first_at;
   GError          *failure;       /* what ended the stream early */
@@ -82,11 +59,9 @@ request_free (Request *r)
   g_clear_object (&r->msg);
   g_clear_object (&r->stream);
   g_clear_pointer (&r->parser, hearth_sse_parser_free);
-  g_string_free (r->text, TRUE);
-  g_ptr_array_unref (r->calls);
+  hearth_remote_stream_free (r->reply);
   if (r->error_body != NULL)
     g_byte_array_unref (r->error_body);
-  g_free (r->finish_reason);
   g_clear_error (&r->failure);
   g_free (r);
 }
@@ -253,84 +228,6 @@ dup_request_body (HearthRemoteResponder        *self,
 
 /* ---- the answer ---- */
 
-static CallParts *
-call_for_index (Request *r,
-                gint64   index)
-{
-  CallParts *c;
-
-  for (guint i = 0; i < r->calls->len; i++)
-    if (((CallParts *) g_ptr_array_index (r->calls, i))->index == index)
-      return g_ptr_array_index (r->calls, i);
-  c = g_new0 (CallParts, 1);
-  c->index = index;
-  c->arguments = g_string_new (NULL);
-  g_ptr_array_add (r->calls, c);
-  return c;
-}
-
-static gboolean
-call_too_long (Request    *r,
-               const char *host,
-               gsize       bound)
-{
-  r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
-                            _("A tool call from %s is longer than %u bytes"), host, (guint) bound);
-  return FALSE;
-}
-
-/* FALSE (r->failure set) when the calls go past the bounds: a server
- * streaming ever new call indexes, an endless name (HEARTH_REMOTE_MAX_LINE)
- * or endless arguments (HEARTH_REMOTE_MAX_TEXT) is refused. */
-static gboolean
-take_tool_call_deltas (Request    *r,
-                       JsonArray  *deltas,
-                       const char *host)
-{
-  for (guint i = 0; i < json_array_get_length (deltas); i++)
-    {
-      JsonObject *d = hearth_json_element_object (deltas, i);
-      JsonObject *f;
-      CallParts *c;
-      const char *s;
-
-      if (d == NULL)
-        continue;
-      c = call_for_index (r, hearth_json_member_int (d, "index", (gint64) i));
-      if (r->calls->len > HEARTH_REMOTE_MAX_TOOL_CALLS)
-        {
-          r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
-                                    _("%s sent more than %u tool calls in one reply"), host,
-                                    (guint) HEARTH_REMOTE_MAX_TOOL_CALLS);
-          return FALSE;
-        }
-      if ((s = hearth_json_member_string (d, "id", NULL)) != NULL && s[0] != '\0')
-        {
-          g_free (c->id);
-          c->id = g_strdup (s);
-        }
-      f = hearth_json_member_object (d, "function");
-      if (f == NULL)
-        continue;
-      if ((s = hearth_json_member_string (f, "name", NULL)) != NULL)
-        {
-          g_autofree char *name = g_strconcat (c->name != NULL ? c->name : "", s, NULL);
-
-          if (strlen (name) > HEARTH_REMOTE_MAX_LINE)
-            return call_too_long (r, host, HEARTH_REMOTE_MAX_LINE);
-          g_free (c->name);
-          c->name = g_steal_pointer (&name);
-        }
-      if ((s = hearth_json_member_string (f, "arguments", NULL)) != NULL)
-        {
-          if (c->arguments->len + strlen (s) > HEARTH_REMOTE_MAX_TEXT)
-            return call_too_long (r, host, HEARTH_REMOTE_MAX_TEXT);
-          g_string_append (c->arguments, s);
-        }
-    }
-  return TRUE;
-}
-
 static gboolean
 on_event (const char *data,
           gsize       len,
@@ -339,117 +236,17 @@ on_event (const char *data,
   GTask *task = user_data;
   HearthRemoteResponder *self = g_task_get_source_object (task);
   Request *r = g_task_get_task_data (task);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
-  JsonObject *o;
-  JsonArray *choices;
-  JsonNode *usage;
+  const char *content = NULL;
 
-  if (g_strcmp0 (data, "[DONE]") == 0)
+  if (!hearth_remote_stream_take (r->reply, data, len, &content, &r->failure))
+    return FALSE;
+  if (content != NULL)
     {
-      r->done = TRUE;
-      return FALSE;
-    }
-  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL) || (root = json_parser_get_root (parser)) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
-                                _("%s sent something that is not part of a reply"), self->host);
-      return FALSE;
-    }
-  o = json_node_get_object (root);
-  if (json_object_has_member (o, "error"))
-    {
-      JsonNode *e = json_object_get_member (o, "error");
-      const char *said = JSON_NODE_HOLDS_OBJECT (e)
-        ? hearth_json_member_string (json_node_get_object (e), "message", "") : "";
-
-      r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_SERVER, _("%s failed mid-reply: %s"),
-                                self->host, said);
-      return FALSE;
-    }
-  usage = json_object_get_member (o, "usage");
-  if (usage != NULL && JSON_NODE_HOLDS_OBJECT (usage))
-    {
-      JsonObject *u = json_node_get_object (usage);
-
-      r->usage = TRUE;
-      r->prompt_tokens = (guint32) CLAMP (hearth_json_member_int (u, "prompt_tokens", 0), 0, G_MAXUINT32);
-      r->completion_tokens = (guint32) CLAMP (hearth_json_member_int (u, "completion_tokens", 0), 0, G_MAXUINT32);
-    }
-  choices = json_object_has_member (o, "choices") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "choices"))
-    ? json_object_get_array_member (o, "choices") : NULL;
-  if (choices != NULL && json_array_get_length (choices) > 0)
-    {
-      JsonObject *choice = hearth_json_element_object (choices, 0);
-      JsonObject *delta = hearth_json_member_object (choice, "delta");
-      const char *finish = hearth_json_member_string (choice, "finish_reason", NULL);
-
-      if (delta != NULL)
-        {
-          const char *content = hearth_json_member_string (delta, "content", NULL);
-          JsonNode *calls = json_object_get_member (delta, "tool_calls");
-
-          if (content != NULL && content[0] != '\0')
-            {
-              if (r->text->len + strlen (content) > HEARTH_REMOTE_MAX_TEXT)
-                {
-                  r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_PROTOCOL,
-                                            _("The reply from %s is longer than %u bytes"), self->host,
-                                            (guint) HEARTH_REMOTE_MAX_TEXT);
-                  return FALSE;
-                }
-              if (r->first_at == 0)
-                r->first_at = g_get_monotonic_time ();
-              g_string_append (r->text, content);
-              hearth_token_batcher_push (self->batcher, r->generation, content, strlen (content));
-            }
-          if (calls != NULL && JSON_NODE_HOLDS_ARRAY (calls) &&
-              !take_tool_call_deltas (r, json_node_get_array (calls), self->host))
-            return FALSE;
-        }
-      if (finish != NULL)
-        {
-          g_free (r->finish_reason);
-          r->finish_reason = g_strdup (finish);
-        }
+      if (r->first_at == 0)
+        r->first_at = g_get_monotonic_time ();
+      hearth_token_batcher_push (self->batcher, r->generation, content, strlen (content));
     }
   return TRUE;
-}
-
-/* The assembled calls, read back by the engine's parser (checked against
- * the tools offered); NULL when there were none. */
-static HearthToolCalls *
-dup_calls (Request *r)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-  g_autoptr(HearthJsonValue) tools = NULL;
-
-  if (r->calls->len == 0 || r->tools_json == NULL)
-    return NULL;
-  tools = hearth_json_parse (r->tools_json, -1, NULL);
-  g_string_append (text, r->text->str);
-  for (guint i = 0; i < r->calls->len; i++)
-    {
-      CallParts *c = g_ptr_array_index (r->calls, i);
-      g_autoptr(HearthJsonValue) o = hearth_json_new_object ();
-      g_autoptr(HearthJsonValue) arguments = NULL;
-      g_autofree char *one = NULL;
-
-      arguments = c->arguments->len == 0 ? hearth_json_new_object ()
-                                         : hearth_json_parse (c->arguments->str, (gssize) c->arguments->len, NULL);
-      if (arguments == NULL)
-        /* Not JSON: kept as the string it was, which the parser reports as
-         * a call whose arguments are not an object; it never runs. */
-        arguments = hearth_json_new_string (c->arguments->str, (gssize) c->arguments->len);
-      if (c->id != NULL)
-        hearth_json_object_set (o, "id", hearth_json_new_string (c->id, -1));
-      hearth_json_object_set (o, "name", hearth_json_new_string (c->name != NULL ? c->name : "", -1));
-      hearth_json_object_set (o, "arguments", g_steal_pointer (&arguments));
-      one = hearth_json_to_string (o, -1);
-      g_string_append_printf (text, "\n<tool_call>%s</tool_call>", one);
-    }
-  return hearth_tool_calls_parse (text->str, (gssize) text->len, HEARTH_TOOL_CALL_FORMAT_HERMES, tools, NULL);
 }
 
 static void
@@ -459,15 +256,19 @@ finish (GTask   *task,
   Request *r = g_task_get_task_data (task);
   HearthWorkerReply *reply;
   gint64 now = g_get_monotonic_time ();
+  guint32 prompt_tokens, completion_tokens;
+  gboolean usage = hearth_remote_stream_get_usage (r->reply, &prompt_tokens, &completion_tokens);
+  gsize text_len;
+  const char *text = hearth_remote_stream_get_text (r->reply, &text_len);
 
-  if (r->failure != NULL && !cancelled && r->text->len == 0 && r->calls->len == 0)
+  if (r->failure != NULL && !cancelled && text_len == 0 && hearth_remote_stream_get_n_calls (r->reply) == 0)
     {
       g_task_return_error (task, g_steal_pointer (&r->failure));
       g_object_unref (task);
       return;
     }
   reply = g_new0 (HearthWorkerReply, 1);
-  reply->text = g_strdup (r->text->str);
+  reply->text = g_strdup (text);
   if (cancelled)
     reply->reason = HEARTH_STOP_CANCELLED;
   else if (r->failure != NULL)
@@ -475,7 +276,7 @@ finish (GTask   *task,
       reply->reason = HEARTH_STOP_NONE;
       reply->failure = g_strdup (r->failure->message);
     }
-  else if (g_strcmp0 (r->finish_reason, "length") == 0)
+  else if (g_strcmp0 (hearth_remote_stream_get_finish_reason (r->reply), "length") == 0)
     reply->reason = HEARTH_STOP_LIMIT;
   else
     reply->reason = HEARTH_STOP_EOG;
@@ -486,13 +287,13 @@ finish (GTask   *task,
    * read, and a few microseconds would make an absurd figure. The
    * positions used are known only from the usage (the context's size
    * never is). */
-  reply->n_prompt_tokens = r->usage ? r->prompt_tokens : 0;
-  reply->n_generated = r->usage ? r->completion_tokens : 0;
+  reply->n_prompt_tokens = prompt_tokens;
+  reply->n_generated = completion_tokens;
   reply->first_token_seconds = r->first_at != 0 ? (r->first_at - r->started) / 1e6 : 0;
-  reply->gen_seconds = r->usage ? (now - r->started) / 1e6 : 0;
-  reply->n_past = r->usage ? r->prompt_tokens + r->completion_tokens : 0;
+  reply->gen_seconds = usage ? (now - r->started) / 1e6 : 0;
+  reply->n_past = prompt_tokens + completion_tokens;
   if (!cancelled && r->failure == NULL)
-    reply->tool_calls = dup_calls (r);
+    reply->tool_calls = hearth_remote_stream_dup_calls (r->reply, r->tools_json);
   g_task_return_pointer (task, reply, (GDestroyNotify) hearth_worker_reply_free);
   g_object_unref (task);
 }
@@ -544,7 +345,7 @@ got_bytes (GObject      *source,
     }
   if (len == 0)
     {
-      if (!r->done)
+      if (!hearth_remote_stream_get_done (r->reply))
         r->failure = g_error_new (HEARTH_REMOTE_ERROR, HEARTH_REMOTE_ERROR_CUT,
                                   _("The connection to %s was cut mid-reply"), self->host);
       finish (task, FALSE);
@@ -625,8 +426,7 @@ remote_respond_async (HearthResponder              *responder,
   g_task_set_check_cancellable (task, FALSE);
   r->generation = request->generation;
   r->tools_json = g_strdup (request->tools_json);
-  r->text = g_string_new (NULL);
-  r->calls = g_ptr_array_new_with_free_func ((GDestroyNotify) call_parts_free);
+  r->reply = hearth_remote_stream_new (self->host);
   r->started = g_get_monotonic_time ();
   r->parser = hearth_sse_parser_new (HEARTH_REMOTE_MAX_LINE, HEARTH_REMOTE_MAX_EVENT, on_event, task);
   g_task_set_task_data (task, r, (GDestroyNotify) request_free);

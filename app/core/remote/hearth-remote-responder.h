@@ -12,7 +12,8 @@
  * content deltas go to the batcher under the request's generation as they
  * arrive, tool_calls deltas are assembled by index into calls (checked
  * against the tools' parameters, like the engine's), and a usage chunk
- * gives the reply's token counts.
+ * gives the reply's token counts (the events are taken by
+ * hearth-remote-stream.h, which has no I/O and is fuzzed).
  *
  * Stop (the cancellable) ends the reply at once with what had arrived,
  * reason CANCELLED. A failure before any text (no connection, an HTTP
