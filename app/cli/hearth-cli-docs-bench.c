@@ -273,7 +273,7 @@ bench_indexing (guint       n_files,
                 GError    **error)
 {
   g_autoptr(HearthDocEmbedder) embedder = NULL;
-  g_autofree char *what = NULL, *size_text = NULL;
+  g_autofree char *what = NULL, *size_text = NULL, *rate_text = NULL;
   g_autofree char *dir = g_dir_make_tmp ("hearth-docs-bench-XXXXXX", error);
   g_autofree char *docs = NULL;
   g_autofree char *data = NULL;
@@ -320,8 +320,9 @@ bench_indexing (guint       n_files,
   g_clear_pointer (&embedder, hearth_doc_embedder_free);
   what = model_path != NULL ? g_path_get_basename (model_path) : g_strdup ("BM25 only");
   size_text = g_format_size (bytes);
-  printf ("indexing (%s, %u text files, %s): %.2f s, %.3f MB/s, %.2f chunks/s (%u chunks, %u vectors)\n",
-          what, n_files, size_text, s, bytes / s / 1e6, n.chunks_added / s, n.chunks_added,
+  rate_text = g_format_size ((guint64) (bytes / s));
+  printf ("indexing (%s, %u text files, %s): %.2f s, %.2f MB/s (%s/s), %.2f chunks/s (%u chunks, %u vectors)\n",
+          what, n_files, size_text, s, bytes / s / 1e6, rate_text, n.chunks_added / s, n.chunks_added,
           n.vectors_added);
   g_clear_object (&indexer);
   g_clear_object (&index);
