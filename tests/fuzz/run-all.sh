@@ -18,7 +18,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # target:seeds, as tests/fuzz/meson.build lists them
 targets=(gguf:gguf jinja:templates json:json tool-call:replies tokenizer:texts calculator:expressions
          grammar:grammars mcp:mcp api-request:api plugin-keyfile:keyfiles download-state:download-state
-         remote-stream:remote-streams
+         remote-stream:remote-streams hf-listing:hf-listings
          doc-text:documents-text doc-markdown:documents-markdown doc-html:documents-html
          doc-pdf:documents-pdf doc-docx:documents-docx doc-odt:documents-odt doc-epub:documents-epub)
 overall=0

@@ -13,7 +13,8 @@
 # the shipped and the test plugins), download-state (partial downloads'
 # state files, committed in seeds/download-state/), remote-streams (what a
 # remote model's server streams back, committed in seeds/remote-streams/,
-# the first byte the read size), or documents-FORMAT (text,
+# the first byte the read size), hf-listings (Hugging Face listings and
+# URLs, committed in seeds/hf-listings/), or documents-FORMAT (text,
 # markdown, html, pdf, docx, odt, epub: the files of that format that
 # tests/documents/make-corpus.sh makes). Any finding fails the run;
 # criticals and warnings are findings (hearth-fuzz.h).
@@ -76,7 +77,7 @@ seed_corpus() {
                 cp "$f" "$corpus/"
                 n=$((n + 1))
             done ;;
-        grammars|mcp|api|download-state|remote-streams)
+        grammars|mcp|api|download-state|remote-streams|hf-listings)
             # Committed in seeds/<kind>/ beside this script: GBNF grammars
             # and JSON Schemas ('s' first), MCP server output, API bodies.
             for f in "$(dirname "$0")"/seeds/"$seeds"/*; do
