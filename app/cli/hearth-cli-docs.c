@@ -19,10 +19,10 @@
 
 #include "hearth-cli.h"
 #include "hearth-doc-embedder.h"
-#include "hearth-doc-reindex-plan.h"
-#include "hearth-duration.h"
 #include "hearth-doc-indexer.h"
+#include "hearth-doc-reindex-plan.h"
 #include "hearth-doc-search.h"
+#include "hearth-duration.h"
 
 #define DEFAULT_CHUNK_TOKENS 256
 #define DEFAULT_CHUNK_OVERLAP 32
@@ -258,6 +258,26 @@ print_estimate (HearthDocIndex *index,
   return 0;
 }
 
+/* Sets @path (NULL: none) as @c's model, forgetting every file, and runs
+ * the indexer over all of them. */
+static int
+reindex_with (HearthDocIndex      *index,
+              HearthDocCollection *c,
+              const char          *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthDocEmbedder) embedder = NULL;
+
+  if (path != NULL && (embedder = hearth_doc_embedder_load (path, NULL, &error)) == NULL)
+    return hearth_cli_fail (error);
+  if (!hearth_doc_index_reset_collection (index, c->id, embedder != NULL ? hearth_doc_embedder_get_info (embedder) : NULL,
+                                          &error))
+    return hearth_cli_fail (error);
+  /* The indexer loads the model itself, from the collection. */
+  g_clear_pointer (&embedder, hearth_doc_embedder_free);
+  return run_indexer (index, c->name);
+}
+
 static int
 docs_reindex (int    argc,
               char **argv)
@@ -275,9 +295,7 @@ docs_reindex (int    argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("COLLECTION - read, chunk and embed every file again");
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthDocIndex) index = NULL;
-  g_autoptr(HearthDocEmbedder) embedder = NULL;
   g_autoptr(HearthDocCollection) c = NULL;
-  const HearthDocEmbedModelInfo *model = NULL;
   int status;
 
   hearth_cli_store_options_add (context, &o);
@@ -293,20 +311,7 @@ docs_reindex (int    argc,
     {
       const char *path = no_model ? NULL : model_path != NULL ? model_path : c->embed_model;
 
-      status = 0;
-      if (estimate)
-        {
-          hearth_cli_store_options_clear (&o);
-          return print_estimate (index, c->name, path);
-        }
-      if (path != NULL && (embedder = hearth_doc_embedder_load (path, NULL, &error)) == NULL)
-        status = hearth_cli_fail (error);
-      model = embedder != NULL ? hearth_doc_embedder_get_info (embedder) : NULL;
-      if (status == 0 && !hearth_doc_index_reset_collection (index, c->id, model, &error))
-        status = hearth_cli_fail (error);
-      g_clear_pointer (&embedder, hearth_doc_embedder_free);
-      if (status == 0)
-        status = run_indexer (index, argv[1]);
+      status = estimate ? print_estimate (index, c->name, path) : reindex_with (index, c, path);
     }
   hearth_cli_store_options_clear (&o);
   return status;
