@@ -362,7 +362,6 @@ reload (HearthDocumentsPage *self)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) all = NULL;
-
   g_autoptr(GHashTable) expanded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   /* The rows are made again; one the user opened stays open. */

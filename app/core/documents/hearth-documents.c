@@ -237,6 +237,18 @@ is_busy (HearthDocuments *self,
   return g_queue_find_custom (&self->queue, name, (GCompareFunc) g_strcmp0) != NULL;
 }
 
+/* FALSE, with BUSY, while @name is being indexed or queued. */
+static gboolean
+check_not_busy (HearthDocuments *self,
+                const char      *name,
+                GError         **error)
+{
+  if (!is_busy (self, name))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("“%s” is being indexed; stop it first"), name);
+  return FALSE;
+}
+
 gboolean
 hearth_documents_remove_collection (HearthDocuments *self,
                                     const char      *name,
@@ -245,11 +257,8 @@ hearth_documents_remove_collection (HearthDocuments *self,
   g_return_val_if_fail (HEARTH_IS_DOCUMENTS (self), FALSE);
   if (!check_open (self, error))
     return FALSE;
-  if (is_busy (self, name))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("“%s” is being indexed; stop it first"), name);
-      return FALSE;
-    }
+  if (!check_not_busy (self, name, error))
+    return FALSE;
   if (!hearth_doc_index_remove_collection (self->index, name, error))
     return FALSE;
   if (self->watcher != NULL)
@@ -304,11 +313,8 @@ hearth_documents_remove_source (HearthDocuments *self,
   g_return_val_if_fail (HEARTH_IS_DOCUMENTS (self), FALSE);
   if (!check_open (self, error))
     return FALSE;
-  if (is_busy (self, name))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("“%s” is being indexed; stop it first"), name);
-      return FALSE;
-    }
+  if (!check_not_busy (self, name, error))
+    return FALSE;
   if ((c = hearth_doc_index_get_collection (self->index, name, error)) == NULL ||
       !hearth_doc_index_remove_source (self->index, c->id, path, error))
     return FALSE;
@@ -443,11 +449,8 @@ hearth_documents_reindex (HearthDocuments            *self,
   g_return_val_if_fail (plan != NULL, FALSE);
   if (!check_open (self, error))
     return FALSE;
-  if (is_busy (self, plan->collection))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("“%s” is being indexed; stop it first"), plan->collection);
-      return FALSE;
-    }
+  if (!check_not_busy (self, plan->collection, error))
+    return FALSE;
   model.path = plan->model_path;
   model.identity = plan->model_identity;
   model.size = plan->model_size;

@@ -13,7 +13,6 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
-#include "hearth-json-member.h"
 #include "hearth-remote-responder.h"
 #include "hearth-remote-sse.h"
 #include "hearth-remote-stream.h"
