@@ -90,6 +90,39 @@ START_TEST (test_root_by_type)
 }
 END_TEST
 
+/* json-glib reads \220 in a bad string as an octal escape and quotes the
+ * byte 0x90 in its message (a fuzzer's finding): the message must come
+ * out valid UTF-8, the fault still named. */
+START_TEST (test_load_error_is_utf8)
+{
+  static const char *const bad[] = {
+    "[{\"type\":\"file\",\"oi\\2204,\"path\":\"m\"}]",
+    "{\"\\377\\376\" 1}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(JsonParser) raw = json_parser_new ();
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) raw_error = NULL, error = NULL;
+
+      ck_assert (!json_parser_load_from_data (raw, bad[i], -1, &raw_error));
+      ck_assert_msg (!g_utf8_validate (raw_error->message, -1, NULL), "json-glib's own message is valid now: %s",
+                     raw_error->message);
+      ck_assert (!hearth_json_load (parser, bad[i], -1, &error));
+      ck_assert_msg (g_utf8_validate (error->message, -1, NULL), "'%s': not UTF-8", bad[i]);
+      ck_assert (g_error_matches (error, raw_error->domain, raw_error->code));
+      ck_assert_ptr_nonnull (strstr (error->message, "Parse error"));
+    }
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    ck_assert (hearth_json_load (parser, "[1]", -1, NULL));
+    ck_assert_ptr_nonnull (hearth_json_root_array (parser));
+  }
+}
+END_TEST
+
 static Suite *
 json_member_suite (void)
 {
@@ -98,6 +131,7 @@ json_member_suite (void)
 
   tcase_add_test (tc, test_members_by_type);
   tcase_add_test (tc, test_root_by_type);
+  tcase_add_test (tc, test_load_error_is_utf8);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -171,8 +171,11 @@ hearth_mcp_message_parse (const char       *line,
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, line, (gssize) len, &local))
     {
-      g_set_error (error, HEARTH_PLUGIN_ERROR, HEARTH_PLUGIN_ERROR_INVALID_RESULT,
-                   "not JSON: %s", local->message);
+      /* json-glib quotes the text near the fault with octal escapes
+       * (\220) decoded to raw bytes: its message need not be UTF-8. */
+      g_autofree char *why = g_utf8_make_valid (local->message, -1);
+
+      g_set_error (error, HEARTH_PLUGIN_ERROR, HEARTH_PLUGIN_ERROR_INVALID_RESULT, "not JSON: %s", why);
       return FALSE;
     }
   message->root = json_parser_steal_root (parser);

@@ -8,7 +8,7 @@
  * reached. Every line is parsed as a JSON-RPC message, and a response's
  * result read as a tools/call result. Checked: lines hold no newline and
  * respect the bound; a parsed message is consistent with its kind; errors
- * are in HEARTH_PLUGIN_ERROR; a result's text is valid UTF-8 and, when
+ * are in HEARTH_PLUGIN_ERROR, their messages valid UTF-8; a result's text is valid UTF-8 and, when
  * it says JSON, parses. Nothing may crash, leak or complain (hearth-fuzz.h).
  */
 #include <string.h>
@@ -105,7 +105,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
             }
           else
             g_assert (parse_error != NULL && parse_error->domain == HEARTH_PLUGIN_ERROR &&
-                      parse_error->code == HEARTH_PLUGIN_ERROR_INVALID_RESULT);
+                      parse_error->code == HEARTH_PLUGIN_ERROR_INVALID_RESULT &&
+                      g_utf8_validate (parse_error->message, -1, NULL));
           g_free (line);
         }
       if (error != NULL)

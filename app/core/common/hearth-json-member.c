@@ -86,6 +86,22 @@ hearth_json_root_object (JsonParser *parser)
   return root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 }
 
+gboolean
+hearth_json_load (JsonParser *parser,
+                  const char *data,
+                  gssize      length,
+                  GError    **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *message = NULL;
+
+  if (json_parser_load_from_data (parser, data, length, &local))
+    return TRUE;
+  message = g_utf8_make_valid (local->message, -1);
+  g_set_error_literal (error, local->domain, local->code, message);
+  return FALSE;
+}
+
 JsonArray *
 hearth_json_root_array (JsonParser *parser)
 {

@@ -29,6 +29,14 @@ JsonObject *hearth_json_member_object  (JsonObject *o,
                                         const char *name);
 JsonArray  *hearth_json_member_array   (JsonObject *o,
                                         const char *name);
+/* json_parser_load_from_data, with an error whose message is valid
+ * UTF-8: json-glib quotes the text near the fault, octal escapes such as
+ * \220 decoded to raw bytes, so its own message can be invalid UTF-8,
+ * which must not reach a label, a log or a JSON reply. */
+gboolean    hearth_json_load           (JsonParser *parser,
+                                        const char *data,
+                                        gssize      length,
+                                        GError    **error);
 /* The parsed document's top level when it is an object (an array); NULL
  * when it is something else or there is none (json-glib parses empty
  * input without an error, to no root at all). */

@@ -247,7 +247,7 @@ hearth_catalog_load_bytes (GBytes  *json,
   JsonNode *models;
   HearthCatalog *self;
 
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &local_error))
+  if (!hearth_json_load (parser, text, (gssize) len, &local_error))
     {
       g_set_error (error, HEARTH_MODELS_ERROR, HEARTH_MODELS_ERROR_CATALOG, "catalog: %s", local_error->message);
       return NULL;

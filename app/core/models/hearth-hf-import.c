@@ -135,7 +135,7 @@ hearth_hf_parse_tree (const char *repo,
   g_autoptr(GError) local = NULL;
   JsonArray *array;
 
-  if (!json_parser_load_from_data (parser, json, length, &local))
+  if (!hearth_json_load (parser, json, length, &local))
     return listing_error (error, repo, local->message), NULL;
   if ((array = hearth_json_root_array (parser)) == NULL)
     return listing_error (error, repo, _("it is not a list")), NULL;

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
+#include "hearth-json-member.h"
 #include "hearth-model-registry.h"
 
 #define SETTING_KEY "models"
@@ -233,7 +234,7 @@ hearth_model_registry_new (HearthStore *store,
 
       /* A damaged value loses the list, not the store: the user adds the
        * models again. */
-      if (!json_parser_load_from_data (parser, json, -1, &local_error) ||
+      if (!hearth_json_load (parser, json, -1, &local_error) ||
           (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root))
         g_warning ("The list of models could not be read; it starts empty");
       else

@@ -18,6 +18,7 @@
 #include "hearth-api-pool.h"
 #include "hearth-api-request.h"
 #include "hearth-api-server.h"
+#include "hearth-json-member.h"
 
 /* How often a waiting request's socket is checked for a client gone away. */
 #define WATCH_INTERVAL_MS 100
@@ -571,7 +572,7 @@ read_json_body (SoupServerMessage *msg,
       return FALSE;
     }
   if (data == NULL || !g_utf8_validate (data, (gssize) len, NULL) ||
-      !json_parser_load_from_data (parser, data, (gssize) len, &error))
+      !hearth_json_load (parser, data, (gssize) len, &error))
     {
       hearth_api_error_set (api, 400, "invalid_request_error", "invalid_json", NULL,
                             "The request body is not valid JSON: %s", error ? error->message : "not UTF-8");

@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "hearth-json-member.h"
 #include "hearth-store-private.h"
 
 /* The JSON form keeps every branch: messages carry file-local ids and their
@@ -299,7 +300,7 @@ hearth_store_import_json (HearthStore *self,
   g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
   g_return_val_if_fail (json != NULL, NULL);
 
-  if (!json_parser_load_from_data (parser, json, length, &local_error))
+  if (!hearth_json_load (parser, json, length, &local_error))
     {
       bad_import (error, local_error->message);
       return NULL;
