@@ -397,6 +397,28 @@ duplicate_key (void)
 }
 
 static GByteArray *
+key_not_utf8 (void)
+{
+  GByteArray *b = header (3, 0, 1);
+  hearth_test_put_u64 (b, 3);
+  g_byte_array_append (b, (const guint8 *) "a\xff" "b", 3);
+  hearth_test_put_u32 (b, HEARTH_GGUF_TYPE_UINT8);
+  g_byte_array_append (b, (const guint8 *) "\x01", 1);
+  return b;
+}
+
+static GByteArray *
+tensor_name_not_utf8 (void)
+{
+  GByteArray *b = header (3, 1, 0);
+  const guint64 ne[] = { 8 };
+
+  tensor_info (b, "t\xc3(", 1, ne, HEARTH_GGML_TYPE_F32, 0);
+  data_section (b, 64);
+  return b;
+}
+
+static GByteArray *
 key_with_nul (void)
 {
   GByteArray *b = header (3, 0, 1);
@@ -598,6 +620,8 @@ static const CorruptCase corrupt_cases[] = {
   { "arrays nested too deep", deep_nesting, HEARTH_ENGINE_ERROR_LIMIT },
   { "duplicate key", duplicate_key, HEARTH_ENGINE_ERROR_DUPLICATE },
   { "key with NUL", key_with_nul, HEARTH_ENGINE_ERROR_FAILED },
+  { "key not UTF-8", key_not_utf8, HEARTH_ENGINE_ERROR_FAILED },
+  { "tensor name not UTF-8", tensor_name_not_utf8, HEARTH_ENGINE_ERROR_FAILED },
   { "alignment 24", alignment_not_power_of_two, HEARTH_ENGINE_ERROR_BAD_ALIGNMENT },
   { "alignment 0", alignment_zero, HEARTH_ENGINE_ERROR_BAD_ALIGNMENT },
   { "alignment as string", alignment_wrong_type, HEARTH_ENGINE_ERROR_TYPE_MISMATCH },
@@ -628,8 +652,9 @@ START_TEST (test_corrupt_case)
   ck_assert_msg (error != NULL && error->code == (int) c->code,
                  "case '%s': expected code %d, got %d: %s", c->name, c->code,
                  error ? error->code : -1, error ? error->message : "(none)");
-  /* The message says where. */
+  /* The message says where, in UTF-8 whatever the file held. */
   ck_assert_msg (strstr (error->message, "at byte") != NULL, "no offset in '%s'", error->message);
+  ck_assert (g_utf8_validate (error->message, -1, NULL));
 }
 END_TEST
 

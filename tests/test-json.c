@@ -220,6 +220,7 @@ static const struct
   { "\"\\ud800\"", "lone surrogate" },
   { "\"\\udc00\"", "lone surrogate" },
   { "\"\\x41\"", "bad escape" },
+  { "\"\\\xac\"", "bad escape '\\?'" },  /* a fuzzer's finding: the byte was quoted raw */
   { "\"\xff\"", "invalid UTF-8" },
   { "{\n  \"a\": tru\n}", "line 2, column 8" },
   { "[1.]", "digit expected" },
@@ -239,6 +240,7 @@ START_TEST (test_parse_errors)
       hearth_assert_error (error, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT);
       ck_assert_msg (strstr (error->message, bad_json[i].where) != NULL, "%s: message '%s' lacks '%s'",
                      bad_json[i].text, error->message, bad_json[i].where);
+      ck_assert_msg (g_utf8_validate (error->message, -1, NULL), "%s: message not UTF-8", bad_json[i].text);
     }
 }
 END_TEST

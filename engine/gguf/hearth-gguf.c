@@ -166,6 +166,18 @@ intern_name (Reader      *r,
       r->pos = saved;
       return NULL;
     }
+  /* GGUF's strings are UTF-8; a name that is not could not be quoted in an
+   * error or shown (values are not checked: some vocabularies hold pieces
+   * of characters). */
+  if (!g_utf8_validate_len (data, len, NULL))
+    {
+      guint64 saved = r->pos;
+
+      r->pos = at;
+      set_error (r, error, HEARTH_ENGINE_ERROR_FAILED, "%s is not valid UTF-8", what);
+      r->pos = saved;
+      return NULL;
+    }
   return g_string_chunk_insert_len (r->gguf->string_chunk, data, (gssize) len);
 }
 

@@ -592,7 +592,7 @@ parse_string_raw (Parser *p,
           break;
         default:
           p->pos--;
-          parse_fail (p, "bad escape '\\%c'", c);
+          parse_fail (p, "bad escape '\\%c'", g_ascii_isprint (c) ? c : '?');
           goto fail;
         }
     }

@@ -299,8 +299,10 @@ hearth_tokenizer_new_from_gguf (HearthGguf *gguf,
     }
   else
     {
+      g_autofree char *quoted = g_utf8_make_valid (model, -1);  /* from the file */
+
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-                   "unsupported tokenizer model '%s' (supported: llama, gpt2, bert)", model);
+                   "unsupported tokenizer model '%s' (supported: llama, gpt2, bert)", quoted);
       return NULL;
     }
   for (gint32 *d = &self->bos; d <= &self->mask; d++)

@@ -28,7 +28,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   result = hearth_calc_evaluate (expression, &error);
   if (result == NULL)
     {
-      g_assert (error != NULL && error->domain == HEARTH_CALC_ERROR && error->message[0] != '\0');
+      hearth_fuzz_check_error (error, HEARTH_CALC_ERROR);
+      g_assert (error->message[0] != '\0');
       return 0;
     }
   g_assert (result->decimal != NULL && result->decimal[0] != '\0');

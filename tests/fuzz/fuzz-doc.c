@@ -87,7 +87,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   text = hearth_doc_extract_bytes (bytes, FUZZ_DOC_FORMAT, NULL, &error);
   if (text == NULL)
     {
-      g_assert (error != NULL && error->domain == HEARTH_DOC_ERROR);
+      hearth_fuzz_check_error (error, HEARTH_DOC_ERROR);
       return 0;
     }
   check_text (text);

@@ -52,14 +52,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     g = hearth_grammar_new_from_gbnf ((const char *) data + 1, (gssize) size - 1, &error);
   if (g == NULL)
     {
-      g_assert (error != NULL && error->domain == HEARTH_ENGINE_ERROR);
+      hearth_fuzz_check_error (error, HEARTH_ENGINE_ERROR);
       return 0;
     }
   bounded = hearth_grammar_get_max_bytes (g, &bound);
   c = hearth_constraint_new (g, tokenizer, &error);
   if (c == NULL)
     {
-      g_assert (error != NULL && error->domain == HEARTH_ENGINE_ERROR);
+      hearth_fuzz_check_error (error, HEARTH_ENGINE_ERROR);
       return 0;
     }
   n_words = (hearth_constraint_get_n_vocab (c) + 31) / 32;

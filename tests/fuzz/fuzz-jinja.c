@@ -28,16 +28,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(HearthJsonValue) ctx = hearth_json_parse (context_json, -1, NULL);
   g_autoptr(HearthJinjaTemplate) tmpl = NULL;
   HearthJinjaLimits limits;
+  g_autoptr(GError) error = NULL;
 
   hearth_fuzz_maybe_selftest ();
-  tmpl = hearth_jinja_template_new (src, NULL);
-  if (tmpl != NULL)
+  tmpl = hearth_jinja_template_new (src, &error);
+  if (tmpl == NULL)
+    hearth_fuzz_check_error (error, 0);
+  else
     {
+      g_autofree char *out = NULL;
+
       hearth_jinja_limits_init (&limits);
       limits.max_loop_iterations = 20000;
       limits.max_output_bytes = 1 << 20;
       hearth_jinja_template_set_limits (tmpl, &limits);
-      g_free (hearth_jinja_template_render (tmpl, ctx, NULL));
+      out = hearth_jinja_template_render (tmpl, ctx, &error);
+      if (out == NULL)
+        hearth_fuzz_check_error (error, 0);
     }
   return 0;
 }

@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   v = hearth_json_parse ((const char *) data, (gssize) size, &error);
   if (v == NULL)
     {
-      g_assert (error != NULL && error->domain == HEARTH_ENGINE_ERROR);
+      hearth_fuzz_check_error (error, HEARTH_ENGINE_ERROR);
       return 0;
     }
   text = hearth_json_to_string (v, -1);

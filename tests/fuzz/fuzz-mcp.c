@@ -52,8 +52,7 @@ read_result (JsonNode *result)
   text = hearth_mcp_call_result_read (json_node_get_object (result), "fuzz", &is_json, &error);
   if (text == NULL)
     {
-      g_assert (error != NULL && error->domain == HEARTH_PLUGIN_ERROR);
-      g_assert (g_utf8_validate (error->message, -1, NULL));
+      hearth_fuzz_check_error (error, HEARTH_PLUGIN_ERROR);
       return;
     }
   g_assert (error == NULL);
@@ -104,9 +103,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
               hearth_mcp_message_clear (&m);
             }
           else
-            g_assert (parse_error != NULL && parse_error->domain == HEARTH_PLUGIN_ERROR &&
-                      parse_error->code == HEARTH_PLUGIN_ERROR_INVALID_RESULT &&
-                      g_utf8_validate (parse_error->message, -1, NULL));
+            {
+              hearth_fuzz_check_error (parse_error, HEARTH_PLUGIN_ERROR);
+              g_assert (parse_error->code == HEARTH_PLUGIN_ERROR_INVALID_RESULT);
+            }
           g_free (line);
         }
       if (error != NULL)

@@ -43,6 +43,8 @@ on_event (const char *data,
     {
       g_assert (content == NULL);
       g_assert ((f->failure != NULL) != hearth_remote_stream_get_done (f->stream));
+      if (f->failure != NULL)
+        hearth_fuzz_check_error (f->failure, 0);
       f->ended = TRUE;
       return FALSE;
     }
@@ -74,7 +76,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
       if (!hearth_sse_parser_feed (parser, (const char *) data + at, MIN (step, size - at), &error))
         {
-          g_assert (error != NULL);
+          hearth_fuzz_check_error (error, 0);
           break;
         }
     }

@@ -117,6 +117,17 @@ LLVMFuzzerInitialize (int    *argc,
   return 0;
 }
 
+/* A refusal as any caller may show it to a user: an error of @domain (0:
+ * any) whose message is valid UTF-8, whatever bytes the input held. */
+static inline void
+hearth_fuzz_check_error (const GError *error,
+                         GQuark        domain)
+{
+  g_assert (error != NULL && error->message != NULL);
+  g_assert (domain == 0 || error->domain == domain);
+  g_assert (g_utf8_validate (error->message, -1, NULL));
+}
+
 /* With HEARTH_FUZZ_SELFTEST=1: asks the GGUF reader for an integer out of
  * a string, which it refuses with a critical. */
 static inline void
