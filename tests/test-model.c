@@ -47,6 +47,27 @@ START_TEST (test_exact_logits_reference)
 }
 END_TEST
 
+/* The fast path's portable kernels (no SIMD: what a CPU without AVX2
+ * runs), every decoder model within the same bounds. Registered in meson
+ * as model-portable, which sets HEARTH_CPU_NO_SIMD=1 and runs this case
+ * alone; the engine must say it took the portable kernels. */
+START_TEST (test_exact_logits_portable)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthModelParams mp;
+
+  ck_assert_msg (g_strcmp0 (g_getenv ("HEARTH_CPU_NO_SIMD"), "1") == 0, "run through meson's model-portable");
+  hearth_model_params_init (&mp);
+  mp.n_threads = 1;
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (hearth_model_get_backend_description (model), "CPU (scalar, 1 thread)");
+  check_model (hearth_test_decoder_stems[_i], FALSE, 2, 64, FALSE);
+}
+END_TEST
+
 /* Token-by-token decoding (one token per pass, the generation path) and odd
  * batch sizes must meet the same bounds. */
 START_TEST (test_exact_logits_chunked)
@@ -377,6 +398,15 @@ model_suite (void)
   tcase_add_loop_test (tc, test_exact_logits_fast, 0, hearth_test_n_decoder_stems_here ());
   tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
   suite_add_tcase (s, tc);
+
+  /* Only under model-portable (see test_exact_logits_portable). */
+  if (g_strcmp0 (g_getenv ("HEARTH_CPU_NO_SIMD"), "1") == 0)
+    {
+      tc = tcase_create ("exact-portable");
+      tcase_set_timeout (tc, 120);
+      tcase_add_loop_test (tc, test_exact_logits_portable, 0, hearth_test_n_decoder_stems_here ());
+      suite_add_tcase (s, tc);
+    }
 
   tc = tcase_create ("exact-reference");
   tcase_set_timeout (tc, 120);
