@@ -1,25 +1,18 @@
-/* hearth-cpu-forward.c: the llama-family forward pass on the CPU
+/* hearth-cpu-forward.c: the CPU backend's graph ops, and the pass over them
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * For each chunk of tokens:
- *   x = embd[token]
- *   per layer:  h = rms_norm(x) * attn_norm
- *               q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv)
- *               q, k = rms_norm per head (qwen3); rope(q, k)
- *               cache k, v; a = softmax(q k^T / sqrt(d)) v over positions <= own
- *               x += Wo a
- *               h = rms_norm(x) * ffn_norm
- *               x += Wdown (silu(Wgate h) * Wup h)
- *   xn = rms_norm(x) * output_norm
- * Matrix products go through hearth_cpu_matmul (threaded); attention is
- * threaded over (token, head); the rest is cheap and runs on one thread.
+ * The pass itself is the architecture's graph (engine/model/hearth-graph-*.c);
+ * these ops run each step at once on the session's scratch. Matrix
+ * products go through hearth_cpu_matmul (threaded); attention is threaded
+ * over (token, head); the rest is cheap and runs on one thread.
  */
 #include "hearth-config.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "model/hearth-graph.h"
 #include "model/hearth-rope.h"
 #include "model/hearth-session-private.h"
 
@@ -178,6 +171,191 @@ store_kv (HearthSession *s,
     ((guint16 *) s->v[il])[s->n_past * v_row + i] = hearth_fp32_to_fp16 (s->vc[i]);
 }
 
+/* ---- the ops ---- */
+
+typedef struct
+{
+  HearthSession *s;
+  const gint32  *tokens;
+  guint32        n;       /* tokens in the chunk */
+} CpuPass;
+
+static float *
+act_data (HearthSession *s,
+          HearthAct      act)
+{
+  switch (act)
+    {
+    case HEARTH_ACT_X:    return s->x;
+    case HEARTH_ACT_XN:   return s->xn;
+    case HEARTH_ACT_Q:    return s->q;
+    case HEARTH_ACT_K:    return s->kc;
+    case HEARTH_ACT_V:    return s->vc;
+    case HEARTH_ACT_ATTN: return s->attn;
+    case HEARTH_ACT_GATE: return s->gate;
+    case HEARTH_ACT_UP:   return s->up;
+    default:              g_return_val_if_reached (NULL);
+    }
+}
+
+/* Row @t of @v. */
+static float *
+row (CpuPass    *p,
+     HearthView  v,
+     guint32     t)
+{
+  return act_data (p->s, v.act) + v.offset + (gsize) t * v.stride;
+}
+
+static gboolean
+op_embed (gpointer   ctx,
+          HearthView x,
+          GError   **error)
+{
+  CpuPass *p = ctx;
+  const HearthWeight *e = &p->s->model->tok_embd;
+
+  for (guint32 t = 0; t < p->n; t++)
+    hearth_dequantize_row (e->type, (const guint8 *) e->data + (gsize) p->tokens[t] * e->row_bytes, row (p, x, t),
+                           (gint64) x.width);
+  return TRUE;
+}
+
+static gboolean
+op_rms_norm (gpointer            ctx,
+             HearthView          in,
+             const HearthWeight *w,
+             HearthView          out,
+             guint32             rows_per_token,
+             float               eps,
+             GError            **error)
+{
+  CpuPass *p = ctx;
+
+  for (guint32 t = 0; t < p->n; t++)
+    for (guint32 h = 0; h < rows_per_token; h++)
+      rms_norm (row (p, in, t) + (gsize) h * in.width, w->data, row (p, out, t) + (gsize) h * out.width,
+                (gint64) in.width, eps);
+  return TRUE;
+}
+
+static gboolean
+op_matmul (gpointer                   ctx,
+           guint                      n,
+           const HearthWeight *const *w,
+           HearthView                 in,
+           const HearthView          *out,
+           GError                   **error)
+{
+  CpuPass *p = ctx;
+
+  for (guint i = 0; i < n; i++)
+    {
+      /* The kernels take dense rows: every view of this pass is one. */
+      g_return_val_if_fail (in.stride == in.width && out[i].stride == out[i].width, FALSE);
+      matmul (p->s, w[i], row (p, in, 0), p->n, row (p, out[i], 0));
+    }
+  return TRUE;
+}
+
+static gboolean
+op_add_bias (gpointer            ctx,
+             HearthView          x,
+             const HearthWeight *b,
+             GError            **error)
+{
+  CpuPass *p = ctx;
+
+  g_return_val_if_fail (x.stride == x.width, FALSE);
+  add_bias (b, row (p, x, 0), p->n, (gint64) x.width);
+  return TRUE;
+}
+
+static gboolean
+op_rope (gpointer   ctx,
+         HearthView x,
+         guint32    n_heads,
+         GError   **error)
+{
+  CpuPass *p = ctx;
+  const HearthHParams *hp = &p->s->model->hp;
+  guint32 half = hp->n_rot / 2;
+
+  for (guint32 t = 0; t < p->n; t++)
+    rope (hp, row (p, x, t), n_heads, hp->head_dim, p->s->rope_cs + (gsize) t * half * 2);
+  return TRUE;
+}
+
+static gboolean
+op_attention (gpointer ctx,
+              guint32  il,
+              GError **error)
+{
+  CpuPass *p = ctx;
+  HearthSession *s = p->s;
+  const HearthHParams *hp = &s->model->hp;
+  AttnJob job = { s, il, p->n };
+
+  store_kv (s, il, p->n);
+  /* Short attention runs on this thread: waking the pool costs more. */
+  if ((gsize) p->n * hp->n_head * (s->n_past + p->n) * hp->head_dim < (1u << 16))
+    attention_worker (&job, 0, 1);
+  else
+    hearth_thread_pool_run (s->model->pool, attention_worker, &job);
+  return TRUE;
+}
+
+static gboolean
+op_add (gpointer   ctx,
+        HearthView a,
+        HearthView b,
+        GError   **error)
+{
+  CpuPass *p = ctx;
+
+  for (guint32 t = 0; t < p->n; t++)
+    {
+      float *ra = row (p, a, t);
+      const float *rb = row (p, b, t);
+
+      for (gsize i = 0; i < a.width; i++)
+        ra[i] += rb[i];
+    }
+  return TRUE;
+}
+
+static gboolean
+op_silu_mul (gpointer   ctx,
+             HearthView gate,
+             HearthView up,
+             GError   **error)
+{
+  CpuPass *p = ctx;
+
+  for (guint32 t = 0; t < p->n; t++)
+    {
+      float *g = row (p, gate, t);
+      const float *u = row (p, up, t);
+
+      for (gsize i = 0; i < gate.width; i++)
+        g[i] = g[i] / (1.0f + expf (-g[i])) * u[i];
+    }
+  return TRUE;
+}
+
+static const HearthGraphOps cpu_ops = {
+  .embed = op_embed,
+  .rms_norm = op_rms_norm,
+  .matmul = op_matmul,
+  .add_bias = op_add_bias,
+  .rope = op_rope,
+  .attention = op_attention,
+  .add = op_add,
+  .silu_mul = op_silu_mul,
+};
+
+/* ---- the pass ---- */
+
 void
 hearth_cpu_forward (HearthSession *s,
                     const gint32  *tokens,
@@ -193,87 +371,21 @@ hearth_cpu_forward_from (HearthSession *s,
                          guint32        first_layer)
 {
   const HearthModel *m = s->model;
-  const HearthHParams *hp = &m->hp;
-  gsize n_embd = hp->n_embd;
-  gsize q_dim = (gsize) hp->n_head * hp->head_dim;
-  gsize k_dim = (gsize) hp->n_head_kv * hp->head_dim;
-  gsize v_dim = (gsize) hp->n_head_kv * hp->head_dim_v;
-  guint32 half = hp->n_rot / 2;
+  guint32 half = m->hp.n_rot / 2;
+  CpuPass pass = { s, tokens, n };
+  g_autoptr(GError) error = NULL;
 
-  /* Embeddings, and each token's rope angles (shared by all layers). */
+  /* Each token's rope angles, shared by all layers. */
   for (guint32 t = 0; t < n; t++)
-    {
-      const guint8 *row = (const guint8 *) m->tok_embd.data + (gsize) tokens[t] * m->tok_embd.row_bytes;
+    for (guint32 i = 0; i < half; i++)
+      {
+        float theta, mscale;
 
-      if (first_layer == 0)
-        hearth_dequantize_row (m->tok_embd.type, row, s->x + t * n_embd, (gint64) n_embd);
-      for (guint32 i = 0; i < half; i++)
-        {
-          float theta, mscale;
-
-          hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
-          s->rope_cs[(t * half + i) * 2] = cosf (theta) * mscale;
-          s->rope_cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
-        }
-    }
-
-  for (guint32 il = first_layer; il < hp->n_layer; il++)
-    {
-      const HearthLayer *l = &m->layers[il];
-      AttnJob job = { s, il, n };
-
-      for (guint32 t = 0; t < n; t++)
-        rms_norm (s->x + t * n_embd, l->attn_norm.data, s->xn + t * n_embd, (gint64) n_embd, hp->rms_eps);
-
-      matmul (s, &l->wq, s->xn, n, s->q);
-      matmul (s, &l->wk, s->xn, n, s->kc);
-      matmul (s, &l->wv, s->xn, n, s->vc);
-      add_bias (&l->bq, s->q, n, (gint64) q_dim);
-      add_bias (&l->bk, s->kc, n, (gint64) k_dim);
-      add_bias (&l->bv, s->vc, n, (gint64) v_dim);
-
-      for (guint32 t = 0; t < n; t++)
-        {
-          float *q = s->q + t * q_dim;
-          float *k = s->kc + t * k_dim;
-
-          if (l->q_norm.data != NULL)
-            {
-              for (guint32 h = 0; h < hp->n_head; h++)
-                rms_norm (q + h * hp->head_dim, l->q_norm.data, q + h * hp->head_dim, hp->head_dim, hp->rms_eps);
-              for (guint32 h = 0; h < hp->n_head_kv; h++)
-                rms_norm (k + h * hp->head_dim, l->k_norm.data, k + h * hp->head_dim, hp->head_dim, hp->rms_eps);
-            }
-          rope (hp, q, hp->n_head, hp->head_dim, s->rope_cs + (gsize) t * half * 2);
-          rope (hp, k, hp->n_head_kv, hp->head_dim, s->rope_cs + (gsize) t * half * 2);
-        }
-
-      store_kv (s, il, n);
-      /* Short attention runs on this thread: waking the pool costs more. */
-      if ((gsize) n * hp->n_head * (s->n_past + n) * hp->head_dim < (1u << 16))
-        attention_worker (&job, 0, 1);
-      else
-        hearth_thread_pool_run (m->pool, attention_worker, &job);
-
-      /* x += Wo a; xn is free until the next norm */
-      matmul (s, &l->wo, s->attn, n, s->xn);
-      for (gsize i = 0; i < n * n_embd; i++)
-        s->x[i] += s->xn[i];
-
-      for (guint32 t = 0; t < n; t++)
-        rms_norm (s->x + t * n_embd, l->ffn_norm.data, s->xn + t * n_embd, (gint64) n_embd, hp->rms_eps);
-      matmul (s, &l->w_gate, s->xn, n, s->gate);
-      matmul (s, &l->w_up, s->xn, n, s->up);
-      for (gsize i = 0; i < (gsize) n * hp->n_ff; i++)
-        {
-          float g = s->gate[i];
-          s->gate[i] = g / (1.0f + expf (-g)) * s->up[i];
-        }
-      matmul (s, &l->w_down, s->gate, n, s->xn);
-      for (gsize i = 0; i < n * n_embd; i++)
-        s->x[i] += s->xn[i];
-    }
-
-  for (guint32 t = 0; t < n; t++)
-    rms_norm (s->x + t * n_embd, m->output_norm.data, s->xn + t * n_embd, (gint64) n_embd, hp->rms_eps);
+        hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
+        s->rope_cs[(t * half + i) * 2] = cosf (theta) * mscale;
+        s->rope_cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
+      }
+  /* The CPU ops cannot fail: a failure here is a bug in the graph. */
+  if (!hearth_graph_llama (&cpu_ops, &pass, m, first_layer, m->hp.n_layer, &error))
+    g_critical ("CPU pass: %s", error->message);
 }

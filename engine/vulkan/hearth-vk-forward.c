@@ -2,7 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The same op sequence as hearth_cpu_forward (engine/cpu/hearth-cpu-forward.c),
+ * The same op sequence as the llama graph (engine/model/hearth-graph-llama.c,
+ * which the CPU runs; this pass becomes that graph over Vulkan ops next: GRAPH.md),
  * recorded into one command buffer per chunk of tokens and submitted once:
  *   x = embd[token]
  *   per device layer: h = rms_norm(x) * attn_norm; q, k, v = W h (+b);
