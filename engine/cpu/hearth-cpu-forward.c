@@ -198,6 +198,13 @@ act_data (HearthSession *s,
     }
 }
 
+static guint32
+n_rows (CpuPass    *p,
+        HearthView  v)
+{
+  return v.n_rows != 0 ? v.n_rows : p->n;
+}
+
 /* Row @t of @v. */
 static float *
 row (CpuPass    *p,
@@ -215,7 +222,7 @@ op_embed (gpointer   ctx,
   CpuPass *p = ctx;
   const HearthWeight *e = &p->s->model->tok_embd;
 
-  for (guint32 t = 0; t < p->n; t++)
+  for (guint32 t = 0; t < n_rows (p, x); t++)
     hearth_dequantize_row (e->type, (const guint8 *) e->data + (gsize) p->tokens[t] * e->row_bytes, row (p, x, t),
                            (gint64) x.width);
   return TRUE;
@@ -232,7 +239,8 @@ op_rms_norm (gpointer            ctx,
 {
   CpuPass *p = ctx;
 
-  for (guint32 t = 0; t < p->n; t++)
+  g_return_val_if_fail (n_rows (p, in) == n_rows (p, out), FALSE);
+  for (guint32 t = 0; t < n_rows (p, in); t++)
     for (guint32 h = 0; h < rows_per_token; h++)
       rms_norm (row (p, in, t) + (gsize) h * in.width, w->data, row (p, out, t) + (gsize) h * out.width,
                 (gint64) in.width, eps);
@@ -253,7 +261,8 @@ op_matmul (gpointer                   ctx,
     {
       /* The kernels take dense rows: every view of this pass is one. */
       g_return_val_if_fail (in.stride == in.width && out[i].stride == out[i].width, FALSE);
-      matmul (p->s, w[i], row (p, in, 0), p->n, row (p, out[i], 0));
+      g_return_val_if_fail (n_rows (p, in) == n_rows (p, out[i]), FALSE);
+      matmul (p->s, w[i], row (p, in, 0), n_rows (p, in), row (p, out[i], 0));
     }
   return TRUE;
 }
@@ -267,7 +276,7 @@ op_add_bias (gpointer            ctx,
   CpuPass *p = ctx;
 
   g_return_val_if_fail (x.stride == x.width, FALSE);
-  add_bias (b, row (p, x, 0), p->n, (gint64) x.width);
+  add_bias (b, row (p, x, 0), n_rows (p, x), (gint64) x.width);
   return TRUE;
 }
 
@@ -281,7 +290,7 @@ op_rope (gpointer   ctx,
   const HearthHParams *hp = &p->s->model->hp;
   guint32 half = hp->n_rot / 2;
 
-  for (guint32 t = 0; t < p->n; t++)
+  for (guint32 t = 0; t < n_rows (p, x); t++)
     rope (hp, row (p, x, t), n_heads, hp->head_dim, p->s->rope_cs + (gsize) t * half * 2);
   return TRUE;
 }
@@ -313,7 +322,7 @@ op_add (gpointer   ctx,
 {
   CpuPass *p = ctx;
 
-  for (guint32 t = 0; t < p->n; t++)
+  for (guint32 t = 0; t < n_rows (p, a); t++)
     {
       float *ra = row (p, a, t);
       const float *rb = row (p, b, t);
@@ -332,7 +341,7 @@ op_silu_mul (gpointer   ctx,
 {
   CpuPass *p = ctx;
 
-  for (guint32 t = 0; t < p->n; t++)
+  for (guint32 t = 0; t < n_rows (p, gate); t++)
     {
       float *g = row (p, gate, t);
       const float *u = row (p, up, t);
@@ -385,7 +394,10 @@ hearth_cpu_forward_from (HearthSession *s,
         s->rope_cs[(t * half + i) * 2] = cosf (theta) * mscale;
         s->rope_cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
       }
-  /* The CPU ops cannot fail: a failure here is a bug in the graph. */
-  if (!hearth_graph_llama (&cpu_ops, &pass, m, first_layer, m->hp.n_layer, &error))
+  /* The CPU ops cannot fail: a failure here is a bug in the graph. The
+   * head norms every row: the session takes the logits it needs from XN. */
+  if (!hearth_graph_llama (&cpu_ops, &pass, m, first_layer, m->hp.n_layer, &error) ||
+      !hearth_graph_llama_head (&cpu_ops, &pass, m, (HearthView) { HEARTH_ACT_X, 0, m->hp.n_embd, m->hp.n_embd, 0 },
+                                &error))
     g_critical ("CPU pass: %s", error->message);
 }

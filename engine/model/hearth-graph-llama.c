@@ -11,7 +11,7 @@
  *               x += Wo a
  *               h = rms_norm(x) * ffn_norm
  *               x += Wdown (silu(Wgate h) * Wup h)
- *   xn = rms_norm(x) * output_norm
+ *   head: xn = rms_norm(x) * output_norm (the rows whose logits are wanted)
  */
 #include "hearth-config.h"
 
@@ -23,7 +23,7 @@ static HearthView
 view (HearthAct act,
       gsize     width)
 {
-  return (HearthView) { act, 0, width, width };
+  return (HearthView) { act, 0, width, width, 0 };
 }
 
 gboolean
@@ -46,8 +46,8 @@ hearth_graph_llama (const HearthGraphOps *ops,
   HearthView gate = view (HEARTH_ACT_GATE, hp->n_ff);
   HearthView up = view (HEARTH_ACT_UP, hp->n_ff);
   /* One head per row piece, for the per-head norms. */
-  HearthView q_heads = { HEARTH_ACT_Q, 0, hp->head_dim, q_dim };
-  HearthView k_heads = { HEARTH_ACT_K, 0, hp->head_dim, k_dim };
+  HearthView q_heads = { HEARTH_ACT_Q, 0, hp->head_dim, q_dim, 0 };
+  HearthView k_heads = { HEARTH_ACT_K, 0, hp->head_dim, k_dim, 0 };
 
   g_return_val_if_fail (first_layer <= last_layer && last_layer <= hp->n_layer, FALSE);
 
@@ -88,7 +88,22 @@ hearth_graph_llama (const HearthGraphOps *ops,
       DO (ops->matmul (ctx, 1, (const HearthWeight *const[]) { &l->w_down }, gate, &xn, error));
       DO (ops->add (ctx, x, xn, error));
     }
-  if (last_layer == hp->n_layer)
-    DO (ops->rms_norm (ctx, x, &m->output_norm, xn, 1, hp->rms_eps, error));
+  return TRUE;
+}
+
+gboolean
+hearth_graph_llama_head (const HearthGraphOps *ops,
+                         gpointer              ctx,
+                         const HearthModel    *m,
+                         HearthView            rows,
+                         GError              **error)
+{
+  HearthView xn = view (HEARTH_ACT_XN, m->hp.n_embd);
+
+  g_return_val_if_fail (rows.act == HEARTH_ACT_X && rows.width == m->hp.n_embd, FALSE);
+  xn.n_rows = rows.n_rows;
+  DO (ops->rms_norm (ctx, rows, &m->output_norm, xn, 1, m->hp.rms_eps, error));
+  if (ops->logits != NULL)
+    DO (ops->logits (ctx, rows.n_rows, error));
   return TRUE;
 }

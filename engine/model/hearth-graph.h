@@ -40,13 +40,15 @@ typedef enum
   HEARTH_ACT_UP,    /* [n_ff] */
 } HearthAct;
 
-/* n_tokens rows of @width elements, row t at offset + t * stride. */
+/* Rows of @width elements, row t at offset + t * stride: @n_rows of them,
+ * or (0) one per token of the chunk. */
 typedef struct
 {
   HearthAct act;
   gsize     offset;
   gsize     width;
   gsize     stride;
+  guint32   n_rows;
 } HearthView;
 
 typedef struct
@@ -75,17 +77,25 @@ typedef struct
   gboolean (*add)         (gpointer ctx, HearthView a, HearthView b, GError **error);
   /* gate = silu (gate) * up. */
   gboolean (*silu_mul)    (gpointer ctx, HearthView gate, HearthView up, GError **error);
+  /* The logits of the first @n_rows rows of XN (NULL: the caller computes
+   * them from XN, as the CPU session does for the rows it needs). */
+  gboolean (*logits)      (gpointer ctx, guint32 n_rows, GError **error);
 } HearthGraphOps;
 
 /* The llama family (llama, qwen2, qwen3, mistral): layers [first_layer,
- * last_layer) of one chunk, with the embedding when first_layer is 0 and,
- * when last_layer is n_layer, the output norm into XN (the logits are the
- * caller's: only some rows need them). */
-gboolean hearth_graph_llama (const HearthGraphOps *ops,
-                             gpointer              ctx,
-                             const HearthModel    *model,
-                             guint32               first_layer,
-                             guint32               last_layer,
-                             GError              **error);
+ * last_layer) of one chunk, with the embedding when first_layer is 0. */
+gboolean hearth_graph_llama      (const HearthGraphOps *ops,
+                                  gpointer              ctx,
+                                  const HearthModel    *model,
+                                  guint32               first_layer,
+                                  guint32               last_layer,
+                                  GError              **error);
+/* After the last layer: the output norm of the rows @rows of X into the
+ * first rows of XN, then ops->logits on them when the backend has it. */
+gboolean hearth_graph_llama_head (const HearthGraphOps *ops,
+                                  gpointer              ctx,
+                                  const HearthModel    *model,
+                                  HearthView            rows,
+                                  GError              **error);
 
 G_END_DECLS

@@ -2,9 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The same op sequence as the llama graph (engine/model/hearth-graph-llama.c,
- * which the CPU runs; this pass becomes that graph over Vulkan ops next: GRAPH.md),
- * recorded into one command buffer per chunk of tokens and submitted once:
+ * The model's graph (engine/model/hearth-graph-llama.c) over the device ops
+ * below, recorded into one command buffer per chunk of tokens and submitted once:
  *   x = embd[token]
  *   per device layer: h = rms_norm(x) * attn_norm; q, k, v = W h (+b);
  *                     q, k per-head norms (qwen3); rope; store k, v in the
@@ -25,6 +24,7 @@
 #include "hearth-engine-error.h"
 #include "hearth-vk-backend.h"
 #include "hearth-vk-ops.h"
+#include "model/hearth-graph.h"
 #include "model/hearth-rope.h"
 
 typedef struct
@@ -44,6 +44,7 @@ struct _HearthVkModel
   HearthVkMatrix  *output_norm;
   HearthVkMatrix  *output;  /* may be tok_embd (tied) */
   VkLayer         *layers;
+  GHashTable      *matrices; /* HearthWeight * -> its HearthVkMatrix *, for the graph's ops */
   char            *description;
 };
 
@@ -78,6 +79,8 @@ upload (HearthVkModel      *vm,
   if (w->data == NULL)
     return TRUE;
   *out = hearth_vk_matrix_new (vm->ctx, w->type, w->data, w->n_rows, w->n_cols, w->row_bytes, error);
+  if (*out != NULL)
+    g_hash_table_insert (vm->matrices, (gpointer) w, *out);
   if (*out == NULL && !hearth_vk_context_is_lost (vm->ctx))
     {
       if (layer >= 0)
@@ -192,6 +195,7 @@ hearth_vk_model_new (HearthModel *model,
     }
 
   vm->layers = g_new0 (VkLayer, MAX (vm->n_gpu, 1));
+  vm->matrices = g_hash_table_new (NULL, NULL);
   if (vm->n_gpu > 0 && !upload (vm, &model->tok_embd, &vm->tok_embd, "the token embeddings", -1, error))
     goto fail;
   for (guint32 il = 0; il < vm->n_gpu; il++)
@@ -269,6 +273,7 @@ hearth_vk_model_free (HearthVkModel *vm)
   hearth_vk_matrix_free (vm->ctx, vm->tok_embd);
   hearth_vk_matrix_free (vm->ctx, vm->output_norm);
   g_free (vm->layers);
+  g_clear_pointer (&vm->matrices, g_hash_table_unref);
   g_free (vm->description);
   hearth_vk_context_free (vm->ctx);
   g_free (vm);
@@ -409,8 +414,222 @@ fail:
   return NULL;
 }
 
-/* Records @n tokens through the device layers into @seq. Nothing here may
- * depend on the position: that is read from vs->state when it runs. */
+/* ---- the graph's ops, recorded ---- */
+
+typedef struct
+{
+  HearthVkSession  *vs;
+  HearthVkSequence *seq;
+  guint32           n;        /* tokens in the chunk */
+  guint32           n_split;  /* attention's position ranges (decode) */
+} VkPass;
+
+static HearthVkBuffer *
+act_buffer (HearthVkSession *vs,
+            HearthAct        act)
+{
+  switch (act)
+    {
+    case HEARTH_ACT_X:    return vs->x;
+    case HEARTH_ACT_XN:   return vs->xn;
+    case HEARTH_ACT_Q:    return vs->q;
+    case HEARTH_ACT_K:    return vs->kc;
+    case HEARTH_ACT_V:    return vs->vc;
+    case HEARTH_ACT_ATTN: return vs->attn;
+    case HEARTH_ACT_GATE: return vs->gate;
+    case HEARTH_ACT_UP:   return vs->up;
+    default:              g_return_val_if_reached (NULL);
+    }
+}
+
+static guint32
+n_rows (VkPass    *p,
+        HearthView v)
+{
+  return v.n_rows != 0 ? v.n_rows : p->n;
+}
+
+/* The device copy of @w: uploaded with the model's layers (upload ()). */
+static const HearthVkMatrix *
+matrix (VkPass             *p,
+        const HearthWeight *w)
+{
+  const HearthVkMatrix *m = g_hash_table_lookup (p->vs->vm->matrices, w);
+
+  g_return_val_if_fail (m != NULL, NULL);
+  return m;
+}
+
+/* The device ops below read rows back to back: a view's rows must be. */
+#define DENSE(v, per_row) ((v).stride == (v).width * (per_row))
+
+static gboolean
+vk_embed (gpointer   ctx,
+          HearthView x,
+          GError   **error)
+{
+  VkPass *p = ctx;
+
+  return hearth_vk_op_get_rows (p->seq, p->vs->vm->tok_embd, p->vs->ids, 0, n_rows (p, x),
+                                act_buffer (p->vs, x.act), (guint32) x.offset, (guint32) x.stride, error);
+}
+
+static gboolean
+vk_rms_norm (gpointer            ctx,
+             HearthView          in,
+             const HearthWeight *w,
+             HearthView          out,
+             guint32             rows_per_token,
+             float               eps,
+             GError            **error)
+{
+  VkPass *p = ctx;
+
+  g_return_val_if_fail (DENSE (in, rows_per_token) && DENSE (out, rows_per_token), FALSE);
+  return hearth_vk_op_rms_norm (p->seq, act_buffer (p->vs, in.act), (guint32) in.offset,
+                                matrix (p, w)->pieces[0].buf, 0, act_buffer (p->vs, out.act), (guint32) out.offset,
+                                (guint32) in.width, n_rows (p, in) * rows_per_token, eps, error);
+}
+
+static gboolean
+vk_matmul (gpointer                   ctx,
+           guint                      n,
+           const HearthWeight *const *w,
+           HearthView                 in,
+           const HearthView          *out,
+           GError                   **error)
+{
+  VkPass *p = ctx;
+  const HearthVkMatrix *m[4];
+  HearthVkBuffer *y[4];
+  guint32 y_offset[4], y_stride[4];
+
+  g_return_val_if_fail (n >= 1 && n <= G_N_ELEMENTS (m), FALSE);
+  if (n == 1)
+    return hearth_vk_op_matmul (p->seq, matrix (p, w[0]), act_buffer (p->vs, in.act), (guint32) in.offset,
+                                (guint32) in.stride, act_buffer (p->vs, out[0].act), (guint32) out[0].offset,
+                                (guint32) out[0].stride, n_rows (p, in), error);
+  /* One x for several mat-muls: quantized once on the int8 path. */
+  for (guint i = 0; i < n; i++)
+    {
+      m[i] = matrix (p, w[i]);
+      y[i] = act_buffer (p->vs, out[i].act);
+      y_offset[i] = (guint32) out[i].offset;
+      y_stride[i] = (guint32) out[i].stride;
+    }
+  return hearth_vk_op_matmul_multi (p->seq, n, m, act_buffer (p->vs, in.act), (guint32) in.offset,
+                                    (guint32) in.stride, y, y_offset, y_stride, n_rows (p, in), error);
+}
+
+static gboolean
+vk_add_bias (gpointer            ctx,
+             HearthView          x,
+             const HearthWeight *b,
+             GError            **error)
+{
+  VkPass *p = ctx;
+  HearthVkBuffer *buf = act_buffer (p->vs, x.act);
+
+  g_return_val_if_fail (DENSE (x, 1), FALSE);
+  return hearth_vk_op_binary (p->seq, HEARTH_VK_BINARY_ADD, buf, (guint32) x.offset, matrix (p, b)->pieces[0].buf, 0,
+                              (guint32) x.width, buf, (guint32) x.offset, n_rows (p, x) * (guint32) x.width, error);
+}
+
+static gboolean
+vk_rope (gpointer   ctx,
+         HearthView x,
+         guint32    n_heads,
+         GError   **error)
+{
+  VkPass *p = ctx;
+  const HearthHParams *hp = &p->vs->s->model->hp;
+
+  return hearth_vk_op_rope (p->seq, act_buffer (p->vs, x.act), (guint32) x.offset, (guint32) x.stride, p->vs->cs, 0,
+                            n_rows (p, x), n_heads, hp->head_dim, hp->n_rot, hp->rope_type == HEARTH_ROPE_NEOX, error);
+}
+
+static gboolean
+vk_attention (gpointer ctx,
+              guint32  il,
+              GError **error)
+{
+  VkPass *p = ctx;
+  HearthVkSession *vs = p->vs;
+  const HearthHParams *hp = &vs->s->model->hp;
+  guint32 k_dim = hp->n_head_kv * hp->head_dim;
+  guint32 v_dim = hp->n_head_kv * hp->head_dim_v;
+  gboolean f16 = !vs->s->kv_f32;
+
+  /* The position is read from vs->state when the sequence runs. */
+  return hearth_vk_op_copy (p->seq, vs->kc, 0, vs->k[il], 0, k_dim, vs->state, p->n * k_dim, f16, error) &&
+         hearth_vk_op_copy (p->seq, vs->vc, 0, vs->v[il], 0, v_dim, vs->state, p->n * v_dim, f16, error) &&
+         hearth_vk_op_attention (p->seq, vs->q, 0, vs->k[il], 0, vs->v[il], 0, f16, vs->attn, 0, p->n, vs->state,
+                                 hp->n_head, hp->n_head_kv, hp->head_dim, hp->head_dim_v,
+                                 1.0f / sqrtf ((float) hp->head_dim), p->n_split, vs->partial, error);
+}
+
+/* a op= b over a's rows. */
+static gboolean
+binary (VkPass           *p,
+        HearthVkBinaryOp  op,
+        HearthView        a,
+        HearthView        b,
+        GError          **error)
+{
+  HearthVkBuffer *buf = act_buffer (p->vs, a.act);
+  guint32 n = n_rows (p, a) * (guint32) a.width;
+
+  g_return_val_if_fail (DENSE (a, 1) && DENSE (b, 1) && a.width == b.width, FALSE);
+  return hearth_vk_op_binary (p->seq, op, buf, (guint32) a.offset, act_buffer (p->vs, b.act), (guint32) b.offset, n,
+                              buf, (guint32) a.offset, n, error);
+}
+
+static gboolean
+vk_add (gpointer   ctx,
+        HearthView a,
+        HearthView b,
+        GError   **error)
+{
+  return binary (ctx, HEARTH_VK_BINARY_ADD, a, b, error);
+}
+
+static gboolean
+vk_silu_mul (gpointer   ctx,
+             HearthView gate,
+             HearthView up,
+             GError   **error)
+{
+  return binary (ctx, HEARTH_VK_BINARY_SILU_MUL, gate, up, error);
+}
+
+static gboolean
+vk_logits (gpointer ctx,
+           guint32  rows,
+           GError **error)
+{
+  VkPass *p = ctx;
+  HearthVkModel *vm = p->vs->vm;
+  const HearthHParams *hp = &p->vs->s->model->hp;
+
+  return hearth_vk_op_matmul (p->seq, vm->output, p->vs->xn, 0, hp->n_embd, p->vs->logits, 0, hp->n_vocab, rows, error);
+}
+
+static const HearthGraphOps vk_ops = {
+  .embed = vk_embed,
+  .rms_norm = vk_rms_norm,
+  .matmul = vk_matmul,
+  .add_bias = vk_add_bias,
+  .rope = vk_rope,
+  .attention = vk_attention,
+  .add = vk_add,
+  .silu_mul = vk_silu_mul,
+  .logits = vk_logits,
+};
+
+/* Records @n tokens through the device layers (the model's graph over the
+ * ops above) into @seq, and the logits when every layer is on the device.
+ * Nothing here may depend on the position: that is read from vs->state
+ * when it runs. */
 static gboolean
 record (HearthVkSession  *vs,
         HearthVkSequence *seq,
@@ -419,84 +638,23 @@ record (HearthVkSession  *vs,
         gboolean          want_logits,
         GError          **error)
 {
-  HearthSession *s = vs->s;
-  const HearthModel *m = s->model;
-  const HearthHParams *hp = &m->hp;
-  HearthVkModel *vm = vs->vm;
-  guint32 n_embd = hp->n_embd;
-  guint32 q_dim = hp->n_head * hp->head_dim;
-  guint32 k_dim = hp->n_head_kv * hp->head_dim;
-  guint32 v_dim = hp->n_head_kv * hp->head_dim_v;
+  const HearthModel *m = vs->s->model;
+  guint32 n_embd = m->hp.n_embd;
   /* Decode splits the positions for parallelism, sized for the longest
    * context the session can reach; ranges past the current end are empty. */
-  guint32 n_split = n == 1 ? hearth_vk_attention_splits (1, s->n_ctx) : 1;
-  float scale = 1.0f / sqrtf ((float) hp->head_dim);
-  gboolean neox = hp->rope_type == HEARTH_ROPE_NEOX;
+  VkPass pass = { vs, seq, n, n == 1 ? hearth_vk_attention_splits (1, vs->s->n_ctx) : 1 };
 
-#define DO(call) if (!(call)) return FALSE
-  DO (hearth_vk_sequence_begin (seq, error));
-  DO (hearth_vk_op_get_rows (seq, vm->tok_embd, vs->ids, 0, n, vs->x, 0, n_embd, error));
-  for (guint32 il = 0; il < vm->n_gpu; il++)
-    {
-      const VkLayer *l = &vm->layers[il];
-
-      DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->attn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
-      {
-        /* One x for three mat-muls: quantized once on the int8 path. */
-        const HearthVkMatrix *qkv[3] = { l->wq, l->wk, l->wv };
-        HearthVkBuffer *out[3] = { vs->q, vs->kc, vs->vc };
-        const guint32 zero[3] = { 0, 0, 0 }, dims[3] = { q_dim, k_dim, v_dim };
-
-        DO (hearth_vk_op_matmul_multi (seq, 3, qkv, vs->xn, 0, n_embd, out, zero, dims, n, error));
-      }
-      if (l->bq != NULL)
-        DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->q, 0, l->bq->pieces[0].buf, 0, q_dim, vs->q, 0, n * q_dim, error));
-      if (l->bk != NULL)
-        DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->kc, 0, l->bk->pieces[0].buf, 0, k_dim, vs->kc, 0, n * k_dim, error));
-      if (l->bv != NULL)
-        DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->vc, 0, l->bv->pieces[0].buf, 0, v_dim, vs->vc, 0, n * v_dim, error));
-      if (l->q_norm != NULL)
-        {
-          DO (hearth_vk_op_rms_norm (seq, vs->q, 0, l->q_norm->pieces[0].buf, 0, vs->q, 0, hp->head_dim,
-                                     n * hp->n_head, hp->rms_eps, error));
-          DO (hearth_vk_op_rms_norm (seq, vs->kc, 0, l->k_norm->pieces[0].buf, 0, vs->kc, 0, hp->head_dim,
-                                     n * hp->n_head_kv, hp->rms_eps, error));
-        }
-      DO (hearth_vk_op_rope (seq, vs->q, 0, q_dim, vs->cs, 0, n, hp->n_head, hp->head_dim, hp->n_rot, neox, error));
-      DO (hearth_vk_op_rope (seq, vs->kc, 0, k_dim, vs->cs, 0, n, hp->n_head_kv, hp->head_dim, hp->n_rot, neox, error));
-      DO (hearth_vk_op_copy (seq, vs->kc, 0, vs->k[il], 0, k_dim, vs->state, n * k_dim, !s->kv_f32, error));
-      DO (hearth_vk_op_copy (seq, vs->vc, 0, vs->v[il], 0, v_dim, vs->state, n * v_dim, !s->kv_f32, error));
-      DO (hearth_vk_op_attention (seq, vs->q, 0, vs->k[il], 0, vs->v[il], 0, !s->kv_f32, vs->attn, 0, n, vs->state,
-                                  hp->n_head, hp->n_head_kv, hp->head_dim, hp->head_dim_v, scale,
-                                  n_split, vs->partial, error));
-      DO (hearth_vk_op_matmul (seq, l->wo, vs->attn, 0, hp->n_head * hp->head_dim_v, vs->xn, 0, n_embd, n, error));
-      DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->x, 0, vs->xn, 0, n * n_embd, vs->x, 0, n * n_embd, error));
-
-      DO (hearth_vk_op_rms_norm (seq, vs->x, 0, l->ffn_norm->pieces[0].buf, 0, vs->xn, 0, n_embd, n, hp->rms_eps, error));
-      {
-        const HearthVkMatrix *gate_up[2] = { l->w_gate, l->w_up };
-        HearthVkBuffer *out[2] = { vs->gate, vs->up };
-        const guint32 zero[2] = { 0, 0 }, dims[2] = { hp->n_ff, hp->n_ff };
-
-        DO (hearth_vk_op_matmul_multi (seq, 2, gate_up, vs->xn, 0, n_embd, out, zero, dims, n, error));
-      }
-      DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_SILU_MUL, vs->gate, 0, vs->up, 0, n * hp->n_ff, vs->gate, 0,
-                               n * hp->n_ff, error));
-      DO (hearth_vk_op_matmul (seq, l->w_down, vs->gate, 0, hp->n_ff, vs->xn, 0, n_embd, n, error));
-      DO (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, vs->x, 0, vs->xn, 0, n * n_embd, vs->x, 0, n * n_embd, error));
-    }
-  if (vm->full && want_logits)
+  if (!hearth_vk_sequence_begin (seq, error) || !hearth_graph_llama (&vk_ops, &pass, m, 0, vs->vm->n_gpu, error))
+    return FALSE;
+  if (vs->vm->full && want_logits)
     {
       guint32 first = all_logits ? 0 : n - 1;
-      guint32 count = all_logits ? n : 1;
+      HearthView rows = { HEARTH_ACT_X, (gsize) first * n_embd, n_embd, n_embd, all_logits ? n : 1 };
 
-      DO (hearth_vk_op_rms_norm (seq, vs->x, first * n_embd, vm->output_norm->pieces[0].buf, 0, vs->xn, 0, n_embd,
-                                 count, hp->rms_eps, error));
-      DO (hearth_vk_op_matmul (seq, vm->output, vs->xn, 0, n_embd, vs->logits, 0, hp->n_vocab, count, error));
+      if (!hearth_graph_llama_head (&vk_ops, &pass, m, rows, error))
+        return FALSE;
     }
-  DO (hearth_vk_sequence_end (seq, error));
-#undef DO
-  return TRUE;
+  return hearth_vk_sequence_end (seq, error);
 }
 
 static gboolean
