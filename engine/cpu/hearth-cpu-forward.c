@@ -177,32 +177,15 @@ typedef struct
 {
   HearthSession *s;
   const gint32  *tokens;
-  guint32        n;       /* tokens in the chunk */
+  guint32        n;                       /* tokens in the chunk */
+  float         *act[HEARTH_ACT_COUNT_];  /* the session's buffers */
 } CpuPass;
-
-static float *
-act_data (HearthSession *s,
-          HearthAct      act)
-{
-  switch (act)
-    {
-    case HEARTH_ACT_X:    return s->x;
-    case HEARTH_ACT_XN:   return s->xn;
-    case HEARTH_ACT_Q:    return s->q;
-    case HEARTH_ACT_K:    return s->kc;
-    case HEARTH_ACT_V:    return s->vc;
-    case HEARTH_ACT_ATTN: return s->attn;
-    case HEARTH_ACT_GATE: return s->gate;
-    case HEARTH_ACT_UP:   return s->up;
-    default:              g_return_val_if_reached (NULL);
-    }
-}
 
 static guint32
 n_rows (CpuPass    *p,
         HearthView  v)
 {
-  return v.n_rows != 0 ? v.n_rows : p->n;
+  return hearth_view_n_rows (v, p->n);
 }
 
 /* Row @t of @v. */
@@ -211,7 +194,7 @@ row (CpuPass    *p,
      HearthView  v,
      guint32     t)
 {
-  return act_data (p->s, v.act) + v.offset + (gsize) t * v.stride;
+  return p->act[v.act] + v.offset + (gsize) t * v.stride;
 }
 
 static gboolean
@@ -381,7 +364,9 @@ hearth_cpu_forward_from (HearthSession *s,
 {
   const HearthModel *m = s->model;
   guint32 half = m->hp.n_rot / 2;
-  CpuPass pass = { s, tokens, n };
+  CpuPass pass = { s, tokens, n, {
+    [HEARTH_ACT_X] = s->x, [HEARTH_ACT_XN] = s->xn, [HEARTH_ACT_Q] = s->q, [HEARTH_ACT_K] = s->kc,
+    [HEARTH_ACT_V] = s->vc, [HEARTH_ACT_ATTN] = s->attn, [HEARTH_ACT_GATE] = s->gate, [HEARTH_ACT_UP] = s->up } };
   g_autoptr(GError) error = NULL;
 
   /* Each token's rope angles, shared by all layers. */

@@ -38,6 +38,7 @@ typedef enum
   HEARTH_ACT_ATTN,  /* attention output [n_head * head_dim_v] */
   HEARTH_ACT_GATE,  /* [n_ff] */
   HEARTH_ACT_UP,    /* [n_ff] */
+  HEARTH_ACT_COUNT_
 } HearthAct;
 
 /* Rows of @width elements, row t at offset + t * stride: @n_rows of them,
@@ -50,6 +51,14 @@ typedef struct
   gsize     stride;
   guint32   n_rows;
 } HearthView;
+
+/* How many rows @v has in a chunk of @n_tokens. */
+static inline guint32
+hearth_view_n_rows (HearthView v,
+                    guint32    n_tokens)
+{
+  return v.n_rows != 0 ? v.n_rows : n_tokens;
+}
 
 typedef struct
 {

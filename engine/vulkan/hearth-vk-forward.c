@@ -422,31 +422,14 @@ typedef struct
   HearthVkSequence *seq;
   guint32           n;        /* tokens in the chunk */
   guint32           n_split;  /* attention's position ranges (decode) */
+  HearthVkBuffer   *act[HEARTH_ACT_COUNT_];
 } VkPass;
-
-static HearthVkBuffer *
-act_buffer (HearthVkSession *vs,
-            HearthAct        act)
-{
-  switch (act)
-    {
-    case HEARTH_ACT_X:    return vs->x;
-    case HEARTH_ACT_XN:   return vs->xn;
-    case HEARTH_ACT_Q:    return vs->q;
-    case HEARTH_ACT_K:    return vs->kc;
-    case HEARTH_ACT_V:    return vs->vc;
-    case HEARTH_ACT_ATTN: return vs->attn;
-    case HEARTH_ACT_GATE: return vs->gate;
-    case HEARTH_ACT_UP:   return vs->up;
-    default:              g_return_val_if_reached (NULL);
-    }
-}
 
 static guint32
 n_rows (VkPass    *p,
         HearthView v)
 {
-  return v.n_rows != 0 ? v.n_rows : p->n;
+  return hearth_view_n_rows (v, p->n);
 }
 
 /* The device copy of @w: uploaded with the model's layers (upload ()). */
@@ -471,7 +454,7 @@ vk_embed (gpointer   ctx,
   VkPass *p = ctx;
 
   return hearth_vk_op_get_rows (p->seq, p->vs->vm->tok_embd, p->vs->ids, 0, n_rows (p, x),
-                                act_buffer (p->vs, x.act), (guint32) x.offset, (guint32) x.stride, error);
+                                p->act[x.act], (guint32) x.offset, (guint32) x.stride, error);
 }
 
 static gboolean
@@ -486,8 +469,8 @@ vk_rms_norm (gpointer            ctx,
   VkPass *p = ctx;
 
   g_return_val_if_fail (DENSE (in, rows_per_token) && DENSE (out, rows_per_token), FALSE);
-  return hearth_vk_op_rms_norm (p->seq, act_buffer (p->vs, in.act), (guint32) in.offset,
-                                matrix (p, w)->pieces[0].buf, 0, act_buffer (p->vs, out.act), (guint32) out.offset,
+  return hearth_vk_op_rms_norm (p->seq, p->act[in.act], (guint32) in.offset,
+                                matrix (p, w)->pieces[0].buf, 0, p->act[out.act], (guint32) out.offset,
                                 (guint32) in.width, n_rows (p, in) * rows_per_token, eps, error);
 }
 
@@ -506,18 +489,18 @@ vk_matmul (gpointer                   ctx,
 
   g_return_val_if_fail (n >= 1 && n <= G_N_ELEMENTS (m), FALSE);
   if (n == 1)
-    return hearth_vk_op_matmul (p->seq, matrix (p, w[0]), act_buffer (p->vs, in.act), (guint32) in.offset,
-                                (guint32) in.stride, act_buffer (p->vs, out[0].act), (guint32) out[0].offset,
+    return hearth_vk_op_matmul (p->seq, matrix (p, w[0]), p->act[in.act], (guint32) in.offset,
+                                (guint32) in.stride, p->act[out[0].act], (guint32) out[0].offset,
                                 (guint32) out[0].stride, n_rows (p, in), error);
   /* One x for several mat-muls: quantized once on the int8 path. */
   for (guint i = 0; i < n; i++)
     {
       m[i] = matrix (p, w[i]);
-      y[i] = act_buffer (p->vs, out[i].act);
+      y[i] = p->act[out[i].act];
       y_offset[i] = (guint32) out[i].offset;
       y_stride[i] = (guint32) out[i].stride;
     }
-  return hearth_vk_op_matmul_multi (p->seq, n, m, act_buffer (p->vs, in.act), (guint32) in.offset,
+  return hearth_vk_op_matmul_multi (p->seq, n, m, p->act[in.act], (guint32) in.offset,
                                     (guint32) in.stride, y, y_offset, y_stride, n_rows (p, in), error);
 }
 
@@ -528,7 +511,7 @@ vk_add_bias (gpointer            ctx,
              GError            **error)
 {
   VkPass *p = ctx;
-  HearthVkBuffer *buf = act_buffer (p->vs, x.act);
+  HearthVkBuffer *buf = p->act[x.act];
 
   g_return_val_if_fail (DENSE (x, 1), FALSE);
   return hearth_vk_op_binary (p->seq, HEARTH_VK_BINARY_ADD, buf, (guint32) x.offset, matrix (p, b)->pieces[0].buf, 0,
@@ -544,7 +527,7 @@ vk_rope (gpointer   ctx,
   VkPass *p = ctx;
   const HearthHParams *hp = &p->vs->s->model->hp;
 
-  return hearth_vk_op_rope (p->seq, act_buffer (p->vs, x.act), (guint32) x.offset, (guint32) x.stride, p->vs->cs, 0,
+  return hearth_vk_op_rope (p->seq, p->act[x.act], (guint32) x.offset, (guint32) x.stride, p->vs->cs, 0,
                             n_rows (p, x), n_heads, hp->head_dim, hp->n_rot, hp->rope_type == HEARTH_ROPE_NEOX, error);
 }
 
@@ -576,11 +559,11 @@ binary (VkPass           *p,
         HearthView        b,
         GError          **error)
 {
-  HearthVkBuffer *buf = act_buffer (p->vs, a.act);
+  HearthVkBuffer *buf = p->act[a.act];
   guint32 n = n_rows (p, a) * (guint32) a.width;
 
   g_return_val_if_fail (DENSE (a, 1) && DENSE (b, 1) && a.width == b.width, FALSE);
-  return hearth_vk_op_binary (p->seq, op, buf, (guint32) a.offset, act_buffer (p->vs, b.act), (guint32) b.offset, n,
+  return hearth_vk_op_binary (p->seq, op, buf, (guint32) a.offset, p->act[b.act], (guint32) b.offset, n,
                               buf, (guint32) a.offset, n, error);
 }
 
@@ -642,7 +625,9 @@ record (HearthVkSession  *vs,
   guint32 n_embd = m->hp.n_embd;
   /* Decode splits the positions for parallelism, sized for the longest
    * context the session can reach; ranges past the current end are empty. */
-  VkPass pass = { vs, seq, n, n == 1 ? hearth_vk_attention_splits (1, vs->s->n_ctx) : 1 };
+  VkPass pass = { vs, seq, n, n == 1 ? hearth_vk_attention_splits (1, vs->s->n_ctx) : 1, {
+    [HEARTH_ACT_X] = vs->x, [HEARTH_ACT_XN] = vs->xn, [HEARTH_ACT_Q] = vs->q, [HEARTH_ACT_K] = vs->kc,
+    [HEARTH_ACT_V] = vs->vc, [HEARTH_ACT_ATTN] = vs->attn, [HEARTH_ACT_GATE] = vs->gate, [HEARTH_ACT_UP] = vs->up } };
 
   if (!hearth_vk_sequence_begin (seq, error) || !hearth_graph_llama (&vk_ops, &pass, m, 0, vs->vm->n_gpu, error))
     return FALSE;
