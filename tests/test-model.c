@@ -256,15 +256,18 @@ START_TEST (test_bad_input)
 }
 END_TEST
 
-typedef enum { VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE } Variant;
+/* VARIANT_EXTRA adds @tensor (16 F32 zeros) to the model. */
+typedef enum { VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE, VARIANT_EXTRA } Variant;
 
 /* Writes a copy of stories260K-f32 with one tensor changed as @variant says. */
 static char *
 write_variant (const char *dir,
+               const char *model,
                const char *tensor,
                Variant     variant)
 {
-  g_autofree char *src_path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *src_path = hearth_test_data_path ("models", model, NULL);
+  static const float zeros[16];
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthGguf) src = hearth_gguf_open (src_path, &error);
   g_autoptr(HearthGgufWriter) w = hearth_gguf_writer_new ();
@@ -300,6 +303,12 @@ write_variant (const char *dir,
                                                     g_ptr_array_index (buffers, buffers->len - 1), &error));
         }
     }
+  if (variant == VARIANT_EXTRA)
+    {
+      const guint64 ne[4] = { G_N_ELEMENTS (zeros), 1, 1, 1 };
+
+      ck_assert (hearth_gguf_writer_add_tensor (w, tensor, HEARTH_GGML_TYPE_F32, 1, ne, zeros, &error));
+    }
   ck_assert_msg (hearth_gguf_writer_write_file (w, path, &error), "%s", error ? error->message : "");
   return path;
 }
@@ -308,17 +317,28 @@ write_variant (const char *dir,
  * and what is wrong with it: never a silent fallback. */
 START_TEST (test_load_rejects_bad_tensors)
 {
-  static const struct { const char *tensor; Variant variant; HearthEngineError code; const char *says; } cases[] = {
-    { "blk.1.attn_q.weight", VARIANT_TYPE, HEARTH_ENGINE_ERROR_UNSUPPORTED, "IQ4_NL" },
-    { "blk.3.ffn_down.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.3.ffn_down.weight" },
-    { "blk.0.attn_k.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_k.weight" },
-    { "output_norm.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "output_norm.weight" },
+  static const char stories[] = "stories260K/stories260K-f32.gguf", phi3[] = "synthetic/synth-phi3-F32.gguf";
+  static const struct
+  {
+    const char *model, *tensor;
+    Variant variant;
+    HearthEngineError code;
+    const char *says;
+  } cases[] = {
+    { stories, "blk.1.attn_q.weight", VARIANT_TYPE, HEARTH_ENGINE_ERROR_UNSUPPORTED, "IQ4_NL" },
+    { stories, "blk.3.ffn_down.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.3.ffn_down.weight" },
+    { stories, "blk.0.attn_k.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_k.weight" },
+    { stories, "output_norm.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "output_norm.weight" },
+    /* phi3's fused matrices, and the LongRoPE factors it cannot apply yet. */
+    { phi3, "blk.0.attn_qkv.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_qkv.weight" },
+    { phi3, "blk.2.ffn_up.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.2.ffn_up.weight" },
+    { phi3, "rope_factors_long.weight", VARIANT_EXTRA, HEARTH_ENGINE_ERROR_UNSUPPORTED, "LongRoPE" },
   };
   g_autofree char *dir = g_dir_make_tmp ("hearth-model-XXXXXX", NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *path = write_variant (dir, cases[i].tensor, cases[i].variant);
+      g_autofree char *path = write_variant (dir, cases[i].model, cases[i].tensor, cases[i].variant);
       g_autoptr(GError) error = NULL;
       g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
 

@@ -76,6 +76,7 @@ static const char *const int8_stems[] = {
   "synth-llama-Q5_0-pure", "synth-llama-Q5_1-pure", "synth-llama-Q2_K-pure",
   "synth-llama-Q3_K_S-pure", "synth-llama-Q4_K_M-pure", "synth-llama-Q5_K_M-pure",
   "synth-llama-Q6_K-pure", "synth-llama-Q4_K_S", "synth-qwen2-Q4_K_M", "synth-qwen3-Q8_0",
+  "synth-phi3-Q8_0",
 };
 
 START_TEST (test_int8_logits)

@@ -1,4 +1,4 @@
-/* hearth-graph-llama.c: the llama-family pass (llama, qwen2, qwen3, mistral) as a graph
+/* hearth-graph-llama.c: the llama-family pass (llama, qwen2, qwen3, mistral, phi3) as a graph
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *

@@ -91,7 +91,8 @@ typedef struct
   gboolean (*logits)      (gpointer ctx, guint32 n_rows, GError **error);
 } HearthGraphOps;
 
-/* The llama family (llama, qwen2, qwen3, mistral): layers [first_layer,
+/* The llama family (llama, qwen2, qwen3, mistral; phi3, whose fused
+ * matrices the loader splits into row views): layers [first_layer,
  * last_layer) of one chunk, with the embedding when first_layer is 0. */
 gboolean hearth_graph_llama      (const HearthGraphOps *ops,
                                   gpointer              ctx,

@@ -28,6 +28,7 @@ static const ArchInfo supported_archs[] = {
   { "llama", HEARTH_ROPE_NORM },
   { "qwen2", HEARTH_ROPE_NEOX },
   { "qwen3", HEARTH_ROPE_NEOX },
+  { "phi3", HEARTH_ROPE_NEOX },   /* fused attn_qkv and ffn_up (gate, then up) */
 };
 
 void
@@ -233,10 +234,51 @@ hearth_model_bind_weight (HearthModel  *m,
   return TRUE;
 }
 
+/* Rows [first, first + n) of @all, without a copy: how the fused matrices
+ * of phi3 become the q, k, v and gate, up of the llama graph. */
+static HearthWeight
+weight_rows (const HearthWeight *all,
+             gint64              first,
+             gint64              n)
+{
+  HearthWeight w = *all;
+
+  w.data = (const guint8 *) all->data + (gsize) first * all->row_bytes;
+  w.n_rows = n;
+  return w;
+}
+
+/* phi3's attn_qkv ([q; k; v] rows) and ffn_up ([gate; up] rows). */
+static gboolean
+bind_fused (HearthModel *m,
+            HearthLayer *l,
+            guint32      il,
+            GError     **error)
+{
+  const HearthHParams *hp = &m->hp;
+  gint64 q_dim = (gint64) hp->n_head * hp->head_dim;
+  gint64 k_dim = (gint64) hp->n_head_kv * hp->head_dim;
+  gint64 v_dim = (gint64) hp->n_head_kv * hp->head_dim_v;
+  g_autofree char *qkv_name = g_strdup_printf ("blk.%u.attn_qkv.weight", il);
+  g_autofree char *up_name = g_strdup_printf ("blk.%u.ffn_up.weight", il);
+  HearthWeight qkv, gate_up;
+
+  if (!hearth_model_bind_weight (m, &qkv, qkv_name, hp->n_embd, (guint64) (q_dim + k_dim + v_dim), TRUE, error) ||
+      !hearth_model_bind_weight (m, &gate_up, up_name, hp->n_embd, 2 * (guint64) hp->n_ff, TRUE, error))
+    return FALSE;
+  l->wq = weight_rows (&qkv, 0, q_dim);
+  l->wk = weight_rows (&qkv, q_dim, k_dim);
+  l->wv = weight_rows (&qkv, q_dim + k_dim, v_dim);
+  l->w_gate = weight_rows (&gate_up, 0, hp->n_ff);
+  l->w_up = weight_rows (&gate_up, hp->n_ff, hp->n_ff);
+  return TRUE;
+}
+
 static gboolean
 bind_weights (HearthModel *m,
               GError     **error)
 {
+  gboolean fused = strcmp (m->architecture, "phi3") == 0;
   const HearthHParams *hp = &m->hp;
   const HearthGgufTensor *embd = hearth_gguf_find_tensor (m->gguf, "token_embd.weight");
   const HearthGgufTensor *freqs;
@@ -265,6 +307,16 @@ bind_weights (HearthModel *m,
   if (m->output.data == NULL)
     m->output = m->tok_embd;  /* tied embeddings */
 
+  /* Phi-3.5 and Phi-4-mini scale their rope per dimension (LongRoPE), with
+   * factor tables this engine does not apply yet: refused, not run wrong. */
+  if (hearth_gguf_find_tensor (m->gguf, "rope_factors_long.weight") != NULL ||
+      hearth_gguf_find_tensor (m->gguf, "rope_factors_short.weight") != NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "this model scales its rope with LongRoPE factors (rope_factors_long/short), "
+                   "which are not supported yet");
+      return FALSE;
+    }
   freqs = hearth_gguf_find_tensor (m->gguf, "rope_freqs.weight");
   if (freqs != NULL)
     {
@@ -288,9 +340,12 @@ bind_weights (HearthModel *m,
        hearth_model_bind_weight (m, &l->field, name, ne0, ne1, required, error))
 
       if (!BIND (attn_norm, "attn_norm.weight", hp->n_embd, 0, TRUE) ||
-          !BIND (wq, "attn_q.weight", hp->n_embd, q_dim, TRUE) ||
-          !BIND (wk, "attn_k.weight", hp->n_embd, k_dim, TRUE) ||
-          !BIND (wv, "attn_v.weight", hp->n_embd, v_dim, TRUE) ||
+          (fused && !bind_fused (m, l, il, error)) ||
+          (!fused && (!BIND (wq, "attn_q.weight", hp->n_embd, q_dim, TRUE) ||
+                      !BIND (wk, "attn_k.weight", hp->n_embd, k_dim, TRUE) ||
+                      !BIND (wv, "attn_v.weight", hp->n_embd, v_dim, TRUE) ||
+                      !BIND (w_gate, "ffn_gate.weight", hp->n_embd, hp->n_ff, TRUE) ||
+                      !BIND (w_up, "ffn_up.weight", hp->n_embd, hp->n_ff, TRUE))) ||
           !BIND (bq, "attn_q.bias", q_dim, 0, FALSE) ||
           !BIND (bk, "attn_k.bias", k_dim, 0, FALSE) ||
           !BIND (bv, "attn_v.bias", v_dim, 0, FALSE) ||
@@ -298,8 +353,6 @@ bind_weights (HearthModel *m,
           !BIND (k_norm, "attn_k_norm.weight", hp->head_dim, 0, strcmp (m->architecture, "qwen3") == 0) ||
           !BIND (wo, "attn_output.weight", o_dim, hp->n_embd, TRUE) ||
           !BIND (ffn_norm, "ffn_norm.weight", hp->n_embd, 0, TRUE) ||
-          !BIND (w_gate, "ffn_gate.weight", hp->n_embd, hp->n_ff, TRUE) ||
-          !BIND (w_up, "ffn_up.weight", hp->n_embd, hp->n_ff, TRUE) ||
           !BIND (w_down, "ffn_down.weight", hp->n_ff, hp->n_embd, TRUE))
         return FALSE;
 #undef BIND
@@ -368,7 +421,7 @@ hearth_model_load (const char              *path,
   if (arch == NULL && strcmp (m->architecture, "bert") != 0 && strcmp (m->architecture, "nomic-bert") != 0)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-                   "%s: architecture '%s' is not supported yet (supported: llama, qwen2, qwen3; "
+                   "%s: architecture '%s' is not supported yet (supported: llama, qwen2, qwen3, phi3; "
                    "encoders bert, nomic-bert)",
                    base, m->architecture);
       return NULL;
