@@ -127,6 +127,8 @@ const char *const hearth_test_decoder_stems[] = {
   "synth-phi3-F32", "synth-phi3-Q8_0",
 };
 const guint hearth_test_n_decoder_stems = G_N_ELEMENTS (hearth_test_decoder_stems);
+const char *const hearth_test_cpu_only_stems[] = { "synth-gemma3-F32", "synth-gemma3-Q8_0" };
+const guint hearth_test_n_cpu_only_stems = G_N_ELEMENTS (hearth_test_cpu_only_stems);
 
 guint
 hearth_test_n_decoder_stems_here (void)

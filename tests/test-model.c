@@ -68,6 +68,21 @@ START_TEST (test_exact_logits_portable)
 }
 END_TEST
 
+/* The CPU-only decoders (gemma3), fast and reference paths, batched and
+ * token by token. */
+START_TEST (test_exact_logits_cpu_only)
+{
+  const char *stem = hearth_test_cpu_only_stems[_i / 3];
+
+  switch (_i % 3)
+    {
+    case 0: check_model (stem, FALSE, 2, 64, FALSE); break;
+    case 1: check_model (stem, TRUE, 1, 64, TRUE); break;
+    default: check_model (stem, FALSE, 3, 1, FALSE); break;
+    }
+}
+END_TEST
+
 /* Token-by-token decoding (one token per pass, the generation path) and odd
  * batch sizes must meet the same bounds. */
 START_TEST (test_exact_logits_chunked)
@@ -417,6 +432,7 @@ model_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_exact_logits_fast, 0, hearth_test_n_decoder_stems_here ());
   tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
+  tcase_add_loop_test (tc, test_exact_logits_cpu_only, 0, 3 * hearth_test_n_cpu_only_stems);
   suite_add_tcase (s, tc);
 
   /* Only under model-portable (see test_exact_logits_portable). */

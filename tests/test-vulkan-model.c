@@ -29,6 +29,24 @@ vulkan_params (HearthModelParams *mp,
   mp->n_threads = 2;
 }
 
+/* gemma3 runs on the CPU only for now (test-model checks it there): the
+ * Vulkan backend refuses it with a reason, never runs it wrong. */
+START_TEST (test_cpu_only_refused)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-gemma3-F32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  HearthModelParams mp;
+
+  vulkan_params (&mp, -1);
+  model = hearth_model_load (path, &mp, &error);
+  ck_assert_ptr_null (model);
+  hearth_assert_error (error, HEARTH_ENGINE_ERROR_UNSUPPORTED);
+  ck_assert_msg (strstr (error->message, "gemma3") != NULL && strstr (error->message, "CPU") != NULL, "%s",
+                 error->message);
+}
+END_TEST
+
 START_TEST (test_exact_logits)
 {
   HearthModelParams mp;
@@ -464,6 +482,7 @@ vulkan_model_suite (void)
 
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_exact_logits, 0, hearth_test_n_decoder_stems_here ());
+  tcase_add_test (tc, test_cpu_only_refused);
   tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
   tcase_add_loop_test (tc, test_partial_offload, 0, 3);
   suite_add_tcase (s, tc);

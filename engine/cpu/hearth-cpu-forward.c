@@ -116,6 +116,7 @@ attention_worker (void *data,
   float *scores = s->scores + (gsize) ith * s->n_ctx;
   float scale = 1.0f / sqrtf ((float) hp->head_dim);
   guint32 n_items = job->n * hp->n_head;
+  guint32 n_swa = s->model->layers[job->il].n_swa;
 
   for (guint32 item = (guint32) ith; item < n_items; item += (guint32) nth)
     {
@@ -123,25 +124,27 @@ attention_worker (void *data,
       guint32 h = item % hp->n_head;
       guint32 kvh = h / group;
       guint32 n_kv = s->n_past + t + 1; /* causal: positions up to this token's own */
+      /* A sliding layer sees fewer than n_swa positions back (its own included). */
+      guint32 p0 = n_swa != 0 && n_kv > n_swa ? n_kv - n_swa : 0;
       const float *q = s->q + (gsize) t * hp->n_head * hp->head_dim + (gsize) h * hp->head_dim;
       float *out = s->attn + (gsize) t * hp->n_head * hp->head_dim_v + (gsize) h * hp->head_dim_v;
       float max = -INFINITY;
       double sum = 0.0;
 
-      for (guint32 p = 0; p < n_kv; p++)
+      for (guint32 p = p0; p < n_kv; p++)
         {
           gsize base = (gsize) p * k_stride + (gsize) kvh * hp->head_dim;
 
           scores[p] = hearth_cpu_kv_dot (path, f16, q, kcache + base * elem, hp->head_dim) * scale;
           max = MAX (max, scores[p]);
         }
-      for (guint32 p = 0; p < n_kv; p++)
+      for (guint32 p = p0; p < n_kv; p++)
         {
           scores[p] = expf (scores[p] - max);
           sum += scores[p];
         }
       memset (out, 0, sizeof (float) * hp->head_dim_v);
-      for (guint32 p = 0; p < n_kv; p++)
+      for (guint32 p = p0; p < n_kv; p++)
         {
           gsize base = (gsize) p * v_stride + (gsize) kvh * hp->head_dim_v;
 
@@ -267,14 +270,18 @@ static gboolean
 op_rope (gpointer   ctx,
          HearthView x,
          guint32    n_heads,
+         guint32    il,
          GError   **error)
 {
   CpuPass *p = ctx;
-  const HearthHParams *hp = &p->s->model->hp;
+  const HearthModel *m = p->s->model;
+  const HearthHParams *hp = &m->hp;
   guint32 half = hp->n_rot / 2;
+  /* Sliding layers have their own base where the model says so (gemma3). */
+  const float *cs = m->layers[il].n_swa != 0 && p->s->rope_cs_swa != NULL ? p->s->rope_cs_swa : p->s->rope_cs;
 
   for (guint32 t = 0; t < n_rows (p, x); t++)
-    rope (hp, row (p, x, t), n_heads, hp->head_dim, p->s->rope_cs + (gsize) t * half * 2);
+    rope (hp, row (p, x, t), n_heads, hp->head_dim, cs + (gsize) t * half * 2);
   return TRUE;
 }
 
@@ -335,6 +342,52 @@ op_silu_mul (gpointer   ctx,
   return TRUE;
 }
 
+/* The tanh form, as llama.cpp computes it without its F16 table. */
+static inline float
+gelu_tanh (float x)
+{
+  const float sqrt_2_over_pi = 0.79788456080286535588f;
+
+  return 0.5f * x * (1.0f + tanhf (sqrt_2_over_pi * x * (1.0f + 0.044715f * x * x)));
+}
+
+static gboolean
+op_gelu_mul (gpointer   ctx,
+             HearthView gate,
+             HearthView up,
+             GError   **error)
+{
+  CpuPass *p = ctx;
+
+  for (guint32 t = 0; t < n_rows (p, gate); t++)
+    {
+      float *g = row (p, gate, t);
+      const float *u = row (p, up, t);
+
+      for (gsize i = 0; i < gate.width; i++)
+        g[i] = gelu_tanh (g[i]) * u[i];
+    }
+  return TRUE;
+}
+
+static gboolean
+op_scale (gpointer   ctx,
+          HearthView x,
+          float      c,
+          GError   **error)
+{
+  CpuPass *p = ctx;
+
+  for (guint32 t = 0; t < n_rows (p, x); t++)
+    {
+      float *r = row (p, x, t);
+
+      for (gsize i = 0; i < x.width; i++)
+        r[i] *= c;
+    }
+  return TRUE;
+}
+
 static const HearthGraphOps cpu_ops = {
   .embed = op_embed,
   .rms_norm = op_rms_norm,
@@ -344,6 +397,8 @@ static const HearthGraphOps cpu_ops = {
   .attention = op_attention,
   .add = op_add,
   .silu_mul = op_silu_mul,
+  .gelu_mul = op_gelu_mul,
+  .scale = op_scale,
 };
 
 /* ---- the pass ---- */
@@ -378,10 +433,16 @@ hearth_cpu_forward_from (HearthSession *s,
         hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
         s->rope_cs[(t * half + i) * 2] = cosf (theta) * mscale;
         s->rope_cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
+        if (s->rope_cs_swa != NULL)
+          {
+            hearth_rope_angle_with_base (m, m->hp.rope_freq_base_swa, i, s->n_past + t, &theta, &mscale);
+            s->rope_cs_swa[(t * half + i) * 2] = cosf (theta) * mscale;
+            s->rope_cs_swa[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
+          }
       }
   /* The CPU ops cannot fail: a failure here is a bug in the graph. The
    * head norms every row: the session takes the logits it needs from XN. */
-  if (!hearth_graph_llama (&cpu_ops, &pass, m, first_layer, m->hp.n_layer, &error) ||
+  if (!hearth_graph_builder (m) (&cpu_ops, &pass, m, first_layer, m->hp.n_layer, &error) ||
       !hearth_graph_llama_head (&cpu_ops, &pass, m, (HearthView) { HEARTH_ACT_X, 0, m->hp.n_embd, m->hp.n_embd, 0 },
                                 &error))
     g_critical ("CPU pass: %s", error->message);

@@ -15,6 +15,8 @@
  */
 #include "hearth-config.h"
 
+#include <string.h>
+
 #include "hearth-graph.h"
 
 #define DO(call) G_STMT_START { if (!(call)) return FALSE; } G_STMT_END
@@ -74,8 +76,8 @@ hearth_graph_llama (const HearthGraphOps *ops,
           DO (ops->rms_norm (ctx, q_heads, &l->q_norm, q_heads, hp->n_head, hp->rms_eps, error));
           DO (ops->rms_norm (ctx, k_heads, &l->k_norm, k_heads, hp->n_head_kv, hp->rms_eps, error));
         }
-      DO (ops->rope (ctx, q, hp->n_head, error));
-      DO (ops->rope (ctx, k, hp->n_head_kv, error));
+      DO (ops->rope (ctx, q, hp->n_head, il, error));
+      DO (ops->rope (ctx, k, hp->n_head_kv, il, error));
       DO (ops->attention (ctx, il, error));
 
       /* x += Wo a; xn is free until the next norm */
@@ -89,6 +91,12 @@ hearth_graph_llama (const HearthGraphOps *ops,
       DO (ops->add (ctx, x, xn, error));
     }
   return TRUE;
+}
+
+HearthGraphBuild
+hearth_graph_builder (const HearthModel *m)
+{
+  return strcmp (m->architecture, "gemma3") == 0 ? hearth_graph_gemma3 : hearth_graph_llama;
 }
 
 gboolean

@@ -76,16 +76,22 @@ typedef struct
   /* x += b, b broadcast over the rows (a bias). */
   gboolean (*add_bias)    (gpointer ctx, HearthView x, const HearthWeight *b, GError **error);
   /* Rotates each of @n_heads heads of head_dim in x by the chunk's angles
-   * (the session's table for positions n_past..). */
-  gboolean (*rope)        (gpointer ctx, HearthView x, guint32 n_heads, GError **error);
+   * for layer @il (the session's table for positions n_past..; sliding
+   * layers have their own rope base, gemma3). */
+  gboolean (*rope)        (gpointer ctx, HearthView x, guint32 n_heads, guint32 il, GError **error);
   /* Writes the chunk's keys and values into layer @il's cache at the
    * session's position, then attends: ATTN = softmax (Q K^T / sqrt
-   * (head_dim)) V over the positions up to each token's own. */
+   * (head_dim)) V over the positions up to each token's own (and, on a
+   * sliding layer, less than its n_swa back). */
   gboolean (*attention)   (gpointer ctx, guint32 il, GError **error);
   /* a += b. */
   gboolean (*add)         (gpointer ctx, HearthView a, HearthView b, GError **error);
   /* gate = silu (gate) * up. */
   gboolean (*silu_mul)    (gpointer ctx, HearthView gate, HearthView up, GError **error);
+  /* gate = gelu_tanh (gate) * up (gemma3; NULL where the backend has none). */
+  gboolean (*gelu_mul)    (gpointer ctx, HearthView gate, HearthView up, GError **error);
+  /* x *= c (gemma3's embedding scale; NULL where the backend has none). */
+  gboolean (*scale)       (gpointer ctx, HearthView x, float c, GError **error);
   /* The logits of the first @n_rows rows of XN (NULL: the caller computes
    * them from XN, as the CPU session does for the rows it needs). */
   gboolean (*logits)      (gpointer ctx, guint32 n_rows, GError **error);
@@ -100,6 +106,26 @@ gboolean hearth_graph_llama      (const HearthGraphOps *ops,
                                   guint32               first_layer,
                                   guint32               last_layer,
                                   GError              **error);
+/* gemma3: the embedding scaled by sqrt (n_embd); q/k norms; a norm on the
+ * attention's and the FFN's outputs before each residual add; a
+ * gelu_tanh-gated FFN; sliding layers (their own window and rope base). */
+gboolean hearth_graph_gemma3     (const HearthGraphOps *ops,
+                                  gpointer              ctx,
+                                  const HearthModel    *model,
+                                  guint32               first_layer,
+                                  guint32               last_layer,
+                                  GError              **error);
+
+typedef gboolean (*HearthGraphBuild) (const HearthGraphOps *ops,
+                                      gpointer              ctx,
+                                      const HearthModel    *model,
+                                      guint32               first_layer,
+                                      guint32               last_layer,
+                                      GError              **error);
+
+/* The builder of @model's architecture. */
+HearthGraphBuild hearth_graph_builder (const HearthModel *model);
+
 /* After the last layer: the output norm of the rows @rows of X into the
  * first rows of XN, then ops->logits on them when the backend has it. */
 gboolean hearth_graph_llama_head (const HearthGraphOps *ops,

@@ -50,6 +50,9 @@ typedef struct
   HearthWeight ffn_norm;    /* [n_embd] */
   HearthWeight w_gate, w_up;/* n_embd -> n_ff */
   HearthWeight w_down;      /* n_ff -> n_embd */
+  HearthWeight post_attn_norm, post_ffw_norm; /* [n_embd] norms of the attention's and FFN's
+                                                 outputs (gemma3); data NULL when absent */
+  guint32      n_swa;       /* sliding window: key j is seen from query i when i - j < n_swa; 0: all */
 } HearthLayer;
 
 typedef struct
@@ -74,6 +77,9 @@ typedef struct
   float   yarn_attn_factor;
   float   yarn_beta_fast;
   float   yarn_beta_slow;
+  float   embd_scale;           /* the embedding rows are multiplied by it (gemma3); 0: not */
+  float   rope_freq_base_swa;   /* sliding layers' rope base (gemma3) */
+  gboolean ffn_gelu;            /* gelu_tanh (gate) * up instead of silu (gate) * up (gemma3) */
 } HearthHParams;
 
 /* Encoders (bert, nomic-bert; engine/model/hearth-encoder.c). Post-norm

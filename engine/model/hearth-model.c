@@ -29,6 +29,7 @@ static const ArchInfo supported_archs[] = {
   { "qwen2", HEARTH_ROPE_NEOX },
   { "qwen3", HEARTH_ROPE_NEOX },
   { "phi3", HEARTH_ROPE_NEOX },   /* fused attn_qkv and ffn_up (gate, then up) */
+  { "gemma3", HEARTH_ROPE_NEOX }, /* its own graph (hearth-graph-gemma3.c); CPU only for now */
 };
 
 void
@@ -174,7 +175,37 @@ read_hparams (HearthModel *m,
   if (!hearth_model_get_arch_float (m, "attention.layer_norm_rms_epsilon", 1e-5, &hp->rms_eps, error) ||
       !hearth_model_get_arch_float (m, "rope.freq_base", 10000.0, &hp->rope_freq_base, error))
     return FALSE;
+  if (strcmp (m->architecture, "gemma3") == 0)
+    {
+      hp->embd_scale = sqrtf ((float) hp->n_embd);
+      hp->ffn_gelu = TRUE;
+      if (!hearth_model_get_arch_float (m, "rope.freq_base_swa", 10000.0, &hp->rope_freq_base_swa, error))
+        return FALSE;
+    }
   return read_rope_scaling (m, error);
+}
+
+/* gemma3's sliding layers: with a window n_swa and a pattern P (6 when the
+ * key is absent, as in converted Gemma 3 files), layer il slides when
+ * il % P < P - 1; no window (or 0), no sliding layer. */
+static gboolean
+read_sliding_window (HearthModel *m,
+                     GError     **error)
+{
+  guint32 n_swa, pattern;
+
+  if (!hearth_model_get_arch_u32 (m, "attention.sliding_window", FALSE, 0, &n_swa, error) ||
+      !hearth_model_get_arch_u32 (m, "attention.sliding_window_pattern", FALSE, 6, &pattern, error))
+    return FALSE;
+  if (n_swa != 0 && pattern == 0)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "attention.sliding_window_pattern is 0");
+      return FALSE;
+    }
+  for (guint32 il = 0; il < m->hp.n_layer && n_swa != 0; il++)
+    m->layers[il].n_swa = il % pattern < pattern - 1 ? n_swa : 0;
+  return TRUE;
 }
 
 /* Looks a tensor up and checks its shape; @ne1 = 0 for a 1-D tensor. */
@@ -279,6 +310,8 @@ bind_weights (HearthModel *m,
               GError     **error)
 {
   gboolean fused = strcmp (m->architecture, "phi3") == 0;
+  gboolean gemma3 = strcmp (m->architecture, "gemma3") == 0;
+  gboolean qk_norm = gemma3 || strcmp (m->architecture, "qwen3") == 0;
   const HearthHParams *hp = &m->hp;
   const HearthGgufTensor *embd = hearth_gguf_find_tensor (m->gguf, "token_embd.weight");
   const HearthGgufTensor *freqs;
@@ -349,10 +382,12 @@ bind_weights (HearthModel *m,
           !BIND (bq, "attn_q.bias", q_dim, 0, FALSE) ||
           !BIND (bk, "attn_k.bias", k_dim, 0, FALSE) ||
           !BIND (bv, "attn_v.bias", v_dim, 0, FALSE) ||
-          !BIND (q_norm, "attn_q_norm.weight", hp->head_dim, 0, strcmp (m->architecture, "qwen3") == 0) ||
-          !BIND (k_norm, "attn_k_norm.weight", hp->head_dim, 0, strcmp (m->architecture, "qwen3") == 0) ||
+          !BIND (q_norm, "attn_q_norm.weight", hp->head_dim, 0, qk_norm) ||
+          !BIND (k_norm, "attn_k_norm.weight", hp->head_dim, 0, qk_norm) ||
           !BIND (wo, "attn_output.weight", o_dim, hp->n_embd, TRUE) ||
           !BIND (ffn_norm, "ffn_norm.weight", hp->n_embd, 0, TRUE) ||
+          !BIND (post_attn_norm, "post_attention_norm.weight", hp->n_embd, 0, gemma3) ||
+          !BIND (post_ffw_norm, "post_ffw_norm.weight", hp->n_embd, 0, gemma3) ||
           !BIND (w_down, "ffn_down.weight", hp->n_ff, hp->n_embd, TRUE))
         return FALSE;
 #undef BIND
@@ -369,7 +404,9 @@ bind_weights (HearthModel *m,
                             l->w_down.row_bytes * l->w_down.n_rows;
     }
   m->bytes_per_token += m->output.row_bytes * m->output.n_rows + m->tok_embd.row_bytes;
-  return TRUE;
+  /* Only gemma3's windows are applied: phi3 files carry one that llama.cpp
+   * ignores ("Phi SWA is currently disabled"). */
+  return !gemma3 || read_sliding_window (m, error);
 }
 
 HearthModel *
@@ -421,7 +458,7 @@ hearth_model_load (const char              *path,
   if (arch == NULL && strcmp (m->architecture, "bert") != 0 && strcmp (m->architecture, "nomic-bert") != 0)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-                   "%s: architecture '%s' is not supported yet (supported: llama, qwen2, qwen3, phi3; "
+                   "%s: architecture '%s' is not supported yet (supported: llama, qwen2, qwen3, phi3, gemma3; "
                    "encoders bert, nomic-bert)",
                    base, m->architecture);
       return NULL;

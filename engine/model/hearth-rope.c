@@ -31,8 +31,19 @@ hearth_rope_angle (const HearthModel *model,
                    float             *theta,
                    float             *mscale)
 {
+  hearth_rope_angle_with_base (model, model->hp.rope_freq_base, i, pos, theta, mscale);
+}
+
+void
+hearth_rope_angle_with_base (const HearthModel *model,
+                             float              base,
+                             guint32            i,
+                             guint32            pos,
+                             float             *theta,
+                             float             *mscale)
+{
   const HearthHParams *hp = &model->hp;
-  float theta_extrap = (float) pos * powf (hp->rope_freq_base, -2.0f * (float) i / (float) hp->n_rot);
+  float theta_extrap = (float) pos * powf (base, -2.0f * (float) i / (float) hp->n_rot);
 
   if (model->rope_freqs != NULL)
     theta_extrap /= model->rope_freqs[i];
@@ -50,8 +61,8 @@ hearth_rope_angle (const HearthModel *model,
       {
         float n_rot = (float) hp->n_rot;
         float orig = (float) (hp->rope_orig_ctx ? hp->rope_orig_ctx : hp->n_ctx_train);
-        float lo = floorf (yarn_corr_dim (n_rot, orig, hp->yarn_beta_fast, hp->rope_freq_base));
-        float hi = ceilf (yarn_corr_dim (n_rot, orig, hp->yarn_beta_slow, hp->rope_freq_base));
+        float lo = floorf (yarn_corr_dim (n_rot, orig, hp->yarn_beta_fast, base));
+        float hi = ceilf (yarn_corr_dim (n_rot, orig, hp->yarn_beta_slow, base));
         float y, ramp;
 
         lo = MAX (lo, 0.0f);

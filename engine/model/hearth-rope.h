@@ -15,5 +15,12 @@ void hearth_rope_angle (const HearthModel *model,
                         guint32            pos,
                         float             *theta,
                         float             *mscale);
+/* The same with another base (gemma3's sliding layers). */
+void hearth_rope_angle_with_base (const HearthModel *model,
+                                  float              base,
+                                  guint32            i,
+                                  guint32            pos,
+                                  float             *theta,
+                                  float             *mscale);
 
 G_END_DECLS

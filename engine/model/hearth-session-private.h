@@ -38,6 +38,7 @@ struct _HearthSession
   float       *gate;     /* [n_batch][n_ff] */
   float       *up;       /* [n_batch][n_ff] */
   float       *rope_cs;  /* [n_batch][n_rot/2][2] cos, sin */
+  float       *rope_cs_swa; /* the same with the sliding layers' base (gemma3), or NULL */
   float       *scores;   /* [n_threads][n_ctx] */
   int          n_threads;
 

@@ -85,6 +85,8 @@ hearth_session_new (HearthModel               *model,
   SCRATCH (gate, hp->n_ff);
   SCRATCH (up, hp->n_ff);
   SCRATCH (rope_cs, MAX (hp->n_rot, 2));
+  if (hp->rope_freq_base_swa > 0.0f)
+    SCRATCH (rope_cs_swa, MAX (hp->n_rot, 2));
 #undef SCRATCH
   s->scores = g_new0 (float, (gsize) s->n_threads * s->n_ctx);
 #ifdef HEARTH_HAVE_VULKAN
@@ -125,6 +127,7 @@ hearth_session_free (HearthSession *self)
   g_free (self->gate);
   g_free (self->up);
   g_free (self->rope_cs);
+  g_free (self->rope_cs_swa);
   g_free (self->scores);
   g_clear_pointer (&self->model, hearth_model_unref);
   g_free (self);

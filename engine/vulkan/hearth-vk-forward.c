@@ -142,6 +142,14 @@ hearth_vk_model_new (HearthModel *model,
   g_autofree char *dot = NULL;
   int n_gpu = model->params.n_gpu_layers;
 
+  /* Its graph needs ops the device does not have yet (gelu_mul, scale,
+   * sliding windows): refused here, not run wrong. */
+  if (strcmp (model->architecture, "gemma3") == 0)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "gemma3 models run on the CPU only for now: use the CPU backend");
+      return NULL;
+    }
   hearth_vk_context_params_init (&cp);
   cp.device_index = model->params.device_index;
   cp.device_name = model->params.device_name;
@@ -522,6 +530,7 @@ static gboolean
 vk_rope (gpointer   ctx,
          HearthView x,
          guint32    n_heads,
+         guint32    il,
          GError   **error)
 {
   VkPass *p = ctx;
@@ -629,7 +638,7 @@ record (HearthVkSession  *vs,
     [HEARTH_ACT_X] = vs->x, [HEARTH_ACT_XN] = vs->xn, [HEARTH_ACT_Q] = vs->q, [HEARTH_ACT_K] = vs->kc,
     [HEARTH_ACT_V] = vs->vc, [HEARTH_ACT_ATTN] = vs->attn, [HEARTH_ACT_GATE] = vs->gate, [HEARTH_ACT_UP] = vs->up } };
 
-  if (!hearth_vk_sequence_begin (seq, error) || !hearth_graph_llama (&vk_ops, &pass, m, 0, vs->vm->n_gpu, error))
+  if (!hearth_vk_sequence_begin (seq, error) || !hearth_graph_builder (m) (&vk_ops, &pass, m, 0, vs->vm->n_gpu, error))
     return FALSE;
   if (vs->vm->full && want_logits)
     {
