@@ -22,13 +22,6 @@
 
 #define DO(call) G_STMT_START { if (!(call)) return FALSE; } G_STMT_END
 
-static HearthView
-view (HearthAct act,
-      gsize     width)
-{
-  return (HearthView) { act, 0, width, width, 0 };
-}
-
 gboolean
 hearth_graph_gemma3 (const HearthGraphOps *ops,
                      gpointer              ctx,
@@ -38,18 +31,7 @@ hearth_graph_gemma3 (const HearthGraphOps *ops,
                      GError              **error)
 {
   const HearthHParams *hp = &m->hp;
-  gsize q_dim = (gsize) hp->n_head * hp->head_dim;
-  gsize k_dim = (gsize) hp->n_head_kv * hp->head_dim;
-  HearthView x = view (HEARTH_ACT_X, hp->n_embd);
-  HearthView xn = view (HEARTH_ACT_XN, hp->n_embd);
-  HearthView q = view (HEARTH_ACT_Q, q_dim);
-  HearthView k = view (HEARTH_ACT_K, k_dim);
-  HearthView v = view (HEARTH_ACT_V, (gsize) hp->n_head_kv * hp->head_dim_v);
-  HearthView attn = view (HEARTH_ACT_ATTN, (gsize) hp->n_head * hp->head_dim_v);
-  HearthView gate = view (HEARTH_ACT_GATE, hp->n_ff);
-  HearthView up = view (HEARTH_ACT_UP, hp->n_ff);
-  HearthView q_heads = { HEARTH_ACT_Q, 0, hp->head_dim, q_dim, 0 };
-  HearthView k_heads = { HEARTH_ACT_K, 0, hp->head_dim, k_dim, 0 };
+  HearthDecoderViews vw;
 
   g_return_val_if_fail (first_layer <= last_layer && last_layer <= hp->n_layer, FALSE);
   if (ops->gelu_mul == NULL || ops->scale == NULL)
@@ -59,37 +41,38 @@ hearth_graph_gemma3 (const HearthGraphOps *ops,
       return FALSE;
     }
 
+  hearth_decoder_views_init (&vw, hp);
   if (first_layer == 0)
     {
-      DO (ops->embed (ctx, x, error));
-      DO (ops->scale (ctx, x, hp->embd_scale, error));
+      DO (ops->embed (ctx, vw.x, error));
+      DO (ops->scale (ctx, vw.x, hp->embd_scale, error));
     }
   for (guint32 il = first_layer; il < last_layer; il++)
     {
       const HearthLayer *l = &m->layers[il];
       const HearthWeight *qkv[] = { &l->wq, &l->wk, &l->wv };
-      const HearthView qkv_out[] = { q, k, v };
+      const HearthView qkv_out[] = { vw.q, vw.k, vw.v };
       const HearthWeight *gate_up[] = { &l->w_gate, &l->w_up };
-      const HearthView gate_up_out[] = { gate, up };
+      const HearthView gate_up_out[] = { vw.gate, vw.up };
 
-      DO (ops->rms_norm (ctx, x, &l->attn_norm, xn, 1, hp->rms_eps, error));
-      DO (ops->matmul (ctx, 3, qkv, xn, qkv_out, error));
-      DO (ops->rms_norm (ctx, q_heads, &l->q_norm, q_heads, hp->n_head, hp->rms_eps, error));
-      DO (ops->rms_norm (ctx, k_heads, &l->k_norm, k_heads, hp->n_head_kv, hp->rms_eps, error));
-      DO (ops->rope (ctx, q, hp->n_head, il, error));
-      DO (ops->rope (ctx, k, hp->n_head_kv, il, error));
+      DO (ops->rms_norm (ctx, vw.x, &l->attn_norm, vw.xn, 1, hp->rms_eps, error));
+      DO (ops->matmul (ctx, 3, qkv, vw.xn, qkv_out, error));
+      DO (ops->rms_norm (ctx, vw.q_heads, &l->q_norm, vw.q_heads, hp->n_head, hp->rms_eps, error));
+      DO (ops->rms_norm (ctx, vw.k_heads, &l->k_norm, vw.k_heads, hp->n_head_kv, hp->rms_eps, error));
+      DO (ops->rope (ctx, vw.q, hp->n_head, il, error));
+      DO (ops->rope (ctx, vw.k, hp->n_head_kv, il, error));
       DO (ops->attention (ctx, il, error));
 
-      DO (ops->matmul (ctx, 1, (const HearthWeight *const[]) { &l->wo }, attn, &xn, error));
-      DO (ops->rms_norm (ctx, xn, &l->post_attn_norm, xn, 1, hp->rms_eps, error));
-      DO (ops->add (ctx, x, xn, error));
+      DO (ops->matmul (ctx, 1, (const HearthWeight *const[]) { &l->wo }, vw.attn, &vw.xn, error));
+      DO (ops->rms_norm (ctx, vw.xn, &l->post_attn_norm, vw.xn, 1, hp->rms_eps, error));
+      DO (ops->add (ctx, vw.x, vw.xn, error));
 
-      DO (ops->rms_norm (ctx, x, &l->ffn_norm, xn, 1, hp->rms_eps, error));
-      DO (ops->matmul (ctx, 2, gate_up, xn, gate_up_out, error));
-      DO (ops->gelu_mul (ctx, gate, up, error));
-      DO (ops->matmul (ctx, 1, (const HearthWeight *const[]) { &l->w_down }, gate, &xn, error));
-      DO (ops->rms_norm (ctx, xn, &l->post_ffw_norm, xn, 1, hp->rms_eps, error));
-      DO (ops->add (ctx, x, xn, error));
+      DO (ops->rms_norm (ctx, vw.x, &l->ffn_norm, vw.xn, 1, hp->rms_eps, error));
+      DO (ops->matmul (ctx, 2, gate_up, vw.xn, gate_up_out, error));
+      DO (ops->gelu_mul (ctx, vw.gate, vw.up, error));
+      DO (ops->matmul (ctx, 1, (const HearthWeight *const[]) { &l->w_down }, vw.gate, &vw.xn, error));
+      DO (ops->rms_norm (ctx, vw.xn, &l->post_ffw_norm, vw.xn, 1, hp->rms_eps, error));
+      DO (ops->add (ctx, vw.x, vw.xn, error));
     }
   return TRUE;
 }

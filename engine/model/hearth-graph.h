@@ -97,6 +97,17 @@ typedef struct
   gboolean (*logits)      (gpointer ctx, guint32 n_rows, GError **error);
 } HearthGraphOps;
 
+/* The decoder builders' views of the activations, from the model's shapes:
+ * whole rows of each, and q and k one head per row piece (per-head norms). */
+typedef struct
+{
+  HearthView x, xn, q, k, v, attn, gate, up;
+  HearthView q_heads, k_heads;
+} HearthDecoderViews;
+
+void hearth_decoder_views_init (HearthDecoderViews  *views,
+                                const HearthHParams *hp);
+
 /* The llama family (llama, qwen2, qwen3, mistral; phi3, whose fused
  * matrices the loader splits into row views): layers [first_layer,
  * last_layer) of one chunk, with the embedding when first_layer is 0. */
