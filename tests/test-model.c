@@ -271,8 +271,9 @@ START_TEST (test_bad_input)
 }
 END_TEST
 
-/* VARIANT_EXTRA adds @tensor (16 F32 zeros) to the model. */
-typedef enum { VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE, VARIANT_EXTRA } Variant;
+/* VARIANT_EXTRA adds @tensor (16 F32 zeros) to the model; VARIANT_NEGATIVE
+ * sets the float32 metadata key @tensor to -1. */
+typedef enum { VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE, VARIANT_EXTRA, VARIANT_NEGATIVE } Variant;
 
 /* Writes a copy of stories260K-f32 with one tensor changed as @variant says. */
 static char *
@@ -291,6 +292,8 @@ write_variant (const char *dir,
 
   ck_assert_ptr_nonnull (src);
   hearth_gguf_writer_copy_metadata (w, src);
+  if (variant == VARIANT_NEGATIVE)
+    hearth_gguf_writer_add_float32 (w, tensor, -1.0f);
   for (guint64 i = 0; i < hearth_gguf_get_n_tensors (src); i++)
     {
       const HearthGgufTensor *t = hearth_gguf_get_tensor (src, i);
@@ -332,7 +335,8 @@ write_variant (const char *dir,
  * and what is wrong with it: never a silent fallback. */
 START_TEST (test_load_rejects_bad_tensors)
 {
-  static const char stories[] = "stories260K/stories260K-f32.gguf", phi3[] = "synthetic/synth-phi3-F32.gguf";
+  static const char stories[] = "stories260K/stories260K-f32.gguf", phi3[] = "synthetic/synth-phi3-F32.gguf",
+                    gemma3[] = "synthetic/synth-gemma3-F32.gguf";
   static const struct
   {
     const char *model, *tensor;
@@ -348,6 +352,10 @@ START_TEST (test_load_rejects_bad_tensors)
     { phi3, "blk.0.attn_qkv.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_qkv.weight" },
     { phi3, "blk.2.ffn_up.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.2.ffn_up.weight" },
     { phi3, "rope_factors_long.weight", VARIANT_EXTRA, HEARTH_ENGINE_ERROR_UNSUPPORTED, "LongRoPE" },
+    /* Rope bases that would make every angle NaN. */
+    { stories, "llama.rope.freq_base", VARIANT_NEGATIVE, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "rope.freq_base -1" },
+    { gemma3, "gemma3.rope.freq_base_swa", VARIANT_NEGATIVE, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+      "rope.freq_base_swa -1" },
   };
   g_autofree char *dir = g_dir_make_tmp ("hearth-model-XXXXXX", NULL);
 

@@ -182,6 +182,16 @@ read_hparams (HearthModel *m,
       if (!hearth_model_get_arch_float (m, "rope.freq_base_swa", 10000.0, &hp->rope_freq_base_swa, error))
         return FALSE;
     }
+  /* A base of 0, a negative one or NaN would make every angle NaN. */
+  if (!(hp->rope_freq_base > 0.0f && isfinite (hp->rope_freq_base)) ||
+      !(hp->rope_freq_base_swa == 0.0f || (hp->rope_freq_base_swa > 0.0f && isfinite (hp->rope_freq_base_swa))) ||
+      !(hp->rms_eps >= 0.0f && isfinite (hp->rms_eps)))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "implausible rope.freq_base %g, rope.freq_base_swa %g or rms epsilon %g",
+                   hp->rope_freq_base, hp->rope_freq_base_swa, hp->rms_eps);
+      return FALSE;
+    }
   return read_rope_scaling (m, error);
 }
 
