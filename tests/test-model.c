@@ -97,11 +97,19 @@ END_TEST
  * reference token for token. */
 START_TEST (test_stories_greedy)
 {
+  /* And the new architectures' greedy continuations (48 tokens each). The
+   * F32 files only: on a quantized one llama.cpp's and our 8-bit
+   * activations round differently, and its low-margin positions (the
+   * bounds check only 36 of 64 on phi3 Q8_0) may then pick another token. */
+  static const char *const stems[] = { "stories260K-f32", "synth-phi3-F32", "synth-gemma3-F32" };
   g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *o = hearth_test_load_reference (parser, "stories260K-f32.json");
+  g_autofree char *json_name = g_strconcat (stems[_i], ".json", NULL);
+  JsonObject *o = hearth_test_load_reference (parser, json_name);
   JsonArray *prompt = json_object_get_array_member (o, "prompt_ids");
   JsonArray *expected = json_object_get_array_member (o, "generated_ids");
-  g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
+  g_autofree char *model_rel = NULL;
+  g_autoptr(GArray) all_ids = hearth_test_all_ids_for (stems[_i], &model_rel);
+  g_autofree char *path = hearth_test_data_path (model_rel, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
   g_autoptr(HearthSession) session = NULL;
@@ -111,7 +119,8 @@ START_TEST (test_stories_greedy)
   ck_assert_msg (model != NULL, "%s", error ? error->message : "");
   session = hearth_session_new (model, NULL, &error);
   ck_assert_ptr_nonnull (session);
-  ck_assert_uint_eq (hearth_session_get_n_ctx (session), 128);  /* the model's own context */
+  if (_i == 0)
+    ck_assert_uint_eq (hearth_session_get_n_ctx (session), 128);  /* the model's own context */
   for (guint i = 0; i < json_array_get_length (prompt); i++)
     {
       gint32 id = (gint32) json_array_get_int_element (prompt, i);
@@ -124,7 +133,7 @@ START_TEST (test_stories_greedy)
                                            hearth_model_get_n_vocab (model), NULL, 0);
 
       ck_assert_msg (next == json_array_get_int_element (expected, i),
-                     "token %u: got %d, reference %" G_GINT64_FORMAT, i, next,
+                     "%s token %u: got %d, reference %" G_GINT64_FORMAT, stems[_i], i, next,
                      json_array_get_int_element (expected, i));
       ck_assert (hearth_session_decode (session, &next, 1, FALSE, NULL, &error));
     }
@@ -459,7 +468,7 @@ model_suite (void)
 
   tc = tcase_create ("session");
   tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_stories_greedy);
+  tcase_add_loop_test (tc, test_stories_greedy, 0, 3);
   tcase_add_test (tc, test_truncate_redecode);
   tcase_add_test (tc, test_sessions_on_threads);
   tcase_add_test (tc, test_bad_input);
