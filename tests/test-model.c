@@ -108,14 +108,16 @@ START_TEST (test_stories_greedy)
   JsonArray *prompt = json_object_get_array_member (o, "prompt_ids");
   JsonArray *expected = json_object_get_array_member (o, "generated_ids");
   g_autofree char *model_rel = NULL;
-  g_autoptr(GArray) all_ids = hearth_test_all_ids_for (stems[_i], &model_rel);
-  g_autofree char *path = hearth_test_data_path (model_rel, NULL);
+  g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  g_autoptr(HearthModel) model = NULL;
   g_autoptr(HearthSession) session = NULL;
   g_autoptr(HearthSampler) sampler = hearth_sampler_new (NULL);
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
 
+  g_array_unref (hearth_test_all_ids_for (stems[_i], &model_rel));  /* for the model's path */
+  path = hearth_test_data_path (model_rel, NULL);
+  model = hearth_model_load (path, NULL, &error);
   ck_assert_msg (model != NULL, "%s", error ? error->message : "");
   session = hearth_session_new (model, NULL, &error);
   ck_assert_ptr_nonnull (session);
