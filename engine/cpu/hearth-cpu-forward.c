@@ -304,44 +304,6 @@ op_attention (gpointer ctx,
   return TRUE;
 }
 
-static gboolean
-op_add (gpointer   ctx,
-        HearthView a,
-        HearthView b,
-        GError   **error)
-{
-  CpuPass *p = ctx;
-
-  for (guint32 t = 0; t < n_rows (p, a); t++)
-    {
-      float *ra = row (p, a, t);
-      const float *rb = row (p, b, t);
-
-      for (gsize i = 0; i < a.width; i++)
-        ra[i] += rb[i];
-    }
-  return TRUE;
-}
-
-static gboolean
-op_silu_mul (gpointer   ctx,
-             HearthView gate,
-             HearthView up,
-             GError   **error)
-{
-  CpuPass *p = ctx;
-
-  for (guint32 t = 0; t < n_rows (p, gate); t++)
-    {
-      float *g = row (p, gate, t);
-      const float *u = row (p, up, t);
-
-      for (gsize i = 0; i < gate.width; i++)
-        g[i] = g[i] / (1.0f + expf (-g[i])) * u[i];
-    }
-  return TRUE;
-}
-
 /* The tanh form, as llama.cpp computes it without its F16 table. */
 static inline float
 gelu_tanh (float x)
@@ -351,23 +313,72 @@ gelu_tanh (float x)
   return 0.5f * x * (1.0f + tanhf (sqrt_2_over_pi * x * (1.0f + 0.044715f * x * x)));
 }
 
+typedef enum
+{
+  BINARY_ADD,       /* a += b */
+  BINARY_SILU_MUL,  /* a = silu (a) * b */
+  BINARY_GELU_MUL,  /* a = gelu_tanh (a) * b */
+} BinaryOp;
+
+/* a op= b over a's rows; the op is chosen once per row, not per element. */
+static gboolean
+binary (CpuPass    *p,
+        BinaryOp    op,
+        HearthView  a,
+        HearthView  b)
+{
+  g_return_val_if_fail (a.width == b.width, FALSE);
+  for (guint32 t = 0; t < n_rows (p, a); t++)
+    {
+      float *ra = row (p, a, t);
+      const float *rb = row (p, b, t);
+
+      switch (op)
+        {
+        case BINARY_ADD:
+          for (gsize i = 0; i < a.width; i++)
+            ra[i] += rb[i];
+          break;
+        case BINARY_SILU_MUL:
+          for (gsize i = 0; i < a.width; i++)
+            ra[i] = ra[i] / (1.0f + expf (-ra[i])) * rb[i];
+          break;
+        case BINARY_GELU_MUL:
+          for (gsize i = 0; i < a.width; i++)
+            ra[i] = gelu_tanh (ra[i]) * rb[i];
+          break;
+        default:
+          g_return_val_if_reached (FALSE);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+op_add (gpointer   ctx,
+        HearthView a,
+        HearthView b,
+        GError   **error)
+{
+  return binary (ctx, BINARY_ADD, a, b);
+}
+
+static gboolean
+op_silu_mul (gpointer   ctx,
+             HearthView gate,
+             HearthView up,
+             GError   **error)
+{
+  return binary (ctx, BINARY_SILU_MUL, gate, up);
+}
+
 static gboolean
 op_gelu_mul (gpointer   ctx,
              HearthView gate,
              HearthView up,
              GError   **error)
 {
-  CpuPass *p = ctx;
-
-  for (guint32 t = 0; t < n_rows (p, gate); t++)
-    {
-      float *g = row (p, gate, t);
-      const float *u = row (p, up, t);
-
-      for (gsize i = 0; i < gate.width; i++)
-        g[i] = gelu_tanh (g[i]) * u[i];
-    }
-  return TRUE;
+  return binary (ctx, BINARY_GELU_MUL, gate, up);
 }
 
 static gboolean
