@@ -165,6 +165,93 @@ START_TEST (test_truncate_redecode)
 }
 END_TEST
 
+/* A sliding layer's cache is a ring of its window and one batch: with
+ * batches of 1 it holds exactly the window, here 8 positions, while the
+ * 64 positions of the reference (8x the window) go through it and the
+ * logits stay within the model's bounds of the exact ones (batches of 4:
+ * a ring of 11). Going back (truncate) keeps the cache while the ring
+ * still holds the window before the new end, and empties it otherwise. */
+START_TEST (test_sliding_window_ring)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-gemma3-F32.gguf", NULL);
+  g_autofree char *model_rel = NULL;
+  g_autoptr(GArray) ids = hearth_test_all_ids_for ("synth-gemma3-F32", &model_rel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = hearth_model_load (path, NULL, &error);
+  const gint32 *id = (const gint32 *) ids->data;
+  HearthModelParams mp;
+  HearthSessionParams sp;
+  guint n_vocab, n_layer;
+  const guint32 n_swa = 8; /* gemma3.attention.sliding_window */
+
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (ids->len, 64);
+  n_vocab = hearth_model_get_n_vocab (model);
+  n_layer = hearth_model_get_n_layer (model);
+  hearth_session_params_init (&sp);
+  sp.n_ctx = 8 * 8;
+  for (guint32 n_batch = 1; n_batch <= 4; n_batch += 3)
+    {
+      g_autoptr(HearthSession) session = NULL;
+      guint n_sliding = 0;
+
+      sp.n_batch = n_batch;
+      session = hearth_session_new (model, &sp, &error);
+      ck_assert_msg (session != NULL, "%s", error ? error->message : "");
+      for (guint32 il = 0; il < n_layer; il++)
+        {
+          guint32 rows = hearth_session_get_kv_rows (session, il);
+
+          /* The file's pattern is 2: even layers slide (window 8). */
+          if (il % 2 == 1)
+            ck_assert_uint_eq (rows, sp.n_ctx);
+          else
+            {
+              ck_assert_uint_eq (rows, n_swa - 1 + n_batch);
+              n_sliding++;
+            }
+        }
+      ck_assert_uint_gt (n_sliding, 0);
+    }
+  hearth_model_params_init (&mp);
+  mp.n_threads = 2;
+  hearth_test_check_model_logits ("synth-gemma3-F32", &mp, 1, FALSE, "ring of 8");
+  hearth_test_check_model_logits ("synth-gemma3-F32", &mp, 4, TRUE, "ring of 11");
+
+  /* Truncation, batches of 4 (ring of 11): after 64 positions the ring
+   * holds 53..63. Back to 60 needs 53..59: kept, and the same 4 tokens
+   * give the same logits bit for bit. Back to 40 needs 33..39: gone, so
+   * the session starts over. */
+  {
+    g_autoptr(HearthSession) session = NULL;
+    g_autofree float *last = g_new (float, n_vocab);
+
+    sp.n_batch = 4;
+    sp.n_ctx = 128;
+    session = hearth_session_new (model, &sp, &error);
+    ck_assert (hearth_session_decode (session, id, 64, FALSE, NULL, &error));
+    memcpy (last, hearth_session_get_logits (session, -1), n_vocab * sizeof (float));
+    hearth_session_truncate (session, 60);
+    ck_assert_uint_eq (hearth_session_get_n_past (session), 60);
+    ck_assert (hearth_session_decode (session, id + 60, 4, FALSE, NULL, &error));
+    ck_assert (memcmp (last, hearth_session_get_logits (session, -1), n_vocab * sizeof (float)) == 0);
+    hearth_session_truncate (session, 40);
+    ck_assert_uint_eq (hearth_session_get_n_past (session), 0);
+    /* prefill goes on from what the session kept: here, from the start. */
+    {
+      guint32 n_evaluated = 0;
+
+      ck_assert (hearth_session_decode (session, id, 44, FALSE, NULL, &error));
+      hearth_session_truncate (session, 20);
+      ck_assert_uint_eq (hearth_session_get_n_past (session), 0);
+      ck_assert (hearth_session_prefill (session, id, 64, NULL, &n_evaluated, &error));
+      ck_assert_uint_eq (n_evaluated, 64);
+      ck_assert (memcmp (last, hearth_session_get_logits (session, -1), n_vocab * sizeof (float)) == 0);
+    }
+  }
+}
+END_TEST
+
 /* Two sessions of one model decoding at once on two threads give exactly
  * the logits each gives alone (the model serialises forward passes, and
  * each session's state is its own). */
@@ -283,8 +370,14 @@ START_TEST (test_bad_input)
 END_TEST
 
 /* VARIANT_EXTRA adds @tensor (16 F32 zeros) to the model; VARIANT_NEGATIVE
- * sets the float32 metadata key @tensor to -1. */
-typedef enum { VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE, VARIANT_EXTRA, VARIANT_NEGATIVE } Variant;
+ * sets the float32 metadata key @tensor to -1, VARIANT_ZERO and
+ * VARIANT_HUGE the uint32 key @tensor to 0 and 2^20, VARIANT_NO_KEY
+ * leaves the metadata key @tensor out. */
+typedef enum
+{
+  VARIANT_MISSING, VARIANT_TYPE, VARIANT_SHAPE, VARIANT_EXTRA, VARIANT_NEGATIVE,
+  VARIANT_ZERO, VARIANT_HUGE, VARIANT_NO_KEY,
+} Variant;
 
 /* Writes a copy of stories260K-f32 with one tensor changed as @variant says. */
 static char *
@@ -302,9 +395,18 @@ write_variant (const char *dir,
   char *path = g_build_filename (dir, "variant.gguf", NULL);
 
   ck_assert_ptr_nonnull (src);
-  hearth_gguf_writer_copy_metadata (w, src);
+  if (variant == VARIANT_NO_KEY)
+    {
+      for (guint64 i = 0; i < hearth_gguf_get_n_kv (src); i++)
+        if (strcmp (hearth_gguf_get_key (src, i), tensor) != 0)
+          hearth_gguf_writer_add_value (w, hearth_gguf_get_key (src, i), hearth_gguf_get_value_at (src, i));
+    }
+  else
+    hearth_gguf_writer_copy_metadata (w, src);
   if (variant == VARIANT_NEGATIVE)
     hearth_gguf_writer_add_float32 (w, tensor, -1.0f);
+  if (variant == VARIANT_ZERO || variant == VARIANT_HUGE)
+    hearth_gguf_writer_add_uint32 (w, tensor, variant == VARIANT_ZERO ? 0 : 1u << 20);
   for (guint64 i = 0; i < hearth_gguf_get_n_tensors (src); i++)
     {
       const HearthGgufTensor *t = hearth_gguf_get_tensor (src, i);
@@ -367,6 +469,15 @@ START_TEST (test_load_rejects_bad_tensors)
     { stories, "llama.rope.freq_base", VARIANT_NEGATIVE, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "rope.freq_base -1" },
     { gemma3, "gemma3.rope.freq_base_swa", VARIANT_NEGATIVE, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
       "rope.freq_base_swa -1" },
+    /* gemma3's window: none, 0 or wider than the context is no Gemma 3. */
+    { gemma3, "gemma3.attention.sliding_window", VARIANT_ZERO, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+      "sliding_window is 0" },
+    { gemma3, "gemma3.attention.sliding_window", VARIANT_HUGE, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+      "sliding_window is 1048576" },
+    { gemma3, "gemma3.attention.sliding_window", VARIANT_NO_KEY, HEARTH_ENGINE_ERROR_NOT_FOUND,
+      "gemma3.attention.sliding_window" },
+    { gemma3, "gemma3.attention.sliding_window_pattern", VARIANT_ZERO, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+      "sliding_window_pattern is 0" },
   };
   g_autofree char *dir = g_dir_make_tmp ("hearth-model-XXXXXX", NULL);
 
@@ -472,6 +583,7 @@ model_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_loop_test (tc, test_stories_greedy, 0, 3);
   tcase_add_test (tc, test_truncate_redecode);
+  tcase_add_test (tc, test_sliding_window_ring);
   tcase_add_test (tc, test_sessions_on_threads);
   tcase_add_test (tc, test_bad_input);
   tcase_add_test (tc, test_cancel);

@@ -1321,6 +1321,38 @@ START_TEST (test_fit_verdicts)
 }
 END_TEST
 
+/* gemma3's sliding layers keep a ring of their window and one batch: the
+ * fit check counts the KV memory the engine's session allocates. */
+START_TEST (test_fit_sliding_window)
+{
+  g_autofree char *path = hearth_test_data_path ("models", "synthetic", "synth-gemma3-F32.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthModel) model = NULL;
+  g_autoptr(HearthSession) session = NULL;
+  HearthFitModel m;
+  HearthFitMachine none = { 64 * GiB, 0, NULL };
+  g_autoptr(HearthFit) fit = NULL;
+  HearthSessionParams sp;
+  guint64 engine_bytes = 0;
+
+  ck_assert (hearth_fit_model_from_file (path, 1024, &m, &error));
+  ck_assert_uint_eq (m.n_swa, 8);
+  ck_assert_uint_eq (m.swa_pattern, 2);
+  fit = hearth_fit_check (&m, &none);
+  model = hearth_model_load (path, NULL, &error);
+  hearth_assert_no_error (error);
+  hearth_session_params_init (&sp);
+  sp.n_ctx = 1024;
+  session = hearth_session_new (model, &sp, &error);
+  hearth_assert_no_error (error);
+  for (guint32 il = 0; il < m.n_layer; il++)
+    engine_bytes += 2ull * m.n_head_kv * m.head_dim * hearth_session_get_kv_rows (session, il) * 2;
+  ck_assert_uint_eq (fit->kv_bytes, engine_bytes);
+  /* Two global layers of 1024 positions, two rings of 8 - 1 + 64. */
+  ck_assert_uint_eq (fit->kv_bytes, 2ull * m.n_head_kv * m.head_dim * 2 * (2 * 1024 + 2 * 71));
+}
+END_TEST
+
 START_TEST (test_fit_from_file_and_entry)
 {
   g_autofree char *path = hearth_test_data_path ("models", "stories260K", "stories260K-f32.gguf", NULL);
@@ -1398,6 +1430,7 @@ models_suite (void)
   tcase_add_test (cat, test_catalog_duplicate_id);
   tcase_add_test (cat, test_fit_verdicts);
   tcase_add_test (cat, test_fit_from_file_and_entry);
+  tcase_add_test (cat, test_fit_sliding_window);
   suite_add_tcase (s, cat);
   return s;
 }

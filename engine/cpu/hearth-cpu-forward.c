@@ -117,6 +117,7 @@ attention_worker (void *data,
   float scale = 1.0f / sqrtf ((float) hp->head_dim);
   guint32 n_items = job->n * hp->n_head;
   guint32 n_swa = s->model->layers[job->il].n_swa;
+  guint32 rows = s->kv_rows[job->il]; /* position p is in row p % rows */
 
   for (guint32 item = (guint32) ith; item < n_items; item += (guint32) nth)
     {
@@ -133,7 +134,7 @@ attention_worker (void *data,
 
       for (guint32 p = p0; p < n_kv; p++)
         {
-          gsize base = (gsize) p * k_stride + (gsize) kvh * hp->head_dim;
+          gsize base = (gsize) (p % rows) * k_stride + (gsize) kvh * hp->head_dim;
 
           scores[p] = hearth_cpu_kv_dot (path, f16, q, kcache + base * elem, hp->head_dim) * scale;
           max = MAX (max, scores[p]);
@@ -146,13 +147,15 @@ attention_worker (void *data,
       memset (out, 0, sizeof (float) * hp->head_dim_v);
       for (guint32 p = p0; p < n_kv; p++)
         {
-          gsize base = (gsize) p * v_stride + (gsize) kvh * hp->head_dim_v;
+          gsize base = (gsize) (p % rows) * v_stride + (gsize) kvh * hp->head_dim_v;
 
           hearth_cpu_kv_axpy (path, f16, out, (float) (scores[p] / sum), vcache + base * elem, hp->head_dim_v);
         }
     }
 }
 
+/* Rows of the chunk into layer @il's cache from the session's position,
+ * round the ring on a sliding layer. */
 static void
 store_kv (HearthSession *s,
           guint32        il,
@@ -161,17 +164,25 @@ store_kv (HearthSession *s,
   const HearthHParams *hp = &s->model->hp;
   gsize k_row = (gsize) hp->n_head_kv * hp->head_dim;
   gsize v_row = (gsize) hp->n_head_kv * hp->head_dim_v;
+  guint32 rows = s->kv_rows[il];
 
-  if (s->kv_f32)
+  for (guint32 t = 0; t < n; t++)
     {
-      memcpy ((float *) s->k[il] + s->n_past * k_row, s->kc, sizeof (float) * n * k_row);
-      memcpy ((float *) s->v[il] + s->n_past * v_row, s->vc, sizeof (float) * n * v_row);
-      return;
+      gsize slot = (s->n_past + t) % rows;
+      const float *kc = s->kc + t * k_row;
+      const float *vc = s->vc + t * v_row;
+
+      if (s->kv_f32)
+        {
+          memcpy ((float *) s->k[il] + slot * k_row, kc, sizeof (float) * k_row);
+          memcpy ((float *) s->v[il] + slot * v_row, vc, sizeof (float) * v_row);
+          continue;
+        }
+      for (gsize i = 0; i < k_row; i++)
+        ((guint16 *) s->k[il])[slot * k_row + i] = hearth_fp32_to_fp16 (kc[i]);
+      for (gsize i = 0; i < v_row; i++)
+        ((guint16 *) s->v[il])[slot * v_row + i] = hearth_fp32_to_fp16 (vc[i]);
     }
-  for (gsize i = 0; i < n * k_row; i++)
-    ((guint16 *) s->k[il])[s->n_past * k_row + i] = hearth_fp32_to_fp16 (s->kc[i]);
-  for (gsize i = 0; i < n * v_row; i++)
-    ((guint16 *) s->v[il])[s->n_past * v_row + i] = hearth_fp32_to_fp16 (s->vc[i]);
 }
 
 /* ---- the ops ---- */

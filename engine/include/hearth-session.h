@@ -54,9 +54,17 @@ gboolean       hearth_session_decode (HearthSession *self,
 /* Logits (n_vocab floats) of token @i of the last decode; i = -1 for the last one. */
 const float   *hearth_session_get_logits (HearthSession *self,
                                           int            i);
-/* Forgets everything from position @n_past on. */
+/* Forgets everything from position @n_past on. A model with sliding-window
+ * layers (gemma3) keeps only the last positions of those layers (the
+ * window and one batch): going back further than they still hold forgets
+ * everything (the position becomes 0). Read hearth_session_get_n_past
+ * after. */
 void           hearth_session_truncate (HearthSession *self,
                                         guint32        n_past);
+/* Positions layer @il's KV cache holds: the context, or on a sliding layer
+ * its window and one batch (rows are reused round the ring). */
+guint32        hearth_session_get_kv_rows (HearthSession *self,
+                                           guint32        il);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSession, hearth_session_free)
 

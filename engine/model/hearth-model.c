@@ -197,23 +197,32 @@ read_hparams (HearthModel *m,
 
 /* gemma3's sliding layers: with a window n_swa and a pattern P (6 when the
  * key is absent, as in converted Gemma 3 files), layer il slides when
- * il % P < P - 1; no window (or 0), no sliding layer. */
+ * il % P < P - 1. The window is required (llama.cpp requires it too): a
+ * window of 0 or one wider than the training context is not a Gemma 3
+ * file, and refused rather than guessed at. */
 static gboolean
 read_sliding_window (HearthModel *m,
                      GError     **error)
 {
   guint32 n_swa, pattern;
 
-  if (!hearth_model_get_arch_u32 (m, "attention.sliding_window", FALSE, 0, &n_swa, error) ||
+  if (!hearth_model_get_arch_u32 (m, "attention.sliding_window", TRUE, 0, &n_swa, error) ||
       !hearth_model_get_arch_u32 (m, "attention.sliding_window_pattern", FALSE, 6, &pattern, error))
     return FALSE;
-  if (n_swa != 0 && pattern == 0)
+  if (n_swa == 0 || n_swa > m->hp.n_ctx_train)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
-                   "attention.sliding_window_pattern is 0");
+                   "%s.attention.sliding_window is %u: it must be between 1 and the context length (%u)",
+                   m->architecture, n_swa, m->hp.n_ctx_train);
       return FALSE;
     }
-  for (guint32 il = 0; il < m->hp.n_layer && n_swa != 0; il++)
+  if (pattern == 0)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "%s.attention.sliding_window_pattern is 0", m->architecture);
+      return FALSE;
+    }
+  for (guint32 il = 0; il < m->hp.n_layer; il++)
     m->layers[il].n_swa = il % pattern < pattern - 1 ? n_swa : 0;
   return TRUE;
 }

@@ -18,10 +18,21 @@ struct _HearthSession
   guint32      n_past;
   gint32      *tokens;      /* [n_ctx] ids in the cache */
 
-  /* KV cache, per layer: k[il] is [n_ctx][n_head_kv * head_dim], v[il] is
-   * [n_ctx][n_head_kv * head_dim_v], in f16 (or f32 with kv_f32). */
+  /* KV cache, per layer: k[il] is [kv_rows[il]][n_head_kv * head_dim], v[il]
+   * is [kv_rows[il]][n_head_kv * head_dim_v], in f16 (or f32 with kv_f32). */
   void       **k;
   void       **v;
+  /* Rows of each layer's cache: n_ctx, or on a sliding layer (gemma3) a
+   * ring of swa_rows, position p in row p % swa_rows. A chunk needs the
+   * window's n_swa - 1 positions before it and its own n_batch, so that
+   * is all a ring holds: long contexts cost memory on the global layers
+   * only. kv_hi is one past the highest position written since the cache
+   * was emptied: the rings hold positions from kv_hi - swa_rows on, which
+   * limits how far back hearth_session_truncate can keep the cache. */
+  guint32     *kv_rows;
+  guint32      swa_window;  /* the widest sliding window, 0 when none */
+  guint32      swa_rows;
+  guint32      kv_hi;
 
   /* Logits of the last decode: [n_logits][n_vocab]. */
   float       *logits;

@@ -62,11 +62,18 @@ hearth_session_new (HearthModel               *model,
   s->tokens = g_new0 (gint32, s->n_ctx);
   s->k = g_new0 (void *, hp->n_layer);
   s->v = g_new0 (void *, hp->n_layer);
+  s->kv_rows = g_new0 (guint32, hp->n_layer);
+  for (guint32 il = 0; il < hp->n_layer; il++)
+    s->swa_window = MAX (s->swa_window, model->layers[il].n_swa);
+  s->swa_rows = s->swa_window != 0 ? (guint32) MIN ((guint64) s->n_ctx, (guint64) s->swa_window - 1 + s->n_batch)
+                                   : s->n_ctx;
+  for (guint32 il = 0; il < hp->n_layer; il++)
+    s->kv_rows[il] = model->layers[il].n_swa != 0 ? s->swa_rows : s->n_ctx;
   /* Layers on a Vulkan device keep their cache there instead. */
   for (guint32 il = hearth_model_get_n_gpu_layers (model); il < hp->n_layer; il++)
     {
-      s->k[il] = g_try_malloc ((gsize) s->n_ctx * hp->n_head_kv * hp->head_dim * kv_elem);
-      s->v[il] = g_try_malloc ((gsize) s->n_ctx * hp->n_head_kv * hp->head_dim_v * kv_elem);
+      s->k[il] = g_try_malloc ((gsize) s->kv_rows[il] * hp->n_head_kv * hp->head_dim * kv_elem);
+      s->v[il] = g_try_malloc ((gsize) s->kv_rows[il] * hp->n_head_kv * hp->head_dim_v * kv_elem);
       if (s->k[il] == NULL || s->v[il] == NULL)
         {
           g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_FAILED,
@@ -116,6 +123,7 @@ hearth_session_free (HearthSession *self)
       g_free (self->v[il]);
   g_free (self->k);
   g_free (self->v);
+  g_free (self->kv_rows);
   g_free (self->tokens);
   g_free (self->logits);
   g_free (self->x);
@@ -224,6 +232,9 @@ hearth_session_decode (HearthSession *self,
         }
       /* One forward pass of the model at a time (hearth-model-private.h). */
       locker = g_mutex_locker_new ((GMutex *) &m->forward_lock);
+      /* Counted before the chunk runs: a failed chunk may have written its
+       * rows of the rings already. */
+      self->kv_hi = MAX (self->kv_hi, self->n_past + n);
 #ifdef HEARTH_HAVE_VULKAN
       if (self->vk != NULL)
         {
@@ -284,10 +295,29 @@ void
 hearth_session_truncate (HearthSession *self,
                          guint32        n_past)
 {
-  /* The cache rows past n_past are simply overwritten later. */
-  if (n_past < self->n_past)
+  if (n_past >= self->n_past)
+    return;
+  /* The cache rows past n_past are simply overwritten later. A sliding
+   * layer's next query needs the window's positions before n_past: when
+   * its ring has overwritten them, nothing before n_past can be kept. */
+  if (self->swa_window != 0 && n_past > 0)
     {
-      self->n_past = n_past;
-      self->n_logits = 0;
+      guint32 oldest_held = self->kv_hi > self->swa_rows ? self->kv_hi - self->swa_rows : 0;
+      guint32 oldest_needed = n_past >= self->swa_window ? n_past - self->swa_window + 1 : 0;
+
+      if (oldest_needed < oldest_held)
+        n_past = 0;
     }
+  if (n_past == 0)
+    self->kv_hi = 0;
+  self->n_past = n_past;
+  self->n_logits = 0;
+}
+
+guint32
+hearth_session_get_kv_rows (HearthSession *self,
+                            guint32        il)
+{
+  g_return_val_if_fail (il < self->model->hp.n_layer, 0);
+  return self->kv_rows[il];
 }

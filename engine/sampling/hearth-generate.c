@@ -46,6 +46,8 @@ hearth_session_prefill (HearthSession *self,
   if (common == n_tokens)
     common--;
   hearth_session_truncate (self, (guint32) common);
+  /* A sliding window's cache may not reach back that far: then less is kept. */
+  common = hearth_session_get_n_past (self);
   if (n_evaluated != NULL)
     *n_evaluated = (guint32) (n_tokens - common);
   return hearth_session_decode (self, tokens + common, n_tokens - common, FALSE, cancellable, error);

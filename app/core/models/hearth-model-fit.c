@@ -134,6 +134,18 @@ hearth_fit_model_from_file (const char     *path,
       return FALSE;
     }
   out->n_ctx = n_ctx != 0 ? MIN (n_ctx, ctx_train) : MIN (ctx_train, HEARTH_FIT_DEFAULT_CONTEXT);
+  /* gemma3's sliding layers, as the engine reads them (hearth-model.c). */
+  if (strcmp (arch, "gemma3") == 0)
+    {
+      g_free (key);
+      key = g_strdup_printf ("%s.attention.sliding_window", arch);
+      if (!hearth_gguf_get_uint32_or (gguf, key, 0, &out->n_swa, error))
+        return FALSE;
+      g_free (key);
+      key = g_strdup_printf ("%s.attention.sliding_window_pattern", arch);
+      if (!hearth_gguf_get_uint32_or (gguf, key, 6, &out->swa_pattern, error))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -182,8 +194,19 @@ hearth_fit_check (const HearthFitModel   *model,
   g_return_val_if_fail (model->n_layer > 0, fit);
   fit->n_layer = model->n_layer;
   fit->weight_bytes = model->weight_bytes;
-  kv_layer = 2ull * model->n_head_kv * model->head_dim * model->n_ctx * 2ull;
-  fit->kv_bytes = kv_layer * model->n_layer;
+  /* K and V in f16 per position; a sliding layer holds a ring of its
+   * window and one batch (hearth_session_get_kv_rows), the others every
+   * position. kv_layer is their mean, for the layers offloaded. */
+  for (guint32 il = 0; il < model->n_layer; il++)
+    {
+      gboolean slides = model->n_swa != 0 && model->swa_pattern != 0 &&
+                        il % model->swa_pattern < model->swa_pattern - 1;
+      guint64 rows = slides ? MIN ((guint64) model->n_ctx, (guint64) model->n_swa - 1 + HEARTH_FIT_BATCH)
+                            : model->n_ctx;
+
+      fit->kv_bytes += 2ull * model->n_head_kv * model->head_dim * rows * 2ull;
+    }
+  kv_layer = fit->kv_bytes / model->n_layer;
   fit->ram_free = machine->free_ram;
   slice = model->weight_bytes / (model->n_layer + 1ull);
 

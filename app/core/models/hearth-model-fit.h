@@ -38,7 +38,13 @@ typedef struct
   guint32 n_head_kv;
   guint32 head_dim;
   guint32 n_ctx;           /* the context it will be opened with */
+  guint32 n_swa;           /* gemma3's sliding window (0: none): those layers keep a ring */
+  guint32 swa_pattern;     /* layer il slides when il % swa_pattern < swa_pattern - 1 */
 } HearthFitModel;
+
+/* The engine's batch (hearth-session.c DEFAULT_BATCH): a sliding layer's
+ * ring holds its window and one batch. */
+#define HEARTH_FIT_BATCH 64
 
 typedef struct
 {
