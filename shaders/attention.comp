@@ -6,7 +6,9 @@
  * positions are walked in tiles of 64, each invocation scoring one position
  * of the tile, then the tile's weights are folded into a running maximum,
  * sum and output with the usual rescaling, so no score array of the context
- * length is ever stored. Token t sees positions 0 .. n_past + t.
+ * length is ever stored. Token t sees positions 0 .. n_past + t (with a
+ * window, only the last window of them); position pos is in cache row
+ * pos % rows (a sliding layer's cache is a ring).
  *   q: [n_tokens][n_head][head_dim] f32 (binding 0)
  *   K: [pos][n_head_kv][head_dim], V: [pos][n_head_kv][head_dim_v] in the
  *      cache type (KV_F16 or KV_F32; bindings 1, 2)
@@ -60,8 +62,9 @@ main ()
   uint k_stride = p.n_head_kv * p.head_dim;
   uint v_stride = p.n_head_kv * p.head_dim_v;
   uint n_kv = state[0] + t + 1;
-  uint chunk = (n_kv + p.n_split - 1) / p.n_split;
-  uint begin = min (n_kv, split * chunk);
+  uint lo = p.window != 0 && n_kv > p.window ? n_kv - p.window : 0;
+  uint chunk = (n_kv - lo + p.n_split - 1) / p.n_split;
+  uint begin = min (n_kv, lo + split * chunk);
   uint end = min (n_kv, begin + chunk);
   float acc[DPT];
   float m = -1.0 / 0.0;
@@ -79,11 +82,13 @@ main ()
       float s = -1.0 / 0.0;
       if (pos < end)
         {
-          uint kb = p.k_offset + pos * k_stride + kvh * p.head_dim;
+          uint kb = p.k_offset + (pos % p.rows) * k_stride + kvh * p.head_dim;
           float dot = 0.0;
           for (uint d = 0; d < p.head_dim; d++)
             dot += q_sh[d] * LOAD_K (kb + d);
           s = dot * p.scale;
+          if (p.softcap > 0.0)
+            s = p.softcap * tanh (clamp (s / p.softcap, -10.0, 10.0));
         }
       score_sh[tid] = s;
       barrier ();
@@ -100,7 +105,7 @@ main ()
       for (uint j = 0; j < n; j++)
         {
           float w = exp (score_sh[j] - new_m);
-          uint vb = p.v_offset + (tile + j) * v_stride + kvh * p.head_dim_v;
+          uint vb = p.v_offset + ((tile + j) % p.rows) * v_stride + kvh * p.head_dim_v;
           l += w;
           for (uint k = 0; k < DPT; k++)
             {

@@ -1,4 +1,5 @@
-/* binary.comp: y[i] = a[i] OP b[i % n_b] (OP_ADD, OP_MUL) or silu (a) * b (OP_SILU_MUL)
+/* binary.comp: y[i] = a[i] OP b[i % n_b] (OP_ADD, OP_MUL), silu (a) * b (OP_SILU_MUL),
+ * gelu_tanh (a) * b (OP_GELU_MUL) or a * c (OP_SCALE, c a push constant)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -29,6 +30,13 @@ main ()
       y[p.y_offset + i] = va * vb;
 #elif defined(OP_SILU_MUL)
       y[p.y_offset + i] = va / (1.0 + exp (-va)) * vb;
+#elif defined(OP_GELU_MUL)
+      /* tanh of a clamped argument: some drivers' tanh overflows to NaN
+       * past ~|44| (exp); at 10 it is 1 to float precision anyway. */
+      float inner = clamp (0.7978845608 * va * (1.0 + 0.044715 * va * va), -10.0, 10.0);
+      y[p.y_offset + i] = 0.5 * va * (1.0 + tanh (inner)) * vb;
+#elif defined(OP_SCALE)
+      y[p.y_offset + i] = va * p.c;
 #else
 #error "no OP_* defined"
 #endif

@@ -1,4 +1,5 @@
-/* copy.comp: f32 -> the KV cache's type (DST_F16 or DST_F32)
+/* copy.comp: f32 rows -> the KV cache's type (DST_F16 or DST_F32), from the
+ * session's position on, round the cache's rows (a sliding layer's ring)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -22,14 +23,14 @@ layout (push_constant) uniform Push { HearthVkPushCopy p; };
 void
 main ()
 {
-  uint dst0 = p.dst_offset + state[0] * p.pos_stride;
-
   for (uint i = gl_GlobalInvocationID.x; i < p.n; i += gl_WorkGroupSize.x * gl_NumWorkGroups.x)
     {
+      uint r = i / p.pos_stride;
+      uint d = p.dst_offset + ((state[0] + r) % p.rows) * p.pos_stride + (i - r * p.pos_stride);
 #ifdef DST_F16
-      dst[dst0 + i] = uint16_t (packHalf2x16 (vec2 (src[p.src_offset + i], 0.0)) & 0xFFFFu);
+      dst[d] = uint16_t (packHalf2x16 (vec2 (src[p.src_offset + i], 0.0)) & 0xFFFFu);
 #else
-      dst[dst0 + i] = src[p.src_offset + i];
+      dst[d] = src[p.src_offset + i];
 #endif
     }
 }

@@ -89,7 +89,7 @@ struct HearthVkPushSoftmax
   HVK_U32 x_offset;
 };
 
-/* y[i] = a[i] op b[i % n_b], i < n */
+/* y[i] = a[i] op b[i % n_b], i < n (OP_SCALE: a[i] * c) */
 struct HearthVkPushBinary
 {
   HVK_U32 n;
@@ -97,17 +97,20 @@ struct HearthVkPushBinary
   HVK_U32 a_offset;
   HVK_U32 b_offset;
   HVK_U32 y_offset;
+  HVK_F32 c;
 };
 
-/* dst[dst_offset + pos * pos_stride + i] = src[src_offset + i], i < n,
- * converted to the cache type; pos (the session's n_past) is read from a
- * buffer so a recorded decode step stays valid as the position moves. */
+/* Row r of src (pos_stride elements, n in all) goes to row (pos + r) %
+ * rows of dst, converted to the cache type; pos (the session's n_past) is
+ * read from a buffer so a recorded decode step stays valid as the position
+ * moves. rows is the cache's: the context, or a sliding layer's ring. */
 struct HearthVkPushCopy
 {
   HVK_U32 n;
   HVK_U32 src_offset;
   HVK_U32 dst_offset;
   HVK_U32 pos_stride;
+  HVK_U32 rows;
 };
 
 /* causal attention of n_tokens queries at positions n_past.. over the
@@ -115,7 +118,7 @@ struct HearthVkPushCopy
 struct HearthVkPushAttention
 {
   HVK_U32 n_tokens;
-  HVK_U32 unused;
+  HVK_U32 window;      /* sliding: key j seen by query i when i - j < window; 0: all */
   HVK_U32 n_head;
   HVK_U32 n_head_kv;
   HVK_U32 head_dim;
@@ -126,6 +129,8 @@ struct HearthVkPushAttention
   HVK_U32 v_offset;
   HVK_F32 scale;
   HVK_U32 n_split;     /* split-K: position ranges per (token, head) */
+  HVK_U32 rows;        /* cache rows: position p is in row p % rows */
+  HVK_F32 softcap;     /* scores become softcap * tanh (score / softcap); 0: as they are */
 };
 
 /* bandwidth probe: reads src[0..n_vec4) (uvec4) and writes one 32-bit sum of

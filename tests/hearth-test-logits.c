@@ -124,11 +124,9 @@ const char *const hearth_test_decoder_stems[] = {
   "synth-llama-Q6_K-pure", "synth-llama-Q4_K_S",
   "synth-qwen2-F32", "synth-qwen2-Q4_K_M",
   "synth-qwen3-F32", "synth-qwen3-Q8_0",
-  "synth-phi3-F32", "synth-phi3-Q8_0",
+  "synth-phi3-F32", "synth-phi3-Q8_0", "synth-gemma3-F32", "synth-gemma3-Q8_0",
 };
 const guint hearth_test_n_decoder_stems = G_N_ELEMENTS (hearth_test_decoder_stems);
-const char *const hearth_test_cpu_only_stems[] = { "synth-gemma3-F32", "synth-gemma3-Q8_0" };
-const guint hearth_test_n_cpu_only_stems = G_N_ELEMENTS (hearth_test_cpu_only_stems);
 
 guint
 hearth_test_n_decoder_stems_here (void)

@@ -34,9 +34,6 @@ typedef struct
 /* Every decoder model with exact reference logits. */
 extern const char *const hearth_test_decoder_stems[];
 extern const guint hearth_test_n_decoder_stems;
-/* Decoders the CPU runs and Vulkan refuses for now (gemma3). */
-extern const char *const hearth_test_cpu_only_stems[];
-extern const guint hearth_test_n_cpu_only_stems;
 #define HEARTH_TEST_N_SANITIZED_STEMS 6
 /* How many of them this build checks: all, or in the sanitizer build
  * (hearth_test_sanitized) the first HEARTH_TEST_N_SANITIZED_STEMS. */

@@ -68,28 +68,14 @@ START_TEST (test_exact_logits_portable)
 }
 END_TEST
 
-/* The CPU-only decoders (gemma3), fast and reference paths, batched and
- * token by token. */
-START_TEST (test_exact_logits_cpu_only)
-{
-  const char *stem = hearth_test_cpu_only_stems[_i / 3];
-
-  switch (_i % 3)
-    {
-    case 0: check_model (stem, FALSE, 2, 64, FALSE); break;
-    case 1: check_model (stem, TRUE, 1, 64, TRUE); break;
-    default: check_model (stem, FALSE, 3, 1, FALSE); break;
-    }
-}
-END_TEST
-
 /* Token-by-token decoding (one token per pass, the generation path) and odd
  * batch sizes must meet the same bounds. */
 START_TEST (test_exact_logits_chunked)
 {
-  static const char *const stems[] = { "stories260K-f32", "synth-llama-Q4_K_M", "synth-qwen2-Q8_0", "synth-qwen3-F32" };
+  static const char *const stems[] = { "stories260K-f32", "synth-llama-Q4_K_M", "synth-qwen2-Q8_0", "synth-qwen3-F32",
+                                       "synth-gemma3-Q8_0", "synth-gemma3-F32" };
 
-  check_model (stems[_i], FALSE, 3, _i % 2 ? 1 : 7, _i >= 2);
+  check_model (stems[_i], FALSE, 3, _i % 2 ? 1 : 7, _i >= 2 && _i < 4);
 }
 END_TEST
 
@@ -461,10 +447,12 @@ START_TEST (test_load_rejects_bad_tensors)
     { stories, "blk.3.ffn_down.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.3.ffn_down.weight" },
     { stories, "blk.0.attn_k.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_k.weight" },
     { stories, "output_norm.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "output_norm.weight" },
-    /* phi3's fused matrices, and the LongRoPE factors it cannot apply yet. */
+    /* phi3's fused matrices, and a LongRoPE table that divides by zero
+     * (test-longrope.c has the rest). */
     { phi3, "blk.0.attn_qkv.weight", VARIANT_SHAPE, HEARTH_ENGINE_ERROR_SHAPE, "blk.0.attn_qkv.weight" },
     { phi3, "blk.2.ffn_up.weight", VARIANT_MISSING, HEARTH_ENGINE_ERROR_NOT_FOUND, "blk.2.ffn_up.weight" },
-    { phi3, "rope_factors_long.weight", VARIANT_EXTRA, HEARTH_ENGINE_ERROR_UNSUPPORTED, "LongRoPE" },
+    { phi3, "rope_factors_long.weight", VARIANT_EXTRA, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+      "rope_factors_long.weight[0] is 0" },
     /* Rope bases that would make every angle NaN. */
     { stories, "llama.rope.freq_base", VARIANT_NEGATIVE, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT, "rope.freq_base -1" },
     { gemma3, "gemma3.rope.freq_base_swa", VARIANT_NEGATIVE, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
@@ -561,8 +549,7 @@ model_suite (void)
   tc = tcase_create ("exact-fast");
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_exact_logits_fast, 0, hearth_test_n_decoder_stems_here ());
-  tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 4);
-  tcase_add_loop_test (tc, test_exact_logits_cpu_only, 0, 3 * hearth_test_n_cpu_only_stems);
+  tcase_add_loop_test (tc, test_exact_logits_chunked, 0, 6);
   suite_add_tcase (s, tc);
 
   /* Only under model-portable (see test_exact_logits_portable). */

@@ -1078,22 +1078,33 @@ START_TEST (test_binary)
   g_autoptr(GRand) rand = g_rand_new_with_seed (9);
   g_autofree float *a = random_floats (rand, n, -6, 6);
   g_autofree float *b = random_floats (rand, n, -2, 2);
-  HearthVkBuffer *ab = upload (ctx, a, n * sizeof (float));
+  HearthVkBuffer *ab;
   HearthVkBuffer *bb = upload (ctx, b, n * sizeof (float));
-  HearthVkBuffer *yb = upload (ctx, NULL, 3 * n * sizeof (float));
+  HearthVkBuffer *yb = upload (ctx, NULL, 5 * n * sizeof (float));
   g_autoptr(HearthVkSequence) seq = begin (ctx);
   g_autofree float *got = NULL;
 
+  a[0] = 80.0f; /* gelu's tanh far out on both sides (some drivers' tanh overflows) */
+  a[1] = -80.0f;
+  ab = upload (ctx, a, n * sizeof (float));
   OK (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, ab, 0, bb, 0, n_b, yb, 0, n, ERR));       /* broadcast */
   OK (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_MUL, ab, 0, bb, 0, n, yb, n, n, ERR));
   OK (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_SILU_MUL, ab, 0, bb, 0, n, yb, 2 * n, n, ERR));
+  OK (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_GELU_MUL, ab, 0, bb, 0, n, yb, 3 * n, n, ERR));
+  OK (hearth_vk_op_binary (seq, HEARTH_VK_BINARY_ADD, ab, 0, bb, 0, n, yb, 4 * n, n, ERR));
+  OK (hearth_vk_op_scale (seq, yb, 4 * n + 1, n - 2, -2.5f, ERR)); /* in place, not the first nor the last */
   run (seq);
-  got = download (ctx, yb, 3 * n);
+  got = download (ctx, yb, 5 * n);
   for (guint32 i = 0; i < n; i++)
     {
+      double gelu = 0.5 * a[i] * (1.0 + tanh (sqrt (2.0 / G_PI) * (a[i] + 0.044715 * a[i] * a[i] * a[i])));
+      double sum = (double) a[i] + b[i];
+
       CLOSE (got[i], a[i] + b[i % n_b], "add", i);
       CLOSE (got[n + i], a[i] * b[i], "mul", i);
       CLOSE (got[2 * n + i], a[i] / (1.0 + exp (-a[i])) * b[i], "silu_mul", i);
+      CLOSE (got[3 * n + i], gelu * b[i], "gelu_mul", i);
+      CLOSE (got[4 * n + i], i == 0 || i == n - 1 ? sum : -2.5 * sum, "scale", i);
     }
   hearth_vk_buffer_free (ctx, ab);
   hearth_vk_buffer_free (ctx, bb);
@@ -1122,8 +1133,8 @@ START_TEST (test_copy)
   sb = upload (ctx, &pos, sizeof pos);
   seq = begin (ctx);
   /* The destination moves with the position in the state buffer: 1 x 2 + 3 = 5. */
-  OK (hearth_vk_op_copy (seq, xb, 0, hb, 3, 2, sb, n, TRUE, ERR));
-  OK (hearth_vk_op_copy (seq, xb, 0, fb, 1, 6, sb, n, FALSE, ERR));
+  OK (hearth_vk_op_copy (seq, xb, 0, hb, 3, 2, 1000, sb, n, TRUE, ERR));
+  OK (hearth_vk_op_copy (seq, xb, 0, fb, 1, 6, 1000, sb, n, FALSE, ERR));
   run (seq);
   ck_assert (hearth_vk_buffer_download (ctx, hb, 0, h, (n + 8) * sizeof (guint16), &error));
   ck_assert (hearth_vk_buffer_download (ctx, fb, 0, f, (n + 8) * sizeof (float), &error));
@@ -1134,6 +1145,27 @@ START_TEST (test_copy)
       ck_assert_msg (abs ((int) h[5 + i] - (int) want) <= 1, "f16 copy [%u]: %04x vs %04x (%g)", i, h[5 + i], want, x[i]);
       ck_assert_float_eq (f[7 + i], x[i]);
     }
+  /* Round a ring of 5 rows of 4 from position 3 (the state buffer): the
+   * 4 rows of the source go to rows 3, 4, 0 and 1; row 2 is untouched. */
+  {
+    g_autoptr(HearthVkSequence) ring_seq = begin (ctx);
+    static const float zeros[5 * 4];
+    HearthVkBuffer *rb = upload (ctx, zeros, sizeof zeros);
+    guint32 three = 3;
+    g_autofree float *r = NULL;
+    static const guint32 slot[4] = { 3, 4, 0, 1 };
+
+    ck_assert (hearth_vk_buffer_upload (ctx, sb, 0, &three, sizeof three, &error));
+    OK (hearth_vk_op_copy (ring_seq, xb, 0, rb, 0, 4, 5, sb, 16, FALSE, ERR));
+    run (ring_seq);
+    r = download (ctx, rb, 20);
+    for (guint32 row = 0; row < 4; row++)
+      for (guint32 i = 0; i < 4; i++)
+        ck_assert_float_eq (r[slot[row] * 4 + i], x[row * 4 + i]);
+    for (guint32 i = 0; i < 4; i++)
+      ck_assert_float_eq (r[2 * 4 + i], 0.0f);
+    hearth_vk_buffer_free (ctx, rb);
+  }
   hearth_vk_buffer_free (ctx, xb);
   hearth_vk_buffer_free (ctx, hb);
   hearth_vk_buffer_free (ctx, fb);
@@ -1151,10 +1183,14 @@ check_attention (HearthVkContext *ctx,
                  guint32          n_head,
                  guint32          n_head_kv,
                  guint32          head_dim,
-                 guint32          n_split)
+                 guint32          n_split,
+                 guint32          window,
+                 guint32          rows,
+                 float            softcap)
 {
   guint32 n_kv = n_past + n_tokens, hdv = head_dim;
   gsize q_n = (gsize) n_tokens * n_head * head_dim, kv_n = (gsize) n_kv * n_head_kv * head_dim;
+  gsize row_n = (gsize) n_head_kv * head_dim;
   g_autoptr(GRand) rand = g_rand_new_with_seed (n_kv * 31 + head_dim + kv_f16);
   g_autofree float *q = random_floats (rand, q_n, -1, 1);
   g_autofree float *k = random_floats (rand, kv_n, -1, 1);
@@ -1166,6 +1202,10 @@ check_attention (HearthVkContext *ctx,
   float scale = 1.0f / sqrtf ((float) head_dim);
   HearthVkBuffer *qb, *kb, *vb, *ob, *pb, *sb;
   g_autoptr(HearthVkSequence) seq = NULL;
+  HearthVkAttentionShape shape = { n_head, n_head_kv, head_dim, hdv, scale, window, rows, softcap };
+  gsize elem = kv_f16 ? 2 : 4;
+  g_autofree guint8 *kring = g_malloc0 (rows * row_n * elem);
+  g_autofree guint8 *vring = g_malloc0 (rows * row_n * elem);
 
   /* The reference sees the values the device sees. */
   for (gsize i = 0; kv_f16 && i < kv_n; i++)
@@ -1175,34 +1215,45 @@ check_attention (HearthVkContext *ctx,
       k[i] = hearth_fp16_to_fp32 (k16[i]);
       v[i] = hearth_fp16_to_fp32 (v16[i]);
     }
+  /* The device's cache: position pos in row pos % rows, later positions
+   * over earlier ones (a sliding layer's ring; rows = n_kv: the plain cache). */
+  for (guint32 pos = 0; pos < n_kv; pos++)
+    {
+      memcpy (kring + (pos % rows) * row_n * elem, (kv_f16 ? (guint8 *) k16 : (guint8 *) k) + pos * row_n * elem,
+              row_n * elem);
+      memcpy (vring + (pos % rows) * row_n * elem, (kv_f16 ? (guint8 *) v16 : (guint8 *) v) + pos * row_n * elem,
+              row_n * elem);
+    }
   qb = upload (ctx, q, q_n * sizeof (float));
-  kb = upload (ctx, kv_f16 ? (void *) k16 : (void *) k, kv_n * (kv_f16 ? 2 : 4));
-  vb = upload (ctx, kv_f16 ? (void *) v16 : (void *) v, kv_n * (kv_f16 ? 2 : 4));
+  kb = upload (ctx, kring, rows * row_n * elem);
+  vb = upload (ctx, vring, rows * row_n * elem);
   ob = upload (ctx, NULL, (gsize) n_tokens * n_head * hdv * sizeof (float));
   pb = upload (ctx, NULL, (gsize) n_tokens * n_head * MAX (n_split, 1) * (hdv + 2) * sizeof (float));
   sb = upload (ctx, &n_past, sizeof n_past);
   seq = begin (ctx);
-  OK (hearth_vk_op_attention (seq, qb, 0, kb, 0, vb, 0, kv_f16, ob, 0, n_tokens, sb, n_head, n_head_kv,
-                              head_dim, hdv, scale, n_split, pb, ERR));
+  OK (hearth_vk_op_attention (seq, qb, 0, kb, 0, vb, 0, kv_f16, ob, 0, n_tokens, sb, &shape, n_split, pb, ERR));
   run (seq);
   got = download (ctx, ob, (gsize) n_tokens * n_head * hdv);
   for (guint32 t = 0; t < n_tokens; t++)
     for (guint32 h = 0; h < n_head; h++)
       {
         guint32 kvh = h / (n_head / n_head_kv), n_see = n_past + t + 1;
+        guint32 lo = window != 0 && n_see > window ? n_see - window : 0;
         const float *qv = q + ((gsize) t * n_head + h) * head_dim;
         double m = -INFINITY, s = 0;
 
-        for (guint32 pos = 0; pos < n_see; pos++)
+        for (guint32 pos = lo; pos < n_see; pos++)
           {
             const float *kv = k + ((gsize) pos * n_head_kv + kvh) * head_dim;
             double dot = 0;
             for (guint32 d = 0; d < head_dim; d++)
               dot += (double) qv[d] * kv[d];
             p[pos] = dot * scale;
+            if (softcap > 0)
+              p[pos] = softcap * tanh (p[pos] / softcap);
             m = MAX (m, p[pos]);
           }
-        for (guint32 pos = 0; pos < n_see; pos++)
+        for (guint32 pos = lo; pos < n_see; pos++)
           {
             p[pos] = exp (p[pos] - m);
             s += p[pos];
@@ -1210,7 +1261,7 @@ check_attention (HearthVkContext *ctx,
         for (guint32 d = 0; d < hdv; d++)
           {
             double want = 0;
-            for (guint32 pos = 0; pos < n_see; pos++)
+            for (guint32 pos = lo; pos < n_see; pos++)
               want += p[pos] / s * v[((gsize) pos * n_head_kv + kvh) * hdv + d];
             ck_assert_msg (fabs (got[((gsize) t * n_head + h) * hdv + d] - want) <= 1e-4,
                            "attention t=%u h=%u d=%u (split %u): %.7g vs %.7g", t, h, d, n_split,
@@ -1230,10 +1281,19 @@ START_TEST (test_attention_prompt)
   g_autoptr(HearthVkContext) ctx = new_context (0, FALSE);
 
   /* stories260K-like heads of 8 with grouped queries; tiles of 64 cut in the middle */
-  check_attention (ctx, TRUE, 7, 0, 8, 4, 8, 1);
-  check_attention (ctx, FALSE, 70, 13, 4, 2, 8, 1);
-  check_attention (ctx, TRUE, 3, 100, 4, 1, 128, 1);
-  check_attention (ctx, FALSE, 2, 5, 2, 2, 256, 1);
+  check_attention (ctx, TRUE, 7, 0, 8, 4, 8, 1, 0, 7, 0);
+  check_attention (ctx, FALSE, 70, 13, 4, 2, 8, 1, 0, 83, 0);
+  check_attention (ctx, TRUE, 3, 100, 4, 1, 128, 1, 0, 103, 0);
+  check_attention (ctx, FALSE, 2, 5, 2, 2, 256, 1, 0, 7, 0);
+  /* Sliding windows (gemma3) over rings of window - 1 + n_tokens rows, and
+   * over the whole cache; a window wider than what a query sees. */
+  check_attention (ctx, TRUE, 7, 20, 8, 4, 8, 1, 8, 8 - 1 + 7, 0);
+  check_attention (ctx, FALSE, 70, 13, 4, 2, 8, 1, 5, 83, 0);
+  check_attention (ctx, FALSE, 3, 200, 2, 1, 64, 1, 100, 100 - 1 + 3, 0);
+  check_attention (ctx, TRUE, 4, 2, 2, 2, 8, 1, 64, 6, 0);
+  /* Gemma 2's soft-capping of the scores. */
+  check_attention (ctx, FALSE, 5, 30, 4, 2, 64, 1, 0, 35, 0.3f);
+  check_attention (ctx, TRUE, 1, 700, 2, 1, 8, 7, 9, 9, 0.3f);
 }
 END_TEST
 
@@ -1243,10 +1303,13 @@ START_TEST (test_attention_split)
   guint32 splits = hearth_vk_attention_splits (1, 1500);
 
   ck_assert_uint_gt (splits, 1);
-  check_attention (ctx, TRUE, 1, 1499, 4, 2, 64, splits);
-  check_attention (ctx, FALSE, 1, 700, 2, 1, 8, 7);
+  check_attention (ctx, TRUE, 1, 1499, 4, 2, 64, splits, 0, 1500, 0);
+  check_attention (ctx, FALSE, 1, 700, 2, 1, 8, 7, 0, 701, 0);
+  /* A window in split ranges, decode on a ring of exactly the window. */
+  check_attention (ctx, TRUE, 1, 1499, 4, 2, 64, splits, 600, 600, 0);
+  check_attention (ctx, FALSE, 1, 700, 2, 1, 8, 7, 9, 9, 0);
   /* More ranges than positions: the empty ones must drop out. */
-  check_attention (ctx, FALSE, 1, 2, 2, 2, 8, 5);
+  check_attention (ctx, FALSE, 1, 2, 2, 2, 8, 5, 0, 3, 0);
 }
 END_TEST
 

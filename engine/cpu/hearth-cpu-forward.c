@@ -137,6 +137,8 @@ attention_worker (void *data,
           gsize base = (gsize) (p % rows) * k_stride + (gsize) kvh * hp->head_dim;
 
           scores[p] = hearth_cpu_kv_dot (path, f16, q, kcache + base * elem, hp->head_dim) * scale;
+          if (hp->attn_softcap > 0.0f)
+            scores[p] = hp->attn_softcap * tanhf (scores[p] / hp->attn_softcap);
           max = MAX (max, scores[p]);
         }
       for (guint32 p = p0; p < n_kv; p++)
@@ -440,28 +442,13 @@ hearth_cpu_forward_from (HearthSession *s,
                          guint32        first_layer)
 {
   const HearthModel *m = s->model;
-  guint32 half = m->hp.n_rot / 2;
   CpuPass pass = { s, tokens, n, {
     [HEARTH_ACT_X] = s->x, [HEARTH_ACT_XN] = s->xn, [HEARTH_ACT_Q] = s->q, [HEARTH_ACT_K] = s->kc,
     [HEARTH_ACT_V] = s->vc, [HEARTH_ACT_ATTN] = s->attn, [HEARTH_ACT_GATE] = s->gate, [HEARTH_ACT_UP] = s->up } };
   g_autoptr(GError) error = NULL;
 
   /* Each token's rope angles, shared by all layers. */
-  for (guint32 t = 0; t < n; t++)
-    for (guint32 i = 0; i < half; i++)
-      {
-        float theta, mscale;
-
-        hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
-        s->rope_cs[(t * half + i) * 2] = cosf (theta) * mscale;
-        s->rope_cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
-        if (s->rope_cs_swa != NULL)
-          {
-            hearth_rope_angle_with_base (m, m->hp.rope_freq_base_swa, i, s->n_past + t, &theta, &mscale);
-            s->rope_cs_swa[(t * half + i) * 2] = cosf (theta) * mscale;
-            s->rope_cs_swa[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
-          }
-      }
+  hearth_rope_fill (m, s->rope_factors, s->n_past, n, s->rope_cs, s->rope_cs_swa);
   /* The CPU ops cannot fail: a failure here is a bug in the graph. The
    * head norms every row: the session takes the logits it needs from XN. */
   if (!hearth_graph_builder (m) (&cpu_ops, &pass, m, first_layer, m->hp.n_layer, &error) ||

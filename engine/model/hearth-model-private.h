@@ -80,6 +80,10 @@ typedef struct
   float   embd_scale;           /* the embedding rows are multiplied by it (gemma3); 0: not */
   float   rope_freq_base_swa;   /* sliding layers' rope base (gemma3) */
   gboolean ffn_gelu;            /* gelu_tanh (gate) * up instead of silu (gate) * up (gemma3) */
+  /* Gemma 2's soft-capping, where a gemma3 file asks for it: c tanh (x / c)
+   * on the attention scores and on the logits; 0: none. */
+  float   attn_softcap;
+  float   final_softcap;
 } HearthHParams;
 
 /* Encoders (bert, nomic-bert; engine/model/hearth-encoder.c). Post-norm
@@ -122,6 +126,11 @@ struct _HearthModel
   HearthWeight      output_norm;
   HearthWeight      output;     /* == tok_embd when tied */
   const float      *rope_freqs; /* [n_rot/2] frequency divisors, or NULL */
+  /* LongRoPE (Phi-3.5, Phi-4-mini): divisors for contexts up to the
+   * original one (short) and past it (long), both or neither; and the
+   * magnitude its angles carry (rope.scaling.attn_factor). */
+  const float      *rope_factors_short, *rope_factors_long;
+  float             longrope_mscale;
   HearthLayer      *layers;
   guint64           n_params;
   guint64           bytes_per_token;

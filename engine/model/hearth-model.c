@@ -179,8 +179,18 @@ read_hparams (HearthModel *m,
     {
       hp->embd_scale = sqrtf ((float) hp->n_embd);
       hp->ffn_gelu = TRUE;
-      if (!hearth_model_get_arch_float (m, "rope.freq_base_swa", 10000.0, &hp->rope_freq_base_swa, error))
+      if (!hearth_model_get_arch_float (m, "rope.freq_base_swa", 10000.0, &hp->rope_freq_base_swa, error) ||
+          !hearth_model_get_arch_float (m, "attn_logit_softcapping", 0.0, &hp->attn_softcap, error) ||
+          !hearth_model_get_arch_float (m, "final_logit_softcapping", 0.0, &hp->final_softcap, error))
         return FALSE;
+      if (!(hp->attn_softcap >= 0.0f && isfinite (hp->attn_softcap)) ||
+          !(hp->final_softcap >= 0.0f && isfinite (hp->final_softcap)))
+        {
+          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "soft-capping must be a positive number (attention %g, logits %g)", hp->attn_softcap,
+                       hp->final_softcap);
+          return FALSE;
+        }
     }
   /* A base of 0, a negative one or NaN would make every angle NaN. */
   if (!(hp->rope_freq_base > 0.0f && isfinite (hp->rope_freq_base)) ||
@@ -193,6 +203,91 @@ read_hparams (HearthModel *m,
       return FALSE;
     }
   return read_rope_scaling (m, error);
+}
+
+/* A table of n_rot/2 F32 divisors of the rope frequencies (@name absent:
+ * *out stays NULL). Each must be a positive finite number: a zero or NaN
+ * would make every angle of its pair infinite or NaN. */
+static gboolean
+read_rope_table (HearthModel  *m,
+                 const char   *name,
+                 const float **out,
+                 GError      **error)
+{
+  const HearthGgufTensor *t = hearth_gguf_find_tensor (m->gguf, name);
+  guint32 half = m->hp.n_rot / 2;
+  const float *v;
+
+  if (t == NULL)
+    return TRUE;
+  if (t->type != HEARTH_GGML_TYPE_F32 || t->n_elements != half)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_SHAPE,
+                   "%s must be %u F32 values (half the rope dimensions)", name, half);
+      return FALSE;
+    }
+  v = (const float *) t->data;
+  for (guint32 i = 0; i < half; i++)
+    if (!(v[i] > 0.0f) || !isfinite (v[i]))
+      {
+        g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                     "%s[%u] is %g: a rope frequency divisor must be positive and finite", name, i, v[i]);
+        return FALSE;
+      }
+  *out = v;
+  return TRUE;
+}
+
+/* LongRoPE (Phi-3.5, Phi-4-mini, as the published model defines it): the
+ * short table below the original context, the long one past it, and the
+ * cosines and sines scaled by rope.scaling.attn_factor, which converters
+ * write as sqrt (1 + ln (s) / ln (original)) with s the context over the
+ * original one; computed that way when the key is absent. */
+static gboolean
+read_longrope (HearthModel *m,
+               GError     **error)
+{
+  HearthHParams *hp = &m->hp;
+  guint32 orig;
+  double s;
+
+  if (m->rope_factors_short == NULL && m->rope_factors_long == NULL)
+    return TRUE;
+  if (m->rope_factors_short == NULL || m->rope_factors_long == NULL)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_NOT_FOUND,
+                   "LongRoPE needs both rope_factors_short.weight and rope_factors_long.weight; %s is missing",
+                   m->rope_factors_short == NULL ? "rope_factors_short.weight" : "rope_factors_long.weight");
+      return FALSE;
+    }
+  if (m->rope_freqs != NULL || hp->rope_scaling != HEARTH_ROPE_SCALING_NONE)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
+                   "LongRoPE factors together with rope_freqs or another rope scaling: not a model this engine knows");
+      return FALSE;
+    }
+  if (!hearth_model_get_arch_u32 (m, "rope.scaling.original_context_length", FALSE, hp->n_ctx_train, &orig, error))
+    return FALSE;
+  if (orig == 0 || orig > hp->n_ctx_train)
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "%s.rope.scaling.original_context_length is %u: it must be between 1 and the context length (%u)",
+                   m->architecture, orig, hp->n_ctx_train);
+      return FALSE;
+    }
+  hp->rope_orig_ctx = orig;
+  s = (double) hp->n_ctx_train / orig;
+  if (!hearth_model_get_arch_float (m, "rope.scaling.attn_factor",
+                                    s > 1.0 && orig > 1 ? sqrt (1.0 + log (s) / log ((double) orig)) : 1.0,
+                                    &m->longrope_mscale, error))
+    return FALSE;
+  if (!(m->longrope_mscale > 0.0f) || !isfinite (m->longrope_mscale))
+    {
+      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "%s.rope.scaling.attn_factor %g is not a positive number", m->architecture, m->longrope_mscale);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* gemma3's sliding layers: with a window n_swa and a pattern P (6 when the
@@ -333,7 +428,6 @@ bind_weights (HearthModel *m,
   gboolean qk_norm = gemma3 || strcmp (m->architecture, "qwen3") == 0;
   const HearthHParams *hp = &m->hp;
   const HearthGgufTensor *embd = hearth_gguf_find_tensor (m->gguf, "token_embd.weight");
-  const HearthGgufTensor *freqs;
   guint64 q_dim = (guint64) hp->n_head * hp->head_dim;
   guint64 k_dim = (guint64) hp->n_head_kv * hp->head_dim;
   guint64 v_dim = (guint64) hp->n_head_kv * hp->head_dim_v;
@@ -359,27 +453,13 @@ bind_weights (HearthModel *m,
   if (m->output.data == NULL)
     m->output = m->tok_embd;  /* tied embeddings */
 
-  /* Phi-3.5 and Phi-4-mini scale their rope per dimension (LongRoPE), with
-   * factor tables this engine does not apply yet: refused, not run wrong. */
-  if (hearth_gguf_find_tensor (m->gguf, "rope_factors_long.weight") != NULL ||
-      hearth_gguf_find_tensor (m->gguf, "rope_factors_short.weight") != NULL)
-    {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-                   "this model scales its rope with LongRoPE factors (rope_factors_long/short), "
-                   "which are not supported yet");
-      return FALSE;
-    }
-  freqs = hearth_gguf_find_tensor (m->gguf, "rope_freqs.weight");
-  if (freqs != NULL)
-    {
-      if (freqs->type != HEARTH_GGML_TYPE_F32 || freqs->n_elements != hp->n_rot / 2)
-        {
-          g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_SHAPE,
-                       "rope_freqs.weight must be %u F32 values", hp->n_rot / 2);
-          return FALSE;
-        }
-      m->rope_freqs = (const float *) freqs->data;
-    }
+  /* Per-pair divisors of the rope frequencies: rope_freqs (llama 3), or
+   * LongRoPE's two tables (Phi-3.5, Phi-4-mini). */
+  if (!read_rope_table (m, "rope_freqs.weight", &m->rope_freqs, error) ||
+      !read_rope_table (m, "rope_factors_short.weight", &m->rope_factors_short, error) ||
+      !read_rope_table (m, "rope_factors_long.weight", &m->rope_factors_long, error) ||
+      !read_longrope (m, error))
+    return FALSE;
 
   m->layers = g_new0 (HearthLayer, hp->n_layer);
   for (guint32 il = 0; il < hp->n_layer; il++)

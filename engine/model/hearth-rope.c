@@ -24,31 +24,22 @@ yarn_corr_dim (float n_rot,
   return n_rot * logf (n_ctx_orig / (n_turns * 2.0f * (float) G_PI)) / (2.0f * logf (base));
 }
 
-void
-hearth_rope_angle (const HearthModel *model,
-                   guint32            i,
-                   guint32            pos,
-                   float             *theta,
-                   float             *mscale)
-{
-  hearth_rope_angle_with_base (model, model->hp.rope_freq_base, i, pos, theta, mscale);
-}
-
-void
-hearth_rope_angle_with_base (const HearthModel *model,
-                             float              base,
-                             guint32            i,
-                             guint32            pos,
-                             float             *theta,
-                             float             *mscale)
+static void
+angle (const HearthModel *model,
+       const float       *factors,
+       float              base,
+       guint32            i,
+       guint32            pos,
+       float             *theta,
+       float             *mscale)
 {
   const HearthHParams *hp = &model->hp;
   float theta_extrap = (float) pos * powf (base, -2.0f * (float) i / (float) hp->n_rot);
 
-  if (model->rope_freqs != NULL)
-    theta_extrap /= model->rope_freqs[i];
+  if (factors != NULL)
+    theta_extrap /= factors[i];
 
-  *mscale = 1.0f;
+  *mscale = model->rope_factors_long != NULL ? model->longrope_mscale : 1.0f;
   switch (hp->rope_scaling)
     {
     case HEARTH_ROPE_SCALING_NONE:
@@ -78,4 +69,53 @@ hearth_rope_angle_with_base (const HearthModel *model,
     default:
       g_assert_not_reached ();
     }
+}
+
+void
+hearth_rope_angle (const HearthModel *model,
+                   guint32            i,
+                   guint32            pos,
+                   float             *theta,
+                   float             *mscale)
+{
+  angle (model, model->rope_freqs, model->hp.rope_freq_base, i, pos, theta, mscale);
+}
+
+const float *
+hearth_rope_factors (const HearthModel *model,
+                     guint32            n_ctx)
+{
+  guint32 orig = model->hp.rope_orig_ctx ? model->hp.rope_orig_ctx : model->hp.n_ctx_train;
+
+  if (model->rope_factors_long != NULL)
+    return n_ctx > orig ? model->rope_factors_long : model->rope_factors_short;
+  return model->rope_freqs;
+}
+
+void
+hearth_rope_fill (const HearthModel *model,
+                  const float       *factors,
+                  guint32            pos0,
+                  guint32            n,
+                  float             *cs,
+                  float             *cs_swa)
+{
+  guint32 half = model->hp.n_rot / 2;
+
+  for (guint32 t = 0; t < n; t++)
+    for (guint32 i = 0; i < half; i++)
+      {
+        gsize at = ((gsize) t * half + i) * 2;
+        float theta, mscale;
+
+        angle (model, factors, model->hp.rope_freq_base, i, pos0 + t, &theta, &mscale);
+        cs[at] = cosf (theta) * mscale;
+        cs[at + 1] = sinf (theta) * mscale;
+        if (cs_swa != NULL)
+          {
+            angle (model, factors, model->hp.rope_freq_base_swa, i, pos0 + t, &theta, &mscale);
+            cs_swa[at] = cosf (theta) * mscale;
+            cs_swa[at + 1] = sinf (theta) * mscale;
+          }
+      }
 }

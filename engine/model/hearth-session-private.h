@@ -50,6 +50,7 @@ struct _HearthSession
   float       *up;       /* [n_batch][n_ff] */
   float       *rope_cs;  /* [n_batch][n_rot/2][2] cos, sin */
   float       *rope_cs_swa; /* the same with the sliding layers' base (gemma3), or NULL */
+  const float *rope_factors; /* per-pair divisors for this context (hearth_rope_factors), or NULL */
   float       *scores;   /* [n_threads][n_ctx] */
   int          n_threads;
 

@@ -4,9 +4,11 @@
  */
 #include "hearth-config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "hearth-engine-error.h"
+#include "hearth-rope.h"
 #include "hearth-session-private.h"
 #ifdef HEARTH_HAVE_VULKAN
 #include "vulkan/hearth-vk-backend.h"
@@ -56,6 +58,7 @@ hearth_session_new (HearthModel               *model,
       return NULL;
     }
   s->n_batch = MIN (s->n_batch, s->n_ctx);
+  s->rope_factors = hearth_rope_factors (model, s->n_ctx);
   s->n_threads = hearth_thread_pool_get_n_threads (model->pool);
 
   kv_elem = s->kv_f32 ? sizeof (float) : sizeof (guint16);
@@ -276,6 +279,14 @@ hearth_session_decode (HearthSession *self,
       done += n;
     }
   g_assert (self->n_past == start + n_tokens);
+  /* Gemma 2's soft-capping of the logits, whichever backend made them. */
+  if (m->hp.final_softcap > 0.0f)
+    {
+      float c = m->hp.final_softcap;
+
+      for (gsize i = 0; i < (gsize) self->n_logits * n_vocab; i++)
+        self->logits[i] = c * tanhf (self->logits[i] / c);
+    }
   return TRUE;
 }
 

@@ -1,9 +1,10 @@
-/* hearth-vk-forward.c: the llama-family forward pass on Vulkan
+/* hearth-vk-forward.c: the decoders' forward pass on Vulkan
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The model's graph (engine/model/hearth-graph-llama.c) over the device ops
- * below, recorded into one command buffer per chunk of tokens and submitted once:
+ * The model's graph (engine/model/hearth-graph-llama.c, and gemma3's) over
+ * the device ops below, recorded into one command buffer per chunk of
+ * tokens and submitted once. For the llama family:
  *   x = embd[token]
  *   per device layer: h = rms_norm(x) * attn_norm; q, k, v = W h (+b);
  *                     q, k per-head norms (qwen3); rope; store k, v in the
@@ -11,6 +12,9 @@
  *                     h = rms_norm(x) * ffn_norm; x += Wdown (silu(Wgate h) * Wup h)
  *   all layers on the device: logits = Woutput (rms_norm(x) * output_norm)
  *   otherwise: x goes back to the host for the CPU layers.
+ * gemma3 adds scale, gelu_mul, the norms after attention and FFN, and
+ * sliding layers: their own angle table (cs_swa), a window in the
+ * attention and a ring for a cache (the session's kv_rows).
  * The position (n_past) lives in a small host-visible buffer the cache
  * store and attention read when they run, so the one-token decode step is
  * recorded once per session and then only submitted, once per token;
@@ -29,7 +33,7 @@
 
 typedef struct
 {
-  HearthVkMatrix *attn_norm, *ffn_norm, *q_norm, *k_norm;
+  HearthVkMatrix *attn_norm, *ffn_norm, *q_norm, *k_norm, *post_attn_norm, *post_ffw_norm;
   HearthVkMatrix *wq, *wk, *wv, *wo, *w_gate, *w_up, *w_down;
   HearthVkMatrix *bq, *bk, *bv;
 } VkLayer;
@@ -56,7 +60,8 @@ struct _HearthVkSession
   HearthVkSequence *decode;                   /* one token, recorded once */
   gboolean          decode_recorded;
   guint32           n_batch;
-  HearthVkBuffer   *ids, *cs, *logits, *state; /* host-visible; state[0] = n_past */
+  HearthVkBuffer   *ids, *cs, *cs_swa, *logits, *state; /* host-visible; state[0] = n_past;
+                                                        cs_swa: sliding layers' angles or NULL */
   HearthVkBuffer   *x, *xn, *q, *kc, *vc, *attn, *gate, *up, *partial;
   HearthVkBuffer  **k, **v;                   /* [n_gpu] caches */
 };
@@ -142,14 +147,6 @@ hearth_vk_model_new (HearthModel *model,
   g_autofree char *dot = NULL;
   int n_gpu = model->params.n_gpu_layers;
 
-  /* Its graph needs ops the device does not have yet (gelu_mul, scale,
-   * sliding windows): refused here, not run wrong. */
-  if (strcmp (model->architecture, "gemma3") == 0)
-    {
-      g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,
-                   "gemma3 models run on the CPU only for now: use the CPU backend");
-      return NULL;
-    }
   hearth_vk_context_params_init (&cp);
   cp.device_index = model->params.device_index;
   cp.device_name = model->params.device_name;
@@ -216,6 +213,8 @@ hearth_vk_model_new (HearthModel *model,
           !upload (vm, &l->ffn_norm, &d->ffn_norm, "ffn_norm", i, error) ||
           !upload (vm, &l->q_norm, &d->q_norm, "attn_q_norm", i, error) ||
           !upload (vm, &l->k_norm, &d->k_norm, "attn_k_norm", i, error) ||
+          !upload (vm, &l->post_attn_norm, &d->post_attn_norm, "post_attention_norm", i, error) ||
+          !upload (vm, &l->post_ffw_norm, &d->post_ffw_norm, "post_ffw_norm", i, error) ||
           !upload (vm, &l->wq, &d->wq, "attn_q", i, error) || !upload (vm, &l->wk, &d->wk, "attn_k", i, error) ||
           !upload (vm, &l->wv, &d->wv, "attn_v", i, error) || !upload (vm, &l->wo, &d->wo, "attn_output", i, error) ||
           !upload (vm, &l->w_gate, &d->w_gate, "ffn_gate", i, error) ||
@@ -261,7 +260,8 @@ static void
 free_layer (HearthVkContext *ctx,
             VkLayer         *d)
 {
-  HearthVkMatrix *all[] = { d->attn_norm, d->ffn_norm, d->q_norm, d->k_norm, d->wq, d->wk, d->wv,
+  HearthVkMatrix *all[] = { d->attn_norm, d->ffn_norm, d->q_norm, d->k_norm, d->post_attn_norm,
+                            d->post_ffw_norm, d->wq, d->wk, d->wv,
                             d->wo, d->w_gate, d->w_up, d->w_down, d->bq, d->bk, d->bv };
 
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
@@ -319,7 +319,7 @@ hearth_vk_session_free (HearthVkSession *vs)
   hearth_vk_sequence_free (vs->seq);
   hearth_vk_sequence_free (vs->decode);
   {
-    HearthVkBuffer *all[] = { vs->ids, vs->cs, vs->logits, vs->state, vs->x, vs->xn, vs->q, vs->kc, vs->vc,
+    HearthVkBuffer *all[] = { vs->ids, vs->cs, vs->cs_swa, vs->logits, vs->state, vs->x, vs->xn, vs->q, vs->kc, vs->vc,
                               vs->attn, vs->gate, vs->up, vs->partial };
     for (guint i = 0; i < G_N_ELEMENTS (all); i++)
       hearth_vk_buffer_free (ctx, all[i]);
@@ -385,6 +385,8 @@ hearth_vk_session_new (HearthSession *s,
     }
   HOST (ids, nb * sizeof (gint32));
   HOST (cs, nb * MAX (hp->n_rot, 2) * f);
+  if (s->rope_cs_swa != NULL)
+    HOST (cs_swa, nb * MAX (hp->n_rot, 2) * f);
   HOST (state, 4 * sizeof (guint32));
   if (vm->full)
     HOST (logits, nb * hp->n_vocab * f);
@@ -400,9 +402,9 @@ hearth_vk_session_new (HearthSession *s,
   for (guint32 il = 0; il < vm->n_gpu; il++)
     {
       g_snprintf (cache_name, sizeof cache_name, "the key cache of layer %u", il);
-      DEV_NAMED (k[il], cache_name, (gsize) s->n_ctx * k_dim * kv_elem);
+      DEV_NAMED (k[il], cache_name, (gsize) s->kv_rows[il] * k_dim * kv_elem);
       g_snprintf (cache_name, sizeof cache_name, "the value cache of layer %u", il);
-      DEV_NAMED (v[il], cache_name, (gsize) s->n_ctx * v_dim * kv_elem);
+      DEV_NAMED (v[il], cache_name, (gsize) s->kv_rows[il] * v_dim * kv_elem);
     }
 #undef DEV_NAMED
 #undef DEV
@@ -534,9 +536,11 @@ vk_rope (gpointer   ctx,
          GError   **error)
 {
   VkPass *p = ctx;
-  const HearthHParams *hp = &p->vs->s->model->hp;
+  const HearthModel *m = p->vs->s->model;
+  const HearthHParams *hp = &m->hp;
+  HearthVkBuffer *cs = m->layers[il].n_swa != 0 && p->vs->cs_swa != NULL ? p->vs->cs_swa : p->vs->cs;
 
-  return hearth_vk_op_rope (p->seq, p->act[x.act], (guint32) x.offset, (guint32) x.stride, p->vs->cs, 0,
+  return hearth_vk_op_rope (p->seq, p->act[x.act], (guint32) x.offset, (guint32) x.stride, cs, 0,
                             n_rows (p, x), n_heads, hp->head_dim, hp->n_rot, hp->rope_type == HEARTH_ROPE_NEOX, error);
 }
 
@@ -547,17 +551,23 @@ vk_attention (gpointer ctx,
 {
   VkPass *p = ctx;
   HearthVkSession *vs = p->vs;
-  const HearthHParams *hp = &vs->s->model->hp;
+  const HearthModel *m = vs->s->model;
+  const HearthHParams *hp = &m->hp;
   guint32 k_dim = hp->n_head_kv * hp->head_dim;
   guint32 v_dim = hp->n_head_kv * hp->head_dim_v;
+  guint32 rows = vs->s->kv_rows[il];
   gboolean f16 = !vs->s->kv_f32;
+  HearthVkAttentionShape shape = {
+    .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim, .head_dim_v = hp->head_dim_v,
+    .scale = 1.0f / sqrtf ((float) hp->head_dim), .window = m->layers[il].n_swa, .rows = rows,
+    .softcap = hp->attn_softcap,
+  };
 
   /* The position is read from vs->state when the sequence runs. */
-  return hearth_vk_op_copy (p->seq, vs->kc, 0, vs->k[il], 0, k_dim, vs->state, p->n * k_dim, f16, error) &&
-         hearth_vk_op_copy (p->seq, vs->vc, 0, vs->v[il], 0, v_dim, vs->state, p->n * v_dim, f16, error) &&
+  return hearth_vk_op_copy (p->seq, vs->kc, 0, vs->k[il], 0, k_dim, rows, vs->state, p->n * k_dim, f16, error) &&
+         hearth_vk_op_copy (p->seq, vs->vc, 0, vs->v[il], 0, v_dim, rows, vs->state, p->n * v_dim, f16, error) &&
          hearth_vk_op_attention (p->seq, vs->q, 0, vs->k[il], 0, vs->v[il], 0, f16, vs->attn, 0, p->n, vs->state,
-                                 hp->n_head, hp->n_head_kv, hp->head_dim, hp->head_dim_v,
-                                 1.0f / sqrtf ((float) hp->head_dim), p->n_split, vs->partial, error);
+                                 &shape, p->n_split, vs->partial, error);
 }
 
 /* a op= b over a's rows. */
@@ -595,6 +605,27 @@ vk_silu_mul (gpointer   ctx,
 }
 
 static gboolean
+vk_gelu_mul (gpointer   ctx,
+             HearthView gate,
+             HearthView up,
+             GError   **error)
+{
+  return binary (ctx, HEARTH_VK_BINARY_GELU_MUL, gate, up, error);
+}
+
+static gboolean
+vk_scale (gpointer   ctx,
+          HearthView x,
+          float      c,
+          GError   **error)
+{
+  VkPass *p = ctx;
+
+  g_return_val_if_fail (DENSE (x, 1), FALSE);
+  return hearth_vk_op_scale (p->seq, p->act[x.act], (guint32) x.offset, n_rows (p, x) * (guint32) x.width, c, error);
+}
+
+static gboolean
 vk_logits (gpointer ctx,
            guint32  rows,
            GError **error)
@@ -615,6 +646,8 @@ static const HearthGraphOps vk_ops = {
   .attention = vk_attention,
   .add = vk_add,
   .silu_mul = vk_silu_mul,
+  .gelu_mul = vk_gelu_mul,
+  .scale = vk_scale,
   .logits = vk_logits,
 };
 
@@ -682,8 +715,6 @@ forward_locked (HearthVkSession *vs,
   HearthSession *s = vs->s;
   const HearthModel *m = s->model;
   const HearthHParams *hp = &m->hp;
-  guint32 half = hp->n_rot / 2;
-  float *cs = vs->cs->mapped;
 
   g_return_val_if_fail (n <= vs->n_batch, FALSE);
   *finished = FALSE;
@@ -692,15 +723,8 @@ forward_locked (HearthVkSession *vs,
     return FALSE;
   memcpy (vs->ids->mapped, tokens, n * sizeof (gint32));
   /* The angles come from the model's own rope code, as on the CPU. */
-  for (guint32 t = 0; t < n; t++)
-    for (guint32 i = 0; i < half; i++)
-      {
-        float theta, mscale;
-
-        hearth_rope_angle (m, i, s->n_past + t, &theta, &mscale);
-        cs[(t * half + i) * 2] = cosf (theta) * mscale;
-        cs[(t * half + i) * 2 + 1] = sinf (theta) * mscale;
-      }
+  hearth_rope_fill (m, s->rope_factors, s->n_past, n, vs->cs->mapped,
+                    vs->cs_swa != NULL ? vs->cs_swa->mapped : NULL);
   ((guint32 *) vs->state->mapped)[0] = s->n_past;
   /* The layer's errors name the device. */
   if (!run_step (vs, n, all_logits, logits != NULL, error))

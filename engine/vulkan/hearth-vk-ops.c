@@ -382,10 +382,25 @@ hearth_vk_op_binary (HearthVkSequence *seq,
                      guint32           n,
                      GError          **error)
 {
-  static const char *const names[] = { "add", "mul", "silu_mul" };
+  static const char *const names[] = { "add", "mul", "silu_mul", "gelu_mul" };
   HearthVkKernel *k = kernel (seq, names[op], FALSE, 3, sizeof (struct HearthVkPushBinary), WG, error);
   HearthVkBuffer *bufs[3] = { a, b, y };
-  struct HearthVkPushBinary p = { n, n_b, a_offset, b_offset, y_offset };
+  struct HearthVkPushBinary p = { n, n_b, a_offset, b_offset, y_offset, 0.0f };
+
+  return k != NULL && hearth_vk_sequence_dispatch (seq, k, bufs, &p, groups_for (n, WG), 1, 1, error);
+}
+
+gboolean
+hearth_vk_op_scale (HearthVkSequence *seq,
+                    HearthVkBuffer   *x,
+                    guint32           x_offset,
+                    guint32           n,
+                    float             c,
+                    GError          **error)
+{
+  HearthVkKernel *k = kernel (seq, "scale", FALSE, 3, sizeof (struct HearthVkPushBinary), WG, error);
+  HearthVkBuffer *bufs[3] = { x, x, x };
+  struct HearthVkPushBinary p = { n, 1, x_offset, x_offset, x_offset, c };
 
   return k != NULL && hearth_vk_sequence_dispatch (seq, k, bufs, &p, groups_for (n, WG), 1, 1, error);
 }
@@ -397,6 +412,7 @@ hearth_vk_op_copy (HearthVkSequence *seq,
                    HearthVkBuffer   *dst,
                    guint32           dst_offset,
                    guint32           pos_stride,
+                   guint32           rows,
                    HearthVkBuffer   *state,
                    guint32           n,
                    gboolean          dst_f16,
@@ -404,8 +420,9 @@ hearth_vk_op_copy (HearthVkSequence *seq,
 {
   HearthVkKernel *k = kernel (seq, dst_f16 ? "copy_f16" : "copy_f32", FALSE, 3, sizeof (struct HearthVkPushCopy), WG, error);
   HearthVkBuffer *bufs[3] = { src, dst, state };
-  struct HearthVkPushCopy p = { n, src_offset, dst_offset, pos_stride };
+  struct HearthVkPushCopy p = { n, src_offset, dst_offset, pos_stride, rows };
 
+  g_return_val_if_fail (pos_stride > 0 && rows > 0, FALSE);
   return k != NULL && hearth_vk_sequence_dispatch (seq, k, bufs, &p, groups_for (n, WG), 1, 1, error);
 }
 
@@ -419,34 +436,34 @@ hearth_vk_attention_splits (guint32 n_tokens,
 }
 
 gboolean
-hearth_vk_op_attention (HearthVkSequence *seq,
-                        HearthVkBuffer   *q,
-                        guint32           q_offset,
-                        HearthVkBuffer   *k,
-                        guint32           k_offset,
-                        HearthVkBuffer   *v,
-                        guint32           v_offset,
-                        gboolean          kv_f16,
-                        HearthVkBuffer   *o,
-                        guint32           o_offset,
-                        guint32           n_tokens,
-                        HearthVkBuffer   *state,
-                        guint32           n_head,
-                        guint32           n_head_kv,
-                        guint32           head_dim,
-                        guint32           head_dim_v,
-                        float             scale,
-                        guint32           n_split,
-                        HearthVkBuffer   *partial,
-                        GError          **error)
+hearth_vk_op_attention (HearthVkSequence             *seq,
+                        HearthVkBuffer               *q,
+                        guint32                       q_offset,
+                        HearthVkBuffer               *k,
+                        guint32                       k_offset,
+                        HearthVkBuffer               *v,
+                        guint32                       v_offset,
+                        gboolean                      kv_f16,
+                        HearthVkBuffer               *o,
+                        guint32                       o_offset,
+                        guint32                       n_tokens,
+                        HearthVkBuffer               *state,
+                        const HearthVkAttentionShape *shape,
+                        guint32                       n_split,
+                        HearthVkBuffer               *partial,
+                        GError                      **error)
 {
+  guint32 n_head = shape->n_head, n_head_kv = shape->n_head_kv;
+  guint32 head_dim = shape->head_dim, head_dim_v = shape->head_dim_v;
   struct HearthVkPushAttention p = {
-    .n_tokens = n_tokens, .n_head = n_head, .n_head_kv = n_head_kv,
+    .n_tokens = n_tokens, .window = shape->window, .n_head = n_head, .n_head_kv = n_head_kv,
     .head_dim = head_dim, .head_dim_v = head_dim_v, .q_offset = q_offset, .o_offset = o_offset,
-    .k_offset = k_offset, .v_offset = v_offset, .scale = scale, .n_split = MAX (n_split, 1),
+    .k_offset = k_offset, .v_offset = v_offset, .scale = shape->scale, .n_split = MAX (n_split, 1),
+    .rows = shape->rows, .softcap = shape->softcap,
   };
   HearthVkKernel *kern;
 
+  g_return_val_if_fail (shape->rows > 0, FALSE);
   if (head_dim > 256 || head_dim_v > 256 || n_head_kv == 0 || n_head % n_head_kv != 0)
     {
       g_set_error (error, HEARTH_ENGINE_ERROR, HEARTH_ENGINE_ERROR_UNSUPPORTED,

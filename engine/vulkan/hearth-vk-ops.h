@@ -106,6 +106,7 @@ typedef enum
   HEARTH_VK_BINARY_ADD,      /* a + b */
   HEARTH_VK_BINARY_MUL,      /* a * b */
   HEARTH_VK_BINARY_SILU_MUL, /* silu (a) * b */
+  HEARTH_VK_BINARY_GELU_MUL, /* gelu_tanh (a) * b */
 } HearthVkBinaryOp;
 
 /* y[i] = a[i] op b[i % n_b] for i < n. */
@@ -121,48 +122,69 @@ gboolean hearth_vk_op_binary (HearthVkSequence *seq,
                               guint32           n,
                               GError          **error);
 
-/* dst[dst_offset + state[0] * pos_stride + i] = src[src_offset + i] as f16
- * (dst_f16) or f32: the KV-cache store. @state is a buffer whose first
- * uint32 is the session's position (n_past), read when the sequence runs. */
+/* In place: x[x_offset + i] *= c for i < n. */
+gboolean hearth_vk_op_scale (HearthVkSequence *seq,
+                             HearthVkBuffer   *x,
+                             guint32           x_offset,
+                             guint32           n,
+                             float             c,
+                             GError          **error);
+
+/* The KV-cache store: row r of src (pos_stride elements from src_offset, n
+ * elements in all) goes to row (state[0] + r) % rows of dst (from
+ * dst_offset), as f16 (dst_f16) or f32. @state is a buffer whose first
+ * uint32 is the session's position (n_past), read when the sequence runs;
+ * @rows is the cache's: the context, or a sliding layer's ring. */
 gboolean hearth_vk_op_copy (HearthVkSequence *seq,
                             HearthVkBuffer   *src,
                             guint32           src_offset,
                             HearthVkBuffer   *dst,
                             guint32           dst_offset,
                             guint32           pos_stride,
+                            guint32           rows,
                             HearthVkBuffer   *state,
                             guint32           n,
                             gboolean          dst_f16,
                             GError          **error);
 
+/* An attention's geometry: heads, their sizes, the score scale, the
+ * sliding window (key j is seen by query i when i - j < window; 0: every
+ * earlier position), the cache's rows (position p is in row p % rows:
+ * the context, or a sliding layer's ring) and Gemma 2's soft-capping. */
+typedef struct
+{
+  guint32 n_head, n_head_kv;
+  guint32 head_dim, head_dim_v;
+  float   scale;
+  guint32 window;
+  guint32 rows;
+  float   softcap;   /* scores become softcap * tanh (score / softcap); 0: not */
+} HearthVkAttentionShape;
+
 /* Causal attention of n_tokens queries at positions n_past.. over a cache
  * of positions 0..n_past+n_tokens-1, n_past read from @state[0] when the
  * sequence runs (so a recorded decode step serves every position):
  *   q [n_tokens][n_head][head_dim], o [n_tokens][n_head][head_dim_v] (f32)
- *   k [pos][n_head_kv][head_dim], v [pos][n_head_kv][head_dim_v] (f16 or f32)
+ *   k [row][n_head_kv][head_dim], v [row][n_head_kv][head_dim_v] (f16 or f32)
  * With n_split > 1 (decode at long contexts) the positions are cut in n_split
  * ranges computed in parallel into @partial (n_tokens * n_head * n_split *
  * (head_dim_v + 2) floats) and merged; otherwise one fused kernel. */
-gboolean hearth_vk_op_attention (HearthVkSequence *seq,
-                                 HearthVkBuffer   *q,
-                                 guint32           q_offset,
-                                 HearthVkBuffer   *k,
-                                 guint32           k_offset,
-                                 HearthVkBuffer   *v,
-                                 guint32           v_offset,
-                                 gboolean          kv_f16,
-                                 HearthVkBuffer   *o,
-                                 guint32           o_offset,
-                                 guint32           n_tokens,
-                                 HearthVkBuffer   *state,
-                                 guint32           n_head,
-                                 guint32           n_head_kv,
-                                 guint32           head_dim,
-                                 guint32           head_dim_v,
-                                 float             scale,
-                                 guint32           n_split,
-                                 HearthVkBuffer   *partial,
-                                 GError          **error);
+gboolean hearth_vk_op_attention (HearthVkSequence             *seq,
+                                 HearthVkBuffer               *q,
+                                 guint32                       q_offset,
+                                 HearthVkBuffer               *k,
+                                 guint32                       k_offset,
+                                 HearthVkBuffer               *v,
+                                 guint32                       v_offset,
+                                 gboolean                      kv_f16,
+                                 HearthVkBuffer               *o,
+                                 guint32                       o_offset,
+                                 guint32                       n_tokens,
+                                 HearthVkBuffer               *state,
+                                 const HearthVkAttentionShape *shape,
+                                 guint32                       n_split,
+                                 HearthVkBuffer               *partial,
+                                 GError                      **error);
 
 /* The split count for one query over up to @n_kv positions: 1 below 512
  * positions, then one range per 256 positions, at most 32. */
