@@ -3,7 +3,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Writes a llama-architecture model with random weights, for benchmarks and
- * tests at sizes the test kit does not ship. Weights are standard normal
+ * tests at sizes the test kit does not ship; --arch phi3 and gemma3 write
+ * the same shapes in those layouts (phi3: fused qkv and gate|up; gemma3: q/k
+ * norms, post-norms, tied output, sliding layers of a 512 window every 5 of
+ * 6), so the architectures can be timed side by side. Weights are standard normal
  * times a per-tensor standard deviation chosen so activations keep their
  * scale through the layers (the reference kit's recipe: 1/sqrt(fan-in) for
  * the projections, 1.5x for q/k so attention is not uniform, 4.8/sqrt(dim)
@@ -511,8 +514,10 @@ finish_model (HearthGgufWriter               *w,
   return ok && hearth_gguf_writer_finish (w, error);
 }
 
+/* @arch: "llama", "phi3" or "gemma3". */
 static gboolean
 write_model (const char         *path,
+             const char         *arch,
              const SynthOptions *o,
              const char         *vocab_from,
              GError            **error)
@@ -523,22 +528,34 @@ write_model (const char         *path,
   int kv_dim = head_dim * o->kv_heads;
   double s_dim = 1.0 / sqrt (o->dim);
   guint32 file_type = o->type == HEARTH_GGML_TYPE_F16 ? 1 : 0;
+  gboolean phi3 = strcmp (arch, "phi3") == 0, gemma3 = strcmp (arch, "gemma3") == 0;
+  g_autofree char *name = g_strconcat ("hearth-synthetic-", arch, NULL);
+  char key[96];
 
+#define KEY(suffix) (g_snprintf (key, sizeof key, "%s." suffix, arch), key)
   if (o->recipe != NULL)
     hearth_quantize_get_file_type (o->recipe, &file_type);
-  hearth_gguf_writer_add_string (w, "general.architecture", "llama");
-  hearth_gguf_writer_add_string (w, "general.name", "hearth-synthetic-llama");
-  hearth_gguf_writer_add_uint32 (w, "llama.context_length", o->ctx);
-  hearth_gguf_writer_add_uint32 (w, "llama.embedding_length", o->dim);
-  hearth_gguf_writer_add_uint32 (w, "llama.feed_forward_length", o->ff);
-  hearth_gguf_writer_add_uint32 (w, "llama.block_count", o->layers);
-  hearth_gguf_writer_add_uint32 (w, "llama.attention.head_count", o->heads);
-  hearth_gguf_writer_add_uint32 (w, "llama.attention.head_count_kv", o->kv_heads);
-  hearth_gguf_writer_add_uint32 (w, "llama.rope.dimension_count", head_dim);
-  hearth_gguf_writer_add_float32 (w, "llama.rope.freq_base", 10000.0f);
-  hearth_gguf_writer_add_float32 (w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  hearth_gguf_writer_add_string (w, "general.architecture", arch);
+  hearth_gguf_writer_add_string (w, "general.name", name);
+  hearth_gguf_writer_add_uint32 (w, KEY ("context_length"), o->ctx);
+  hearth_gguf_writer_add_uint32 (w, KEY ("embedding_length"), o->dim);
+  hearth_gguf_writer_add_uint32 (w, KEY ("feed_forward_length"), o->ff);
+  hearth_gguf_writer_add_uint32 (w, KEY ("block_count"), o->layers);
+  hearth_gguf_writer_add_uint32 (w, KEY ("attention.head_count"), o->heads);
+  hearth_gguf_writer_add_uint32 (w, KEY ("attention.head_count_kv"), o->kv_heads);
+  hearth_gguf_writer_add_uint32 (w, KEY ("rope.dimension_count"), head_dim);
+  hearth_gguf_writer_add_float32 (w, KEY ("rope.freq_base"), gemma3 ? 1e6f : 10000.0f);
+  hearth_gguf_writer_add_float32 (w, KEY ("attention.layer_norm_rms_epsilon"), gemma3 ? 1e-6f : 1e-5f);
+  if (gemma3)
+    {
+      hearth_gguf_writer_add_uint32 (w, KEY ("attention.key_length"), head_dim);
+      hearth_gguf_writer_add_uint32 (w, KEY ("attention.value_length"), head_dim);
+      hearth_gguf_writer_add_uint32 (w, KEY ("attention.sliding_window"), MIN (512, o->ctx));
+      hearth_gguf_writer_add_float32 (w, KEY ("rope.freq_base_swa"), 10000.0f);
+    }
   hearth_gguf_writer_add_uint32 (w, "general.file_type", file_type);
-  hearth_gguf_writer_add_uint32 (w, "llama.vocab_size", o->vocab);
+  hearth_gguf_writer_add_uint32 (w, KEY ("vocab_size"), o->vocab);
+#undef KEY
   if (!add_vocabulary (w, vocab_from, o->vocab, error))
     return FALSE;
   /* Where `quantize` puts it: after everything it copied. */
@@ -549,22 +566,40 @@ write_model (const char         *path,
   add_tensor (tensors, g_strdup ("output_norm.weight"), o->dim, 0, o->type, 0.0);
   /* The kit's 0.3 at dim 256 gives logits of std ~4.8 over the vocabulary
    * (0.3 * sqrt (256)); scaling with 1/sqrt (dim) keeps that at any width. */
-  add_tensor (tensors, g_strdup ("output.weight"), o->dim, o->vocab, o->type, 4.8 * s_dim);
+  if (!gemma3) /* gemma3 ties its output to the embeddings */
+    add_tensor (tensors, g_strdup ("output.weight"), o->dim, o->vocab, o->type, 4.8 * s_dim);
   for (int l = 0; l < o->layers; l++)
     {
       add_tensor (tensors, g_strdup_printf ("blk.%d.attn_norm.weight", l), o->dim, 0, o->type, 0.0);
-      add_tensor (tensors, g_strdup_printf ("blk.%d.attn_q.weight", l), o->dim, o->dim, o->type, 1.5 * s_dim);
-      add_tensor (tensors, g_strdup_printf ("blk.%d.attn_k.weight", l), o->dim, kv_dim, o->type, 1.5 * s_dim);
-      add_tensor (tensors, g_strdup_printf ("blk.%d.attn_v.weight", l), o->dim, kv_dim, o->type, s_dim);
+      if (phi3)
+        add_tensor (tensors, g_strdup_printf ("blk.%d.attn_qkv.weight", l), o->dim, o->dim + 2 * (guint64) kv_dim,
+                    o->type, 1.2 * s_dim);
+      else
+        {
+          add_tensor (tensors, g_strdup_printf ("blk.%d.attn_q.weight", l), o->dim, o->dim, o->type, 1.5 * s_dim);
+          add_tensor (tensors, g_strdup_printf ("blk.%d.attn_k.weight", l), o->dim, kv_dim, o->type, 1.5 * s_dim);
+          add_tensor (tensors, g_strdup_printf ("blk.%d.attn_v.weight", l), o->dim, kv_dim, o->type, s_dim);
+        }
+      if (gemma3)
+        {
+          add_tensor (tensors, g_strdup_printf ("blk.%d.attn_q_norm.weight", l), head_dim, 0, o->type, 0.0);
+          add_tensor (tensors, g_strdup_printf ("blk.%d.attn_k_norm.weight", l), head_dim, 0, o->type, 0.0);
+        }
       add_tensor (tensors, g_strdup_printf ("blk.%d.attn_output.weight", l), o->dim, o->dim, o->type, s_dim);
+      if (gemma3)
+        add_tensor (tensors, g_strdup_printf ("blk.%d.post_attention_norm.weight", l), o->dim, 0, o->type, 0.0);
       add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_norm.weight", l), o->dim, 0, o->type, 0.0);
-      add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_gate.weight", l), o->dim, o->ff, o->type, s_dim);
+      if (!phi3)
+        add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_gate.weight", l), o->dim, o->ff, o->type, s_dim);
       add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_down.weight", l), o->ff, o->dim, o->type,
                   1.0 / sqrt (o->ff));
-      add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_up.weight", l), o->dim, o->ff, o->type, s_dim);
+      add_tensor (tensors, g_strdup_printf ("blk.%d.ffn_up.weight", l), o->dim, phi3 ? 2 * (guint64) o->ff : (guint64) o->ff,
+                  o->type, s_dim);
+      if (gemma3)
+        add_tensor (tensors, g_strdup_printf ("blk.%d.post_ffw_norm.weight", l), o->dim, 0, o->type, 0.0);
     }
   {
-    HearthQuantizeModelShape shape = { (guint32) o->layers, (guint32) o->heads, (guint32) o->kv_heads, TRUE };
+    HearthQuantizeModelShape shape = { (guint32) o->layers, (guint32) o->heads, (guint32) o->kv_heads, !gemma3 };
 
     return finish_model (w, tensors, &shape, o, path, error);
   }
@@ -653,7 +688,8 @@ hearth_cli_synth_model (int    argc,
   g_autofree char *vocab_from = NULL;
   g_autofree char *arch = NULL;
   const GOptionEntry entries[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "llama (default) or nomic-bert (an encoder; needs --vocab-from)", "A" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch,
+      "llama (default), phi3, gemma3 or nomic-bert (an encoder; needs --vocab-from)", "A" },
     { "dim", 0, 0, G_OPTION_ARG_INT, &o.dim, "Embedding width (default 1024)", "N" },
     { "ff", 0, 0, G_OPTION_ARG_INT, &o.ff, "Feed-forward width (default 2816)", "N" },
     { "layers", 0, 0, G_OPTION_ARG_INT, &o.layers, "Layers (default 24)", "N" },
@@ -705,19 +741,21 @@ hearth_cli_synth_model (int    argc,
       printf ("wrote %s: nomic-bert (dim %d, ff %d, %d layers, %d heads)\n", argv[1], o.dim, o.ff, o.layers, o.heads);
       return 0;
     }
-  if (arch != NULL && strcmp (arch, "llama") != 0)
-    return hearth_cli_failf ("--arch must be llama or nomic-bert, not '%s'", arch);
-  if (!write_model (argv[1], &o, vocab_from, &error))
+  if (arch == NULL)
+    arch = g_strdup ("llama");
+  if (strcmp (arch, "llama") != 0 && strcmp (arch, "phi3") != 0 && strcmp (arch, "gemma3") != 0)
+    return hearth_cli_failf ("--arch must be llama, phi3, gemma3 or nomic-bert, not '%s'", arch);
+  if (!write_model (argv[1], arch, &o, vocab_from, &error))
     return hearth_cli_fail (error);
   {
-    double n_params = (double) o.vocab * o.dim * 2 + o.dim +
+    double n_params = (double) o.vocab * o.dim * (strcmp (arch, "gemma3") == 0 ? 1 : 2) + o.dim +
                       (double) o.layers * (2.0 * o.dim * o.dim + 2.0 * o.dim * (o.dim / o.heads * o.kv_heads) +
                                            3.0 * o.dim * o.ff + 2.0 * o.dim);
 
     GStatBuf st;
 
-    printf ("wrote %s: %.1fM parameters (dim %d, ff %d, %d layers, %d/%d heads, vocab %d), %s, %.1f MiB, %.1f s\n",
-            argv[1], n_params / 1e6, o.dim, o.ff, o.layers, o.heads, o.kv_heads, o.vocab,
+    printf ("wrote %s: %s, %.1fM parameters (dim %d, ff %d, %d layers, %d/%d heads, vocab %d), %s, %.1f MiB, %.1f s\n",
+            argv[1], arch, n_params / 1e6, o.dim, o.ff, o.layers, o.heads, o.kv_heads, o.vocab,
             o.recipe != NULL ? o.recipe : hearth_ggml_type_name (o.type),
             g_stat (argv[1], &st) == 0 ? st.st_size / 1048576.0 : 0.0, (g_get_monotonic_time () - t0) / 1e6);
   }

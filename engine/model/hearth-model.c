@@ -29,7 +29,7 @@ static const ArchInfo supported_archs[] = {
   { "qwen2", HEARTH_ROPE_NEOX },
   { "qwen3", HEARTH_ROPE_NEOX },
   { "phi3", HEARTH_ROPE_NEOX },   /* fused attn_qkv and ffn_up (gate, then up) */
-  { "gemma3", HEARTH_ROPE_NEOX }, /* its own graph (hearth-graph-gemma3.c); CPU only for now */
+  { "gemma3", HEARTH_ROPE_NEOX }, /* its own graph (hearth-graph-gemma3.c) */
 };
 
 void
