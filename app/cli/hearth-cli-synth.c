@@ -529,7 +529,9 @@ write_model (const char         *path,
   double s_dim = 1.0 / sqrt (o->dim);
   guint32 file_type = o->type == HEARTH_GGML_TYPE_F16 ? 1 : 0;
   gboolean phi3 = strcmp (arch, "phi3") == 0, gemma3 = strcmp (arch, "gemma3") == 0;
-  g_autofree char *name = g_strconcat ("hearth-synthetic-", arch, NULL);
+  /* Not "phi3" in the name: llama.cpp then sets attributes on Phi-3's own
+   * special tokens, which a borrowed vocabulary lacks, and refuses the file. */
+  g_autofree char *name = g_strconcat ("hearth-synthetic-", phi3 ? "phi" : arch, NULL);
   char key[96];
 
 #define KEY(suffix) (g_snprintf (key, sizeof key, "%s." suffix, arch), key)
@@ -553,6 +555,10 @@ write_model (const char         *path,
       hearth_gguf_writer_add_uint32 (w, KEY ("attention.sliding_window"), MIN (512, o->ctx));
       hearth_gguf_writer_add_float32 (w, KEY ("rope.freq_base_swa"), 10000.0f);
     }
+  /* Phi-3 files carry a window that llama.cpp reads (and then ignores):
+   * without it llama.cpp refuses the file, and the side-by-side runs need it. */
+  if (phi3)
+    hearth_gguf_writer_add_uint32 (w, KEY ("attention.sliding_window"), o->ctx);
   hearth_gguf_writer_add_uint32 (w, "general.file_type", file_type);
   hearth_gguf_writer_add_uint32 (w, KEY ("vocab_size"), o->vocab);
 #undef KEY
